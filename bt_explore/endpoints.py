@@ -1,0 +1,153 @@
+"""The bookingtime Module API v3, declared once.
+
+Every endpoint the project knows is one row of :data:`ENDPOINTS`: a Python name, the HTTP verb,
+the path template below ``/module/v3/{locale}/`` and the status a success answers with. The
+client builds its methods' URLs from this table, the sandbox registers its routes from it, and a
+test checks that the README and both sides agree with it.
+
+Path placeholders are ``{org}`` (organization id), ``{template_id}``, ``{resource_id}``,
+``{appointment_id}``, ``{custom_id}``, ``{year}``, ``{month}``, ``{day}``, ``{week}``,
+``{code}`` and ``{kind}`` (static list name).
+
+Example:
+    >>> from bt_explore.endpoints import ENDPOINTS
+    >>> ENDPOINTS["template_list"].format(org="f6abc")
+    'organization/f6abc/bookingTemplate/list'
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+__all__ = [
+    "ENDPOINTS",
+    "Endpoint",
+    "ID_PREFIXES",
+    "ID_PATTERN",
+    "STATIC_LISTS",
+    "is_id",
+]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One Module API endpoint: name, verb, path template and success status.
+
+    Example:
+        >>> ep = Endpoint("organization_show", "GET", "organization/{org}/show")
+        >>> ep.format(org="f6x")
+        'organization/f6x/show'
+        >>> ep.fields
+        ('org',)
+    """
+
+    name: str
+    method: str
+    path: str
+    success_status: int = 200
+    description: str = ""
+    organization_scoped: bool = True
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The placeholder names in the path template, in order."""
+        return tuple(f for _, f, _, _ in string.Formatter().parse(self.path) if f)
+
+    def format(self, **values: object) -> str:
+        """The concrete path for these placeholder values.
+
+        Raises ``KeyError`` naming a missing placeholder.
+        """
+        missing = [f for f in self.fields if f not in values]
+        if missing:
+            raise KeyError(f"{self.name}: missing path value(s) {', '.join(missing)}")
+        return self.path.format(**{k: str(v) for k, v in values.items()})
+
+    @property
+    def flask_rule(self) -> str:
+        """The path as a Flask/Werkzeug rule (``{org}`` → ``<org>``)."""
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+
+_SLOTS = "organization/{org}/bookingTemplate/{template_id}/bookingSlot"
+
+_TABLE: tuple[Endpoint, ...] = (
+    Endpoint("organization_show", "GET", "organization/{org}/show", description="The organization."),
+    Endpoint("template_list", "GET", "organization/{org}/bookingTemplate/list",
+             description="LIST of BOOKING_TEMPLATE."),
+    Endpoint("template_show", "GET", "organization/{org}/bookingTemplate/{template_id}/show",
+             description="One BOOKING_TEMPLATE by id."),
+    Endpoint("template_identify", "GET", "organization/{org}/bookingTemplate/{custom_id}/identify",
+             description="One BOOKING_TEMPLATE by customId."),
+    Endpoint("resource_template_list", "GET",
+             "organization/{org}/bookingResource/{resource_id}/bookingTemplate/list",
+             description="LIST of the BOOKING_TEMPLATEs a resource takes part in."),
+    Endpoint("resource_list", "GET", "organization/{org}/bookingResource/list",
+             description="LIST of BOOKING_RESOURCE."),
+    Endpoint("resource_show", "GET", "organization/{org}/bookingResource/{resource_id}/show",
+             description="One BOOKING_RESOURCE by id."),
+    Endpoint("resource_identify", "GET", "organization/{org}/bookingResource/{custom_id}/identify",
+             description="One BOOKING_RESOURCE by customId."),
+    Endpoint("slot_earliest", "GET", f"{_SLOTS}/earliest",
+             description="The earliest free slot(s): rangeStart, rangeEnd, timeZone, list."),
+    Endpoint("slot_list_day", "GET", f"{_SLOTS}/year/{{year}}/month/{{month}}/day/{{day}}/listDay",
+             description="RANGE_LIST of the free slots of one day."),
+    Endpoint("slot_list_week", "GET", f"{_SLOTS}/year/{{year}}/week/{{week}}/listWeek",
+             description="RANGE_LIST of the free slots of one ISO week."),
+    Endpoint("slot_list_month", "GET", f"{_SLOTS}/year/{{year}}/month/{{month}}/listMonth",
+             description="RANGE_LIST of the free slots of one month."),
+    Endpoint("appointment_add", "POST", "organization/{org}/appointment/add", 201,
+             description="Book a slot: APPOINTMENT."),
+    Endpoint("appointment_show", "GET", "organization/{org}/appointment/{appointment_id}/show",
+             description="One APPOINTMENT by id."),
+    Endpoint("appointment_identify", "GET", "organization/{org}/appointment/{custom_id}/identify",
+             description="One APPOINTMENT by customId."),
+    Endpoint("appointment_move", "PUT", "organization/{org}/appointment/{appointment_id}/move",
+             description="Move to another slot: APPOINTMENT (moved: true)."),
+    Endpoint("appointment_cancel", "PUT", "organization/{org}/appointment/{appointment_id}/cancel",
+             description="Cancel: APPOINTMENT (canceled: true)."),
+    Endpoint("static_list", "GET", "static/{kind}/list", organization_scoped=False,
+             description="A static LIST: timeZone, country, currency, language, sector."),
+    Endpoint("static_error", "GET", "static/error/{code}/show", organization_scoped=False,
+             description="The error envelope for an HTTP status code, answered with that status."),
+)
+
+#: All endpoints by name.
+ENDPOINTS: dict[str, Endpoint] = {ep.name: ep for ep in _TABLE}
+
+#: The static lists the API serves under ``static/{kind}/list``.
+STATIC_LISTS: tuple[str, ...] = ("timeZone", "country", "currency", "language", "sector")
+
+#: Two-character id prefixes by entity type.
+ID_PREFIXES: dict[str, str] = {
+    "organization": "f6",
+    "bookingTemplate": "fc",
+    "bookingResource": "br",
+    "bookingSlot": "4f",
+    "appointment": "ed",
+    "moduleConfig": "5f",
+    "module": "23",
+    "customEntity": "6T",
+    "file": "w1",
+    "emailTemplate": "46",
+    "smsTemplate": "6G",
+}
+
+#: A bookingtime id: 2-character type prefix + 30 of ``[0-9a-zA-Z]``.
+ID_PATTERN = re.compile(r"^[0-9a-zA-Z]{2}[0-9a-zA-Z]{30}$")
+
+
+def is_id(value: object, kind: str | None = None) -> bool:
+    """Whether ``value`` is shaped like a bookingtime id (of ``kind``, when given).
+
+    Example:
+        >>> is_id("fc" + "a" * 30, "bookingTemplate")
+        True
+        >>> is_id("fc123")
+        False
+    """
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        return False
+    return kind is None or value[:2] == ID_PREFIXES[kind]
