@@ -1,0 +1,442 @@
+"""Record and replay HTTP traffic: the one vcrpy configuration of the project.
+
+Tests, notebooks and ``bt-explore record`` all go through :func:`use_cassette`, so a cassette
+recorded by one replays in the others:
+
+- requests match on **method, path, query** and, for POST/PUT, the **body** — never on host or
+  port, so a sandbox on a random port (or bookingtime's real hosts) replays the same cassette;
+- secrets are scrubbed before anything is written: the ``Authorization`` header, ``client_id``,
+  ``client_secret`` and ``refresh_token`` in request bodies, and tokens in token-endpoint
+  answers become stable placeholders (``<ACCESS_TOKEN>`` …); any other JWT-shaped string in a
+  body is replaced too, as defence in depth;
+- bodies are stored decoded, volatile headers (``Date``, ``Server`` …) dropped;
+- a cassette is written to a temporary file and moved into place only when the run succeeded,
+  so a failed run never leaves a half-recorded cassette behind;
+- each cassette carries a small ``bt_explore`` header (when and against what it was recorded,
+  which organization), which replay uses to pin the clock to the recording's time.
+
+Example:
+    >>> from bt_explore import recording
+    >>> with recording.use_cassette("walkthrough", mode="replay"):   # doctest: +SKIP
+    ...     client.templates()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import vcr
+import yaml
+from vcr.matchers import body as _body_matcher
+
+from bt_explore.errors import BookingtimeError
+
+__all__ = [
+    "CASSETTE_DIR_ENV",
+    "CassetteMissing",
+    "PLACEHOLDERS",
+    "RECORD_NOW",
+    "SecretFinding",
+    "cassette_dir",
+    "cassette_path",
+    "find_secrets",
+    "make_vcr",
+    "read_metadata",
+    "scrub_request",
+    "scrub_response",
+    "use_cassette",
+]
+
+log = logging.getLogger("bt_explore.recording")
+
+#: The pinned sandbox time every sandbox recording is made at (so recordings are reproducible).
+RECORD_NOW = "2026-12-01T09:00:00+01:00"
+
+#: Environment variable naming the cassette folder (default: the nearest ``cassettes/`` upwards
+#: from the working directory, else the one beside the package's source tree).
+CASSETTE_DIR_ENV = "BT_EXPLORE_CASSETTE_DIR"
+
+#: What each secret is replaced with in a cassette.
+PLACEHOLDERS: dict[str, str] = {
+    "client_id": "<CLIENT_ID>",
+    "client_secret": "<CLIENT_SECRET>",
+    "refresh_token": "<REFRESH_TOKEN>",
+    "access_token": "<ACCESS_TOKEN>",
+    "jwt": "<JWT>",
+}
+
+_SECRET_BODY_FIELDS = ("client_id", "client_secret", "refresh_token")
+_TOKEN_RESPONSE_FIELDS = ("refresh_token", "access_token", "id_token")
+_VOLATILE_HEADERS = {
+    "date",
+    "server",
+    "set-cookie",
+    "connection",
+    "keep-alive",
+    "content-length",
+    "x-request-id",
+    "x-runtime",
+    "age",
+    "etag",
+    "last-modified",
+    "expires",
+    "via",
+    "cf-ray",
+}
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
+_CASSETTE_SUFFIX = ".yaml"
+
+
+class CassetteMissing(BookingtimeError, FileNotFoundError):
+    """A replay was asked for a cassette that does not exist.
+
+    The message says how to record it.
+
+    Example:
+        >>> str(CassetteMissing("demo", Path("cassettes/demo.yaml")))  # doctest: +ELLIPSIS
+        'cassette demo not found at cassettes/demo.yaml; record it with `bt-explore record`...'
+    """
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self.path = path
+        super().__init__(
+            f"cassette {name} not found at {path}; record it with `bt-explore record` "
+            f"(or once: BT_EXPLORE_MODE=record with connect(cassette={name!r}))"
+        )
+
+
+# --- where cassettes live -------------------------------------------------------------------
+
+
+def cassette_dir() -> Path:
+    """The folder holding the cassettes.
+
+    ``$BT_EXPLORE_CASSETTE_DIR`` if set; else the nearest ``cassettes/`` folder in the working
+    directory or one of its parents (a notebook kernel runs in ``notebooks/``); else
+    ``cassettes/`` beside the package's source tree.
+
+    Example:
+        >>> cassette_dir().name
+        'cassettes'
+    """
+    env = os.environ.get(CASSETTE_DIR_ENV)
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "cassettes"
+        if candidate.is_dir():
+            return candidate
+    return Path(__file__).resolve().parent.parent / "cassettes"
+
+
+def cassette_path(name: str) -> Path:
+    """The file of cassette ``name`` (a bare name, or a path ending in ``.yaml``).
+
+    Example:
+        >>> cassette_path("walkthrough").name
+        'walkthrough.yaml'
+    """
+    if not name or not isinstance(name, str):
+        raise ValueError(f"cassette: expected a non-empty name, got {name!r}")
+    if name.endswith(_CASSETTE_SUFFIX) or os.sep in name or "/" in name:
+        return Path(name)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"cassette: name {name!r} may hold only letters, digits, '_', '-' and '.'")
+    return cassette_dir() / f"{name}{_CASSETTE_SUFFIX}"
+
+
+# --- scrubbing --------------------------------------------------------------------------------
+
+
+def _scrub_text(text: str) -> str:
+    text = _JWT.sub(PLACEHOLDERS["jwt"], text)
+    return _BEARER.sub("Bearer " + PLACEHOLDERS["access_token"], text)
+
+
+def _scrub_json(value: Any, fields: Iterable[str]) -> Any:
+    fields = tuple(fields)
+    if isinstance(value, dict):
+        return {
+            k: (
+                PLACEHOLDERS.get(k, PLACEHOLDERS["jwt"])
+                if k in fields and v
+                else _scrub_json(v, fields)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub_json(v, fields) for v in value]
+    if isinstance(value, str):
+        return _scrub_text(value)
+    return value
+
+
+def _scrub_body(body: bytes | str | None, content_type: str, fields: Iterable[str]) -> Any:
+    if body is None:
+        return None
+    was_bytes = isinstance(body, bytes)
+    try:
+        text = body.decode("utf-8") if was_bytes else body
+    except UnicodeDecodeError:
+        return body
+    fields = tuple(fields)
+    if "json" in content_type or text[:1] in "{[":
+        try:
+            text = json.dumps(
+                _scrub_json(json.loads(text), fields), ensure_ascii=False, separators=(",", ":")
+            )
+        except ValueError:
+            text = _scrub_text(text)
+    elif "x-www-form-urlencoded" in content_type or ("=" in text and " " not in text):
+        pairs = parse_qsl(text, keep_blank_values=True)
+        text = urlencode(
+            [
+                (
+                    k,
+                    PLACEHOLDERS.get(k, PLACEHOLDERS["jwt"])
+                    if k in fields and v
+                    else _scrub_text(v),
+                )
+                for k, v in pairs
+            ]
+        )
+    else:
+        text = _scrub_text(text)
+    return text.encode("utf-8") if was_bytes else text
+
+
+def _header(headers: Any, name: str) -> str:
+    for key, value in dict(headers or {}).items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) else str(value)
+    return ""
+
+
+def scrub_request(request: Any) -> Any:
+    """Replace secrets in a vcrpy request with placeholders (before matching and saving).
+
+    ``Authorization`` becomes ``Bearer <ACCESS_TOKEN>``; ``client_id``, ``client_secret`` and
+    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` …
+
+    Example:
+        >>> from vcr.request import Request
+        >>> r = Request("POST", "http://x/oauth/token", b"client_id=abc&grant_type=x",
+        ...             {"Content-Type": "application/x-www-form-urlencoded"})
+        >>> scrub_request(r).body
+        b'client_id=%3CCLIENT_ID%3E&grant_type=x'
+    """
+    if "Authorization" in request.headers or "authorization" in request.headers:
+        for key in [k for k in request.headers if k.lower() == "authorization"]:
+            del request.headers[key]
+        request.headers["Authorization"] = "Bearer " + PLACEHOLDERS["access_token"]
+    request.body = _scrub_body(
+        request.body, _header(request.headers, "content-type"), _SECRET_BODY_FIELDS
+    )
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Scrub tokens from a vcrpy response dict and drop volatile headers (before saving).
+
+    Example:
+        >>> r = {"status": {"code": 200}, "headers": {"Date": ["x"]},
+        ...      "body": {"string": b'{"access_token": "eyJa.eyJb.c", "expires_in": 300}'}}
+        >>> scrub_response(r)["body"]["string"]
+        b'{"access_token":"<ACCESS_TOKEN>","expires_in":300}'
+    """
+    headers = response.get("headers") or {}
+    response["headers"] = {k: v for k, v in headers.items() if k.lower() not in _VOLATILE_HEADERS}
+    body = response.get("body") or {}
+    if body.get("string") is not None:
+        body["string"] = _scrub_body(
+            body["string"], _header(headers, "content-type"), _TOKEN_RESPONSE_FIELDS
+        )
+    return response
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _body_for_writes(r1: Any, r2: Any) -> None:
+    """Compare bodies of POST/PUT/PATCH requests (after scrubbing); ignore them for reads."""
+    if r1.method.upper() in {"POST", "PUT", "PATCH"}:
+        _body_matcher(r1, r2)
+
+
+# --- the cassette file format -----------------------------------------------------------------
+
+
+class _Serializer:
+    """vcrpy's YAML format plus a ``bt_explore`` header, with stable key order."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata or {}
+
+    def deserialize(self, text: str) -> dict[str, Any]:
+        return yaml.safe_load(text) or {"interactions": [], "version": 1}
+
+    def serialize(self, data: dict[str, Any]) -> str:
+        return yaml.safe_dump(
+            {"bt_explore": self.metadata, **data}, sort_keys=True, allow_unicode=True, width=100
+        )
+
+
+def read_metadata(name: str) -> dict[str, Any]:
+    """The ``bt_explore`` header of a cassette: ``recorded_at``, ``source``, ``organization_id``.
+
+    Raises :class:`CassetteMissing` (saying how to record it) when the cassette does not exist.
+
+    Example:
+        >>> read_metadata("01_first_booking")["source"]   # doctest: +SKIP
+        'sandbox'
+    """
+    path = cassette_path(name)
+    if not path.exists():
+        raise CassetteMissing(name, path)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    meta = dict(data.get("bt_explore") or {})
+    if not meta.get("organization_id"):
+        for interaction in data.get("interactions") or []:
+            m = re.search(r"/organization/([0-9A-Za-z]{32})/", interaction["request"]["uri"])
+            if m:
+                meta["organization_id"] = m.group(1)
+                break
+    return meta
+
+
+def make_vcr(record_mode: str = "none", *, metadata: dict[str, Any] | None = None) -> vcr.VCR:
+    """The project's vcrpy configuration (``record_mode``: ``"none"`` replays, ``"all"`` records).
+
+    Example:
+        >>> v = make_vcr("none")
+        >>> v.match_on
+        ('method', 'path', 'query', 'body_for_writes')
+    """
+    v = vcr.VCR(
+        record_mode=record_mode,
+        match_on=("method", "path", "query", "body_for_writes"),
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
+        decode_compressed_response=True,
+        serializer="bt_explore",
+        record_on_exception=False,
+    )
+    v.register_matcher("body_for_writes", _body_for_writes)
+    v.register_serializer("bt_explore", _Serializer(metadata))
+    return v
+
+
+@dataclass
+class _Recording:
+    final: Path
+    partial: Path
+
+
+@contextlib.contextmanager
+def use_cassette(
+    name: str, mode: str = "replay", *, metadata: dict[str, Any] | None = None
+) -> Iterator[Any]:
+    """Replay (``mode="replay"``) or record (``mode="record"``) HTTP traffic in a cassette.
+
+    Replay never touches the network: a request that was not recorded raises. Record writes
+    the cassette only when the block ends without an exception (atomically, via a temporary
+    file), replacing any earlier recording.
+
+    Example:
+        >>> with use_cassette("walkthrough", mode="replay") as cassette:   # doctest: +SKIP
+        ...     requests.get(...)
+    """
+    path = cassette_path(name)
+    if mode == "replay":
+        if not path.exists():
+            raise CassetteMissing(name, path)
+        with make_vcr("none").use_cassette(str(path)) as cassette:
+            yield cassette
+        return
+    if mode != "record":
+        raise ValueError(f"use_cassette: mode must be 'replay' or 'record', got {mode!r}")
+    meta = {
+        "recorded_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        **(metadata or {}),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # vcrpy must see no existing cassette to record from scratch
+    rec = _Recording(final=path, partial=Path(tmp))
+    try:
+        with make_vcr("all", metadata=meta).use_cassette(str(rec.partial)) as cassette:
+            yield cassette
+    except BaseException:
+        rec.partial.unlink(missing_ok=True)
+        log.warning("recording of cassette %s failed; nothing was saved", name)
+        raise
+    if rec.partial.exists():
+        os.replace(rec.partial, rec.final)
+        log.info("recorded cassette %s (%d interactions)", path, len(cassette))
+    else:
+        log.warning("recording of cassette %s made no requests; nothing was saved", name)
+
+
+# --- the secret scan --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One secret-looking string found in a file."""
+
+    path: Path
+    line: int
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}"
+
+
+def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> list[SecretFinding]:
+    """Scan files (folders recursively) for token-shaped strings and the given secret values.
+
+    Finds JWTs, ``Bearer`` values that are not a placeholder, and any of ``secrets`` (e.g. the
+    demo client id). The finding names the file, line and kind, never the secret itself.
+
+    Example:
+        >>> find_secrets(["cassettes", "notebooks"], secrets=["23demo..."])   # doctest: +SKIP
+        []
+    """
+    needles = [s for s in secrets if s]
+    findings: list[SecretFinding] = []
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(f for f in sorted(p.rglob("*")) if f.is_file())
+        elif p.is_file():
+            files.append(p)
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if _JWT.search(line):
+                findings.append(SecretFinding(f, lineno, "JWT"))
+            if _BEARER.search(line):
+                findings.append(SecretFinding(f, lineno, "Bearer value"))
+            for i, needle in enumerate(needles):
+                if needle in line:
+                    findings.append(SecretFinding(f, lineno, f"configured secret #{i + 1}"))
+    return findings
