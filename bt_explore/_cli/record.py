@@ -1,0 +1,159 @@
+"""``bt-explore record``: re-record every cassette, then re-execute the notebooks in replay mode.
+
+1. The test cassettes: ``pytest -m cassette`` runs with ``BT_EXPLORE_MODE=record``, so each
+   cassette test records its traffic instead of replaying it.
+2. The notebook cassettes: each notebook runs with ``BT_EXPLORE_MODE=record``; its
+   ``connect(cassette=...)`` records.
+3. The notebooks run once more with ``BT_EXPLORE_MODE=replay`` and are saved with those outputs,
+   so committed outputs never hold live values.
+
+Everything is recorded into a staging folder first and copied over ``cassettes/`` only when every
+step succeeded: a failed run changes nothing. Against the sandbox (the default) the clock is
+pinned, so recording twice gives identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HELP = "re-record every cassette (tests and notebooks) and refresh the notebooks' outputs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="record against bookingtime with your credentials instead of the sandbox",
+    )
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="project checkout (default: the folder holding cassettes/ and notebooks/)",
+    )
+    p.add_argument("--no-tests", action="store_true", help="skip the test cassettes")
+    p.add_argument("--no-notebooks", action="store_true", help="skip the notebooks")
+    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+
+
+def _project_root(given: Path | None) -> Path:
+    candidates = [given] if given else [Path.cwd(), *Path.cwd().parents]
+    for folder in candidates:
+        if folder and (folder / "notebooks").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder.resolve()
+    raise SystemExit(
+        "bt-explore record: run it inside a bt_explore checkout (a folder with notebooks/ and "
+        "pyproject.toml), or pass --root"
+    )
+
+
+def execute_notebook(path: Path, env: dict[str, str], timeout: int, *, save: bool) -> None:
+    """Run a notebook in a fresh kernel (its folder as working directory); optionally save it.
+
+    Saved notebooks keep their outputs but no execution timing, widget state or widget views
+    (their model ids are random), so re-running gives the same file.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    old_env = os.environ.copy()
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            record_timing=False,
+        ).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old_env)
+    if save:
+        nbformat.write(normalize_notebook(nb), path)
+
+
+def normalize_notebook(nb):  # type: ignore[no-untyped-def]
+    """Drop what differs from run to run: widget state and views, timing, kernel versions."""
+    nb.metadata.pop("widgets", None)
+    lang = nb.metadata.get("language_info")
+    if lang:
+        lang.pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data:
+                data.pop("application/vnd.jupyter.widget-view+json", None)
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                # progress bars and warnings are not part of the result
+                out["text"] = ""
+        cell["outputs"] = [
+            o
+            for o in cell.get("outputs", [])
+            if o.get("data", True) and not (o.get("output_type") == "stream" and not o.get("text"))
+        ]
+    return nb
+
+
+def run(args: argparse.Namespace) -> int:
+    root = _project_root(args.root)
+    target = root / "cassettes"
+    notebooks = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
+    with tempfile.TemporaryDirectory(prefix="bt-explore-record-") as staging:
+        env = {
+            "BT_EXPLORE_MODE": "record",
+            "BT_EXPLORE_CASSETTE_DIR": staging,
+            "BT_EXPLORE_RECORD_LIVE": "1" if args.live else "",
+            "PYTHONHASHSEED": "0",
+        }
+        if not args.no_tests:
+            print("recording the test cassettes (pytest -m cassette) ...")
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-m",
+                    "cassette",
+                    "-p",
+                    "no:cacheprovider",
+                    "tests",
+                ],
+                cwd=root,
+                env={**os.environ, **env},
+                check=False,
+            )
+            if done.returncode != 0:
+                print(
+                    "bt-explore record: the cassette tests failed; nothing was changed",
+                    file=sys.stderr,
+                )
+                return 1
+        if not args.no_notebooks:
+            for nb in notebooks:
+                print(f"recording {nb.relative_to(root)} ...")
+                execute_notebook(nb, env, args.timeout, save=False)
+        recorded = sorted(Path(staging).glob("*.yaml"))
+        if not recorded:
+            print("bt-explore record: nothing was recorded", file=sys.stderr)
+            return 1
+        target.mkdir(exist_ok=True)
+        for f in recorded:
+            shutil.copyfile(f, target / f.name)
+            print(f"  cassettes/{f.name}")
+    if not args.no_notebooks:
+        replay = {"BT_EXPLORE_MODE": "replay", "BT_EXPLORE_CASSETTE_DIR": str(target)}
+        for nb in notebooks:
+            print(f"storing replayed outputs in {nb.relative_to(root)} ...")
+            execute_notebook(nb, replay, args.timeout, save=True)
+    print(f"recorded {len(recorded)} cassette(s); review with `git diff`")
+    return 0

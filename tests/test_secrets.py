@@ -1,0 +1,37 @@
+"""No secret in anything we commit: cassettes and notebooks hold no token or demo credential."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bt_explore.recording import find_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _demo_credentials() -> list[str]:
+    from bt_explore.sandbox import Sandbox
+
+    sb = Sandbox()  # not started: only its demo data is read
+    return [sb.client_id, sb.client_secret]
+
+
+def test_cassettes_and_notebooks_hold_no_secrets():
+    findings = find_secrets([ROOT / "cassettes", ROOT / "notebooks"], secrets=_demo_credentials())
+    assert not findings, "secret-looking strings found:\n" + "\n".join(map(str, findings))
+
+
+def test_the_scan_catches_a_token_planted_in_a_cassette(tmp_path):
+    cassette = ROOT / "cassettes"
+    copies = tmp_path / "cassettes"
+    copies.mkdir()
+    for f in sorted(cassette.glob("*.yaml"))[:1]:
+        (copies / f.name).write_text(f.read_text())
+    planted = copies / "planted.yaml"
+    planted.write_text(
+        'interactions:\n- response:\n    body:\n      string: \'{"access_token":'
+        '"eyJhbGciOiJIUzI1NiJ9.eyJvcmciOiJmNngifQ.c2lnbmF0dXJl"}\'\n'
+    )
+    assert [f.path.name for f in find_secrets([copies], secrets=_demo_credentials())] == [
+        "planted.yaml"
+    ]
