@@ -1,0 +1,102 @@
+"""``bt-explore scan``: every free slot of every template over the next weeks, from a terminal.
+
+Example:
+    $ bt-explore scan --weeks 4 --csv slots.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+HELP = "scan the free slots of every booking template over the next weeks (sandbox by default)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--weeks", type=int, default=4, help="how many weeks ahead to scan, from today (default 4)"
+    )
+    p.add_argument(
+        "--csv", type=Path, metavar="FILE", help="also write every slot to this CSV file"
+    )
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="scan bookingtime with your credentials (BOOKINGTIME_* variables or .env) "
+        "instead of the built-in sandbox",
+    )
+    p.add_argument(
+        "--template",
+        action="append",
+        metavar="ID",
+        dest="templates",
+        help="scan only this template id (repeatable; default: all templates)",
+    )
+    p.add_argument("--concurrency", type=int, default=8, help="parallel requests (default 8)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _summary(slots):  # type: ignore[no-untyped-def]
+    """Per template: slots, first and last slot, days with slots."""
+    import pandas as pd
+
+    if slots.empty:
+        return pd.DataFrame(columns=["template", "template_id", "slots", "first", "last", "days"])
+    grouped = slots.groupby(["template_name", "template_id"], sort=True)
+    table = grouped.agg(
+        slots=("slot_id", "size"),
+        first=("start", "min"),
+        last=("start", "max"),
+        days=("start", lambda s: s.dt.date.nunique()),
+    ).reset_index()
+    table = table.rename(columns={"template_name": "template"})
+    for col in ("first", "last"):
+        table[col] = table[col].dt.strftime("%a %Y-%m-%d %H:%M")
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    from bt_explore.connect import connect
+    from bt_explore.scan import scan_slots
+
+    if args.weeks < 1:
+        print("bt-explore scan: --weeks must be at least 1", file=sys.stderr)
+        return 2
+    if args.concurrency < 1:
+        print("bt-explore scan: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    client = connect(mode="live" if args.live else "sandbox")
+    try:
+        began = time.perf_counter()
+        try:
+            slots = scan_slots(
+                client,
+                args.templates,
+                end=timedelta(weeks=args.weeks),
+                concurrency=args.concurrency,
+                progress=not args.no_progress,
+            )
+        except ValueError as exc:  # an unknown --template id
+            print(f"bt-explore scan: {exc}", file=sys.stderr)
+            return 2
+        elapsed = time.perf_counter() - began
+    finally:
+        client.close()
+
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 10):
+        table = _summary(slots)
+        print(table.to_string(index=False) if len(table) else "no free slots in this range")
+    print(
+        f"\n{len(slots)} free slots of {slots['template_id'].nunique()} template(s) over the next "
+        f"{args.weeks} week(s); {slots.attrs.get('calls', 0)} slot calls in {elapsed:.2f} s"
+    )
+    if args.csv:
+        out = slots.assign(resource_ids=slots["resource_ids"].map(" ".join))
+        out.to_csv(args.csv, index=False)
+        print(f"wrote {len(out)} rows to {args.csv}")
+    return 0

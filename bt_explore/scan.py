@@ -1,0 +1,486 @@
+"""Concurrent slot scans: every free slot of many templates over a date range, as one DataFrame.
+
+:func:`scan_slots` plans the fewest ``listMonth`` / ``listWeek`` / ``listDay`` calls that cover
+the range for each template (:func:`plan_slot_calls`), runs them in a bounded thread pool that
+shares one :class:`~bt_explore.client.Client` (so one access token per organization), shows a
+``tqdm.auto`` progress bar, and returns one frame with the :data:`bt_explore.frames.SLOT_COLUMNS`
+plus ``template_name``. A call that still fails after the client's and the scan's retries is
+never dropped silently: the scan raises :class:`ScanError` naming every missing template/period,
+or with ``errors="report"`` returns what it got with the gaps in ``frame.attrs["missing"]``.
+
+Example:
+    >>> import bt_explore
+    >>> client = bt_explore.connect(mode="sandbox")          # doctest: +SKIP
+    >>> slots = bt_explore.scan_slots(client)                 # doctest: +SKIP
+    >>> slots.groupby("template_name").size()                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from bt_explore.errors import (
+    AuthenticationError,
+    BookingtimeError,
+    ConfigurationError,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bt_explore.client import Client
+
+__all__ = ["ScanError", "SlotCall", "plan_slot_calls", "scan_slots", "SCAN_COLUMNS"]
+
+log = logging.getLogger("bt_explore.scan")
+
+# Errors worth another attempt: the GET is idempotent and the cause is likely transient.
+_RETRYABLE: tuple[type[BaseException], ...] = (RateLimited, ServerError, TransportError)
+# Errors that doom every other call too: stop the scan at once instead of failing N times.
+_FATAL: tuple[type[BaseException], ...] = (
+    AuthenticationError,
+    PermissionDenied,
+    ConfigurationError,
+)
+
+#: Longest single wait the scan accepts from a ``Retry-After`` header, in seconds.
+MAX_RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True, order=True)
+class SlotCall:
+    """One slot-listing call: ``kind`` is ``"month"``, ``"week"`` or ``"day"``; it covers the
+    dates ``[start, end)``.
+
+    Example:
+        >>> SlotCall("week", date(2026, 11, 30), date(2026, 12, 7)).label
+        'listWeek 2026-W49 (2026-11-30..2026-12-06)'
+    """
+
+    kind: Literal["month", "week", "day"]
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """A human-readable name of the call and the dates it covers (end inclusive)."""
+        last = self.end - timedelta(days=1)
+        span = f"{self.start.isoformat()}..{last.isoformat()}"
+        if self.kind == "month":
+            return f"listMonth {self.start:%Y-%m} ({span})"
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"listWeek {year}-W{week:02d} ({span})"
+        return f"listDay {self.start.isoformat()}"
+
+    def fetch(self, client: Client, template_id: str, organization_id: str | None = None) -> Any:
+        """Send this call for ``template_id`` through ``client``; returns the RANGE_LIST content."""
+        if self.kind == "month":
+            return client.slots_month(
+                template_id, self.start.year, self.start.month, organization_id=organization_id
+            )
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return client.slots_week(template_id, year, week, organization_id=organization_id)
+        return client.slots_day(template_id, self.start, organization_id=organization_id)
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def plan_slot_calls(start: date, end: date) -> list[SlotCall]:
+    """The fewest month/week/day calls whose periods exactly tile the dates ``[start, end)``.
+
+    Whole calendar months become ``listMonth``, whole ISO weeks ``listWeek`` and the rest
+    ``listDay``; no call reaches outside the range. Ties prefer larger calls.
+
+    Example:
+        >>> calls = plan_slot_calls(date(2026, 12, 30), date(2027, 2, 8))
+        >>> [c.kind for c in calls]
+        ['day', 'day', 'month', 'week']
+        >>> calls[2].label
+        'listMonth 2027-01 (2027-01-01..2027-01-31)'
+    """
+    if end <= start:
+        return []
+    n = (end - start).days
+    # Shortest path over the days of the range (a DAG: every edge moves forward), solved from
+    # the end; greedy "largest call first" is not optimal when weeks straddle month starts.
+    best: list[tuple[int, SlotCall | None]] = [(0, None)] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        d = start + timedelta(days=i)
+        options: list[SlotCall] = []
+        if d.day == 1 and _next_month(d) <= end:
+            options.append(SlotCall("month", d, _next_month(d)))
+        if d.weekday() == 0 and d + timedelta(days=7) <= end:
+            options.append(SlotCall("week", d, d + timedelta(days=7)))
+        options.append(SlotCall("day", d, d + timedelta(days=1)))
+        choice = min(options, key=lambda c: best[(c.end - start).days][0] + 1)
+        best[i] = (best[(choice.end - start).days][0] + 1, choice)
+    calls: list[SlotCall] = []
+    i = 0
+    while i < n:
+        call = best[i][1]
+        assert call is not None
+        calls.append(call)
+        i = (call.end - start).days
+    return calls
+
+
+@dataclass
+class _Failure:
+    template_id: str
+    template_name: str
+    call: SlotCall
+    error: BaseException
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template_id": self.template_id,
+            "template_name": self.template_name,
+            "call": self.call.kind,
+            "start": self.call.start,
+            "end": self.call.end - timedelta(days=1),
+            "error": str(self.error),
+        }
+
+    def __str__(self) -> str:
+        name = f" ({self.template_name})" if self.template_name else ""
+        return f"template {self.template_id}{name} {self.call.label}: {self.error}"
+
+
+class ScanError(BookingtimeError):
+    """Some slot calls of a scan failed for good; ``missing`` lists each template and period.
+
+    ``missing`` is a list of dicts with ``template_id``, ``template_name``, ``call``, ``start``,
+    ``end`` (both dates inclusive) and ``error``; ``partial`` is the frame of what did arrive.
+
+    Example:
+        >>> try:                                                   # doctest: +SKIP
+        ...     scan_slots(client)
+        ... except ScanError as exc:
+        ...     print(exc.missing[0]["template_id"], exc.missing[0]["start"])
+    """
+
+    def __init__(self, failures: Sequence[_Failure], total: int, partial: pd.DataFrame) -> None:
+        self.missing: list[dict[str, Any]] = [f.as_dict() for f in failures]
+        self.total = total
+        self.partial = partial
+        shown = "; ".join(str(f) for f in failures[:5])
+        more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+        super().__init__(
+            f"{len(failures)} of {total} slot calls failed, so these periods are missing: "
+            f"{shown}{more}"
+        )
+
+
+#: Columns of a scan: the slot frame's schema with ``template_name`` after ``template_id``.
+SCAN_COLUMNS: tuple[str, ...] = (
+    "slot_id",
+    "template_id",
+    "template_name",
+    "start",
+    "end",
+    "resource_ids",
+    "resource_count",
+)
+
+
+@dataclass
+class _Job:
+    template: dict[str, Any]
+    call: SlotCall
+    result: Any = None
+    attempts: int = 0
+    errors: list[BaseException] = field(default_factory=list)
+
+
+def _now(client: Any, tz: ZoneInfo) -> datetime:
+    """The client's notion of "now" in ``tz``: its sandbox's clock, its injected clock, or the
+    wall clock — so a scan against a pinned sandbox sees the same "today" as the server."""
+    sandbox = getattr(client, "sandbox", None)
+    if sandbox is not None and callable(getattr(sandbox, "now", None)):
+        now = sandbox.now()
+        if isinstance(now, datetime):
+            return now.astimezone(tz)
+    clock = getattr(client, "clock", None)
+    if callable(clock):
+        value = clock()
+        if isinstance(value, datetime):
+            return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, tz)
+    return datetime.now(tz)
+
+
+def _as_date(
+    value: date | datetime | timedelta | str, tz: ZoneInfo, today: date, name: str
+) -> date:
+    if isinstance(value, timedelta):
+        return today + timedelta(days=value.days)
+    if isinstance(value, datetime):
+        return value.astimezone(tz).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _as_date(datetime.fromisoformat(value), tz, today, name)
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{name}: expected a date, datetime, timedelta or ISO date string, got {value!r}"
+    )
+
+
+def _int_or(value: Any, default: int | None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _window(
+    template: dict[str, Any], today: date, start: date | None, end: date | None
+) -> tuple[date, date]:
+    """The dates ``[lo, hi)`` to scan for ``template``: the requested range cut to what the
+    template can book (``today + bookingDayEarliest`` … ``today + bookingDayLatest``, both
+    inclusive) and never before today — calls outside that window cannot return slots."""
+    earliest = max(_int_or(template.get("bookingDayEarliest"), 0) or 0, 0)
+    latest = _int_or(template.get("bookingDayLatest"), None)
+    lo = today + timedelta(days=earliest)
+    if start is not None:
+        lo = max(lo, start)
+    hi = end
+    if latest is not None:
+        cap = today + timedelta(days=latest + 1)
+        hi = cap if hi is None else min(hi, cap)
+    if hi is None:
+        # No booking window and no end: scan four weeks rather than guess an unbounded range.
+        hi = lo + timedelta(days=28)
+    return lo, max(lo, hi)
+
+
+def _empty_scan(tz: str | None) -> pd.DataFrame:
+    from bt_explore.frames import slots_frame
+
+    frame = slots_frame([], tz=tz)
+    frame.insert(frame.columns.get_loc("template_id") + 1, "template_name", pd.Series(dtype="str"))
+    return frame
+
+
+def _template_frame(
+    template: dict[str, Any], answers: Iterable[Any], lo: date, hi: date, tz: str | None
+) -> pd.DataFrame:
+    from bt_explore.frames import slots_frame
+
+    slots: list[Any] = []
+    zone = tz
+    for answer in answers:
+        if isinstance(answer, dict):
+            slots.extend(answer.get("list") or answer.get("bookingSlotList") or [])
+            zone = zone or answer.get("timeZone")
+        elif isinstance(answer, list):
+            slots.extend(answer)
+    frame = slots_frame(slots, template=template, tz=zone)
+    if len(frame):
+        day = frame["start"].dt.date
+        frame = frame[(day >= lo) & (day < hi)]
+    frame.insert(
+        frame.columns.get_loc("template_id") + 1,
+        "template_name",
+        pd.Series([str(template.get("name") or "")] * len(frame), index=frame.index, dtype="str"),
+    )
+    return frame
+
+
+def _run_job(
+    client: Client,
+    job: _Job,
+    organization_id: str | None,
+    retries: int,
+    backoff: float,
+    stop: threading.Event,
+) -> Any:
+    template_id = str(job.template["id"])
+    while True:
+        job.attempts += 1
+        try:
+            return job.call.fetch(client, template_id, organization_id)
+        except _RETRYABLE as exc:
+            job.errors.append(exc)
+            if job.attempts > retries or stop.is_set():
+                raise
+            retry_after = getattr(exc, "retry_after", None)
+            delay = backoff * 2 ** (job.attempts - 1)
+            if isinstance(retry_after, (int, float)) and retry_after > 0:
+                delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
+            log.info(
+                "retrying %s for template %s in %.1f s after: %s",
+                job.call.label,
+                template_id,
+                delay,
+                exc,
+            )
+            # Wake early if the scan is being abandoned, instead of sleeping out the delay.
+            if stop.wait(delay):
+                raise
+
+
+def scan_slots(
+    client: Client,
+    template_ids: Sequence[str] | None = None,
+    start: date | datetime | timedelta | str | None = None,
+    end: date | datetime | timedelta | str | None = None,
+    *,
+    concurrency: int = 8,
+    progress: bool = True,
+    errors: Literal["raise", "report"] = "raise",
+    retries: int = 2,
+    backoff: float = 0.5,
+    organization_id: str | None = None,
+) -> pd.DataFrame:
+    """Every free slot of ``template_ids`` (default: all) from ``start`` to ``end``, as one frame.
+
+    ``start``/``end`` are dates (``end`` exclusive) in the organization's time zone, or
+    timedeltas from today (``end=timedelta(weeks=4)``: the next four weeks); each
+    template's range is cut to its bookable window (``bookingDayEarliest``/``bookingDayLatest``
+    days from today) and never starts before today, so by default every template is scanned
+    over its whole window. Per template the range is split into the fewest
+    ``listMonth``/``listWeek``/``listDay`` calls (:func:`plan_slot_calls`); the calls run on
+    ``concurrency`` threads sharing ``client`` and its tokens. Calls that fail with 429, 5xx or a
+    transport error are retried ``retries`` more times after the client's own retries
+    (exponential ``backoff`` seconds, at least the server's ``Retry-After``).
+
+    The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
+    one row per distinct slot, sorted by ``template_id``, ``start`` and ``slot_id``, times in the
+    organization's time zone. ``frame.attrs["calls"]`` holds the number of slot calls sent.
+    If any call fails for good, ``errors="raise"`` (default) raises :class:`ScanError` listing
+    each missing template and period; ``errors="report"`` returns the slots that arrived with
+    the same list in ``frame.attrs["missing"]`` (empty when complete).
+
+    Example:
+        >>> from datetime import timedelta
+        >>> client = bt_explore.connect(mode="sandbox")                  # doctest: +SKIP
+        >>> slots = scan_slots(client, end=timedelta(weeks=4))            # doctest: +SKIP
+        >>> slots.groupby("template_name").size()                         # doctest: +SKIP
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
+    if retries < 0:
+        raise ValueError(f"retries: must be 0 or more, got {retries!r}")
+    if errors not in ("raise", "report"):
+        raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
+
+    organization = client.organization(organization_id=organization_id)
+    tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
+    tz = ZoneInfo(tz_name or "UTC")
+    today = _now(client, tz).date()
+    lo_req = _as_date(start, tz, today, "start") if start is not None else None
+    hi_req = _as_date(end, tz, today, "end") if end is not None else None
+
+    templates = client.templates(organization_id=organization_id)
+    by_id = {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
+    if template_ids is None:
+        chosen = list(by_id.values())
+    else:
+        if isinstance(template_ids, str):
+            template_ids = [template_ids]
+        unknown = [t for t in template_ids if t not in by_id]
+        if unknown:
+            raise ValueError(
+                f"template_ids: not templates of organization "
+                f"{organization_id or 'the default organization'}: {', '.join(unknown)}"
+            )
+        chosen = [by_id[t] for t in dict.fromkeys(template_ids)]
+
+    windows = {str(t["id"]): _window(t, today, lo_req, hi_req) for t in chosen}
+    jobs = [_Job(t, call) for t in chosen for call in plan_slot_calls(*windows[str(t["id"])])]
+    log.info(
+        "scanning %d template(s) with %d slot call(s) on %d thread(s)",
+        len(chosen),
+        len(jobs),
+        min(concurrency, max(len(jobs), 1)),
+    )
+
+    failures = _execute(client, jobs, organization_id, concurrency, progress, retries, backoff)
+
+    frames = []
+    for t in chosen:
+        tid = str(t["id"])
+        answers = [j.result for j in jobs if j.template is t and j.result is not None]
+        frames.append(_template_frame(t, answers, *windows[tid], tz_name))
+    # Empty parts are left out: concatenating them only risks dtype changes and warnings.
+    frames = [f for f in frames if len(f)]
+    frame = pd.concat(frames, ignore_index=True) if frames else _empty_scan(tz_name)
+    frame = (
+        frame.drop_duplicates(subset=["template_id", "slot_id"])
+        .sort_values(["template_id", "start", "slot_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+    frame.attrs["calls"] = len(jobs)
+    frame.attrs["missing"] = [f.as_dict() for f in failures]
+    if failures and errors == "raise":
+        raise ScanError(failures, len(jobs), frame)
+    if failures:
+        log.warning("scan incomplete: %d of %d slot calls failed", len(failures), len(jobs))
+    return frame
+
+
+def _execute(
+    client: Client,
+    jobs: list[_Job],
+    organization_id: str | None,
+    concurrency: int,
+    progress: bool,
+    retries: int,
+    backoff: float,
+) -> list[_Failure]:
+    """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
+    from tqdm.auto import tqdm
+
+    failures: list[_Failure] = []
+    if not jobs:
+        return failures
+    stop = threading.Event()
+    bar = tqdm(total=len(jobs), desc="slot calls", unit="call", disable=not progress)
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
+    try:
+        pending: dict[Future[Any], _Job] = {
+            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop): j
+            for j in jobs
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = pending.pop(future)
+                bar.update(1)
+                exc = future.exception()
+                if exc is None:
+                    job.result = future.result()
+                    continue
+                if isinstance(exc, _FATAL) or not isinstance(exc, Exception):
+                    stop.set()
+                    raise exc
+                name = str(job.template.get("name") or "")
+                failures.append(_Failure(str(job.template["id"]), name, job.call, exc))
+                log.warning(
+                    "slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc
+                )
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    failures.sort(key=lambda f: (f.template_id, f.call))
+    return failures
