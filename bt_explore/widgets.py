@@ -1,0 +1,1423 @@
+"""The booking explorer: pick a template, see free slots and book, inside a notebook.
+
+Two layers. :class:`ExplorerController` holds the whole logic and state as plain Python (no
+widgets): templates, the slots on show, the customer form and its validation, the bookings of
+this session and a status line. Every action catches what goes wrong and turns it into a status
+message plus a log record (logger ``bt_explore.widgets``), so nothing fails silently.
+:class:`BookingExplorer` is the thin ipywidgets view bound to it; it runs the network calls in a
+worker thread so the kernel stays responsive while a request is in flight.
+
+Example:
+    >>> import bt_explore
+    >>> client = bt_explore.connect()                  # doctest: +SKIP
+    >>> bt_explore.BookingExplorer(client)              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import html
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ipywidgets as widgets
+
+from bt_explore import errors, frames
+
+__all__ = [
+    "BookingExplorer",
+    "ExplorerController",
+    "FormField",
+    "FORM_FIELDS",
+    "Slot",
+    "Status",
+    "describe_error",
+    "template_label",
+    "template_summary",
+    "validate_customer",
+]
+
+logger = logging.getLogger("bt_explore.widgets")
+
+StatusLevel = Literal["info", "busy", "success", "warning", "error"]
+Mode = Literal["earliest", "day", "week"]
+
+DEFAULT_BOOKING_DAYS = 14
+_STATUS_HISTORY = 50
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers: labels, descriptions, validation, error messages
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One customer form field: its key, label and the API parameter it fills.
+
+    Example:
+        >>> FORM_FIELDS[2].label, FORM_FIELDS[2].parameter
+        ('Email', 'customer.email')
+    """
+
+    name: str
+    label: str
+    parameter: str
+    placeholder: str = ""
+
+
+FORM_FIELDS: tuple[FormField, ...] = (
+    FormField("first_name", "First name", "customer.firstName", "Jane"),
+    FormField("last_name", "Last name", "customer.lastName", "Doe"),
+    FormField("email", "Email", "customer.email", "jane.doe@example.com"),
+    FormField("mobile", "Mobile", "customer.mobile", "+49 170 1234567"),
+    FormField("street", "Street", "customer.address.street", "Hauptstraße 1"),
+    FormField("zip", "ZIP", "customer.address.zip", "10115"),
+    FormField("city", "City", "customer.address.city", "Berlin"),
+)
+_FIELDS_BY_NAME = {f.name: f for f in FORM_FIELDS}
+_ADDRESS_FIELDS = ("street", "zip", "city")
+
+# Deliberately loose: the server has the final word, this only catches obvious typos early.
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_MOBILE_RE = re.compile(r"^\+?\d{6,15}$")
+_MOBILE_NOISE_RE = re.compile(r"[\s\-/().]")
+_ZIP_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,9}$")
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _price(template: Mapping[str, Any]) -> tuple[float | None, str, float | None]:
+    """(gross price, currency, tax rate) from the nested ``price`` or the flat fields."""
+    price = template.get("price")
+    price = price if isinstance(price, Mapping) else {}
+    gross = _num(price.get("priceGross", template.get("priceGross")))
+    currency = str(price.get("currency") or template.get("currency") or "")
+    tax = _num(price.get("taxRate", template.get("taxRate")))
+    return gross, currency, tax
+
+
+def _format_price(template: Mapping[str, Any]) -> str:
+    gross, currency, _ = _price(template)
+    if gross is None:
+        return ""
+    return f"{gross:.2f} {currency}".strip()
+
+
+def _duration(template: Mapping[str, Any]) -> int | None:
+    value = _num(template.get("duration"))
+    return None if value is None else int(value)
+
+
+def template_label(template: Mapping[str, Any]) -> str:
+    """A readable one-line label: name · duration · price.
+
+    Example:
+        >>> template_label({"name": "Consultation", "duration": 60, "priceGross": 99.99,
+        ...                 "currency": "EUR"})
+        'Consultation · 60 min · 99.99 EUR'
+    """
+    parts = [str(template.get("name") or template.get("id") or "unnamed template")]
+    duration = _duration(template)
+    if duration is not None:
+        parts.append(f"{duration} min")
+    if template.get("showPrice", True) is not False:
+        price = _format_price(template)
+        if price:
+            parts.append(price)
+    return " · ".join(parts)
+
+
+def required_fields(template: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The form fields a template requires (names always; the rest by the template's flags).
+
+    Example:
+        >>> required_fields({"customerEmailRequired": True})
+        ('first_name', 'last_name', 'email')
+    """
+    template = template or {}
+    names = ["first_name", "last_name"]
+    if template.get("customerEmailRequired"):
+        names.append("email")
+    if template.get("customerMobileRequired"):
+        names.append("mobile")
+    if template.get("customerAddressRequired") or template.get("appointmentAddressRequired"):
+        names.extend(_ADDRESS_FIELDS)
+    return tuple(names)
+
+
+def template_summary(template: Mapping[str, Any]) -> dict[str, str]:
+    """The facts a user needs before booking, as label → text.
+
+    Example:
+        >>> template_summary({"duration": 30, "bookingDayLatest": 14})["Booking window"]
+        'from today up to 14 days ahead'
+    """
+    summary: dict[str, str] = {}
+    duration = _duration(template)
+    summary["Duration"] = f"{duration} min" if duration is not None else "unknown"
+    gross, currency, tax = _price(template)
+    if gross is None:
+        summary["Price"] = "not given"
+    else:
+        tax_text = f" incl. {tax:g} % tax" if tax else ""
+        hidden = " (not shown to customers)" if template.get("showPrice") is False else ""
+        summary["Price"] = f"{gross:.2f} {currency}{tax_text}{hidden}".replace("  ", " ")
+    earliest = int(_num(template.get("bookingDayEarliest")) or 0)
+    latest = _num(template.get("bookingDayLatest"))
+    start = "from today" if earliest == 0 else f"from {earliest} day(s) ahead"
+    window = f"{start} up to {int(latest)} days ahead" if latest is not None else start
+    lead = int(_num(template.get("bookingLeadTime")) or 0)
+    if lead:
+        window += f", at least {lead} min in advance"
+    summary["Booking window"] = window
+    labels = [_FIELDS_BY_NAME[name].label.lower() for name in required_fields(template)]
+    summary["Required customer fields"] = ", ".join(labels)
+    description = template.get("description")
+    if isinstance(description, str) and description.strip():
+        summary["Description"] = description.strip()
+    return summary
+
+
+def validate_customer(
+    values: Mapping[str, str], template: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Check the customer form; field name → what is wrong (empty when valid).
+
+    Example:
+        >>> validate_customer({"first_name": "Jane", "last_name": "Doe", "email": "jane@"},
+        ...                   {"customerEmailRequired": True})
+        {'email': 'not a valid email address (like name@example.com)'}
+    """
+    value = {f.name: str(values.get(f.name) or "").strip() for f in FORM_FIELDS}
+    required = set(required_fields(template))
+    # A partial address cannot be sent: once one part is given, the others are needed too.
+    if any(value[name] for name in _ADDRESS_FIELDS):
+        required.update(_ADDRESS_FIELDS)
+    problems: dict[str, str] = {}
+    for f in FORM_FIELDS:
+        text = value[f.name]
+        if not text:
+            if f.name in required:
+                problems[f.name] = "required"
+            continue
+        if f.name == "email" and not _EMAIL_RE.match(text):
+            problems[f.name] = "not a valid email address (like name@example.com)"
+        elif f.name == "mobile" and not _MOBILE_RE.match(_MOBILE_NOISE_RE.sub("", text)):
+            problems[f.name] = "not a valid phone number (6 to 15 digits, may start with +)"
+        elif f.name == "zip" and not _ZIP_RE.match(text):
+            problems[f.name] = "not a valid postal code"
+    return problems
+
+
+def customer_payload(values: Mapping[str, str], *, country: str | None = None) -> dict[str, Any]:
+    """The ``customer`` object for ``appointment/add`` from the form values (empty ones left out).
+
+    Example:
+        >>> customer_payload({"first_name": " Jane ", "last_name": "Doe", "email": ""})
+        {'firstName': 'Jane', 'lastName': 'Doe'}
+    """
+    value = {f.name: str(values.get(f.name) or "").strip() for f in FORM_FIELDS}
+    customer: dict[str, Any] = {"firstName": value["first_name"], "lastName": value["last_name"]}
+    if value["email"]:
+        customer["email"] = value["email"]
+    if value["mobile"]:
+        customer["mobile"] = value["mobile"]
+    if all(value[name] for name in _ADDRESS_FIELDS):
+        address = {"street": value["street"], "zip": value["zip"], "city": value["city"]}
+        if country:
+            address["country"] = country
+        customer["address"] = address
+    return customer
+
+
+def _fields_for_parameter(parameter: str | None) -> list[str]:
+    """Form fields an API message parameter (``customer.email``, ``customer[address]``) names."""
+    if not parameter:
+        return []
+    normalized = re.sub(r"\[(\w+)\]", r".\1", parameter).strip(".").lower()
+    if normalized == "address" or normalized.startswith("address."):
+        # the appointment's address comes from the same form fields as the customer's
+        normalized = "customer." + normalized
+    hits = []
+    for f in FORM_FIELDS:
+        target = f.parameter.lower()
+        if normalized == target or target.startswith(normalized + "."):
+            hits.append(f.name)
+    return hits
+
+
+def _messages(exc: BaseException) -> list[Any]:
+    return list(getattr(exc, "messages", None) or [])
+
+
+def describe_error(exc: BaseException) -> str:
+    """A clear one-line message for the status line, with what to do next.
+
+    Example:
+        >>> describe_error(ValueError("boom"))
+        "Unexpected error: ValueError: boom. Details are in the log (logger 'bt_explore.widgets')."
+    """
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, errors.BookingOutcomeUnknown):
+        cid = getattr(exc, "custom_id", "")
+        return (
+            f"The answer to the booking was lost, so its outcome is unknown (customId {cid}). "
+            f"Do not book again yet: check with client.appointment_by_custom_id({cid!r})."
+        )
+    if isinstance(exc, errors.TransportError):
+        return (
+            f"Could not reach bookingtime: {text}. Check the connection and click again to retry."
+        )
+    if isinstance(exc, errors.SlotUnavailable):
+        return f"That slot is no longer available: {text}"
+    if isinstance(exc, errors.RateLimited):
+        wait = getattr(exc, "retry_after", None)
+        hint = f"wait {wait:g} s" if isinstance(wait, (int, float)) else "wait a moment"
+        return f"Too many requests: {hint}, then click again."
+    if isinstance(exc, errors.ServerError):
+        return f"bookingtime had a server problem ({text}). Click again to retry in a moment."
+    if isinstance(exc, errors.AuthenticationError):
+        return f"Authentication failed ({text}). Check the client id and secret."
+    if isinstance(exc, errors.PermissionDenied):
+        return f"Not allowed: {text}. Is this module enabled for the organization?"
+    if isinstance(exc, errors.ValidationError):
+        return f"The request was rejected: {text}"
+    if isinstance(exc, errors.BookingtimeError):
+        return text
+    return (
+        f"Unexpected error: {type(exc).__name__}: {text}. "
+        "Details are in the log (logger 'bt_explore.widgets')."
+    )
+
+
+def _zone(name: Any) -> tzinfo | None:
+    if isinstance(name, tzinfo):
+        return name
+    if not name or not isinstance(name, str):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r; showing times in UTC", name)
+        return None
+
+
+def _resource_name(resource: Mapping[str, Any]) -> str:
+    name = resource.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    full = " ".join(str(resource.get(k) or "").strip() for k in ("firstName", "lastName"))
+    return full.strip() or str(resource.get("id") or "?")
+
+
+def _to_datetime(value: Any, tz: tzinfo | None) -> datetime | None:
+    if value is None:
+        return None
+    if hasattr(value, "to_pydatetime"):
+        try:
+            if value != value:  # NaT
+                return None
+        except (TypeError, ValueError):
+            pass
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(tz) if tz is not None else value
+
+
+def _resource_ids(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    try:
+        return tuple(str(v) for v in value)
+    except TypeError:
+        return (str(value),)
+
+
+# --------------------------------------------------------------------------------------------
+# Controller
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free slot as the explorer shows it: id, local start/end and resource names.
+
+    Example:
+        >>> from datetime import datetime
+        >>> Slot("4fx", datetime(2026, 12, 1, 9), datetime(2026, 12, 1, 10), ("br1",),
+        ...      ("Anna",)).label
+        'Tue 01 Dec 2026 09:00–10:00 · Anna'
+    """
+
+    id: str
+    start: datetime
+    end: datetime | None
+    resource_ids: tuple[str, ...]
+    resource_names: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """``Tue 01 Dec 2026 09:00–10:00 · Anna Schmidt, Room 2``."""
+        when = self.start.strftime("%a %d %b %Y %H:%M")
+        if self.end is not None:
+            when += "–" + self.end.strftime("%H:%M")
+        names = ", ".join(self.resource_names)
+        return f"{when} · {names}" if names else when
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the app is doing or what just happened, as the status line shows it.
+
+    Example:
+        >>> Status("busy", "Loading templates…").level
+        'busy'
+    """
+
+    level: StatusLevel
+    text: str
+
+
+@dataclass(frozen=True)
+class _BookingTicket:
+    """What the user chose when they clicked Book: booked exactly as it was then."""
+
+    slot: Slot
+    template: dict[str, Any]
+    customer: dict[str, Any]
+    address: dict[str, Any] | None = None
+
+
+def _guarded(action: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn any exception of a controller action into a status message and a log record."""
+
+    @functools.wraps(action)
+    def wrapper(self: ExplorerController, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the point is to never fail silently
+            self.report_exception(exc, action.__name__)
+            return None
+
+    return wrapper
+
+
+class ExplorerController:
+    """The booking explorer's logic and state, without any widget.
+
+    Every action (``load``, ``select_template``, ``find_earliest``, ``browse``, ``step``,
+    ``set_field``, ``book``, ``cancel``) updates the state, sets :attr:`status` and calls the
+    listeners; none raises: failures become an ``error`` status and a log record.
+
+    Example:
+        >>> ctl = ExplorerController(client)                    # doctest: +SKIP
+        >>> ctl.load(); ctl.find_earliest()                      # doctest: +SKIP
+        >>> for name, value in {"first_name": "Jane", "last_name": "Doe",
+        ...                     "email": "jane@example.com"}.items():
+        ...     ctl.set_field(name, value)                       # doctest: +SKIP
+        >>> ctl.book()["id"]                                     # doctest: +SKIP
+        'ed…'
+    """
+
+    def __init__(self, client: Any, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.client = client
+        self._clock = clock
+        self._listeners: list[Callable[[ExplorerController], None]] = []
+        self.organization: dict[str, Any] = {}
+        self.tz: tzinfo | None = None
+        self.templates: list[dict[str, Any]] = []
+        self.resources: dict[str, str] = {}
+        self.template_id: str | None = None
+        self.mode: Mode = "day"
+        self.day: date | None = None
+        self.showing: Mode | None = None
+        self.slots: list[Slot] = []
+        self.slot_id: str | None = None
+        self.values: dict[str, str] = {f.name: "" for f in FORM_FIELDS}
+        self.touched: set[str] = set()
+        self.server_errors: dict[str, str] = {}
+        self.show_all_errors = False
+        self.bookings: list[dict[str, Any]] = []
+        self.last_booking: dict[str, Any] | None = None
+        self.status = Status("info", "Not loaded yet.")
+        self.history: list[Status] = []
+        self.loaded = False
+        self._lock = threading.RLock()
+        self._booking: _BookingTicket | None = None
+        self._busy = 0
+
+    # -- listeners and status ------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[ExplorerController], None]) -> None:
+        """Call ``listener(controller)`` after every state change."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # noqa: BLE001 - a broken view must not break the logic
+                logger.exception("explorer listener %r failed", listener)
+
+    def _set_status(self, level: StatusLevel, text: str) -> None:
+        self.status = Status(level, text)
+        self.history = [*self.history[-(_STATUS_HISTORY - 1) :], self.status]
+        log_level = {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO)
+        logger.log(log_level, "explorer: %s", text)
+        self._notify()
+
+    def report_exception(self, exc: BaseException, context: str = "action") -> None:
+        """Show ``exc`` as an error status and log it (with a traceback when unexpected).
+
+        Example:
+            >>> ctl = ExplorerController(None)
+            >>> ctl.report_exception(RuntimeError("boom"), "book")
+            >>> ctl.status.level
+            'error'
+        """
+        if isinstance(exc, errors.BookingtimeError):
+            logger.warning("explorer %s failed: %s", context, exc)
+        else:
+            logger.error("explorer %s failed unexpectedly", context, exc_info=exc)
+        self._set_status("error", describe_error(exc))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is running (or a booking is being sent)."""
+        return self._busy > 0 or self._booking is not None
+
+    def _begin(self, text: str) -> None:
+        with self._lock:
+            self._busy += 1
+        self._set_status("busy", text)
+
+    def _end(self) -> None:
+        with self._lock:
+            self._busy = max(0, self._busy - 1)
+
+    # -- time -------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The current time in the organization's time zone (the injected clock, if any)."""
+        current = self._clock() if self._clock is not None else datetime.now(timezone.utc)
+        if isinstance(current, str):
+            current = datetime.fromisoformat(current)
+        if current.tzinfo is None:
+            current = current.replace(tzinfo=timezone.utc)
+        return current.astimezone(self.tz) if self.tz is not None else current
+
+    def today(self) -> date:
+        """Today's date in the organization's time zone."""
+        return self.now().date()
+
+    # -- templates -------------------------------------------------------------------------------
+
+    @property
+    def template(self) -> dict[str, Any] | None:
+        """The selected template (a BOOKING_TEMPLATE dict), or ``None``."""
+        for template in self.templates:
+            if template.get("id") == self.template_id:
+                return template
+        return None
+
+    @property
+    def template_options(self) -> list[tuple[str, str]]:
+        """(label, id) pairs for the template dropdown."""
+        return [(template_label(t), str(t.get("id"))) for t in self.templates]
+
+    @property
+    def booking_days(self) -> int:
+        """How many days ahead the selected template can be booked."""
+        latest = _num((self.template or {}).get("bookingDayLatest"))
+        return int(latest) if latest is not None else DEFAULT_BOOKING_DAYS
+
+    @_guarded
+    def load(self) -> None:
+        """Fetch the organization, its templates and resources; select the first template."""
+        self._begin("Loading templates and resources…")
+        try:
+            self.organization = dict(self.client.organization() or {})
+            self.tz = _zone(self.organization.get("timeZone"))
+            templates = [dict(t) for t in (self.client.templates() or [])]
+            resources = self.client.resources() or []
+        finally:
+            self._end()
+        self.templates = templates
+        self.resources = {str(r.get("id")): _resource_name(r) for r in resources}
+        self.loaded = True
+        if self.day is None or self.day < self.today():
+            self.day = self.today()
+        if not templates:
+            self.template_id = None
+            self._set_status("warning", "This organization has no booking templates.")
+            return
+        if self.template is None:
+            self.template_id = str(templates[0].get("id"))
+        name = self.organization.get("name") or "the organization"
+        self._set_status(
+            "info",
+            f"{len(templates)} templates of {name} loaded. Pick one, then click "
+            "'Earliest slot' or browse a day or week.",
+        )
+
+    @_guarded
+    def select_template(self, template_id: str | None) -> None:
+        """Select a template: clears the slots on show and re-checks the form."""
+        if template_id == self.template_id:
+            return
+        if template_id is not None and not any(t.get("id") == template_id for t in self.templates):
+            raise ValueError(f"template_id: unknown template {template_id!r}")
+        self.template_id = template_id
+        self.slots, self.slot_id, self.showing = [], None, None
+        self.server_errors = {}
+        template = self.template
+        if template is None:
+            self._set_status("info", "Pick a template.")
+            return
+        self._set_status(
+            "info",
+            f"{template_label(template)}: click 'Earliest slot' or browse a day or week.",
+        )
+
+    # -- slots --------------------------------------------------------------------------------------
+
+    @property
+    def slot(self) -> Slot | None:
+        """The selected slot, or ``None``."""
+        for slot in self.slots:
+            if slot.id == self.slot_id:
+                return slot
+        return None
+
+    @property
+    def slot_options(self) -> list[tuple[str, str]]:
+        """(label, id) pairs for the slot list."""
+        return [(s.label, s.id) for s in self.slots]
+
+    def _parse_slots(self, content: Any, template: Mapping[str, Any]) -> list[Slot]:
+        tz = self.tz
+        if isinstance(content, Mapping) and content.get("timeZone"):
+            tz = _zone(content.get("timeZone")) or tz
+        tz_name = getattr(tz, "key", None)
+        frame = frames.slots_frame(content, template=dict(template), tz=tz_name)
+        slots = []
+        for row in frame.itertuples(index=False):
+            start = _to_datetime(row.start, tz)
+            if start is None:
+                continue
+            ids = _resource_ids(row.resource_ids)
+            slots.append(
+                Slot(
+                    id=str(row.slot_id),
+                    start=start,
+                    end=_to_datetime(row.end, tz),
+                    resource_ids=ids,
+                    resource_names=tuple(self.resources.get(i, i) for i in ids),
+                )
+            )
+        slots.sort(key=lambda s: (s.start, s.resource_names))
+        return slots
+
+    def _fetch(self, template: Mapping[str, Any], showing: Mode, day: date | None) -> list[Slot]:
+        template_id = str(template.get("id"))
+        if showing == "earliest":
+            content = self.client.earliest_slot(template_id)
+        elif showing == "week":
+            assert day is not None
+            year, week, _ = day.isocalendar()
+            content = self.client.slots_week(template_id, year, week)
+        else:
+            assert day is not None
+            content = self.client.slots_day(template_id, day)
+        return self._parse_slots(content, template)
+
+    def _apply(self, template_id: str, showing: Mode, day: date | None, slots: list[Slot]) -> bool:
+        """Show fetched slots unless the user picked another template meanwhile."""
+        if template_id != self.template_id:
+            logger.info("dropping slots of %s: template changed meanwhile", template_id)
+            return False
+        previous = self.slot_id
+        self.slots, self.showing = slots, showing
+        if showing == "earliest" and slots:
+            self.day = slots[0].start.date()
+        elif day is not None:
+            self.day = day
+        ids = {s.id for s in slots}
+        if previous in ids:
+            self.slot_id = previous
+        else:
+            self.slot_id = slots[0].id if (slots and showing == "earliest") else None
+        return True
+
+    def _when(self, showing: Mode, day: date | None) -> str:
+        if showing == "earliest" or day is None:
+            return f"in the next {self.booking_days} days"
+        if showing == "week":
+            year, week, _ = day.isocalendar()
+            monday = day - timedelta(days=day.weekday())
+            return f"in week {week}/{year} ({monday:%d %b}–{monday + timedelta(days=6):%d %b})"
+        return f"on {day:%a %d %b %Y}"
+
+    def _load_slots(self, showing: Mode, day: date | None) -> None:
+        template = self.template
+        if template is None:
+            self._set_status("warning", "Pick a template first.")
+            return
+        name = template.get("name") or template.get("id")
+        what = "the earliest free slot" if showing == "earliest" else "free slots"
+        self._begin(f"Looking for {what} of {name} {self._when(showing, day)}…")
+        try:
+            slots = self._fetch(template, showing, day)
+        finally:
+            self._end()
+        if not self._apply(str(template.get("id")), showing, day, slots):
+            return
+        when = self._when(showing, day)
+        if not slots:
+            hint = "" if showing == "earliest" else " Try ◀ ▶ or 'Earliest slot'."
+            self._set_status("warning", f"No free slots {when} for {name}.{hint}")
+        elif showing == "earliest":
+            self._set_status("success", f"Earliest free slot of {name}: {slots[0].label}.")
+        else:
+            self._set_status("success", f"{len(slots)} free slots {when} for {name}.")
+
+    @_guarded
+    def find_earliest(self) -> None:
+        """Fetch the earliest free slot(s) of the selected template and select the first."""
+        self._load_slots("earliest", None)
+
+    @_guarded
+    def browse(self, day: date | None = None, mode: Literal["day", "week"] | None = None) -> None:
+        """Show the free slots of a day or of its ISO week (default: the current day and mode)."""
+        if mode is not None:
+            if mode not in ("day", "week"):
+                raise ValueError(f"mode: expected 'day' or 'week', got {mode!r}")
+            self.mode = mode
+        day = day or self.day or self.today()
+        if isinstance(day, datetime):
+            day = day.date()
+        self.day = day
+        self._load_slots(self.mode, day)
+
+    @_guarded
+    def step(self, direction: int) -> None:
+        """Browse one day or week back (``-1``) or forward (``+1``), not before today."""
+        days = 7 if self.mode == "week" else 1
+        day = (self.day or self.today()) + timedelta(days=days * direction)
+        today = self.today()
+        if day < today:
+            if self.mode == "week" and day.isocalendar()[:2] == today.isocalendar()[:2]:
+                day = today
+            else:
+                self._set_status("warning", "Free slots lie ahead: this is as early as it gets.")
+                return
+        self.browse(day)
+
+    def refresh(self) -> None:
+        """Re-fetch what the slot list shows now (after a booking or a cancellation)."""
+        if self.showing is None or self.template is None:
+            return
+        template = self.template
+        slots = self._fetch(template, self.showing, self.day)
+        self._apply(str(template.get("id")), self.showing, self.day, slots)
+        self._notify()
+
+    @_guarded
+    def select_slot(self, slot_id: str | None) -> None:
+        """Select one of the slots on show (``None`` clears the choice)."""
+        if slot_id is not None and not any(s.id == slot_id for s in self.slots):
+            raise ValueError(f"slot_id: {slot_id!r} is not among the slots on show")
+        self.slot_id = slot_id
+        self.server_errors.pop("slot", None)
+        self._notify()
+
+    # -- the customer form ---------------------------------------------------------------------
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the form fields the selected template requires."""
+        return required_fields(self.template)
+
+    @property
+    def form_errors(self) -> dict[str, str]:
+        """Every problem of the form now (client-side checks plus the server's last answer)."""
+        problems = validate_customer(self.values, self.template)
+        for name, text in self.server_errors.items():
+            if name in _FIELDS_BY_NAME:
+                problems.setdefault(name, text)
+        return problems
+
+    @property
+    def visible_errors(self) -> dict[str, str]:
+        """The problems to mark: of touched fields, or of all after a Book attempt."""
+        problems = self.form_errors
+        if self.show_all_errors:
+            return problems
+        return {k: v for k, v in problems.items() if k in self.touched or k in self.server_errors}
+
+    @_guarded
+    def set_field(self, name: str, value: str) -> None:
+        """Set one customer field (``first_name``, ``email``, ``zip``…) and re-check the form."""
+        if name not in _FIELDS_BY_NAME:
+            raise ValueError(f"name: unknown form field {name!r}")
+        self.values[name] = "" if value is None else str(value)
+        self.touched.add(name)
+        self.server_errors.pop(name, None)
+        self._notify()
+
+    @property
+    def can_book(self) -> bool:
+        """Whether Book makes sense now: a slot chosen, the form valid, nothing in flight."""
+        return (
+            self.template is not None
+            and self.slot is not None
+            and not self.form_errors
+            and not self.busy
+        )
+
+    # -- booking ---------------------------------------------------------------------------------
+
+    def request_booking(self) -> _BookingTicket | None:
+        """Reserve the one booking allowed in flight; ``None`` (and a status) when refused.
+
+        This is the double-click guard: it runs in the thread that handles the click, before
+        any request, so a second click finds the first booking pending and is refused.
+        """
+        with self._lock:
+            if self._booking is not None:
+                self._set_status("warning", "A booking is already being sent: wait for its answer.")
+                return None
+            self.show_all_errors = True
+            problems = validate_customer(self.values, self.template)
+            template, slot = self.template, self.slot
+            if template is None:
+                self._set_status("warning", "Pick a template first.")
+                return None
+            if problems:
+                listed = "; ".join(
+                    f"{_FIELDS_BY_NAME[name].label}: {text}" for name, text in problems.items()
+                )
+                self._set_status("error", f"Please fix the form before booking. {listed}.")
+                return None
+            if slot is None:
+                self._set_status("warning", "Choose a free slot first.")
+                return None
+            country = (self.organization.get("address") or {}) if self.organization else {}
+            customer = customer_payload(
+                self.values,
+                country=country.get("country") if isinstance(country, Mapping) else None,
+            )
+            # The form has one address; a home visit (appointmentAddressRequired) goes there too.
+            address = (
+                customer.get("address") if template.get("appointmentAddressRequired") else None
+            )
+            ticket = _BookingTicket(
+                slot=slot, template=dict(template), customer=customer, address=address
+            )
+            self._booking = ticket
+        self._notify()
+        return ticket
+
+    @_guarded
+    def perform_booking(self, ticket: _BookingTicket) -> dict[str, Any] | None:
+        """Send the reserved booking; on success add it to :attr:`bookings` and refresh slots."""
+        try:
+            return self._perform_booking(ticket)
+        finally:
+            with self._lock:
+                if self._booking is ticket:
+                    self._booking = None
+            self._notify()
+
+    def _perform_booking(self, ticket: _BookingTicket) -> dict[str, Any] | None:
+        slot = ticket.slot
+        self._begin(f"Booking {slot.label}…")
+        try:
+            extra = {"address": ticket.address} if ticket.address is not None else {}
+            appointment = self.client.book(
+                slot.id, ticket.customer, template=ticket.template, **extra
+            )
+        except errors.SlotUnavailable as exc:  # before ValidationError: it is a subclass
+            logger.warning("slot %s was taken meanwhile: %s", slot.id, exc)
+            if self.slot_id == slot.id:
+                self.slot_id = None
+            self._refresh_after("That slot was just taken by someone else")
+            return None
+        except errors.ValidationError as exc:
+            marked = self._mark_server_errors(exc)
+            detail = describe_error(exc)
+            if marked:
+                labels = ", ".join(_FIELDS_BY_NAME[n].label for n in marked)
+                detail += f" (marked: {labels})"
+            logger.warning("booking rejected: %s", exc)
+            self._set_status("error", detail)
+            return None
+        finally:
+            self._end()
+        appointment = dict(appointment or {})
+        self.bookings.append(appointment)
+        self.last_booking = appointment
+        self.slot_id = None
+        self.server_errors = {}
+        confirmation = self.confirmation(appointment)
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - the booking stands even if the refresh fails
+            logger.warning("slot list refresh after booking failed: %s", exc)
+            self._set_status(
+                "warning", f"{confirmation} (The slot list could not be refreshed: {exc})"
+            )
+            return appointment
+        self._set_status("success", confirmation)
+        return appointment
+
+    def _refresh_after(self, what: str) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("slot list refresh failed: %s", exc)
+            self._set_status("error", f"{what}, and refreshing the list failed: {exc}")
+            return
+        self._set_status(
+            "warning",
+            f"{what}. The slot list was refreshed ({len(self.slots)} free): pick another slot.",
+        )
+
+    def _mark_server_errors(self, exc: BaseException) -> list[str]:
+        marked: list[str] = []
+        for message in _messages(exc):
+            parameter = getattr(message, "parameter", None)
+            text = getattr(message, "text", None) or "rejected by the server"
+            for name in _fields_for_parameter(parameter):
+                self.server_errors[name] = str(text)
+                marked.append(name)
+        fields = getattr(exc, "fields", None)
+        if isinstance(fields, Mapping):
+            items: Iterable[tuple[Any, Any]] = fields.items()
+        elif isinstance(fields, Iterable) and not isinstance(fields, str):
+            items = ((f, "rejected by the server") for f in fields)
+        else:
+            items = ()
+        for parameter, text in items:
+            for name in _fields_for_parameter(str(parameter)):
+                if name not in self.server_errors:
+                    self.server_errors[name] = str(text)
+                    marked.append(name)
+        return list(dict.fromkeys(marked))
+
+    def book(self) -> dict[str, Any] | None:
+        """Book the chosen slot for the customer in the form, synchronously.
+
+        Returns the APPOINTMENT, or ``None`` when refused or failed (see :attr:`status`).
+        """
+        ticket = self.request_booking()
+        return self.perform_booking(ticket) if ticket is not None else None
+
+    def confirmation(self, appointment: Mapping[str, Any]) -> str:
+        """``Booked ed…: Tue 01 Dec 2026 10:00–11:00 (Europe/Berlin) with Anna Schmidt.``"""
+        start = _to_datetime(appointment.get("start"), self.tz)
+        end = _to_datetime(appointment.get("end"), self.tz)
+        when = start.strftime("%a %d %b %Y %H:%M") if start else "?"
+        if end is not None:
+            when += "–" + end.strftime("%H:%M")
+        zone = getattr(self.tz, "key", None) or appointment.get("timeZone") or ""
+        names = self.appointment_resources(appointment)
+        text = f"Booked {appointment.get('id', '?')}: {when}"
+        if zone:
+            text += f" ({zone})"
+        if names:
+            text += " with " + ", ".join(names)
+        return text + "."
+
+    def appointment_resources(self, appointment: Mapping[str, Any]) -> list[str]:
+        """Names of the resources an appointment binds."""
+        names = []
+        for resource in appointment.get("bookingResourceList") or []:
+            if isinstance(resource, Mapping):
+                names.append(_resource_name(resource))
+            elif isinstance(resource, str):
+                names.append(self.resources.get(resource, resource))
+        return names
+
+    # -- this session's bookings ---------------------------------------------------------------
+
+    @property
+    def active_bookings(self) -> list[dict[str, Any]]:
+        """This session's bookings that are not canceled."""
+        return [b for b in self.bookings if not b.get("canceled")]
+
+    def bookings_frame(self) -> Any:
+        """This session's bookings as a DataFrame (``frames.appointments_frame``)."""
+        return frames.appointments_frame(self.bookings)
+
+    @_guarded
+    def cancel(self, appointment_id: str) -> dict[str, Any] | None:
+        """Cancel one of this session's bookings; its slot becomes free again."""
+        if not any(b.get("id") == appointment_id for b in self.active_bookings):
+            self._set_status(
+                "warning", f"{appointment_id} is not an active booking of this session."
+            )
+            return None
+        self._begin(f"Canceling {appointment_id}…")
+        try:
+            answer = dict(self.client.cancel(appointment_id) or {})
+        finally:
+            self._end()
+        answer.setdefault("id", appointment_id)
+        answer.setdefault("canceled", True)
+        self.bookings = [
+            {**b, **answer} if b.get("id") == appointment_id else b for b in self.bookings
+        ]
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("slot list refresh after cancel failed: %s", exc)
+            self._set_status(
+                "warning", f"Canceled {appointment_id}; refreshing slots failed: {exc}"
+            )
+            return answer
+        self._set_status("success", f"Canceled {appointment_id}: its slot is free again.")
+        return answer
+
+
+# --------------------------------------------------------------------------------------------
+# View
+# --------------------------------------------------------------------------------------------
+
+_STATUS_STYLE = {
+    "info": ("ℹ️", "#1f4e79", "#eef4fb"),
+    "busy": ("⏳", "#5b4a00", "#fff8e1"),
+    "success": ("✅", "#1e5e2b", "#eaf7ec"),
+    "warning": ("⚠️", "#7a4b00", "#fff3e0"),
+    "error": ("❌", "#8a1c1c", "#fdecea"),
+}
+_INVALID_BACKGROUND = "#fdecea"
+_BOOKING_COLUMNS = (
+    "appointment_id",
+    "id",
+    "start",
+    "end",
+    "name",
+    "template_name",
+    "customer_first_name",
+    "customer_last_name",
+    "customer_email",
+    "resource_names",
+    "canceled",
+)
+
+
+class BookingExplorer(widgets.VBox):
+    """Pick a template, find a free slot, fill in the customer and book — without code.
+
+    Display it as the last expression of a notebook cell. Network calls run in a worker
+    thread (``background=True``) so the kernel stays free; ``background=False`` runs them in the
+    calling thread (tests). The logic lives in :attr:`controller` (an
+    :class:`ExplorerController`).
+
+    Example:
+        >>> import bt_explore
+        >>> client = bt_explore.connect()                        # doctest: +SKIP
+        >>> explorer = bt_explore.BookingExplorer(client)        # doctest: +SKIP
+        >>> explorer                                             # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        background: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        load: bool = True,
+    ) -> None:
+        super().__init__(layout=widgets.Layout(width="100%", max_width="980px"))
+        self.controller = ExplorerController(client, clock=clock)
+        self.background = background
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._futures: list[concurrent.futures.Future[Any]] = []
+        self._pending = 0
+        self._render_lock = threading.RLock()
+        self._local = threading.local()
+        self._build()
+        self.controller.add_listener(lambda _ctl: self._render())
+        self._render()
+        if load:
+            self.reload()
+
+    # -- widgets -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        wide = {"description_width": "110px"}
+        self.title = widgets.HTML("<h3 style='margin:4px 0'>Booking explorer</h3>")
+        self.template_dropdown = widgets.Dropdown(
+            description="Template", options=[], style=wide, layout=widgets.Layout(width="560px")
+        )
+        self.reload_button = widgets.Button(
+            description="Reload", icon="refresh", tooltip="Fetch templates and resources again"
+        )
+        self.description = widgets.HTML()
+        self.earliest_button = widgets.Button(
+            description="Earliest slot",
+            icon="bolt",
+            button_style="primary",
+            tooltip="Find the earliest free slot of this template",
+        )
+        self.mode_toggle = widgets.ToggleButtons(
+            options=[("Day", "day"), ("Week", "week")],
+            value="day",
+            tooltip="Browse one day or one ISO week",
+            style={"button_width": "64px"},
+        )
+        self.prev_button = widgets.Button(
+            description="◀", tooltip="Previous day/week", layout=widgets.Layout(width="44px")
+        )
+        self.date_picker = widgets.DatePicker(
+            description="Date",
+            style={"description_width": "40px"},
+            layout=widgets.Layout(width="220px"),
+        )
+        self.next_button = widgets.Button(
+            description="▶", tooltip="Next day/week", layout=widgets.Layout(width="44px")
+        )
+        self.slot_select = widgets.Select(
+            description="Free slots",
+            options=[],
+            rows=8,
+            style=wide,
+            layout=widgets.Layout(width="680px"),
+        )
+        self.fields: dict[str, widgets.Text] = {}
+        self.field_errors: dict[str, widgets.HTML] = {}
+        rows = []
+        for f in FORM_FIELDS:
+            text = widgets.Text(
+                description=f.label,
+                placeholder=f.placeholder,
+                continuous_update=True,
+                style=wide,
+                layout=widgets.Layout(width="380px"),
+            )
+            error = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+            text.observe(self._handler(self._on_field, f.name), names="value")
+            self.fields[f.name] = text
+            self.field_errors[f.name] = error
+            rows.append(widgets.HBox([text, error]))
+        self.book_button = widgets.Button(
+            description="Book",
+            icon="check",
+            button_style="success",
+            disabled=True,
+            tooltip="Book the chosen slot for this customer",
+        )
+        self.status = widgets.HTML(layout=widgets.Layout(margin="6px 0"))
+        self.status.add_class("bt-status")
+        self.confirmation = widgets.HTML()
+        self.bookings_html = widgets.HTML()
+        self.booking_dropdown = widgets.Dropdown(
+            description="Booking",
+            options=[],
+            style={"description_width": "60px"},
+            layout=widgets.Layout(width="460px"),
+        )
+        self.cancel_button = widgets.Button(
+            description="Cancel booking",
+            icon="times",
+            button_style="danger",
+            disabled=True,
+            tooltip="Cancel the booking chosen on the left",
+        )
+
+        self.template_dropdown.observe(self._handler(self._on_template), names="value")
+        self.reload_button.on_click(self._handler(self._on_reload))
+        self.earliest_button.on_click(self._handler(self._on_earliest))
+        self.mode_toggle.observe(self._handler(self._on_mode), names="value")
+        self.prev_button.on_click(self._handler(self._on_step, -1))
+        self.next_button.on_click(self._handler(self._on_step, +1))
+        self.date_picker.observe(self._handler(self._on_date), names="value")
+        self.slot_select.observe(self._handler(self._on_slot), names="value")
+        self.book_button.on_click(self._handler(self._on_book))
+        self.cancel_button.on_click(self._handler(self._on_cancel))
+
+        section = "<b style='display:block;margin:10px 0 2px'>{}</b>".format
+        self.add_class("bt-explorer")
+        self.children = [
+            self.title,
+            self.status,
+            widgets.HBox([self.template_dropdown, self.reload_button]),
+            self.description,
+            widgets.HTML(section("1 · Find a free slot")),
+            widgets.HBox(
+                [
+                    self.earliest_button,
+                    self.mode_toggle,
+                    self.prev_button,
+                    self.date_picker,
+                    self.next_button,
+                ],
+                layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
+            ),
+            self.slot_select,
+            widgets.HTML(section("2 · Customer (* required)")),
+            *rows,
+            widgets.HBox(
+                [self.book_button, self.confirmation], layout=widgets.Layout(align_items="center")
+            ),
+            widgets.HTML(section("3 · Bookings of this session")),
+            self.bookings_html,
+            widgets.HBox([self.booking_dropdown, self.cancel_button]),
+        ]
+
+    # -- running actions -----------------------------------------------------------------------
+
+    def _handler(self, method: Callable[..., None], *bound: Any) -> Callable[..., None]:
+        """Wrap a widget callback: ignore echoes of our own rendering, never fail silently."""
+
+        def handle(*event: Any) -> None:
+            if getattr(self._local, "rendering", False):
+                return
+            try:
+                method(*bound, *event)
+            except Exception as exc:  # noqa: BLE001 - ipywidgets would swallow it
+                self.controller.report_exception(exc, getattr(method, "__name__", "callback"))
+
+        return handle
+
+    def _run(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run a controller action that makes requests: in the worker thread or right here."""
+        if not self.background:
+            action(*args)
+            self._render()
+            return
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="bt_explore.widgets"
+            )
+        with self._render_lock:
+            self._pending += 1
+        self._render()
+        future = self._executor.submit(action, *args)
+        self._futures = [f for f in self._futures if not f.done()] + [future]
+        future.add_done_callback(self._job_done)
+
+    def _job_done(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._render_lock:
+            self._pending -= 1
+        exc = future.exception()
+        if exc is not None:  # controller actions are guarded; this is a last line of defence
+            self.controller.report_exception(exc, "background job")
+        self._render()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the requests started so far have finished; ``False`` on timeout.
+
+        Example:
+            >>> explorer.earliest_button.click(); explorer.wait()   # doctest: +SKIP
+            True
+        """
+        done, not_done = concurrent.futures.wait(list(self._futures), timeout=timeout)
+        return not not_done
+
+    def reload(self) -> None:
+        """Fetch the organization, templates and resources (again)."""
+        self._run(self.controller.load)
+
+    def close(self) -> None:
+        """Close the widgets and stop the worker thread."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        for child in self._walk(self):
+            if child is not self:
+                child.close()
+        super().close()
+
+    def _walk(self, widget: widgets.Widget) -> Iterable[widgets.Widget]:
+        yield widget
+        for child in getattr(widget, "children", ()) or ():
+            yield from self._walk(child)
+
+    # -- callbacks -----------------------------------------------------------------------------
+
+    def _on_reload(self, _button: widgets.Button) -> None:
+        self.reload()
+
+    def _on_template(self, change: dict[str, Any]) -> None:
+        self.controller.select_template(change["new"])
+        self._render()
+
+    def _on_earliest(self, _button: widgets.Button) -> None:
+        self._run(self.controller.find_earliest)
+
+    def _on_mode(self, change: dict[str, Any]) -> None:
+        self._run(self.controller.browse, self.date_picker.value, change["new"])
+
+    def _on_step(self, direction: int, _button: widgets.Button) -> None:
+        self._run(self.controller.step, direction)
+
+    def _on_date(self, change: dict[str, Any]) -> None:
+        if change["new"] is None:
+            return
+        self._run(self.controller.browse, change["new"], self.mode_toggle.value)
+
+    def _on_slot(self, change: dict[str, Any]) -> None:
+        self.controller.select_slot(change["new"])
+
+    def _on_field(self, name: str, change: dict[str, Any]) -> None:
+        self.controller.set_field(name, change["new"])
+
+    def _on_book(self, _button: widgets.Button) -> None:
+        # Disable first, reserve second: the reservation is what really stops a double booking.
+        self.book_button.disabled = True
+        ticket = self.controller.request_booking()
+        if ticket is None:
+            self._render()
+            return
+        self._run(self.controller.perform_booking, ticket)
+
+    def _on_cancel(self, _button: widgets.Button) -> None:
+        appointment_id = self.booking_dropdown.value
+        if not appointment_id:
+            self.controller._set_status("warning", "Choose a booking to cancel.")
+            return
+        self.cancel_button.disabled = True
+        self._run(self.controller.cancel, appointment_id)
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        """Bring every widget in line with the controller's state."""
+        with self._render_lock:
+            self._local.rendering = True
+            try:
+                self._render_state()
+            except Exception:  # noqa: BLE001 - rendering must never take the app down
+                logger.exception("rendering the booking explorer failed")
+            finally:
+                self._local.rendering = False
+
+    def _set(self, widget: widgets.Widget, **values: Any) -> None:
+        for name, value in values.items():
+            if getattr(widget, name) != value:
+                setattr(widget, name, value)
+
+    def _render_state(self) -> None:
+        ctl = self.controller
+        busy = ctl.busy or self._pending > 0
+        level = ctl.status.level
+        if self._pending > 0 and level not in ("busy", "error", "warning"):
+            level = "busy"
+        icon, color, background = _STATUS_STYLE[level]
+        self._set(
+            self.status,
+            value=(
+                f"<div style='padding:6px 10px;border-radius:4px;color:{color};"
+                f"background:{background}'>{icon} {html.escape(ctl.status.text)}</div>"
+            ),
+        )
+
+        options = tuple(ctl.template_options)
+        if tuple(self.template_dropdown.options) != options:
+            self.template_dropdown.options = options
+        if ctl.template_id is not None and self.template_dropdown.value != ctl.template_id:
+            self.template_dropdown.value = ctl.template_id
+        template = ctl.template
+        if template is None:
+            description = "<i>No template selected.</i>"
+        else:
+            items = "".join(
+                f"<li><b>{html.escape(k)}:</b> {html.escape(v)}</li>"
+                for k, v in template_summary(template).items()
+            )
+            description = f"<ul style='margin:2px 0 2px 110px;padding-left:16px'>{items}</ul>"
+        self._set(self.description, value=description)
+
+        if ctl.loaded:
+            self._set(self.date_picker, min=ctl.today())
+        if ctl.day is not None and self.date_picker.value != ctl.day:
+            self.date_picker.value = ctl.day
+        self._set(self.mode_toggle, value=ctl.mode)
+        no_template = template is None
+        for button in (self.earliest_button, self.prev_button, self.next_button):
+            self._set(button, disabled=busy or no_template)
+        self._set(self.date_picker, disabled=no_template)
+        self._set(self.mode_toggle, disabled=no_template)
+
+        slot_options = tuple(ctl.slot_options)
+        if tuple(self.slot_select.options) != slot_options:
+            self.slot_select.options = slot_options
+        if self.slot_select.value != ctl.slot_id:
+            self.slot_select.value = (
+                ctl.slot_id if ctl.slot_id in dict((v, k) for k, v in slot_options) else None
+            )
+        if not slot_options:
+            self._set(self.slot_select, description="Free slots", tooltip="No slots on show")
+
+        required, problems = set(ctl.required), ctl.visible_errors
+        for f in FORM_FIELDS:
+            text, error = self.fields[f.name], self.field_errors[f.name]
+            self._set(text, description=f.label + (" *" if f.name in required else ""))
+            problem = problems.get(f.name)
+            self._set(text.style, background=_INVALID_BACKGROUND if problem else None)
+            self._set(
+                error,
+                value=(
+                    f"<span style='color:#b00020'>⚠ {html.escape(f.label)}: "
+                    f"{html.escape(problem)}</span>"
+                    if problem
+                    else ""
+                ),
+            )
+            if text.value != ctl.values.get(f.name, "") and f.name not in ctl.touched:
+                text.value = ctl.values.get(f.name, "")
+
+        self._set(self.book_button, disabled=not ctl.can_book or self._pending > 0)
+        if ctl.last_booking is not None:
+            self._set(
+                self.confirmation,
+                value=f"<span style='margin-left:8px'>{html.escape(ctl.confirmation(ctl.last_booking))}</span>",
+            )
+        self._set(self.bookings_html, value=self._bookings_table())
+        active = tuple(
+            (f"{b.get('id')} · {self._booking_when(b)}", str(b.get("id")))
+            for b in ctl.active_bookings
+        )
+        if tuple(self.booking_dropdown.options) != active:
+            self.booking_dropdown.options = active
+        self._set(self.cancel_button, disabled=busy or not active)
+
+    def _booking_when(self, booking: Mapping[str, Any]) -> str:
+        start = _to_datetime(booking.get("start"), self.controller.tz)
+        return start.strftime("%a %d %b %H:%M") if start else "?"
+
+    def _bookings_table(self) -> str:
+        ctl = self.controller
+        if not ctl.bookings:
+            return "<i>No bookings in this session yet.</i>"
+        frame = ctl.bookings_frame()
+        columns = [c for c in _BOOKING_COLUMNS if c in frame.columns]
+        if "appointment_id" in columns and "id" in columns:
+            columns.remove("id")
+        shown = frame[columns] if columns else frame
+        return shown.to_html(index=False, border=0, na_rep="", classes="bt-bookings")
