@@ -1,0 +1,349 @@
+"""Token auth for requests: one refresh token, one cached access token per organization.
+
+bookingtime authenticates in two steps on one endpoint: client credentials give a refresh token,
+and a refresh token plus an ``organization_id`` gives an access token for that organization
+(lifetimes come from the answers' ``expires_in``). :class:`TokenAuth` does both lazily, on the
+first request that needs them, and then:
+
+- keeps one access token per organization (the one named in the request URL's
+  ``organization/{id}/``; ``static/*`` calls use a token without organization), so alternating
+  organizations costs nothing after the first call to each;
+- renews a token ``renew_before`` seconds ahead of its expiry (at most half its lifetime ahead);
+- goes back to client credentials when the refresh token has expired or is rejected;
+- re-sends a request once with a fresh token when the API answers 401;
+- lets many threads share it: one lock per token, so N threads that start cold send one
+  client-credentials and one refresh request between them.
+
+Tokens never appear in a repr, a log record or an exception.
+
+Example:
+    >>> import requests
+    >>> from bt_explore import Settings, TokenAuth
+    >>> auth = TokenAuth(Settings(client_id="23demo", env_file=None))   # no I/O yet
+    >>> auth
+    TokenAuth(client_id='23demo', auth_url='https://auth.bookingtime.com/oauth/token', tokens=0)
+    >>> # requests.get(api_url + "en/organization/f6.../show", auth=auth)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+from requests.auth import AuthBase
+from requests.cookies import extract_cookies_to_jar
+
+from bt_explore.errors import (
+    ApiError,
+    AuthenticationError,
+    Message,
+    TransportError,
+    UnexpectedResponse,
+    decode_envelope,
+    error_for,
+)
+from bt_explore.settings import Settings
+
+__all__ = ["TokenAuth", "Clock", "organization_of", "now_seconds"]
+
+log = logging.getLogger("bt_explore.auth")
+
+#: A clock: a callable returning epoch seconds (int/float) or an aware ``datetime``.
+Clock = Callable[[], float | int | datetime]
+
+_ORG_IN_URL = re.compile(r"/organization/([^/?#]+)/")
+
+
+def organization_of(url: str) -> str | None:
+    """The organization id a Module API URL addresses, ``None`` for ``static/*`` and the like.
+
+    Example:
+        >>> organization_of("https://api.bookingtime.com/module/v3/en/organization/f6abc/show")
+        'f6abc'
+        >>> organization_of("https://api.bookingtime.com/module/v3/en/static/country/list") is None
+        True
+    """
+    match = _ORG_IN_URL.search(url)
+    return match.group(1) if match else None
+
+
+def now_seconds(clock: Clock) -> float:
+    """Read ``clock`` as epoch seconds, whether it returns a number or an aware datetime.
+
+    Example:
+        >>> from datetime import timezone
+        >>> now_seconds(lambda: datetime(1970, 1, 1, 0, 1, tzinfo=timezone.utc))
+        60.0
+    """
+    value = clock()
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("the auth clock returned a naive datetime; return an aware one")
+        return value.timestamp()
+    return float(value)
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+    renew_at: float
+
+    def __repr__(self) -> str:  # never show the token itself
+        return f"_Token(expires_at={self.expires_at:.0f})"
+
+
+def _lifetime(answer: dict[str, Any], default: float) -> float:
+    try:
+        return float(answer.get("expires_in", default))
+    except (TypeError, ValueError):  # the walkthrough shows "<time in s>" strings; be lenient
+        return default
+
+
+class TokenAuth(AuthBase):
+    """``requests`` auth that fetches, caches and renews bookingtime tokens per organization.
+
+    ``settings`` gives the client id, secret, token URL and timeouts. ``session`` sends the
+    token requests (default: a private ``requests.Session``). ``clock`` returns epoch seconds
+    or an aware datetime (default :func:`time.time`); pin it to test expiry. ``renew_before``
+    renews that many seconds ahead of expiry.
+
+    Example:
+        >>> import requests
+        >>> from bt_explore import Sandbox, Settings, TokenAuth          # doctest: +SKIP
+        >>> with Sandbox() as sb:                                        # doctest: +SKIP
+        ...     auth = TokenAuth(Settings(client_id=sb.client_id, auth_url=sb.auth_url))
+        ...     url = f"{sb.api_url}en/organization/{sb.organization_id}/show"
+        ...     requests.get(url, auth=auth).json()["content"]["name"]
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        renew_before: float = 60.0,
+    ) -> None:
+        import time
+
+        self.settings = settings
+        self.session = session if session is not None else requests.Session()
+        self.clock: Clock = clock if clock is not None else time.time
+        self.renew_before = float(renew_before)
+        self._refresh: _Token | None = None
+        self._access: dict[str | None, _Token] = {}
+        self._refresh_lock = threading.Lock()
+        self._locks: dict[str | None, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        #: counts of token requests sent, by grant type (for curious users and tests)
+        self.token_requests: dict[str, int] = {"client_credentials": 0, "refresh_token": 0}
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenAuth(client_id={self.settings.client_id!r}, "
+            f"auth_url={self.settings.auth_url!r}, tokens={len(self._access)})"
+        )
+
+    __str__ = __repr__
+
+    # -- requests.auth.AuthBase ------------------------------------------------------------
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        organization = organization_of(request.url or "")
+        request.headers["Authorization"] = "Bearer " + self.access_token(organization)
+        request.register_hook("response", self.handle_401)
+        return request
+
+    def handle_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """Response hook: after a 401, drop the rejected token and re-send once with a new one.
+
+        A 401 means the API refused the token before doing anything, so re-sending even a POST
+        is safe. Modelled on ``requests.auth.HTTPDigestAuth.handle_401``.
+        """
+        if response.status_code != 401 or getattr(response.request, "_bt_resent", False):
+            return response
+        request = response.request
+        organization = organization_of(request.url or "")
+        self._forget(organization, request.headers.get("Authorization", ""))
+        log.info(
+            "401 for %s %s; re-sending once with a new token", request.method, _path(request.url)
+        )
+        _ = response.content  # consume the body so the connection can be released
+        response.close()
+        retry = request.copy()
+        retry._bt_resent = True  # type: ignore[attr-defined]
+        extract_cookies_to_jar(retry._cookies, response.request, response.raw)  # type: ignore[attr-defined]
+        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
+        retry.headers["Authorization"] = "Bearer " + self.access_token(organization)
+        second = response.connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def access_token(self, organization_id: str | None) -> str:
+        """A valid access token for ``organization_id`` (``None``: no organization), fetching
+        or renewing it when needed. Keep the value to yourself: it is a credential."""
+        token = self._access.get(organization_id)
+        now = now_seconds(self.clock)
+        if token is not None and now < token.renew_at:
+            return token.value
+        with self._lock_for(organization_id):
+            # another thread may have renewed it while this one waited for the lock
+            token = self._access.get(organization_id)
+            now = now_seconds(self.clock)
+            if token is not None and now < token.renew_at:
+                return token.value
+            token = self._fetch_access(organization_id)
+            self._access[organization_id] = token
+            return token.value
+
+    def clear(self) -> None:
+        """Forget every token; the next request starts with client credentials again."""
+        with self._refresh_lock:
+            self._refresh = None
+            self._access.clear()
+
+    def _lock_for(self, key: str | None) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.Lock()
+            return lock
+
+    def _forget(self, organization_id: str | None, authorization: str) -> None:
+        # Only drop the token the failed request used: another thread may already hold a new one.
+        with self._lock_for(organization_id):
+            token = self._access.get(organization_id)
+            if token is not None and authorization == "Bearer " + token.value:
+                del self._access[organization_id]
+        # A 401 may mean every token was revoked; the refresh token gets checked on use.
+
+    def _token_from(self, answer: dict[str, Any], key: str, default_lifetime: float) -> _Token:
+        now = now_seconds(self.clock)
+        value = answer.get(key)
+        if not isinstance(value, str) or not value:
+            raise AuthenticationError(
+                None,
+                "POST",
+                self.settings.auth_url,
+                [Message("failure", key, f"the token endpoint's answer has no {key}")],
+            )
+        lifetime = _lifetime(answer, default_lifetime)
+        margin = min(self.renew_before, lifetime / 2)
+        return _Token(value, now + lifetime, now + lifetime - margin)
+
+    def _refresh_token(self, *, force_new: bool = False) -> _Token:
+        with self._refresh_lock:
+            token = self._refresh
+            if not force_new and token is not None and now_seconds(self.clock) < token.renew_at:
+                return token
+            answer = self._post(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self.settings.client_id or "",
+                    "client_secret": self.settings.client_secret,
+                },
+                organization_id=None,
+            )
+            self._refresh = self._token_from(answer, "refresh_token", 1800.0)
+            return self._refresh
+
+    def _fetch_access(self, organization_id: str | None) -> _Token:
+        refresh = self._refresh_token()
+        try:
+            return self._exchange(refresh, organization_id)
+        except AuthenticationError as exc:
+            # An expired, revoked or foreign refresh token: start over with client credentials.
+            if exc.status_code not in (400, 401):
+                raise
+            log.info("refresh token rejected (%s); requesting a new one", exc.status_code)
+            with self._refresh_lock:
+                if self._refresh is refresh:
+                    self._refresh = None
+            return self._exchange(self._refresh_token(), organization_id)
+
+    def _exchange(self, refresh: _Token, organization_id: str | None) -> _Token:
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.settings.client_id or "",
+            "refresh_token": refresh.value,
+        }
+        if organization_id is not None:
+            form["organization_id"] = organization_id
+        answer = self._post(form, organization_id=organization_id)
+        return self._token_from(answer, "access_token", 300.0)
+
+    def _post(self, form: dict[str, str], *, organization_id: str | None) -> dict[str, Any]:
+        grant = form["grant_type"]
+        url = self.settings.auth_url
+        log.debug("token request: grant_type=%s organization=%s", grant, organization_id or "-")
+        with self._locks_guard:
+            self.token_requests[grant] = self.token_requests.get(grant, 0) + 1
+        try:
+            # form-urlencoded as bookingtime's SDKs send it; auth=None keeps session auth away
+            response = self.session.post(
+                url, data=form, timeout=self.settings.timeout, auth=_NoAuth()
+            )
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"token request failed: {type(exc).__name__}", method="POST", url=url
+            ) from None
+        if 200 <= response.status_code < 300:
+            answer, _ = decode_envelope(response)
+            if not isinstance(answer, dict):
+                raise UnexpectedResponse(
+                    response.status_code, "POST", url, excerpt="(token answer is not an object)"
+                )
+            return answer
+        raise self._token_error(response, grant, organization_id)
+
+    def _token_error(
+        self, response: requests.Response, grant: str, organization_id: str | None
+    ) -> ApiError:
+        url = self.settings.auth_url
+        try:
+            body, messages = decode_envelope(response)
+        except UnexpectedResponse as exc:
+            if response.status_code in (400, 401):
+                return AuthenticationError(
+                    response.status_code, "POST", url, [Message("failure", None, str(exc))]
+                )
+            return exc
+        if not messages and isinstance(body, dict) and "error" in body:
+            # RFC 6749 §5.2 error JSON
+            messages = (
+                Message(
+                    "failure", str(body.get("error")), str(body.get("error_description") or "")
+                ),
+            )
+        context = f"grant_type={grant}" + (
+            f", organization_id={organization_id}" if organization_id else ""
+        )
+        status = response.status_code
+        if status in (400, 401):
+            return AuthenticationError(status, "POST", url, messages, note=context)
+        err = error_for(status, "POST", url, messages)
+        err.note = context
+        return err
+
+
+class _NoAuth(AuthBase):
+    """Explicitly no auth (``auth=None`` would fall back to a session's auth)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def _path(url: str | None) -> str:
+    from bt_explore.errors import short_url
+
+    return short_url(url)

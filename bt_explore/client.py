@@ -1,0 +1,1056 @@
+"""The Module API client: one method per endpoint, typed errors, retries, safe booking.
+
+:class:`Client` talks to bookingtime's Module API v3 over a pooled ``requests.Session``.
+Its methods return plain Python data — the envelope's ``content``: entities are dicts, LIST
+endpoints return their ``recordList`` as ``list[dict]``, slot calls return the range dict
+(``rangeStart``, ``rangeEnd``, ``timeZone``, ``list``). :meth:`Client.call` returns an
+:class:`ApiResult` that also carries the envelope's messages.
+
+GET requests are retried with backoff on connection errors, 429 (honouring ``Retry-After``)
+and 502/503/504 by urllib3's ``Retry``; POST and PUT never are. :meth:`Client.book` gives every
+booking a ``customId`` and, when an answer is lost, asks ``appointment/{customId}/identify``
+whether the booking exists instead of booking again.
+
+Example:
+    >>> import bt_explore
+    >>> with bt_explore.connect(mode="sandbox") as client:                # doctest: +SKIP
+    ...     template = client.templates()[0]
+    ...     slot = client.earliest_slot(template["id"])["list"][0]
+    ...     appointment = client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace",
+    ...                                            "email": "ada@example.com"})
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+from urllib3.util.retry import Retry
+
+from bt_explore import __version__
+from bt_explore.auth import Clock, TokenAuth
+from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS
+from bt_explore.errors import (
+    ApiError,
+    BookingOutcomeUnknown,
+    BookingtimeError,
+    Message,
+    NotFound,
+    ServerError,
+    TransportError,
+    UnexpectedResponse,
+    ValidationError,
+    decode_envelope,
+    raise_for_answer,
+    short_url,
+)
+from bt_explore.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from bt_explore.sandbox import Sandbox
+
+__all__ = ["Client", "ApiResult", "default_retry", "plan_slot_calls", "new_custom_id"]
+
+log = logging.getLogger("bt_explore.client")
+
+#: Statuses a GET is retried on (besides connection errors).
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Enough to map the slots of a long scan to their templates without growing forever.
+_SLOT_MEMORY = 200_000
+
+
+def default_retry(total: int = 3, backoff_factor: float = 0.5) -> Retry:
+    """The retry policy of :class:`Client`: GET only, on connection errors, 429, 502/503/504.
+
+    Example:
+        >>> default_retry().allowed_methods
+        frozenset({'GET'})
+    """
+    return Retry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        other=0,
+        status_forcelist=RETRY_STATUSES,
+        # POST (appointment/add) and PUT (move, cancel) are not idempotent: never re-sent.
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=backoff_factor,
+        respect_retry_after_header=True,
+        # give the last answer back instead of raising, so errors.py can type it
+        raise_on_status=False,
+    )
+
+
+def new_custom_id() -> str:
+    """A fresh ``customId`` for a booking: ``bt`` + 28 random hex digits (112 random bits).
+
+    Example:
+        >>> cid = new_custom_id()
+        >>> len(cid), cid[:2]
+        (30, 'bt')
+    """
+    return "bt" + uuid.uuid4().hex[:28]
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """One answer of the Module API: its ``content`` and ``messages``, and the exchange.
+
+    Example:
+        >>> r = ApiResult({"class": "LIST", "recordList": [{"id": "fc1"}]}, (), 200, "GET", "u")
+        >>> r.records
+        [{'id': 'fc1'}]
+    """
+
+    content: Any
+    messages: tuple[Message, ...]
+    status_code: int
+    method: str
+    url: str
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The ``recordList`` of a LIST content (a list content as is; ``[]`` for none)."""
+        return _records(self.content)
+
+    def __repr__(self) -> str:
+        return (
+            f"ApiResult(status_code={self.status_code}, method={self.method!r}, "
+            f"url={short_url(self.url)!r}, messages={list(self.messages)!r}, "
+            f"content={_summary(self.content)})"
+        )
+
+
+def _summary(content: Any) -> str:
+    if isinstance(content, dict):
+        cls = content.get("class", "dict")
+        if "recordList" in content:
+            return f"<{cls} of {len(content.get('recordList') or [])}>"
+        if "list" in content:
+            return f"<{cls} of {len(content.get('list') or [])}>"
+        return f"<{cls} {content.get('id', '')}>".replace(" >", ">")
+    if isinstance(content, list):
+        return f"<list of {len(content)}>"
+    return repr(content)
+
+
+def _records(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        return []
+    if isinstance(content, list):
+        return content
+    if isinstance(content, dict):
+        records = content.get("recordList")
+        if isinstance(records, list):
+            return records
+    raise TypeError(f"expected a LIST content, got {_summary(content)}")
+
+
+def _slot_range(content: Any) -> dict[str, Any]:
+    """Normalize earliest/RANGE_LIST content: always a dict with a ``list`` of slots."""
+    if isinstance(content, dict) and content.get("class") == "BOOKING_SLOT":
+        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, "list": [content]}
+    if not isinstance(content, dict):
+        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, "list": []}
+    result = dict(content)
+    slots = content.get("list")
+    if not isinstance(slots, list):
+        slots = content.get("bookingSlotList")
+    result["list"] = list(slots) if isinstance(slots, list) else []
+    return result
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
+def _as_day(value: date | datetime | str, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"{name} must be a date or 'YYYY-MM-DD', got {value!r}") from None
+
+
+def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]]:
+    """The fewest day/week/month slot calls covering the days ``[first, stop)``.
+
+    Ties go to the plan that fetches fewer days. Calls are ``("day", (y, m, d))``,
+    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order.
+
+    Example:
+        >>> from datetime import date
+        >>> plan_slot_calls(date(2026, 12, 1), date(2027, 1, 1))
+        [('month', (2026, 12))]
+        >>> plan_slot_calls(date(2026, 12, 7), date(2026, 12, 14))   # Monday to Monday
+        [('week', (2026, 50))]
+        >>> plan_slot_calls(date(2026, 12, 30), date(2027, 1, 2))    # across the new year
+        [('week', (2026, 53))]
+        >>> plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3))
+        [('day', (2026, 12, 2))]
+    """
+    n = (stop - first).days
+    if n <= 0:
+        return []
+    # best[i] = (calls, fetched days, call, next index) for covering days i..n-1
+    best: list[tuple[int, int, tuple[str, tuple[int, ...]] | None, int]] = [(0, 0, None, n)] * (
+        n + 1
+    )
+    for i in range(n - 1, -1, -1):
+        d = first + timedelta(days=i)
+        monday = d - timedelta(days=d.weekday())
+        month_days = calendar.monthrange(d.year, d.month)[1]
+        month_end = date(d.year, d.month, month_days) + timedelta(days=1)
+        iso = d.isocalendar()
+        options = [
+            (("day", (d.year, d.month, d.day)), d + timedelta(days=1), 1),
+            (("week", (iso[0], iso[1])), monday + timedelta(days=7), 7),
+            (("month", (d.year, d.month)), month_end, month_days),
+        ]
+        choice = None
+        for call, end, size in options:
+            j = min(n, (end - first).days)
+            cost = (1 + best[j][0], size + best[j][1])
+            if choice is None or cost < choice[0]:
+                choice = (cost, call, j)
+        assert choice is not None
+        best[i] = (choice[0][0], choice[0][1], choice[1], choice[2])
+    plan = []
+    i = 0
+    while i < n:
+        _, _, call, j = best[i]
+        assert call is not None
+        plan.append(call)
+        i = j
+    return plan
+
+
+class Client:
+    """A client for bookingtime's Module API v3.
+
+    ``settings`` default to :class:`Settings()` (arguments → environment → ``.env``); a client
+    id is required. ``session`` is a ``requests.Session`` to use (the client mounts its pooled,
+    retrying adapter on the API's and the auth server's addresses). ``clock`` drives token
+    expiry (epoch seconds or aware datetimes). Nothing is sent until the first call.
+
+    Every organization-scoped method takes ``organization_id=`` (default: the settings').
+
+    Example:
+        >>> from bt_explore import Client, Settings
+        >>> client = Client(Settings(client_id="23demo", organization_id="f6demo", env_file=None))
+        >>> client
+        Client(api_url='https://api.bookingtime.com/module/v3/', locale='en', organization_id='f6demo')
+    """
+
+    #: the sandbox this client owns (``connect(mode="sandbox")``), stopped by :meth:`close`
+    sandbox: Sandbox | None = None
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        retry: Retry | None = None,
+    ) -> None:
+        self.settings = (settings if settings is not None else Settings()).require()
+        self.session = session if session is not None else requests.Session()
+        self._owns_session = session is None
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=32, max_retries=retry or default_retry()
+        )
+        for url in (self.settings.api_url, self.settings.auth_url):
+            parts = urlsplit(url)
+            self.session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
+        self.auth = TokenAuth(self.settings, session=self.session, clock=clock)
+        self._headers = {
+            "Accept": "application/json",
+            "User-Agent": f"bt_explore/{__version__} {requests.utils.default_user_agent()}",
+        }
+        self._lock = threading.Lock()
+        self._templates: dict[str, dict[str, Any]] = {}
+        self._slot_templates: OrderedDict[str, str] = OrderedDict()
+        self._time_zones: dict[str, str] = {}
+        self._closers: list[Callable[[], object]] = []
+        self._closed = False
+        #: makes the ``customId`` of each booking; replace it for reproducible recordings
+        self.custom_ids: Callable[[], str] = new_custom_id
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(api_url={self.settings.api_url!r}, locale={self.settings.locale!r}, "
+            f"organization_id={self.settings.organization_id!r})"
+        )
+
+    @property
+    def organization_id(self) -> str | None:
+        """The default organization (from the settings)."""
+        return self.settings.organization_id
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connections (and stop the sandbox this client owns, if any).
+
+        Example:
+            >>> client = Client(Settings(client_id="23demo", env_file=None)); client.close()
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._owns_session:
+                self.session.close()
+        finally:
+            for callback in reversed(self._closers):
+                callback()
+            if self.sandbox is not None:
+                self.sandbox.stop()
+
+    def on_close(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` when this client closes (last registered, first called).
+
+        Example:
+            >>> client = Client(Settings(client_id="23demo", env_file=None))
+            >>> client.on_close(lambda: print("bye")); client.close()
+            bye
+        """
+        self._closers.append(callback)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the one request path -------------------------------------------------------------
+
+    def url(self, endpoint_name: str, *, organization_id: str | None = None, **path: Any) -> str:
+        """The full URL of an endpoint (``organization_id`` fills ``{org}``).
+
+        Example:
+            >>> c = Client(Settings(client_id="23demo", organization_id="f6demo", env_file=None))
+            >>> c.url("template_show", template_id="fc1")
+            'https://api.bookingtime.com/module/v3/en/organization/f6demo/bookingTemplate/fc1/show'
+        """
+        try:
+            endpoint = ENDPOINTS[endpoint_name]
+        except KeyError:
+            raise ValueError(
+                f"unknown endpoint {endpoint_name!r}; known: {', '.join(ENDPOINTS)}"
+            ) from None
+        values = {k: quote(str(v), safe="") for k, v in path.items()}
+        if endpoint.organization_scoped:
+            values["org"] = quote(self.settings.require_organization(organization_id), safe="")
+        missing = [f for f in endpoint.fields if f not in values]
+        if missing:
+            raise TypeError(f"{endpoint_name} needs {', '.join(missing)}=...")
+        extra = set(values) - set(endpoint.fields)
+        if extra:
+            raise TypeError(f"{endpoint_name} takes no {', '.join(sorted(extra))}")
+        return f"{self.settings.api_url}{self.settings.locale}/{endpoint.format(**values)}"
+
+    def call(
+        self,
+        endpoint_name: str,
+        *,
+        json: Any = None,
+        organization_id: str | None = None,
+        **path: Any,
+    ) -> ApiResult:
+        """Call an endpoint of :data:`bt_explore.endpoints.ENDPOINTS` by name.
+
+        Returns the :class:`ApiResult` (content, messages, status, method, URL) of any 2xx
+        answer; raises the typed :class:`~bt_explore.ApiError` for the others and
+        :class:`~bt_explore.TransportError` when no answer came.
+
+        Example:
+            >>> result = client.call("template_list")                    # doctest: +SKIP
+            >>> result.status_code, len(result.records), result.messages  # doctest: +SKIP
+            (200, 5, ())
+        """
+        url = self.url(endpoint_name, organization_id=organization_id, **path)
+        method = ENDPOINTS[endpoint_name].method
+        response = self._send(method, url, json=json)
+        raise_for_answer(response)
+        content, messages = decode_envelope(response)
+        return ApiResult(content, messages, response.status_code, method, url)
+
+    def _send(self, method: str, url: str, *, json: Any = None) -> requests.Response:
+        if self._closed:
+            raise RuntimeError("this Client is closed")
+        started = time.perf_counter()
+        try:
+            response = self.session.request(
+                method,
+                url,
+                json=json,
+                headers=self._headers,
+                auth=self.auth,
+                timeout=self.settings.timeout,
+            )
+        except requests.RequestException as exc:
+            sent = None if _maybe_sent(exc) else False
+            raise TransportError(_describe(exc), method=method, url=url, sent=sent) from exc
+        log.debug(
+            "%s %s -> %s (%.0f ms)",
+            method,
+            short_url(url),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _get(self, endpoint_name: str, organization_id: str | None, **path: Any) -> Any:
+        return self.call(endpoint_name, organization_id=organization_id, **path).content
+
+    def _list(self, endpoint_name: str, organization_id: str | None, **path: Any) -> list[dict]:
+        result = self.call(endpoint_name, organization_id=organization_id, **path)
+        try:
+            return result.records
+        except TypeError:
+            raise UnexpectedResponse(
+                result.status_code,
+                result.method,
+                result.url,
+                excerpt=f"content is not a LIST: {_summary(result.content)}",
+            ) from None
+
+    # -- organization, templates, resources -----------------------------------------------
+
+    def organization(self, *, organization_id: str | None = None) -> dict[str, Any]:
+        """The ORGANIZATION (name, address, timeZone, opening hours, …).
+
+        Example:
+            >>> client.organization()["timeZone"]                             # doctest: +SKIP
+            'Europe/Berlin'
+        """
+        org = self._get("organization_show", organization_id)
+        if isinstance(org, dict) and org.get("timeZone"):
+            key = self.settings.require_organization(organization_id)
+            self._time_zones[key] = str(org["timeZone"])
+        return org
+
+    def templates(self, *, organization_id: str | None = None) -> list[dict[str, Any]]:
+        """The organization's BOOKING_TEMPLATEs (the LIST's ``recordList``).
+
+        Example:
+            >>> [t["name"] for t in client.templates()][:2]                 # doctest: +SKIP
+            ['Test AppointmentTemplate', 'Demo Appointment 2']
+        """
+        records = self._list("template_list", organization_id)
+        self._remember_templates(records)
+        return records
+
+    def template(self, template_id: str, *, organization_id: str | None = None) -> dict[str, Any]:
+        """One BOOKING_TEMPLATE by id.
+
+        Example:
+            >>> client.template("fc...")["duration"]                         # doctest: +SKIP
+            60
+        """
+        record = self._get("template_show", organization_id, template_id=template_id)
+        self._remember_templates([record])
+        return record
+
+    def template_by_custom_id(
+        self, custom_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One BOOKING_TEMPLATE by its ``customId``.
+
+        Example:
+            >>> client.template_by_custom_id("4321")["name"]                  # doctest: +SKIP
+            'Demo Appointment 2'
+        """
+        record = self._get("template_identify", organization_id, custom_id=custom_id)
+        self._remember_templates([record])
+        return record
+
+    def resource_templates(
+        self, resource_id: str, *, organization_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The BOOKING_TEMPLATEs a resource takes part in.
+
+        Example:
+            >>> client.resource_templates("br...")                           # doctest: +SKIP
+        """
+        records = self._list("resource_template_list", organization_id, resource_id=resource_id)
+        self._remember_templates(records)
+        return records
+
+    def resources(self, *, organization_id: str | None = None) -> list[dict[str, Any]]:
+        """The organization's BOOKING_RESOURCEs (staff, rooms, equipment).
+
+        Example:
+            >>> {r["type"] for r in client.resources()}                      # doctest: +SKIP
+            {'EMPLOYEE', 'ROOM'}
+        """
+        return self._list("resource_list", organization_id)
+
+    def resource(self, resource_id: str, *, organization_id: str | None = None) -> dict[str, Any]:
+        """One BOOKING_RESOURCE by id.
+
+        Example:
+            >>> client.resource("br...")["name"]                             # doctest: +SKIP
+        """
+        return self._get("resource_show", organization_id, resource_id=resource_id)
+
+    def resource_by_custom_id(
+        self, custom_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One BOOKING_RESOURCE by its ``customId``.
+
+        Example:
+            >>> client.resource_by_custom_id("anna")                         # doctest: +SKIP
+        """
+        return self._get("resource_identify", organization_id, custom_id=custom_id)
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def earliest_slot(
+        self, template_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The earliest free slot(s): ``{rangeStart, rangeEnd, timeZone, list}``.
+
+        ``list`` is filled from ``list`` or ``bookingSlotList``, whichever the answer has.
+
+        Example:
+            >>> slot = client.earliest_slot(template_id)["list"][0]          # doctest: +SKIP
+            >>> slot["id"], slot["timestamp"]  # doctest: +SKIP
+            ('4f...', '2026-12-01T11:00:00+01:00')
+        """
+        content = self._get("slot_earliest", organization_id, template_id=template_id)
+        return self._remember_slots(template_id, _slot_range(content), organization_id)
+
+    def slots_day(
+        self, template_id: str, day: date | str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The free slots of one day (RANGE_LIST content).
+
+        Example:
+            >>> len(client.slots_day(template_id, date(2026, 12, 2))["list"])  # doctest: +SKIP
+            28
+        """
+        d = _as_day(day, "day")
+        content = self._get(
+            "slot_list_day",
+            organization_id,
+            template_id=template_id,
+            year=d.year,
+            month=d.month,
+            day=d.day,
+        )
+        return self._remember_slots(template_id, _slot_range(content), organization_id)
+
+    def slots_week(
+        self, template_id: str, year: int, week: int, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The free slots of one ISO week (RANGE_LIST content).
+
+        Example:
+            >>> client.slots_week(template_id, 2026, 49)["rangeStart"]      # doctest: +SKIP
+            '2026-11-30T00:00:00+01:00'
+        """
+        content = self._get(
+            "slot_list_week", organization_id, template_id=template_id, year=year, week=week
+        )
+        return self._remember_slots(template_id, _slot_range(content), organization_id)
+
+    def slots_month(
+        self, template_id: str, year: int, month: int, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The free slots of one month (RANGE_LIST content).
+
+        Example:
+            >>> len(client.slots_month(template_id, 2026, 12)["list"])       # doctest: +SKIP
+            412
+        """
+        content = self._get(
+            "slot_list_month", organization_id, template_id=template_id, year=year, month=month
+        )
+        return self._remember_slots(template_id, _slot_range(content), organization_id)
+
+    def slots(
+        self,
+        template_id: str,
+        start: date | datetime | str,
+        end: date | datetime | str,
+        *,
+        organization_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The free slots in ``[start, end)``, from the fewest day/week/month calls.
+
+        ``start``/``end`` are dates (whole days) or datetimes; naive datetimes are taken in the
+        organization's time zone. Returns a RANGE_LIST-shaped dict with the requested bounds and
+        the slots sorted by time, without duplicates.
+
+        Example:
+            >>> r = client.slots(template_id, date(2026, 12, 1), date(2026, 12, 15))  # doctest: +SKIP
+            >>> r["rangeStart"], len(r["list"])  # doctest: +SKIP
+            ('2026-12-01T00:00:00+01:00', 305)
+        """
+        whole_days = not isinstance(start, datetime) and not isinstance(end, datetime)
+        if whole_days:
+            lo_day, hi_day = _as_day(start, "start"), _as_day(end, "end")
+            if hi_day <= lo_day:
+                raise ValueError(f"end ({hi_day}) must be after start ({lo_day})")
+            tz: ZoneInfo | None = None
+            first, stop = lo_day, hi_day
+        else:
+            tz = ZoneInfo(self._time_zone(organization_id))
+            lo = _aware(start, tz, "start")
+            hi = _aware(end, tz, "end")
+            if hi <= lo:
+                raise ValueError(f"end ({hi.isoformat()}) must be after start ({lo.isoformat()})")
+            first = lo.astimezone(tz).date()
+            last = (hi - timedelta(microseconds=1)).astimezone(tz).date()
+            stop = last + timedelta(days=1)
+        pieces = []
+        for kind, args in plan_slot_calls(first, stop):
+            if kind == "day":
+                pieces.append(
+                    self.slots_day(template_id, date(*args), organization_id=organization_id)
+                )
+            elif kind == "week":
+                pieces.append(self.slots_week(template_id, *args, organization_id=organization_id))
+            else:
+                pieces.append(self.slots_month(template_id, *args, organization_id=organization_id))
+        zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
+        if tz is None:
+            tz = ZoneInfo(zone) if zone else None
+        seen: dict[str, dict[str, Any]] = {}
+        for piece in pieces:
+            for slot in piece["list"]:
+                ts = _parse_ts(slot["timestamp"])
+                if whole_days:
+                    keep = lo_day <= ts.date() < hi_day
+                else:
+                    keep = lo <= ts < hi
+                if keep:
+                    seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", slot)
+        slots = sorted(seen.values(), key=lambda s: _parse_ts(s["timestamp"]))
+        if whole_days:
+            bounds = [datetime.combine(d, dtime(), tz) for d in (lo_day, hi_day)]
+        else:
+            bounds = [lo.astimezone(tz), hi.astimezone(tz)]
+        return {
+            "class": "RANGE_LIST",
+            "rangeStart": bounds[0].isoformat(),
+            "rangeEnd": bounds[1].isoformat(),
+            "timeZone": zone,
+            "list": slots,
+        }
+
+    # -- appointments -------------------------------------------------------------------------
+
+    def book(
+        self,
+        slot_id: str,
+        customer: Mapping[str, Any],
+        *,
+        custom_id: str | None = None,
+        notes: str | None = None,
+        template: Mapping[str, Any] | str | None = None,
+        address: Mapping[str, Any] | None = None,
+        additional_data: Mapping[str, list[str]] | None = None,
+        organization_id: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Book a slot for a customer, safely; returns the APPOINTMENT.
+
+        - The booking gets ``custom_id`` (generated when not given) as its ``customId``.
+        - Customer fields are checked before sending: first and last name always, the email's
+          shape, and whatever the template demands (``template=`` as a dict or an id, else the
+          template this client last listed the slot for, if it knows it). A
+          :class:`~bt_explore.ValidationError` is raised with nothing sent.
+        - ``appointment/add`` is never re-sent. When its answer is lost (timeout, dropped
+          connection, 5xx), ``appointment/{customId}/identify`` tells whether the booking
+          exists: it is returned if so; if it certainly does not, the original error is raised
+          saying so (safe to book again); if that cannot be learned either,
+          :class:`~bt_explore.BookingOutcomeUnknown` carries the ``custom_id``.
+
+        Other top-level fields of the booking request (``sendAppointmentAddEventEmail=False``…)
+        pass through ``**fields``.
+
+        Example:
+            >>> appointment = client.book(slot["id"], {"firstName": "Ada",  # doctest: +SKIP
+            ...     "lastName": "Lovelace", "email": "ada@example.com"}, notes="first visit")
+            >>> appointment["customId"]  # doctest: +SKIP
+            'bt3f9c...'
+        """
+        org = self.settings.require_organization(organization_id)
+        url = self.url("appointment_add", organization_id=org)
+        tpl = self._template_for(slot_id, template, org)
+        problems = _check_booking(slot_id, customer, tpl, address)
+        if problems:
+            raise ValidationError(None, "POST", url, problems)
+        custom_id = custom_id or self.custom_ids()
+        body: dict[str, Any] = {
+            "bookingSlotId": slot_id,
+            "customId": custom_id,
+            "customer": dict(customer),
+        }
+        if notes is not None:
+            body["notes"] = notes
+        if address is not None:
+            body["address"] = dict(address)
+        if additional_data is not None:
+            body["additionalData"] = {k: list(v) for k, v in additional_data.items()}
+        body.update(fields)
+        try:
+            return self.call("appointment_add", json=body, organization_id=org).content
+        except TransportError as exc:
+            if exc.sent is False:
+                raise TransportError(
+                    exc.detail + "; the booking was not sent, safe to book again",
+                    method=exc.method,
+                    url=exc.url,
+                    sent=False,
+                ) from exc
+            lost: BookingtimeError = exc
+        except ServerError as exc:
+            lost = exc
+        except UnexpectedResponse as exc:
+            # a garbled 2xx or a proxy's 5xx page may hide a booking; a garbled 4xx does not
+            status = exc.status_code or 0
+            if 400 <= status < 500:
+                raise
+            lost = exc
+        return self._settle_lost_booking(custom_id, org, lost)
+
+    def _settle_lost_booking(
+        self, custom_id: str, organization_id: str, lost: BookingtimeError
+    ) -> dict[str, Any]:
+        log.warning(
+            "the answer to appointment/add was lost (%s); looking up customId %s",
+            type(lost).__name__,
+            custom_id,
+        )
+        try:
+            appointment = self.appointment_by_custom_id(custom_id, organization_id=organization_id)
+        except NotFound:
+            note = (
+                f"no booking was made: appointment/{custom_id}/identify answered 404; "
+                "safe to book again"
+            )
+            if isinstance(lost, ApiError):
+                lost.note = note
+                raise lost from None
+            assert isinstance(lost, TransportError)
+            raise TransportError(
+                f"{lost.detail}; {note}", method=lost.method, url=lost.url, sent=False
+            ) from lost
+        except BookingtimeError as exc:
+            raise BookingOutcomeUnknown(custom_id, f"{lost}; then identify failed: {exc}") from lost
+        log.info("booking %s exists despite the lost answer; not booking again", custom_id)
+        return appointment
+
+    def appointment(
+        self, appointment_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One APPOINTMENT by id.
+
+        Example:
+            >>> client.appointment(appointment["id"])["canceled"]             # doctest: +SKIP
+            False
+        """
+        return self._get("appointment_show", organization_id, appointment_id=appointment_id)
+
+    def appointment_by_custom_id(
+        self, custom_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One APPOINTMENT by its ``customId`` (raises :class:`~bt_explore.NotFound` if none).
+
+        Example:
+            >>> client.appointment_by_custom_id("bt3f9c...")["id"]            # doctest: +SKIP
+        """
+        return self._get("appointment_identify", organization_id, custom_id=custom_id)
+
+    def move(
+        self, appointment_id: str, slot_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """Move an appointment to another slot; returns the APPOINTMENT (``moved: true``).
+
+        Example:
+            >>> client.move(appointment["id"], other_slot["id"])["moved"]     # doctest: +SKIP
+            True
+        """
+        return self.call(
+            "appointment_move",
+            json={"bookingSlotId": slot_id},
+            organization_id=organization_id,
+            appointment_id=appointment_id,
+        ).content
+
+    def cancel(self, appointment_id: str, *, organization_id: str | None = None) -> dict[str, Any]:
+        """Cancel an appointment; returns the APPOINTMENT (``canceled: true``).
+
+        Example:
+            >>> client.cancel(appointment["id"])["canceled"]                  # doctest: +SKIP
+            True
+        """
+        return self.call(
+            "appointment_cancel", organization_id=organization_id, appointment_id=appointment_id
+        ).content
+
+    # -- static lists --------------------------------------------------------------------------
+
+    def static_list(self, kind: str) -> list[dict[str, Any]]:
+        """A static LIST: ``timeZone``, ``country``, ``currency``, ``language`` or ``sector``.
+
+        Example:
+            >>> client.static_list("currency")[0]                            # doctest: +SKIP
+        """
+        if kind not in STATIC_LISTS:
+            raise ValueError(f"unknown static list {kind!r}; known: {', '.join(STATIC_LISTS)}")
+        return self._list("static_list", None, kind=kind)
+
+    def time_zones(self) -> list[dict[str, Any]]:
+        """The static list of time zones.
+
+        Example:
+            >>> len(client.time_zones()) > 0                                 # doctest: +SKIP
+            True
+        """
+        return self.static_list("timeZone")
+
+    def countries(self) -> list[dict[str, Any]]:
+        """The static list of countries.
+
+        Example:
+            >>> client.countries()[0]                                        # doctest: +SKIP
+        """
+        return self.static_list("country")
+
+    def currencies(self) -> list[dict[str, Any]]:
+        """The static list of currencies.
+
+        Example:
+            >>> client.currencies()[0]                                       # doctest: +SKIP
+        """
+        return self.static_list("currency")
+
+    def languages(self) -> list[dict[str, Any]]:
+        """The static list of languages.
+
+        Example:
+            >>> client.languages()[0]                                        # doctest: +SKIP
+        """
+        return self.static_list("language")
+
+    # -- DataFrames (bt_explore.frames) -----------------------------------------------------
+
+    def templates_df(self, *, organization_id: str | None = None) -> pd.DataFrame:
+        """The templates as a DataFrame (:func:`bt_explore.frames.templates_frame`).
+
+        Example:
+            >>> client.templates_df()[["name", "duration"]]                  # doctest: +SKIP
+        """
+        from bt_explore.frames import templates_frame
+
+        return templates_frame(self.templates(organization_id=organization_id))
+
+    def resources_df(self, *, organization_id: str | None = None) -> pd.DataFrame:
+        """The resources as a DataFrame (:func:`bt_explore.frames.resources_frame`).
+
+        Example:
+            >>> client.resources_df()                                        # doctest: +SKIP
+        """
+        from bt_explore.frames import resources_frame
+
+        return resources_frame(self.resources(organization_id=organization_id))
+
+    def slots_df(
+        self,
+        template_id: str,
+        start: date | datetime | str,
+        end: date | datetime | str,
+        *,
+        organization_id: str | None = None,
+    ) -> pd.DataFrame:
+        """The free slots in ``[start, end)`` as a DataFrame with start and end times.
+
+        Example:
+            >>> client.slots_df(template_id, "2026-12-01", "2026-12-08")     # doctest: +SKIP
+        """
+        from bt_explore.frames import slots_frame
+
+        content = self.slots(template_id, start, end, organization_id=organization_id)
+        template = self._known_template(template_id, organization_id)
+        return slots_frame(content, template=template)
+
+    def earliest_slot_df(
+        self, template_id: str, *, organization_id: str | None = None
+    ) -> pd.DataFrame:
+        """The earliest slot(s) as a DataFrame.
+
+        Example:
+            >>> client.earliest_slot_df(template_id)                         # doctest: +SKIP
+        """
+        from bt_explore.frames import slots_frame
+
+        content = self.earliest_slot(template_id, organization_id=organization_id)
+        template = self._known_template(template_id, organization_id)
+        return slots_frame(content, template=template)
+
+    def appointment_df(
+        self, appointment_id: str, *, organization_id: str | None = None
+    ) -> pd.DataFrame:
+        """One appointment as a one-row DataFrame (:func:`bt_explore.frames.appointments_frame`).
+
+        Example:
+            >>> client.appointment_df(appointment["id"]).T                   # doctest: +SKIP
+        """
+        from bt_explore.frames import appointments_frame
+
+        return appointments_frame(
+            [self.appointment(appointment_id, organization_id=organization_id)]
+        )
+
+    # -- memory of what the API said ----------------------------------------------------------
+
+    def _remember_templates(self, records: Iterable[Any]) -> None:
+        with self._lock:
+            for record in records:
+                if isinstance(record, dict) and record.get("id"):
+                    self._templates[str(record["id"])] = record
+
+    def _remember_slots(
+        self, template_id: str, content: dict[str, Any], organization_id: str | None
+    ) -> dict[str, Any]:
+        with self._lock:
+            for slot in content["list"]:
+                if isinstance(slot, dict) and slot.get("id"):
+                    self._slot_templates[str(slot["id"])] = template_id
+                    self._slot_templates.move_to_end(str(slot["id"]))
+            while len(self._slot_templates) > _SLOT_MEMORY:
+                self._slot_templates.popitem(last=False)
+            if content.get("timeZone"):
+                org = organization_id or self.settings.organization_id
+                if org:
+                    self._time_zones[org] = str(content["timeZone"])
+        return content
+
+    def _known_template(self, template_id: str, organization_id: str | None) -> dict[str, Any]:
+        with self._lock:
+            known = self._templates.get(template_id)
+        return (
+            known
+            if known is not None
+            else self.template(template_id, organization_id=organization_id)
+        )
+
+    def _template_for(
+        self, slot_id: str, template: Mapping[str, Any] | str | None, organization_id: str
+    ) -> Mapping[str, Any] | None:
+        if isinstance(template, Mapping):
+            return template
+        if isinstance(template, str):
+            return self._known_template(template, organization_id)
+        with self._lock:
+            template_id = self._slot_templates.get(slot_id)
+            # only what is already known: validation must not cost a request of its own
+            return self._templates.get(template_id) if template_id else None
+
+    def _time_zone(self, organization_id: str | None) -> str:
+        org = self.settings.require_organization(organization_id)
+        zone = self._time_zones.get(org)
+        if zone is None:
+            zone = str(self.organization(organization_id=org).get("timeZone") or "UTC")
+            self._time_zones[org] = zone
+        return zone
+
+
+def _aware(value: date | datetime | str, tz: ZoneInfo, name: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = _parse_ts(value)
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a date, a datetime or ISO 8601, got {value!r}"
+            ) from None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, dtime())
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def _check_booking(
+    slot_id: Any,
+    customer: Any,
+    template: Mapping[str, Any] | None,
+    address: Mapping[str, Any] | None,
+) -> list[Message]:
+    """Failure messages for a booking request, in the API's words; [] when it looks fine."""
+    required = "This parameter is required."
+    problems: list[Message] = []
+    if not isinstance(slot_id, str) or not slot_id.strip():
+        problems.append(Message("failure", "bookingSlotId", required))
+    if not isinstance(customer, Mapping):
+        return [*problems, Message("failure", "customer", "This parameter must be an object.")]
+
+    def present(value: Any) -> bool:
+        return value not in (None, "", {}, [])
+
+    for name in ("firstName", "lastName"):
+        if not present(customer.get(name)):
+            problems.append(Message("failure", f"customer.{name}", required))
+    email = customer.get("email")
+    if present(email) and not (isinstance(email, str) and _EMAIL.match(email)):
+        problems.append(Message("failure", "customer.email", "This parameter is invalid."))
+    if template:
+        demands = (
+            ("customerEmailRequired", "customer.email", customer.get("email")),
+            ("customerMobileRequired", "customer.mobile", customer.get("mobile")),
+            ("customerAddressRequired", "customer.address", customer.get("address")),
+            ("appointmentAddressRequired", "address", address),
+        )
+        for flag, parameter, value in demands:
+            if template.get(flag) and not present(value):
+                problems.append(
+                    Message("failure", parameter, f"{required} (the template requires it)")
+                )
+    return problems
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached the server (False only when it surely did not)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason: Any = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # MaxRetryError -> its reason
+    return not isinstance(reason, NewConnectionError)
+
+
+def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, requests.ReadTimeout):
+        return "timed out waiting for the answer"
+    if isinstance(exc, requests.ConnectionError):
+        return (
+            "connection refused" if not _maybe_sent(exc) else "connection dropped without an answer"
+        )
+    return f"request failed ({type(exc).__name__})"

@@ -1,0 +1,470 @@
+"""Every error bt_explore raises, rooted at :class:`BookingtimeError`.
+
+::
+
+    BookingtimeError
+    ├── ConfigurationError        settings missing or invalid (nothing was sent)
+    ├── TransportError            timeout, refused or dropped connection (no answer)
+    ├── BookingOutcomeUnknown     a booking's answer was lost and could not be verified
+    └── ApiError                  the API answered with a non-2xx status or an unusable body
+        ├── ValidationError       400: which fields are wrong (also raised before sending)
+        │   └── SlotUnavailable   400 on bookingSlotId: the slot is no longer free
+        ├── AuthenticationError   401, or the token endpoint refused the credentials
+        ├── PermissionDenied      403: the client may not access this organization
+        ├── NotFound              404: unknown entity or route
+        ├── RateLimited           429: too many requests (``retry_after`` seconds)
+        ├── ServerError           5xx: trouble on the server
+        └── UnexpectedResponse    a body that is not JSON or not an envelope
+
+An :class:`ApiError` carries the exchange — ``status_code``, ``method``, ``url`` and the
+envelope's ``messages`` (:class:`Message` ``type``, ``parameter``, ``text``) — and never a token,
+a secret or an ``Authorization`` value. :func:`raise_for_answer` is the one place that turns a
+non-2xx answer into one of these.
+
+Example:
+    >>> err = ValidationError(400, "POST",
+    ...     "https://api.bookingtime.com/module/v3/en/organization/f6x/appointment/add",
+    ...     [Message("failure", "customer.email", "This parameter is invalid.")])
+    >>> str(err)
+    '400 Bad Request for POST …/organization/f6x/appointment/add: customer.email: This parameter is invalid.'
+    >>> err.fields
+    ('customer.email',)
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+__all__ = [
+    "BookingtimeError",
+    "ConfigurationError",
+    "TransportError",
+    "BookingOutcomeUnknown",
+    "ApiError",
+    "ValidationError",
+    "SlotUnavailable",
+    "AuthenticationError",
+    "PermissionDenied",
+    "NotFound",
+    "RateLimited",
+    "ServerError",
+    "UnexpectedResponse",
+    "Message",
+    "raise_for_answer",
+    "decode_envelope",
+    "short_url",
+]
+
+#: How much of an unusable body an :class:`UnexpectedResponse` quotes.
+EXCERPT_CHARS = 200
+
+# Anything that looks like a bearer token or a JWT is cut out of quoted bodies, so that an
+# excerpt of an odd answer (say, a token endpoint's) can never carry a credential.
+_SECRET_SHAPES = re.compile(
+    r"(Bearer\s+)\S+|eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*"
+    r'|("(?:access_token|refresh_token|client_secret)"\s*:\s*")[^"]*'
+)
+
+
+def _redact(text: str) -> str:
+    return _SECRET_SHAPES.sub(lambda m: (m.group(1) or m.group(2) or "") + "[redacted]", text)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One entry of an envelope's ``messageList``: ``type``, ``parameter`` and ``text``.
+
+    Example:
+        >>> Message.from_json({"type": "failure", "parameter": "customer.email", "text": "Bad."})
+        Message(type='failure', parameter='customer.email', text='Bad.')
+        >>> str(Message("failure", "customer.email", "Bad."))
+        'customer.email: Bad.'
+    """
+
+    type: str
+    parameter: str | None
+    text: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> Message:
+        """A message from its JSON form; tolerates missing keys and plain strings."""
+        if isinstance(data, dict):
+            parameter = data.get("parameter")
+            return cls(
+                type=str(data.get("type") or ""),
+                parameter=str(parameter) if parameter not in (None, "") else None,
+                text=str(data.get("text") or ""),
+            )
+        return cls(type="", parameter=None, text=str(data))
+
+    def __str__(self) -> str:
+        return f"{self.parameter}: {self.text}" if self.parameter else self.text
+
+
+class BookingtimeError(Exception):
+    """Root of every error bt_explore raises.
+
+    Example:
+        >>> issubclass(NotFound, BookingtimeError)
+        True
+    """
+
+
+class ConfigurationError(BookingtimeError, ValueError):
+    """Settings are missing or invalid; raised before anything is sent.
+
+    Example:
+        >>> raise ConfigurationError("client_id is missing")
+        Traceback (most recent call last):
+        bt_explore.errors.ConfigurationError: client_id is missing
+    """
+
+
+class TransportError(BookingtimeError):
+    """No usable answer: a timeout, a refused or a dropped connection.
+
+    ``method`` and ``url`` name the request (the URL without host details beyond the path).
+
+    Example:
+        >>> str(TransportError("connection dropped", method="GET", url="http://h/module/v3/en/x"))
+        'GET …/x: connection dropped'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        sent: bool | None = None,
+    ):
+        self.method = method
+        self.url = url
+        self.detail = message
+        #: ``False`` when the request certainly never reached the server (connect failure);
+        #: ``None`` when it may have been processed (read timeout, dropped answer).
+        self.sent = sent
+        prefix = f"{method} {short_url(url)}: " if method and url else ""
+        super().__init__(prefix + message)
+
+
+class BookingOutcomeUnknown(BookingtimeError):
+    """A booking's answer was lost and looking it up by ``custom_id`` failed too.
+
+    The appointment may or may not exist: look it up later with
+    ``client.appointment_by_custom_id(err.custom_id)`` before booking again.
+
+    Example:
+        >>> err = BookingOutcomeUnknown("bt1234", "connection dropped")
+        >>> err.custom_id
+        'bt1234'
+    """
+
+    def __init__(self, custom_id: str, reason: str = ""):
+        self.custom_id = custom_id
+        self.reason = reason
+        text = (
+            f"the booking with customId {custom_id!r} may or may not have been made"
+            + (f" ({reason})" if reason else "")
+            + f"; check with appointment_by_custom_id({custom_id!r}) before booking again"
+        )
+        super().__init__(text)
+
+
+class ApiError(BookingtimeError):
+    """The API answered with a non-2xx status (or a body that cannot be used).
+
+    Attributes: ``status_code`` (``None`` when the request was refused before sending),
+    ``method``, ``url`` and ``messages`` (a tuple of :class:`Message`).
+
+    Example:
+        >>> err = NotFound(404, "GET", "http://h/module/v3/en/organization/f6x/show",
+        ...                [Message("failure", None, "Not found.")])
+        >>> str(err)
+        '404 Not Found for GET …/organization/f6x/show: Not found.'
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        method: str,
+        url: str,
+        messages: Iterable[Message] = (),
+        *,
+        note: str = "",
+    ):
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+        self.messages: tuple[Message, ...] = tuple(messages)
+        self.note = note
+        super().__init__(self._text())
+
+    @property
+    def failures(self) -> tuple[Message, ...]:
+        """The messages of type ``failure`` (all messages when none is typed)."""
+        typed = tuple(m for m in self.messages if m.type == "failure")
+        return typed or tuple(m for m in self.messages if m.type != "success")
+
+    def _head(self) -> str:
+        if self.status_code is None:
+            return f"not sent: {self.method} {short_url(self.url)}"
+        try:
+            phrase = http.HTTPStatus(self.status_code).phrase
+        except ValueError:
+            phrase = "Error"
+        return f"{self.status_code} {phrase} for {self.method} {short_url(self.url)}"
+
+    def _detail(self) -> str:
+        return "; ".join(str(m) for m in self.failures if str(m))
+
+    def _text(self) -> str:
+        detail = self._detail()
+        text = self._head() + (f": {detail}" if detail else "")
+        return text + (f" ({self.note})" if self.note else "")
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def __reduce__(self):  # keeps keyword-only fields when pickled (multiprocessing, joblib)
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type, state: dict[str, Any]) -> ApiError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, err._text())
+    return err
+
+
+class ValidationError(ApiError):
+    """400: the request is invalid; ``fields`` names the parameters at fault.
+
+    Also raised by ``Client.book()`` before sending (``status_code`` is ``None`` then).
+
+    Example:
+        >>> err = ValidationError(None, "POST", "http://h/module/v3/en/appointment/add",
+        ...                       [Message("failure", "customer.lastName", "Required.")])
+        >>> str(err)
+        'not sent: POST …/appointment/add: customer.lastName: Required.'
+    """
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The parameters the failure messages name, in order, without duplicates."""
+        return tuple(dict.fromkeys(m.parameter for m in self.failures if m.parameter))
+
+
+class SlotUnavailable(ValidationError):
+    """400 naming ``bookingSlotId``: the slot is no longer free (or never was).
+
+    Example:
+        >>> err = SlotUnavailable(400, "POST", "http://h/module/v3/en/appointment/add",
+        ...                       [Message("failure", "bookingSlotId", "No longer available.")])
+        >>> err.fields
+        ('bookingSlotId',)
+    """
+
+
+class AuthenticationError(ApiError):
+    """401, or the token endpoint refused the client id, secret or refresh token.
+
+    Example:
+        >>> str(AuthenticationError(401, "POST", "http://h/oauth/token",
+        ...                         [Message("failure", "invalid_client", "Unknown client.")]))
+        '401 Unauthorized for POST …/oauth/token: invalid_client: Unknown client.'
+    """
+
+
+class PermissionDenied(ApiError):
+    """403: the credentials may not access this organization."""
+
+
+class NotFound(ApiError):
+    """404: unknown entity (id or customId) or route."""
+
+
+class RateLimited(ApiError):
+    """429: too many requests; ``retry_after`` is the server's wait in seconds (or ``None``).
+
+    Example:
+        >>> RateLimited(429, "GET", "http://h/x", retry_after=2.0).retry_after
+        2.0
+    """
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+    def _text(self) -> str:
+        text = super()._text()
+        return text + (f" (retry after {self.retry_after:g} s)" if self.retry_after else "")
+
+
+class ServerError(ApiError):
+    """5xx: the server failed; the request may or may not have been processed."""
+
+
+class UnexpectedResponse(ApiError):
+    """An answer whose body is not JSON or not an envelope; ``excerpt`` quotes its start.
+
+    Example:
+        >>> err = UnexpectedResponse(502, "GET", "http://h/module/v3/en/x",
+        ...                          excerpt="<html>Bad gateway</html>")
+        >>> str(err)
+        "502 Bad Gateway for GET …/x: unexpected body: '<html>Bad gateway</html>'"
+    """
+
+    def __init__(self, *args: Any, excerpt: str = "", **kwargs: Any):
+        self.excerpt = excerpt
+        super().__init__(*args, **kwargs)
+
+    def _detail(self) -> str:
+        detail = super()._detail()
+        body = f"unexpected body: {self.excerpt!r}" if self.excerpt else "unexpected empty body"
+        return f"{detail}; {body}" if detail else body
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    429: RateLimited,
+}
+
+
+def short_url(url: str | None) -> str:
+    """The part of a URL worth showing: the path below ``/module/v3/{locale}/``, no query.
+
+    Example:
+        >>> short_url("https://api.bookingtime.com/module/v3/en/organization/f6x/show?a=1")
+        '…/organization/f6x/show'
+        >>> short_url("https://auth.bookingtime.com/oauth/token")
+        '…/oauth/token'
+    """
+    if not url:
+        return ""
+    path = urlsplit(url).path
+    match = re.search(r"/module/v\d+/[A-Za-z_]+/(.*)$", path)
+    return "…/" + (match.group(1) if match else path.lstrip("/"))
+
+
+def _excerpt(response: requests.Response) -> str:
+    try:
+        text = response.text
+    except Exception:  # undecodable bytes: quote them as latin-1 rather than fail again
+        text = response.content.decode("latin-1", errors="replace")
+    text = _redact(" ".join(text.split()))
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from time import time
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+        except (TypeError, ValueError):
+            return None
+
+
+def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ...]]:
+    """The ``(content, messages)`` of an answer's envelope, whatever its status.
+
+    A JSON object with neither ``content`` nor ``messageList`` is taken as bare content (some
+    of bookingtime's examples omit the envelope). Anything else raises
+    :class:`UnexpectedResponse` with the status and a short excerpt — never a bare
+    ``JSONDecodeError``.
+
+    Example:
+        >>> r = requests.Response(); r.status_code = 200; r.url = "http://h/x"
+        >>> r._content = b'{"messageList": [], "content": {"id": "f6x"}}'
+        >>> decode_envelope(r)
+        ({'id': 'f6x'}, ())
+    """
+    method = response.request.method if response.request is not None else "GET"
+    try:
+        data = json.loads(response.content) if response.content else None
+    except ValueError:
+        data = None
+        malformed = True
+    else:
+        malformed = not isinstance(data, dict)
+    if malformed:
+        raise UnexpectedResponse(
+            response.status_code, method or "GET", response.url, excerpt=_excerpt(response)
+        )
+    if "content" not in data and "messageList" not in data:
+        return data, ()
+    raw_messages = data.get("messageList") or []
+    if not isinstance(raw_messages, list):
+        raise UnexpectedResponse(
+            response.status_code, method or "GET", response.url, excerpt=_excerpt(response)
+        )
+    return data.get("content"), tuple(Message.from_json(m) for m in raw_messages)
+
+
+def error_for(
+    status_code: int,
+    method: str,
+    url: str,
+    messages: Sequence[Message],
+    *,
+    retry_after: float | None = None,
+) -> ApiError:
+    """The typed :class:`ApiError` for a non-2xx status and its messages.
+
+    Example:
+        >>> type(error_for(400, "POST", "http://h/x", [Message("failure", "bookingSlotId", "Gone")]))
+        <class 'bt_explore.errors.SlotUnavailable'>
+        >>> type(error_for(503, "GET", "http://h/x", []))
+        <class 'bt_explore.errors.ServerError'>
+    """
+    if status_code == 429:
+        return RateLimited(status_code, method, url, messages, retry_after=retry_after)
+    cls = _BY_STATUS.get(status_code)
+    if cls is None:
+        cls = ServerError if status_code >= 500 else ApiError
+    if cls is ValidationError and any(
+        m.parameter == "bookingSlotId" for m in messages if m.type in ("failure", "")
+    ):
+        cls = SlotUnavailable
+    return cls(status_code, method, url, messages)
+
+
+def raise_for_answer(response: requests.Response) -> None:
+    """Raise the typed error for a non-2xx answer; return quietly for any 2xx.
+
+    Example:
+        >>> r = requests.Response(); r.status_code = 404; r.url = "http://h/module/v3/en/x"
+        >>> r._content = b'{"messageList": [{"type": "failure", "text": "Not found."}], "content": null}'
+        >>> raise_for_answer(r)
+        Traceback (most recent call last):
+        bt_explore.errors.NotFound: 404 Not Found for GET …/x: Not found.
+    """
+    if 200 <= response.status_code < 300:
+        return
+    method = (response.request.method if response.request is not None else None) or "GET"
+    _, messages = decode_envelope(response)
+    raise error_for(
+        response.status_code,
+        method,
+        response.url,
+        messages,
+        retry_after=_retry_after(response),
+    )

@@ -1,0 +1,302 @@
+"""Settings for talking to bookingtime: arguments → environment → ``.env`` → defaults.
+
+Each value is taken from the first place that has it:
+
+1. an explicit argument to :class:`Settings`;
+2. the environment: ``BOOKINGTIME_CLIENT_ID``, ``BOOKINGTIME_CLIENT_SECRET``,
+   ``BOOKINGTIME_ORGANIZATION_ID``, ``BOOKINGTIME_AUTH_URL``, ``BOOKINGTIME_API_URL``,
+   ``BOOKINGTIME_LOCALE``, ``BOOKINGTIME_TIMEOUT``;
+3. a ``.env`` file (read with python-dotenv; ``os.environ`` is left untouched);
+4. the defaults: bookingtime's real URLs, locale ``en``, timeouts of 5 s to connect and 30 s to
+   read, an empty client secret (modules are public clients).
+
+An empty client secret is a value like any other. For every other setting an empty string
+counts as unset, so ``export BOOKINGTIME_LOCALE=`` falls through to the next source.
+
+Example:
+    >>> s = Settings(client_id="23demo", organization_id="f6demo", env_file=None)
+    >>> s.api_url, s.locale, s.timeout
+    ('https://api.bookingtime.com/module/v3/', 'en', (5.0, 30.0))
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bt_explore.errors import ConfigurationError
+
+__all__ = ["Settings", "DEFAULT_AUTH_URL", "DEFAULT_API_URL", "DEFAULT_TIMEOUT", "ENV_VARS"]
+
+DEFAULT_AUTH_URL = "https://auth.bookingtime.com/oauth/token"
+DEFAULT_API_URL = "https://api.bookingtime.com/module/v3/"
+DEFAULT_LOCALE = "en"
+#: (connect, read) in seconds
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+
+#: setting -> environment variable
+ENV_VARS: dict[str, str] = {
+    "client_id": "BOOKINGTIME_CLIENT_ID",
+    "client_secret": "BOOKINGTIME_CLIENT_SECRET",
+    "organization_id": "BOOKINGTIME_ORGANIZATION_ID",
+    "auth_url": "BOOKINGTIME_AUTH_URL",
+    "api_url": "BOOKINGTIME_API_URL",
+    "locale": "BOOKINGTIME_LOCALE",
+    "timeout": "BOOKINGTIME_TIMEOUT",
+}
+
+_LOCALE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
+
+TimeoutLike = float | int | str | tuple[float, float] | None
+
+
+def _parse_timeout(value: Any, source: str) -> tuple[float, float]:
+    """``5`` → (5, 5); ``(5, 30)`` or ``"5,30"`` → (5, 30); must be positive numbers."""
+    raw = value
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) not in (1, 2):
+            raise ConfigurationError(
+                f"timeout from {source} must be one number or 'connect,read' seconds, got {raw!r}"
+            )
+        value = tuple(parts) if len(parts) == 2 else parts[0]
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ConfigurationError(
+                f"timeout from {source} must be (connect, read) seconds, got {raw!r}"
+            )
+        pair = value
+    else:
+        pair = (value, value)
+    try:
+        result = (float(pair[0]), float(pair[1]))
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"timeout from {source} must be seconds as numbers, got {raw!r}"
+        ) from None
+    if not all(t > 0 for t in result):
+        raise ConfigurationError(f"timeout from {source} must be positive seconds, got {raw!r}")
+    return result
+
+
+def _check_url(name: str, value: str, source: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"{name} from {source} must be an http(s) URL like "
+            f"{DEFAULT_AUTH_URL if name == 'auth_url' else DEFAULT_API_URL!r}, got {value!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"{name} from {source} must not have a query or fragment")
+    return value
+
+
+class Settings:
+    """Where and as whom to talk to bookingtime, resolved once at construction.
+
+    Arguments override environment variables, which override the ``.env`` file
+    (``env_file=None`` skips it), which overrides the defaults. Nothing is sent anywhere.
+    ``client_id`` may be missing here; :meth:`require` (called by :class:`~bt_explore.Client`)
+    raises :class:`~bt_explore.ConfigurationError` naming both the argument and the variable.
+
+    Example:
+        >>> s = Settings(client_id="23demo", client_secret="", env_file=None)
+        >>> s.client_secret == ""   # an empty secret is a value
+        True
+        >>> s.replace(locale="de").locale
+        'de'
+    """
+
+    __slots__ = (
+        "client_id",
+        "client_secret",
+        "organization_id",
+        "auth_url",
+        "api_url",
+        "locale",
+        "timeout",
+        "env_file",
+        "sources",
+    )
+
+    client_id: str | None
+    client_secret: str
+    organization_id: str | None
+    auth_url: str
+    api_url: str
+    locale: str
+    timeout: tuple[float, float]
+    env_file: str | None
+    #: setting -> where its value came from ("argument", "environment", ".env path", "default")
+    sources: Mapping[str, str]
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        organization_id: str | None = None,
+        auth_url: str | None = None,
+        api_url: str | None = None,
+        locale: str | None = None,
+        timeout: TimeoutLike = None,
+        *,
+        env_file: str | os.PathLike[str] | None = ".env",
+    ) -> None:
+        arguments = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "organization_id": organization_id,
+            "auth_url": auth_url,
+            "api_url": api_url,
+            "locale": locale,
+            "timeout": timeout,
+        }
+        file_values: dict[str, str | None] = {}
+        env_path = None
+        if env_file is not None:
+            env_path = Path(env_file)
+            if env_path.is_file():
+                from dotenv import dotenv_values
+
+                # dotenv_values reads without touching os.environ
+                file_values = dict(dotenv_values(env_path))
+        layers: list[tuple[str, Mapping[str, Any]]] = [
+            ("argument", arguments),
+            ("environment", {k: os.environ.get(v) for k, v in ENV_VARS.items()}),
+            (str(env_path), {k: file_values.get(v) for k, v in ENV_VARS.items()}),
+        ]
+        sources: dict[str, str] = {}
+        resolved: dict[str, Any] = {}
+        for name in arguments:
+            for source, values in layers:
+                value = values.get(name)
+                if value is None:
+                    continue
+                # An empty secret is meaningful (public clients); elsewhere "" means unset.
+                if isinstance(value, str) and value.strip() == "" and name != "client_secret":
+                    continue
+                resolved[name], sources[name] = value, source
+                break
+            else:
+                resolved[name], sources[name] = None, "default"
+
+        def where(name: str) -> str:
+            source = sources[name]
+            if source == "environment":
+                return f"environment variable {ENV_VARS[name]}"
+            if source == "argument":
+                return f"argument {name}="
+            return source
+
+        set_ = object.__setattr__
+        cid = resolved["client_id"]
+        set_(self, "client_id", str(cid).strip() if cid is not None else None)
+        secret = resolved["client_secret"]
+        set_(self, "client_secret", "" if secret is None else str(secret))
+        org = resolved["organization_id"]
+        set_(self, "organization_id", str(org).strip() if org is not None else None)
+        set_(
+            self,
+            "auth_url",
+            _check_url(
+                "auth_url", str(resolved["auth_url"] or DEFAULT_AUTH_URL), where("auth_url")
+            ),
+        )
+        api = _check_url("api_url", str(resolved["api_url"] or DEFAULT_API_URL), where("api_url"))
+        set_(self, "api_url", api if api.endswith("/") else api + "/")
+        loc = str(resolved["locale"] or DEFAULT_LOCALE).strip()
+        if not _LOCALE.match(loc):
+            raise ConfigurationError(
+                f"locale from {where('locale')} must look like 'en', 'de' or 'de_DE', got {loc!r}"
+            )
+        set_(self, "locale", loc)
+        raw_timeout = resolved["timeout"]
+        set_(
+            self,
+            "timeout",
+            DEFAULT_TIMEOUT
+            if raw_timeout is None
+            else _parse_timeout(raw_timeout, where("timeout")),
+        )
+        set_(self, "env_file", None if env_path is None else str(env_path))
+        set_(self, "sources", dict(sources))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Settings are read-only; use settings.replace({name}=...)")
+
+    def require(self) -> Settings:
+        """Return ``self`` if a client id is set, else raise :class:`ConfigurationError`.
+
+        Example:
+            >>> Settings(client_id=None, env_file=None).require()  # doctest: +SKIP
+            Traceback (most recent call last):
+            bt_explore.errors.ConfigurationError: no client id: pass client_id=... or set BOOKINGTIME_CLIENT_ID ...
+        """
+        if not self.client_id:
+            raise ConfigurationError(
+                "no client id: pass client_id=... or set BOOKINGTIME_CLIENT_ID "
+                "(in the environment or a .env file); "
+                "or use bt_explore.connect(mode='sandbox') to explore offline"
+            )
+        return self
+
+    def require_organization(self, organization_id: str | None = None) -> str:
+        """The organization to use: ``organization_id`` if given, else the configured one.
+
+        Example:
+            >>> Settings(client_id="23x", organization_id="f6x", env_file=None).require_organization()
+            'f6x'
+        """
+        org = organization_id or self.organization_id
+        if not org:
+            raise ConfigurationError(
+                "no organization id: pass organization_id=... or set "
+                "BOOKINGTIME_ORGANIZATION_ID (in the environment or a .env file)"
+            )
+        return org
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (the others keep their resolved values).
+
+        Example:
+            >>> Settings(client_id="23x", env_file=None).replace(organization_id="f6y").organization_id
+            'f6y'
+        """
+        unknown = set(changes) - set(ENV_VARS)
+        if unknown:
+            raise TypeError(f"Settings has no setting(s) {', '.join(sorted(unknown))}")
+        values = {name: getattr(self, name) for name in ENV_VARS}
+        values.update(changes)
+        # env_file=None: resolved values are final, the file must not sneak back in.
+        new = Settings(**values, env_file=None)
+        sources = dict(self.sources)
+        sources.update({k: "argument" for k in changes})
+        object.__setattr__(new, "sources", sources)
+        return new
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a dict, with the client secret masked.
+
+        Example:
+            >>> Settings(client_id="23x", client_secret="s3cret", env_file=None).as_dict()["client_secret"]
+            '***'
+        """
+        values = {name: getattr(self, name) for name in ENV_VARS}
+        values["client_secret"] = "***" if self.client_secret else ""
+        return values
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in ENV_VARS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in ENV_VARS))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"Settings({fields})"
