@@ -1,0 +1,1130 @@
+"""The sandbox's Flask app: bookingtime's token endpoint and Module API v3 over a SandboxState.
+
+Routes are registered from :data:`bt_explore.endpoints.ENDPOINTS` below
+``/module/v3/<locale>/``; ``POST /oauth/token`` is the auth server, ``GET /openapi.json`` the
+contract. Every API answer, error or not, is the Module API envelope; the token endpoint answers
+RFC 6749 JSON. A WSGI middleware in front of Flask injects the configured faults and writes the
+request log.
+
+Example:
+    >>> from bt_explore.sandbox.state import SandboxState
+    >>> app = create_app(SandboxState(now="2026-12-01T09:00:00+01:00"))
+    >>> app.test_client().get("/module/v3/en/static/country/list").status_code
+    401
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import logging
+import re
+import socket
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
+from bt_explore.sandbox import messages
+from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.engine import free_slots, local_midnight
+from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
+from bt_explore.sandbox.state import (
+    Appointment,
+    BookingConflict,
+    RequestRecord,
+    SandboxState,
+)
+
+__all__ = ["API_PREFIX", "TOKEN_PATH", "ApiFailure", "appointment_entity", "create_app"]
+
+log = logging.getLogger("bt_explore.sandbox")
+
+#: The Module API base path; the locale follows it.
+API_PREFIX = "/module/v3/"
+#: The auth server's token endpoint.
+TOKEN_PATH = "/oauth/token"
+
+_GRANT_KEY = "bt_explore.grant_type"
+_ORG_KEY = "bt_explore.organization_id"
+_ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/organization/([^/]+)/")
+_LOCALE_IN_PATH = re.compile(r"^/module/v3/([^/]+)/")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_MOBILE_CHARS = re.compile(r"[\s()/.-]")
+_MOBILE = re.compile(r"^\+?\d{6,15}$")
+_GENDERS = ("MALE", "FEMALE", "NOT_SPECIFIED")
+_SEND_FLAGS = (
+    "sendAppointmentAddEventEmail",
+    "sendAppointmentStartEventEmail",
+    "sendAppointmentEndEventEmail",
+)
+_ID_PARAMETERS = {
+    "template_id": ("templateId", "bookingTemplate"),
+    "resource_id": ("resourceId", "bookingResource"),
+    "appointment_id": ("appointmentId", "appointment"),
+}
+
+
+class ApiFailure(Exception):
+    """An error answer: HTTP ``status`` with failure ``messages`` (and optional headers)."""
+
+    def __init__(
+        self, status: int, messages_: list[dict], headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status}: {messages_}")
+        self.status = status
+        self.messages = messages_
+        self.headers = headers or {}
+
+
+class _TokenFailure(Exception):
+    """An RFC 6749 error answer of the token endpoint."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(f"{status} {error}: {description}")
+        self.status = status
+        self.error = error
+        self.description = description
+
+
+def _json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    # orjson: slot lists of a month are a few thousand records, and the benchmark scans many.
+    return Response(
+        orjson.dumps(payload), status=status, headers=headers, mimetype="application/json"
+    )
+
+
+def _api_answer(content: Any, status: int = 200, msgs: list[dict] | None = None) -> Response:
+    return _json_response(envelope(content, msgs), status)
+
+
+def _failure_answer(
+    status: int, msgs: list[dict], headers: dict[str, str] | None = None
+) -> Response:
+    return _json_response(envelope(None, msgs), status, headers)
+
+
+def _token_error(status: int, error: str, description: str) -> Response:
+    return _json_response(
+        {"error": error, "error_description": description},
+        status,
+        {"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def _path_locale(path: str) -> str:
+    match = _LOCALE_IN_PATH.match(path)
+    return normalize_locale(match.group(1) if match else None)
+
+
+def _list(records: list[dict]) -> dict:
+    return {
+        "class": "LIST",
+        "recordTotal": len(records),
+        "recordLimit": 9999,
+        "recordList": records,
+    }
+
+
+def _address(value: dict | None) -> dict | None:
+    if not value:
+        return None
+    base = {
+        "class": "ADDRESS",
+        "name": "",
+        "extra": "",
+        "street": "",
+        "zip": "",
+        "city": "",
+        "country": "",
+        "geoCoordinates": None,
+    }
+    base.update({k: v for k, v in value.items() if k != "class"})
+    return base
+
+
+def _customer(value: dict, locale: str) -> dict:
+    base = {
+        "class": "CUSTOMER",
+        "customId": "",
+        "gender": "NOT_SPECIFIED",
+        "title": "",
+        "firstName": "",
+        "lastName": "",
+        "birthday": None,
+        "email": "",
+        "mobile": "",
+        "notes": "",
+        "address": None,
+        "locale": locale,
+    }
+    base.update({k: v for k, v in value.items() if k != "class"})
+    base["address"] = _address(value.get("address"))
+    return base
+
+
+class _Api:
+    """The request handlers over one :class:`SandboxState` (one method per endpoint name)."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.data = state.data
+
+    # --- helpers -------------------------------------------------------------------------
+    def _tz(self, org: str):
+        return self.data.org_rules[org].tz
+
+    def _iso(self, epoch: int, org: str) -> str:
+        return datetime.fromtimestamp(epoch, self._tz(org)).isoformat()
+
+    def _check_id(self, value: str, kind: str, parameter: str, locale: str) -> None:
+        if not is_id(value, kind):
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        parameter,
+                        "bad_id",
+                        locale,
+                        value=value,
+                        kind=kind,
+                        prefix=ID_PREFIXES[kind],
+                    )
+                ],
+            )
+
+    def _template(self, org: str, template_id: str, locale: str) -> dict:
+        self._check_id(template_id, "bookingTemplate", "templateId", locale)
+        rules = self.data.template_rules.get(template_id)
+        if rules is None or rules.organization_id != org:
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        "templateId",
+                        "unknown_entity",
+                        locale,
+                        kind="bookingTemplate",
+                        value=template_id,
+                    )
+                ],
+            )
+        return self.data.templates[template_id]
+
+    def _resource(self, org: str, resource_id: str, locale: str) -> dict:
+        self._check_id(resource_id, "bookingResource", "resourceId", locale)
+        if self.data.resource_org.get(resource_id) != org:
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        "resourceId",
+                        "unknown_entity",
+                        locale,
+                        kind="bookingResource",
+                        value=resource_id,
+                    )
+                ],
+            )
+        return self.data.resources[resource_id]
+
+    def _appointment(self, org: str, appointment_id: str, locale: str) -> Appointment:
+        self._check_id(appointment_id, "appointment", "appointmentId", locale)
+        appt = self.state.book.get(org, appointment_id)
+        if appt is None:
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        "appointmentId",
+                        "unknown_entity",
+                        locale,
+                        kind="appointment",
+                        value=appointment_id,
+                    )
+                ],
+            )
+        return appt
+
+    def appointment_entity(self, appt: Appointment, locale: str) -> dict:
+        """The APPOINTMENT dict of a stored appointment."""
+        tpl = self.data.templates[appt.template_id]
+        rules = self.data.template_rules[appt.template_id]
+        tz = self._tz(appt.organization_id)
+        start = datetime.fromtimestamp(appt.start, tz)
+        end = datetime.fromtimestamp(appt.start + rules.duration * 60, tz)
+        address = appt.address
+        if address is None and tpl.get("location") == "ORGANIZATION_ADDRESS":
+            address = tpl.get("address") or self.data.organizations[appt.organization_id]["address"]
+        return {
+            "class": "APPOINTMENT",
+            "id": appt.id,
+            "customId": appt.custom_id,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "duration": rules.duration,
+            "timeZone": tz.key,
+            "protected": False,
+            "name": tpl["name"],
+            "nameI18nList": tpl["nameI18nList"],
+            "description": tpl["description"],
+            "descriptionI18nList": tpl["descriptionI18nList"],
+            "showPrice": tpl["showPrice"],
+            "priceGross": tpl["priceGross"],
+            "taxRate": tpl["taxRate"],
+            "currency": tpl["currency"],
+            "customer": _customer(appt.customer, locale),
+            "address": _address(address),
+            "canceled": appt.canceled,
+            "moved": appt.moved,
+            "bookingResourceList": [self.data.resources[r] for r in appt.resource_ids],
+            "fileList": [],
+            "organizationId": appt.organization_id,
+            "bookingTemplateId": appt.template_id,
+            "notes": appt.notes,
+            "additionalData": appt.additional_data,
+        }
+
+    def _slots(self, org: str, template_id: str, start: int, end: int, *, first_only=False):
+        rules = self.data.template_rules[template_id]
+        now = int(self.state.now().timestamp())
+        found = free_slots(
+            self.data.org_rules[org],
+            rules,
+            self.data.working_days,
+            self.state.book.busy,
+            start,
+            end,
+            now,
+            first_only=first_only,
+        )
+        codec = self.data.slot_codec
+        tz = self._tz(org)
+        stamps: dict[int, str] = {}
+        out = []
+        for epoch, combo in found:
+            stamp = stamps.get(epoch)
+            if stamp is None:
+                stamp = stamps[epoch] = datetime.fromtimestamp(epoch, tz).isoformat()
+            out.append(
+                {
+                    "class": "BOOKING_SLOT",
+                    "id": codec.encode(template_id, epoch, combo),
+                    "timestamp": stamp,
+                    "bookingResourceCombination": list(combo),
+                }
+            )
+        return out
+
+    def _range(
+        self, org: str, template_id: str, first: date, stop: date, parameter: str, locale: str
+    ) -> Response:
+        """RANGE_LIST of the local days [first, stop)."""
+        today = self.state.today(org)
+        if stop <= today:
+            raise ApiFailure(
+                400, [failure(parameter, "range_past", locale, today=today.isoformat())]
+            )
+        tz = self._tz(org)
+        start, end = local_midnight(first, tz), local_midnight(stop, tz)
+        return _api_answer(
+            {
+                "class": "RANGE_LIST",
+                "rangeStart": self._iso(start, org),
+                "rangeEnd": self._iso(end, org),
+                "timeZone": tz.key,
+                "list": self._slots(org, template_id, start, end),
+            }
+        )
+
+    @staticmethod
+    def _int(value: str, parameter: str, key: str, locale: str, **fields: Any) -> int:
+        if not re.fullmatch(r"\d{1,4}", value or ""):
+            raise ApiFailure(400, [failure(parameter, key, locale, value=value, **fields)])
+        return int(value)
+
+    def _year(self, value: str, locale: str) -> int:
+        year = self._int(value, "year", "year_invalid", locale)
+        if not 1970 <= year <= 9998:
+            raise ApiFailure(400, [failure("year", "year_invalid", locale, value=value)])
+        return year
+
+    def _month(self, value: str, locale: str) -> int:
+        month = self._int(value, "month", "month_invalid", locale)
+        if not 1 <= month <= 12:
+            raise ApiFailure(400, [failure("month", "month_invalid", locale, value=value)])
+        return month
+
+    def _json_body(self, locale: str) -> dict:
+        if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+            got = request.headers.get("Content-Type") or "no Content-Type"
+            raise ApiFailure(400, [failure(None, "content_type_json", locale, got=got)])
+        raw = request.get_data(cache=True)
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiFailure(
+                400, [failure(None, "json_malformed", locale, detail=str(exc))]
+            ) from None
+        if body is None:
+            raise ApiFailure(
+                400, [failure(None, "json_malformed", locale, detail="the body is empty")]
+            )
+        if not isinstance(body, dict):
+            raise ApiFailure(400, [failure(None, "body_not_object", locale)])
+        return body
+
+    # --- organization, templates, resources ------------------------------------------------
+    def organization_show(self, org: str, locale: str) -> Response:
+        return _api_answer(self.data.organizations[org])
+
+    def template_list(self, org: str, locale: str) -> Response:
+        return _api_answer(_list(self.data.templates_of(org)))
+
+    def template_show(self, org: str, locale: str, template_id: str) -> Response:
+        return _api_answer(self._template(org, template_id, locale))
+
+    def template_identify(self, org: str, locale: str, custom_id: str) -> Response:
+        for tpl in self.data.templates_of(org):
+            if custom_id and tpl.get("customId") == custom_id:
+                return _api_answer(tpl)
+        raise ApiFailure(
+            404,
+            [
+                failure(
+                    "customId", "unknown_custom_id", locale, kind="bookingTemplate", value=custom_id
+                )
+            ],
+        )
+
+    def resource_template_list(self, org: str, locale: str, resource_id: str) -> Response:
+        self._resource(org, resource_id, locale)
+        templates = [
+            t
+            for t in self.data.templates_of(org)
+            if resource_id in self.data.template_rules[t["id"]].resources
+        ]
+        return _api_answer(_list(templates))
+
+    def resource_list(self, org: str, locale: str) -> Response:
+        return _api_answer(_list(self.data.resources_of(org)))
+
+    def resource_show(self, org: str, locale: str, resource_id: str) -> Response:
+        return _api_answer(self._resource(org, resource_id, locale))
+
+    def resource_identify(self, org: str, locale: str, custom_id: str) -> Response:
+        for res in self.data.resources_of(org):
+            if custom_id and res.get("customId") == custom_id:
+                return _api_answer(res)
+        raise ApiFailure(
+            404,
+            [
+                failure(
+                    "customId", "unknown_custom_id", locale, kind="bookingResource", value=custom_id
+                )
+            ],
+        )
+
+    # --- slots -----------------------------------------------------------------------------
+    def slot_earliest(self, org: str, locale: str, template_id: str) -> Response:
+        self._template(org, template_id, locale)
+        rules = self.data.template_rules[template_id]
+        tz = self._tz(org)
+        now = int(self.state.now().timestamp())
+        min_start, first_day, last_day = rules.window(now, tz)
+        start = max(min_start, local_midnight(first_day, tz))
+        end = local_midnight(last_day + timedelta(days=1), tz)
+        slots = self._slots(org, template_id, start, max(start, end), first_only=True)
+        return _api_answer(
+            {
+                "class": "RANGE_LIST",
+                "rangeStart": self._iso(start, org),
+                "rangeEnd": self._iso(max(start, end), org),
+                "timeZone": tz.key,
+                "bookingSlotList": slots,
+                "list": slots,
+            }
+        )
+
+    def slot_list_day(
+        self, org: str, locale: str, template_id: str, year: str, month: str, day: str
+    ) -> Response:
+        self._template(org, template_id, locale)
+        y, m = self._year(year, locale), self._month(month, locale)
+        last = calendar.monthrange(y, m)[1]
+        d = self._int(day, "day", "day_invalid", locale, year=y, month=m)
+        if not 1 <= d <= last:
+            raise ApiFailure(
+                400, [failure("day", "day_invalid", locale, value=day, year=y, month=m)]
+            )
+        first = date(y, m, d)
+        return self._range(org, template_id, first, first + timedelta(days=1), "day", locale)
+
+    def slot_list_week(
+        self, org: str, locale: str, template_id: str, year: str, week: str
+    ) -> Response:
+        self._template(org, template_id, locale)
+        y = self._year(year, locale)
+        weeks = date(y, 12, 28).isocalendar()[1]
+        w = self._int(week, "week", "week_invalid", locale, year=y, weeks=weeks)
+        if not 1 <= w <= weeks:
+            raise ApiFailure(
+                400, [failure("week", "week_invalid", locale, value=week, year=y, weeks=weeks)]
+            )
+        monday = date.fromisocalendar(y, w, 1)
+        return self._range(org, template_id, monday, monday + timedelta(days=7), "week", locale)
+
+    def slot_list_month(
+        self, org: str, locale: str, template_id: str, year: str, month: str
+    ) -> Response:
+        self._template(org, template_id, locale)
+        y, m = self._year(year, locale), self._month(month, locale)
+        first = date(y, m, 1)
+        stop = date(y + (m == 12), m % 12 + 1, 1)
+        return self._range(org, template_id, first, stop, "month", locale)
+
+    # --- appointments ----------------------------------------------------------------------
+    def _validate_address(self, value: Any, prefix: str, locale: str, errors: list) -> dict | None:
+        if not isinstance(value, dict):
+            errors.append(failure(prefix, "not_an_object", locale))
+            return None
+        for key in ("street", "zip", "city"):
+            item = value.get(key)
+            if item is None or (isinstance(item, str) and not item.strip()):
+                errors.append(failure(f"{prefix}.{key}", "required", locale))
+            elif not isinstance(item, str):
+                errors.append(failure(f"{prefix}.{key}", "not_a_string", locale))
+        for key in ("name", "extra", "country"):
+            item = value.get(key)
+            if item is not None and not isinstance(item, str):
+                errors.append(failure(f"{prefix}.{key}", "not_a_string", locale))
+        country = value.get("country")
+        if isinstance(country, str) and country and not re.fullmatch(r"[A-Z]{2}", country):
+            errors.append(failure(f"{prefix}.country", "invalid", locale))
+        return value
+
+    def _validate_customer(
+        self, customer: Any, tpl: dict | None, locale: str, errors: list
+    ) -> None:
+        if customer is None:
+            errors.append(failure("customer", "required", locale))
+            return
+        if not isinstance(customer, dict):
+            errors.append(failure("customer", "not_an_object", locale))
+            return
+        for key in ("firstName", "lastName"):
+            value = customer.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                errors.append(failure(f"customer.{key}", "required", locale))
+            elif not isinstance(value, str):
+                errors.append(failure(f"customer.{key}", "not_a_string", locale))
+        for key in ("title", "notes", "customId", "locale", "email", "mobile", "birthday"):
+            value = customer.get(key)
+            if value is not None and not isinstance(value, str):
+                errors.append(failure(f"customer.{key}", "not_a_string", locale))
+        gender = customer.get("gender")
+        if gender is not None and gender not in _GENDERS:
+            errors.append(
+                failure("customer.gender", "choice_invalid", locale, choices=", ".join(_GENDERS))
+            )
+        birthday = customer.get("birthday")
+        if isinstance(birthday, str) and birthday:
+            try:
+                date.fromisoformat(birthday)
+            except ValueError:
+                errors.append(failure("customer.birthday", "date_invalid", locale))
+        email = customer.get("email")
+        if isinstance(email, str) and email.strip():
+            if not _EMAIL.match(email.strip()):
+                errors.append(failure("customer.email", "email_invalid", locale, value=email))
+        elif (
+            tpl and tpl.get("customerEmailRequired") and not (email and not isinstance(email, str))
+        ):
+            errors.append(failure("customer.email", "required", locale))
+        mobile = customer.get("mobile")
+        if isinstance(mobile, str) and mobile.strip():
+            if not _MOBILE.match(_MOBILE_CHARS.sub("", mobile)):
+                errors.append(failure("customer.mobile", "mobile_invalid", locale, value=mobile))
+        elif (
+            tpl
+            and tpl.get("customerMobileRequired")
+            and not (mobile and not isinstance(mobile, str))
+        ):
+            errors.append(failure("customer.mobile", "required", locale))
+        address = customer.get("address")
+        if address is not None and address != {}:
+            self._validate_address(address, "customer.address", locale, errors)
+        elif tpl and tpl.get("customerAddressRequired"):
+            errors.append(failure("customer.address", "required", locale))
+
+    def _validate_booking(self, body: dict, org: str, locale: str) -> dict:
+        errors: list[dict] = []
+        tpl = None
+        slot_id = body.get("bookingSlotId")
+        if slot_id is None or slot_id == "":
+            errors.append(failure("bookingSlotId", "required", locale))
+        elif not isinstance(slot_id, str):
+            errors.append(failure("bookingSlotId", "not_a_string", locale))
+        elif not is_id(slot_id, "bookingSlot"):
+            errors.append(
+                failure(
+                    "bookingSlotId",
+                    "bad_id",
+                    locale,
+                    value=slot_id,
+                    kind="bookingSlot",
+                    prefix=ID_PREFIXES["bookingSlot"],
+                )
+            )
+        else:
+            decoded = self.data.slot_codec.decode(slot_id)
+            rules = self.data.template_rules.get(decoded[0]) if decoded else None
+            if rules is None or rules.organization_id != org:
+                errors.append(failure("bookingSlotId", "slot_unknown", locale, value=slot_id))
+            else:
+                tpl = self.data.templates[rules.id]
+        self._validate_customer(body.get("customer"), tpl, locale, errors)
+        address = body.get("address")
+        if address is not None and address != {}:
+            self._validate_address(address, "address", locale, errors)
+        elif tpl and tpl.get("appointmentAddressRequired"):
+            errors.append(failure("address", "required", locale))
+        custom_id = body.get("customId")
+        if custom_id is not None and not isinstance(custom_id, str):
+            errors.append(failure("customId", "not_a_string", locale))
+        elif isinstance(custom_id, str) and len(custom_id) > 128:
+            errors.append(failure("customId", "too_long", locale, max=128))
+        notes = body.get("notes")
+        if notes is not None and not isinstance(notes, str):
+            errors.append(failure("notes", "not_a_string", locale))
+        extra = body.get("additionalData")
+        if extra is not None and not (
+            isinstance(extra, dict)
+            and all(
+                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in extra.values()
+            )
+        ):
+            errors.append(failure("additionalData", "additional_data_invalid", locale))
+        for flag in _SEND_FLAGS:
+            if flag in body and not isinstance(body[flag], bool):
+                errors.append(failure(flag, "not_a_boolean", locale))
+        if errors:
+            raise ApiFailure(400, errors)
+        fields = {
+            k: body[k]
+            for k in ("customId", "address", "notes", "additionalData", *_SEND_FLAGS)
+            if body.get(k) not in (None, {})
+        }
+        customer = dict(body["customer"])
+        for key in ("email", "mobile", "firstName", "lastName"):
+            if isinstance(customer.get(key), str):
+                customer[key] = customer[key].strip()
+        fields["customer"] = customer
+        return fields
+
+    def appointment_add(self, org: str, locale: str) -> Response:
+        body = self._json_body(locale)
+        fields = self._validate_booking(body, org, locale)
+        try:
+            appt = self.state.book.add(org, body["bookingSlotId"], fields)
+        except BookingConflict as exc:
+            raise ApiFailure(400, [failure(exc.parameter, exc.key, locale, **exc.fields)]) from None
+        return _api_answer(
+            self.appointment_entity(appt, locale),
+            201,
+            [messages.success("appointment_added", locale)],
+        )
+
+    def appointment_show(self, org: str, locale: str, appointment_id: str) -> Response:
+        appt = self._appointment(org, appointment_id, locale)
+        return _api_answer(self.appointment_entity(appt, locale))
+
+    def appointment_identify(self, org: str, locale: str, custom_id: str) -> Response:
+        appt = self.state.book.by_custom_id(org, custom_id) if custom_id else None
+        if appt is None:
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        "customId", "unknown_custom_id", locale, kind="appointment", value=custom_id
+                    )
+                ],
+            )
+        return _api_answer(self.appointment_entity(appt, locale))
+
+    def appointment_move(self, org: str, locale: str, appointment_id: str) -> Response:
+        self._appointment(org, appointment_id, locale)
+        body = self._json_body(locale)
+        slot_id = body.get("bookingSlotId")
+        if slot_id is None or slot_id == "":
+            raise ApiFailure(400, [failure("bookingSlotId", "required", locale)])
+        if not isinstance(slot_id, str) or not is_id(slot_id, "bookingSlot"):
+            raise ApiFailure(
+                400,
+                [
+                    failure(
+                        "bookingSlotId",
+                        "bad_id",
+                        locale,
+                        value=slot_id,
+                        kind="bookingSlot",
+                        prefix=ID_PREFIXES["bookingSlot"],
+                    )
+                ],
+            )
+        try:
+            appt = self.state.book.move(org, appointment_id, slot_id)
+        except BookingConflict as exc:
+            raise ApiFailure(400, [failure(exc.parameter, exc.key, locale, **exc.fields)]) from None
+        return _api_answer(
+            self.appointment_entity(appt, locale),
+            200,
+            [messages.success("appointment_moved", locale)],
+        )
+
+    def appointment_cancel(self, org: str, locale: str, appointment_id: str) -> Response:
+        self._appointment(org, appointment_id, locale)
+        appt, already = self.state.book.cancel(org, appointment_id)
+        key = "appointment_already_canceled" if already else "appointment_canceled_ok"
+        return _api_answer(
+            self.appointment_entity(appt, locale), 200, [messages.success(key, locale)]
+        )
+
+    # --- static ------------------------------------------------------------------------------
+    def static_list(self, org: None, locale: str, kind: str) -> Response:
+        if kind not in STATIC_LISTS:
+            raise ApiFailure(
+                404,
+                [
+                    failure(
+                        "kind",
+                        "unknown_static_list",
+                        locale,
+                        value=kind,
+                        known=", ".join(STATIC_LISTS),
+                    )
+                ],
+            )
+        records = []
+        for record in self.data.static_lists[kind]:
+            names = record.get("nameI18nList")
+            if isinstance(names, dict) and locale in names:
+                record = {**record, "name": names[locale]}
+            records.append(record)
+        return _api_answer(_list(records))
+
+    def static_error(self, org: None, locale: str, code: str) -> Response:
+        status = int(code) if re.fullmatch(r"\d{3}", code or "") else 0
+        if not 400 <= status <= 599 or status_phrase(status) == "Error":
+            raise ApiFailure(404, [failure("code", "bad_error_code", locale, value=code)])
+        headers = {"Retry-After": "1"} if status == 429 else None
+        msg = failure(None, "status_text", locale, code=status, phrase=status_phrase(status))
+        return _failure_answer(status, [msg], headers)
+
+
+def _authenticate(state: SandboxState, locale: str) -> TokenClaims:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiFailure(
+            401,
+            [failure(None, "token_missing", locale)],
+            {"WWW-Authenticate": 'Bearer realm="bookingtime"'},
+        )
+    try:
+        return state.tokens.check(token.strip(), "access")
+    except TokenError as exc:
+        raise ApiFailure(
+            401,
+            [failure(None, exc.reason, locale)],
+            {"WWW-Authenticate": 'Bearer realm="bookingtime", error="invalid_token"'},
+        ) from None
+
+
+def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
+    handler = getattr(api, endpoint.name)
+    state = api.state
+
+    def view(locale: str, **path: str) -> Response:
+        loc = normalize_locale(locale)
+        claims = _authenticate(state, loc)
+        org = None
+        if endpoint.organization_scoped:
+            org = path.pop("org")
+            if not is_id(org, "organization"):
+                raise ApiFailure(
+                    404,
+                    [
+                        failure(
+                            "organizationId",
+                            "bad_id",
+                            loc,
+                            value=org,
+                            kind="organization",
+                            prefix=ID_PREFIXES["organization"],
+                        )
+                    ],
+                )
+            if claims.organization_id != org:
+                raise ApiFailure(
+                    403, [failure("organizationId", "forbidden_organization", loc, value=org)]
+                )
+            if org not in state.data.organizations:
+                raise ApiFailure(
+                    404, [failure("organizationId", "unknown_organization", loc, value=org)]
+                )
+        for name, (parameter, kind) in _ID_PARAMETERS.items():
+            if name in path and not is_id(path[name], kind):
+                raise ApiFailure(
+                    404,
+                    [
+                        failure(
+                            parameter,
+                            "bad_id",
+                            loc,
+                            value=path[name],
+                            kind=kind,
+                            prefix=ID_PREFIXES[kind],
+                        )
+                    ],
+                )
+        return handler(org, loc, **path)
+
+    view.__name__ = f"view_{endpoint.name}"
+    view.__doc__ = endpoint.description
+    return view
+
+
+# --- token endpoint ---------------------------------------------------------------------------
+_TOKEN_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
+
+
+def _token_params() -> dict[str, str]:
+    mimetype = request.mimetype
+    if not mimetype:
+        raise _TokenFailure(
+            400,
+            "invalid_request",
+            "Content-Type header is missing; send application/x-www-form-urlencoded, "
+            "multipart/form-data or application/json",
+        )
+    if mimetype not in _TOKEN_TYPES:
+        raise _TokenFailure(
+            400,
+            "invalid_request",
+            f"Content-Type {mimetype} is not supported; send "
+            "application/x-www-form-urlencoded, multipart/form-data or "
+            "application/json",
+        )
+    if mimetype == "application/json":
+        raw = request.get_data(cache=True)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _TokenFailure(
+                400,
+                "invalid_request",
+                f"the body is not valid JSON ({exc}); with Content-Type "
+                "application/json send a JSON object",
+            ) from None
+        if not isinstance(body, dict):
+            raise _TokenFailure(400, "invalid_request", "the JSON body must be an object")
+        params = {}
+        for key, value in body.items():
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise _TokenFailure(400, "invalid_request", f"{key} must be a string")
+            params[key] = value
+        return params
+    return {key: request.form.get(key, "") for key in request.form}
+
+
+def _token_view(state: SandboxState) -> Callable[[], Response]:
+    data = state.data
+
+    def token() -> Response:
+        params = _token_params()
+        grant = params.get("grant_type", "")
+        request.environ[_GRANT_KEY] = grant or None
+        request.environ[_ORG_KEY] = params.get("organization_id") or None
+        if not grant:
+            raise _TokenFailure(400, "invalid_request", "grant_type is required")
+        client_id = params.get("client_id", "")
+        if grant == "client_credentials":
+            if not client_id:
+                raise _TokenFailure(400, "invalid_request", "client_id is required")
+            client = data.clients.get(client_id)
+            secret = params.get("client_secret", "")
+            if client is None:
+                raise _TokenFailure(401, "invalid_client", "client_id is unknown")
+            if secret and secret != client.get("secret", ""):
+                raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
+            issued = state.tokens.issue_refresh(client_id)
+            return _json_response(
+                {
+                    "refresh_token": issued.token,
+                    "token_type": "Bearer",
+                    "expires_in": issued.expires_in,
+                },
+                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
+        if grant == "refresh_token":
+            refresh = params.get("refresh_token", "")
+            if not refresh:
+                raise _TokenFailure(400, "invalid_request", "refresh_token is required")
+            if client_id and client_id not in data.clients:
+                raise _TokenFailure(401, "invalid_client", "client_id is unknown")
+            try:
+                claims = state.tokens.check(refresh, "refresh")
+            except TokenError as exc:
+                why = {
+                    "token_expired": "the refresh token has expired",
+                    "token_revoked": "the refresh token has been revoked",
+                }
+                raise _TokenFailure(
+                    400, "invalid_grant", why.get(exc.reason, "the refresh token is invalid")
+                ) from None
+            if client_id and claims.client_id != client_id:
+                raise _TokenFailure(
+                    400, "invalid_grant", "the refresh token was issued to another client"
+                )
+            org = params.get("organization_id") or None
+            if org is not None:
+                if not is_id(org, "organization"):
+                    raise _TokenFailure(
+                        400,
+                        "invalid_request",
+                        "organization_id is not a valid organization id "
+                        "(32 characters starting with 'f6')",
+                    )
+                allowed = data.clients[claims.client_id].get("organizationIds", [])
+                if org not in allowed:
+                    raise _TokenFailure(
+                        403, "access_denied", f"the client may not access organization {org}"
+                    )
+            issued = state.tokens.issue_access(claims.client_id, org)
+            return _json_response(
+                {
+                    "access_token": issued.token,
+                    "token_type": "Bearer",
+                    "expires_in": issued.expires_in,
+                },
+                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
+        raise _TokenFailure(
+            400,
+            "unsupported_grant_type",
+            f"grant_type {grant!r} is not supported; use client_credentials or refresh_token",
+        )
+
+    return token
+
+
+# --- faults and request log -----------------------------------------------------------------
+def _drop(environ: dict) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    # werkzeug treats ConnectionError as "client went away": no answer, no traceback.
+    raise ConnectionAbortedError("sandbox fault: connection dropped")
+
+
+def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list[tuple[str, str]]]:
+    headers = [("Content-Type", "application/json")]
+    if status == 429:
+        headers.append(("Retry-After", str(retry_after)))
+    if path == TOKEN_PATH:
+        error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
+        payload: dict = {"error": error, "error_description": f"{status} {status_phrase(status)}"}
+    else:
+        locale = _path_locale(path)
+        if status == 429:
+            msg = failure(None, "rate_limited", locale, seconds=retry_after)
+        else:
+            msg = failure(None, "server_fault", locale, phrase=f"{status} {status_phrase(status)}")
+        payload = envelope(None, [msg])
+    body = orjson.dumps(payload)
+    headers.append(("Content-Length", str(len(body))))
+    return body, headers
+
+
+class _FaultsAndLog:
+    """WSGI middleware: latency, injected faults and the request log around the Flask app."""
+
+    def __init__(self, app: Callable, state: SandboxState) -> None:
+        self.app = app
+        self.state = state
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        state = self.state
+        path = environ.get("PATH_INFO", "") or "/"
+        arrived = state.now()
+        latency, fault, retry_after = state.decide_fault(path)
+        if latency:
+            time.sleep(latency / 1000.0)
+
+        def record(status: int | None, dropped: bool = False) -> None:
+            org = environ.get(_ORG_KEY)
+            if org is None:
+                match = _ORG_IN_PATH.match(path)
+                org = match.group(1) if match else None
+            state.log.add(
+                RequestRecord(
+                    method=environ.get("REQUEST_METHOD", ""),
+                    path=path,
+                    query=environ.get("QUERY_STRING", ""),
+                    status=status,
+                    time=arrived,
+                    grant_type=environ.get(_GRANT_KEY),
+                    organization_id=org,
+                    dropped=dropped,
+                )
+            )
+
+        if fault == "drop":
+            record(None, dropped=True)
+            _drop(environ)
+        if isinstance(fault, int):
+            body, headers = _fault_answer(path, fault, retry_after)
+            record(fault)
+            start_response(f"{fault} {status_phrase(fault)}", headers)
+            return [body]
+        seen: dict[str, int] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
+            seen["status"] = int(status.split(" ", 1)[0])
+            if fault == "drop_after":
+                return lambda _data: None
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        if fault == "drop_after":
+            try:
+                for _chunk in result:
+                    pass
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            record(seen.get("status"), dropped=True)
+            _drop(environ)
+        record(seen.get("status"))
+        return result
+
+
+def appointment_entity(state: SandboxState, appt: Appointment, locale: str = "en") -> dict:
+    """The APPOINTMENT dict the API answers for a stored appointment.
+
+    Example:
+        >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
+        >>> appointment_entity(state, state.book.all()[0])["class"]
+        'APPOINTMENT'
+    """
+    return _Api(state).appointment_entity(appt, locale)
+
+
+def create_app(state: SandboxState) -> Flask:
+    """The Flask app serving ``state``: token endpoint, Module API v3, ``/openapi.json``.
+
+    Usable with Flask's test client as well as behind :class:`~bt_explore.sandbox.Sandbox`'s
+    HTTP server.
+
+    Example:
+        >>> from bt_explore.sandbox.state import SandboxState
+        >>> client = create_app(SandboxState()).test_client()
+        >>> client.post("/oauth/token", data={"grant_type": "password"}).json["error"]
+        'unsupported_grant_type'
+    """
+    app = Flask("bt_explore.sandbox")
+    app.config["SANDBOX_STATE"] = state
+    app.url_map.strict_slashes = False
+    api = _Api(state)
+
+    for endpoint in ENDPOINTS.values():
+        app.add_url_rule(
+            API_PREFIX + "<locale>/" + endpoint.flask_rule,
+            endpoint=endpoint.name,
+            view_func=_make_view(api, endpoint),
+            methods=[endpoint.method],
+            provide_automatic_options=False,
+        )
+    app.add_url_rule(
+        TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
+    )
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        from bt_explore.sandbox.openapi import build_openapi
+
+        return _json_response(build_openapi(request.host_url.rstrip("/")))
+
+    @app.get("/")
+    def index() -> Response:
+        base = request.host_url.rstrip("/")
+        return _json_response(
+            {
+                "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
+                "auth_url": base + TOKEN_PATH,
+                "api_url": base + API_PREFIX,
+                "openapi": base + "/openapi.json",
+                "client_id": state.data.demo_client_id,
+                "organization_id": state.data.demo_organization_id,
+                "now": state.now().isoformat(),
+            }
+        )
+
+    @app.errorhandler(ApiFailure)
+    def on_api_failure(exc: ApiFailure) -> Response:
+        return _failure_answer(exc.status, exc.messages, exc.headers)
+
+    @app.errorhandler(_TokenFailure)
+    def on_token_failure(exc: _TokenFailure) -> Response:
+        return _token_error(exc.status, exc.error, exc.description)
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        headers: dict[str, str] = {}
+        allowed = ""
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            allowed = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
+            headers["Allow"] = allowed
+        if request.path == TOKEN_PATH:
+            error = "invalid_request"
+            text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
+            answer = _token_error(code, error, text or status_phrase(code))
+            answer.headers.update(headers)
+            return answer
+        locale = _path_locale(request.path)
+        if code == 404:
+            msg = failure(None, "route_not_found", locale, method=request.method, path=request.path)
+        elif code == 405:
+            msg = failure(
+                None,
+                "method_not_allowed",
+                locale,
+                method=request.method,
+                path=request.path,
+                allowed=allowed,
+            )
+        else:
+            msg = failure(None, "status_text", locale, code=code, phrase=status_phrase(code))
+        return _failure_answer(code, [msg], headers)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception) -> Response:
+        log.exception("sandbox: unexpected error on %s %s", request.method, request.path)
+        return _failure_answer(500, [failure(None, "internal_error", _path_locale(request.path))])
+
+    app.wsgi_app = _FaultsAndLog(app.wsgi_app, state)  # type: ignore[method-assign]
+    return app

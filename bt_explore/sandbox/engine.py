@@ -1,0 +1,322 @@
+"""The sandbox's slot engine: which start times a booking template has free, and slot ids.
+
+A template's slots lie on a 15-minute grid that starts at each opening interval of its
+organization (local time, DST-correct through :mod:`zoneinfo`). A start ``s`` is free for a
+*combination* (one resource per booking step) when
+
+- the whole block ``[s - leadTime, s + duration + followupTime)`` lies inside one opening
+  interval of that day, and every resource of the combination works on that weekday;
+- no resource of the combination is busy during the block (busy = the blocks of its
+  non-canceled appointments);
+- ``s >= now + bookingLeadTime`` minutes, and the local date of ``s`` lies between
+  ``today + bookingDayEarliest`` and ``today + bookingDayLatest`` (inclusive, organization time
+  zone).
+
+Busy intervals are kept per resource as sorted tuples, so a check is two bisections and a month
+of a template costs a few thousand of them.
+
+Slot ids are deterministic and self-describing: ``"4f"`` + 30 base-62 characters that encode
+(template, start minute, resources) with an integrity tag, so the server decodes any slot id it
+ever handed out — in any sandbox instance over the same data — without keeping a table.
+
+Example:
+    >>> codec = SlotCodec(["fc" + "a" * 30], ["br" + "b" * 30])
+    >>> sid = codec.encode("fc" + "a" * 30, 1796112000, ("br" + "b" * 30,))
+    >>> len(sid), sid[:2]
+    (32, '4f')
+    >>> codec.decode(sid) == ("fc" + "a" * 30, 1796112000, ("br" + "b" * 30,))
+    True
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+import itertools
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "GRID_MINUTES",
+    "WEEKDAYS",
+    "Busy",
+    "OrganizationRules",
+    "SlotCodec",
+    "TemplateRules",
+    "free_slots",
+    "local_midnight",
+]
+
+#: The slot grid in minutes.
+GRID_MINUTES = 15
+#: Weekday names as the data files spell them, Monday first (``date.weekday()`` order).
+WEEKDAYS: tuple[str, ...] = (
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
+)
+
+#: resource id -> (sorted block starts, matching block ends), epoch seconds; blocks never overlap.
+Busy = Mapping[str, tuple[Sequence[int], Sequence[int]]]
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> int:
+    """Epoch seconds of local midnight of ``day`` in ``tz``.
+
+    Example:
+        >>> local_midnight(date(2027, 3, 28), ZoneInfo("Europe/Berlin"))
+        1806188400
+    """
+    return int(datetime.combine(day, time(0), tzinfo=tz).timestamp())
+
+
+def _local_epoch(day: date, minute_of_day: int, tz: ZoneInfo) -> int:
+    if minute_of_day >= 24 * 60:
+        return local_midnight(day + timedelta(days=1), tz)
+    clock = time(minute_of_day // 60, minute_of_day % 60)
+    return int(datetime.combine(day, clock, tzinfo=tz).timestamp())
+
+
+@dataclass(frozen=True)
+class OrganizationRules:
+    """An organization's time zone and opening intervals (minutes of the day) per weekday.
+
+    Example:
+        >>> org = OrganizationRules.from_entity({"timeZone": "Europe/Berlin", "openingHours": [
+        ...     {"weekday": "MONDAY", "start": "08:00", "end": "12:00"}]})
+        >>> org.opening[0]
+        ((480, 720),)
+    """
+
+    tz: ZoneInfo
+    opening: tuple[tuple[tuple[int, int], ...], ...]
+
+    @classmethod
+    def from_entity(cls, organization: Mapping) -> OrganizationRules:
+        """Rules from an ORGANIZATION dict (``timeZone``, ``openingHours``)."""
+        per_day: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+        for entry in organization.get("openingHours") or []:
+            start, end = _minutes(entry["start"]), _minutes(entry["end"])
+            if not 0 <= start < end <= 24 * 60:
+                raise ValueError(f"openingHours entry {entry!r}: start must be before end")
+            per_day[WEEKDAYS.index(entry["weekday"])].append((start, end))
+        return cls(ZoneInfo(organization["timeZone"]), tuple(tuple(sorted(d)) for d in per_day))
+
+
+@dataclass(frozen=True)
+class TemplateRules:
+    """What the engine needs of a booking template: timing, booking window, combinations.
+
+    ``combinations`` holds one tuple of resource ids per way to pick one resource per booking
+    step (a resource is never picked twice in one combination).
+    """
+
+    id: str
+    organization_id: str
+    duration: int
+    lead: int
+    followup: int
+    booking_lead_minutes: int
+    day_earliest: int
+    day_latest: int
+    combinations: tuple[tuple[str, ...], ...]
+    resources: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_entity(
+        cls, template: Mapping, organization_id: str, steps: Sequence[Sequence[str]]
+    ) -> TemplateRules:
+        """Rules from a BOOKING_TEMPLATE dict and its steps' resource id lists."""
+        combos = tuple(
+            combo for combo in itertools.product(*steps) if steps and len(set(combo)) == len(combo)
+        )
+        return cls(
+            id=template["id"],
+            organization_id=organization_id,
+            duration=int(template["duration"]),
+            lead=int(template.get("leadTime") or 0),
+            followup=int(template.get("followupTime") or 0),
+            booking_lead_minutes=int(template.get("bookingLeadTime") or 0),
+            day_earliest=int(template.get("bookingDayEarliest") or 0),
+            day_latest=int(template.get("bookingDayLatest") or 0),
+            combinations=combos,
+            resources=frozenset(r for step in steps for r in step),
+        )
+
+    def block(self, start: int) -> tuple[int, int]:
+        """The busy block ``[start - lead, start + duration + followup)`` in epoch seconds."""
+        return start - self.lead * 60, start + (self.duration + self.followup) * 60
+
+    def window(self, now: int, tz: ZoneInfo) -> tuple[int, date, date]:
+        """(earliest allowed start, first bookable local day, last bookable local day)."""
+        today = datetime.fromtimestamp(now, tz).date()
+        return (
+            now + self.booking_lead_minutes * 60,
+            today + timedelta(days=self.day_earliest),
+            today + timedelta(days=self.day_latest),
+        )
+
+
+def _is_free(busy: Busy, resource: str, start: int, end: int) -> bool:
+    entry = busy.get(resource)
+    if not entry:
+        return True
+    starts, ends = entry
+    # Blocks never overlap, so ends are sorted too: only the last block starting before
+    # ``end`` can reach into [start, end).
+    i = bisect.bisect_left(starts, end)
+    return i == 0 or ends[i - 1] <= start
+
+
+def free_slots(
+    org: OrganizationRules,
+    template: TemplateRules,
+    working_days: Mapping[str, frozenset[int]],
+    busy: Busy,
+    range_start: int,
+    range_end: int,
+    now: int,
+    *,
+    first_only: bool = False,
+) -> list[tuple[int, tuple[str, ...]]]:
+    """The free (start, combination) pairs of ``template`` with ``range_start <= start < range_end``.
+
+    Times are epoch seconds; ``working_days`` maps a resource id to its weekdays (0 = Monday;
+    missing: every day). With ``first_only`` only the combinations of the earliest free start
+    are returned. The result is sorted by start, then by combination order.
+
+    Example:
+        >>> org = OrganizationRules.from_entity({"timeZone": "UTC", "openingHours": [
+        ...     {"weekday": d, "start": "09:00", "end": "10:00"} for d in WEEKDAYS]})
+        >>> t = TemplateRules("fc" + "a" * 30, "f6", 30, 0, 0, 0, 0, 1, (("r1",),))
+        >>> day = local_midnight(date(2027, 1, 4), org.tz)
+        >>> [(s - day) // 60 for s, _ in free_slots(org, t, {}, {}, day, day + 86400, day)]
+        [540, 555, 570]
+    """
+    if not template.combinations or range_end <= range_start:
+        return []
+    tz = org.tz
+    min_start, first_day, last_day = template.window(now, tz)
+    day = max(datetime.fromtimestamp(range_start, tz).date(), first_day)
+    stop_day = min(datetime.fromtimestamp(range_end - 1, tz).date(), last_day)
+    grid = GRID_MINUTES * 60
+    lead, tail = template.lead * 60, (template.duration + template.followup) * 60
+    out: list[tuple[int, tuple[str, ...]]] = []
+    while day <= stop_day:
+        weekday = day.weekday()
+        combos = [
+            c
+            for c in template.combinations
+            if all(weekday in working_days.get(r, range(7)) for r in c)
+        ]
+        if combos:
+            for open_min, close_min in org.opening[weekday]:
+                open_at = _local_epoch(day, open_min, tz)
+                close_at = _local_epoch(day, close_min, tz)
+                start = open_at + -(-lead // grid) * grid
+                while start + tail <= close_at:
+                    if range_start <= start < range_end and start >= min_start:
+                        block_start, block_end = start - lead, start + tail
+                        for combo in combos:
+                            if all(_is_free(busy, r, block_start, block_end) for r in combo):
+                                out.append((start, combo))
+                        if first_only and out:
+                            return out
+                    start += grid
+        day += timedelta(days=1)
+    return out
+
+
+class SlotCodec:
+    """Deterministic, reversible slot ids: ``"4f"`` + 30 base-62 characters.
+
+    The id packs the template's and resources' positions in the data files and the start minute,
+    tagged with a truncated HMAC (so a made-up id is refused, not misread) and scrambled so ids
+    look opaque, as the real service's do.
+
+    Example:
+        >>> c = SlotCodec(["fc" + "x" * 30], ["br" + "y" * 30])
+        >>> c.decode("4f" + "0" * 30) is None
+        True
+    """
+
+    _KEY = b"bt_explore sandbox slot ids v1"
+    _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    _MAX_RESOURCES = 4
+    _PAYLOAD = 18
+    _TAG = 4
+
+    def __init__(self, template_ids: Iterable[str], resource_ids: Iterable[str]) -> None:
+        self._templates = list(template_ids)
+        self._resources = list(resource_ids)
+        self._template_index = {t: i for i, t in enumerate(self._templates)}
+        self._resource_index = {r: i for i, r in enumerate(self._resources)}
+        self._digits = {c: i for i, c in enumerate(self._ALPHABET)}
+
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.new(self._KEY, payload, hashlib.sha256).digest()[: self._TAG]
+
+    def _mask(self, tag: bytes) -> bytes:
+        return hashlib.sha256(self._KEY + tag).digest()[: self._PAYLOAD]
+
+    def encode(self, template_id: str, start: int, combination: Sequence[str]) -> str:
+        """The slot id of ``template_id`` at ``start`` (epoch seconds) with these resources."""
+        if len(combination) > self._MAX_RESOURCES:
+            raise ValueError(f"a slot holds at most {self._MAX_RESOURCES} resources")
+        indices = [self._resource_index[r] for r in combination]
+        indices += [0] * (self._MAX_RESOURCES - len(indices))
+        payload = struct.pack(
+            ">BHIB4H",
+            1,
+            self._template_index[template_id],
+            start // 60,
+            len(combination),
+            *indices,
+        ).ljust(self._PAYLOAD, b"\0")
+        tag = self._tag(payload)
+        blob = tag + bytes(a ^ b for a, b in zip(payload, self._mask(tag), strict=True))
+        number = int.from_bytes(blob, "big")
+        chars = []
+        for _ in range(30):
+            number, digit = divmod(number, 62)
+            chars.append(self._ALPHABET[digit])
+        return "4f" + "".join(reversed(chars))
+
+    def decode(self, slot_id: str) -> tuple[str, int, tuple[str, ...]] | None:
+        """(template id, start epoch seconds, resource ids) of ``slot_id``, or ``None``."""
+        if not isinstance(slot_id, str) or len(slot_id) != 32 or not slot_id.startswith("4f"):
+            return None
+        number = 0
+        for char in slot_id[2:]:
+            digit = self._digits.get(char)
+            if digit is None:
+                return None
+            number = number * 62 + digit
+        size = self._TAG + self._PAYLOAD
+        if number >= 1 << (8 * size):
+            return None
+        blob = number.to_bytes(size, "big")
+        tag, scrambled = blob[: self._TAG], blob[self._TAG :]
+        payload = bytes(a ^ b for a, b in zip(scrambled, self._mask(tag), strict=True))
+        if not hmac.compare_digest(tag, self._tag(payload)):
+            return None
+        version, t_index, minute, count, *indices = struct.unpack_from(">BHIB4H", payload)
+        if version != 1 or count > self._MAX_RESOURCES or t_index >= len(self._templates):
+            return None
+        if any(i >= len(self._resources) for i in indices[:count]):
+            return None
+        combination = tuple(self._resources[i] for i in indices[:count])
+        return self._templates[t_index], minute * 60, combination

@@ -1,0 +1,287 @@
+"""The sandbox's message texts in English and German, and the envelope they travel in.
+
+The Module API localizes ``messageList`` texts by the locale in the URL
+(``/module/v3/{locale}/``): ``de`` and ``en`` here, ``en`` for anything else.
+
+Example:
+    >>> text("required", "de")
+    'Dieser Parameter ist erforderlich.'
+    >>> failure("customer.email", "email_invalid", "en")["parameter"]
+    'customer.email'
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+__all__ = ["LOCALES", "TEXTS", "envelope", "failure", "normalize_locale", "success", "text"]
+
+#: The locales the sandbox has texts for; every other locale falls back to English.
+LOCALES: tuple[str, ...] = ("en", "de")
+
+#: message key -> {locale: text}; texts may hold ``str.format`` fields.
+TEXTS: dict[str, dict[str, str]] = {
+    "required": {
+        "en": "This parameter is required.",
+        "de": "Dieser Parameter ist erforderlich.",
+    },
+    "invalid": {
+        "en": "This parameter is invalid.",
+        "de": "Dieser Parameter ist ungültig.",
+    },
+    "not_a_string": {
+        "en": "This parameter must be a string.",
+        "de": "Dieser Parameter muss eine Zeichenkette sein.",
+    },
+    "not_an_object": {
+        "en": "This parameter must be a JSON object.",
+        "de": "Dieser Parameter muss ein JSON-Objekt sein.",
+    },
+    "not_a_boolean": {
+        "en": "This parameter must be true or false.",
+        "de": "Dieser Parameter muss true oder false sein.",
+    },
+    "bad_id": {
+        "en": "'{value}' is not a valid {kind} id: expected 32 characters, '{prefix}' and 30 of "
+        "[0-9a-zA-Z].",
+        "de": "'{value}' ist keine gültige {kind}-ID: erwartet werden 32 Zeichen, '{prefix}' und "
+        "30 aus [0-9a-zA-Z].",
+    },
+    "unknown_entity": {
+        "en": "No {kind} with id '{value}' exists in this organization.",
+        "de": "In dieser Organisation gibt es kein {kind} mit der ID '{value}'.",
+    },
+    "unknown_custom_id": {
+        "en": "No {kind} with customId '{value}' exists in this organization.",
+        "de": "In dieser Organisation gibt es kein {kind} mit der customId '{value}'.",
+    },
+    "unknown_organization": {
+        "en": "No organization with id '{value}' exists.",
+        "de": "Es gibt keine Organisation mit der ID '{value}'.",
+    },
+    "unknown_static_list": {
+        "en": "There is no static list '{value}'; known lists: {known}.",
+        "de": "Es gibt keine statische Liste '{value}'; bekannt sind: {known}.",
+    },
+    "bad_error_code": {
+        "en": "'{value}' is not an HTTP error status code (400-599).",
+        "de": "'{value}' ist kein HTTP-Fehlerstatuscode (400-599).",
+    },
+    "route_not_found": {
+        "en": "The route {method} {path} does not exist.",
+        "de": "Die Route {method} {path} existiert nicht.",
+    },
+    "method_not_allowed": {
+        "en": "The method {method} is not allowed for {path}; allowed: {allowed}.",
+        "de": "Die Methode {method} ist für {path} nicht erlaubt; erlaubt: {allowed}.",
+    },
+    "token_missing": {
+        "en": "Authentication required: send 'Authorization: Bearer <access token>'.",
+        "de": "Authentifizierung erforderlich: 'Authorization: Bearer <Access-Token>' senden.",
+    },
+    "token_invalid": {
+        "en": "The access token is invalid.",
+        "de": "Das Access-Token ist ungültig.",
+    },
+    "token_expired": {
+        "en": "The access token has expired.",
+        "de": "Das Access-Token ist abgelaufen.",
+    },
+    "token_revoked": {
+        "en": "The access token has been revoked.",
+        "de": "Das Access-Token wurde widerrufen.",
+    },
+    "token_is_refresh": {
+        "en": "A refresh token cannot be used for API calls; exchange it for an access token.",
+        "de": "Ein Refresh-Token gilt nicht für API-Aufrufe; tauschen Sie es gegen ein Access-Token.",
+    },
+    "forbidden_organization": {
+        "en": "The access token is not valid for organization '{value}'.",
+        "de": "Das Access-Token gilt nicht für die Organisation '{value}'.",
+    },
+    "content_type_json": {
+        "en": "The request body must be JSON with 'Content-Type: application/json' (got {got}).",
+        "de": "Der Request-Body muss JSON mit 'Content-Type: application/json' sein "
+        "(erhalten: {got}).",
+    },
+    "json_malformed": {
+        "en": "The request body is not valid JSON: {detail}.",
+        "de": "Der Request-Body ist kein gültiges JSON: {detail}.",
+    },
+    "body_not_object": {
+        "en": "The request body must be a JSON object.",
+        "de": "Der Request-Body muss ein JSON-Objekt sein.",
+    },
+    "email_invalid": {
+        "en": "This parameter is invalid: '{value}' is not an e-mail address.",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist keine E-Mail-Adresse.",
+    },
+    "mobile_invalid": {
+        "en": "This parameter is invalid: '{value}' is not a mobile number.",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist keine Mobilfunknummer.",
+    },
+    "choice_invalid": {
+        "en": "This parameter is invalid: expected one of {choices}.",
+        "de": "Dieser Parameter ist ungültig: erwartet wird einer von {choices}.",
+    },
+    "too_long": {
+        "en": "This parameter is too long (at most {max} characters).",
+        "de": "Dieser Parameter ist zu lang (höchstens {max} Zeichen).",
+    },
+    "date_invalid": {
+        "en": "This parameter is invalid: expected a date YYYY-MM-DD.",
+        "de": "Dieser Parameter ist ungültig: erwartet wird ein Datum JJJJ-MM-TT.",
+    },
+    "additional_data_invalid": {
+        "en": "This parameter is invalid: expected an object mapping keys to lists of strings.",
+        "de": "Dieser Parameter ist ungültig: erwartet wird ein Objekt von Schlüsseln auf Listen "
+        "von Zeichenketten.",
+    },
+    "custom_id_taken": {
+        "en": "An appointment with customId '{value}' already exists.",
+        "de": "Ein Termin mit der customId '{value}' existiert bereits.",
+    },
+    "slot_unknown": {
+        "en": "The booking slot '{value}' does not exist.",
+        "de": "Der Buchungsslot '{value}' existiert nicht.",
+    },
+    "slot_unavailable": {
+        "en": "The booking slot is no longer available.",
+        "de": "Der Buchungsslot ist nicht mehr verfügbar.",
+    },
+    "slot_other_template": {
+        "en": "The booking slot belongs to another booking template than the appointment.",
+        "de": "Der Buchungsslot gehört zu einer anderen Buchungsvorlage als der Termin.",
+    },
+    "appointment_canceled": {
+        "en": "The appointment is canceled and cannot be moved.",
+        "de": "Der Termin ist storniert und kann nicht verschoben werden.",
+    },
+    "year_invalid": {
+        "en": "This parameter is invalid: '{value}' is not a year between 1970 and 9998.",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist kein Jahr zwischen 1970 und 9998.",
+    },
+    "month_invalid": {
+        "en": "This parameter is invalid: '{value}' is not a month (1-12).",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist kein Monat (1-12).",
+    },
+    "day_invalid": {
+        "en": "This parameter is invalid: '{value}' is not a day of {year}-{month:02d}.",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist kein Tag im {month:02d}.{year}.",
+    },
+    "week_invalid": {
+        "en": "This parameter is invalid: '{value}' is not an ISO week of {year} (1-{weeks}).",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist keine ISO-Woche von {year} (1-{weeks}).",
+    },
+    "range_past": {
+        "en": "The requested range ends before today ({today}).",
+        "de": "Der angefragte Zeitraum endet vor heute ({today}).",
+    },
+    "appointment_added": {
+        "en": "The appointment was booked.",
+        "de": "Der Termin wurde gebucht.",
+    },
+    "appointment_moved": {
+        "en": "The appointment was moved.",
+        "de": "Der Termin wurde verschoben.",
+    },
+    "appointment_canceled_ok": {
+        "en": "The appointment was canceled.",
+        "de": "Der Termin wurde storniert.",
+    },
+    "appointment_already_canceled": {
+        "en": "The appointment was already canceled.",
+        "de": "Der Termin war bereits storniert.",
+    },
+    "rate_limited": {
+        "en": "Too many requests: retry after {seconds} second(s).",
+        "de": "Zu viele Anfragen: erneut versuchen nach {seconds} Sekunde(n).",
+    },
+    "server_fault": {
+        "en": "{phrase} (injected by the sandbox's fault settings).",
+        "de": "{phrase} (von den Fehlereinstellungen der Sandbox erzeugt).",
+    },
+    "internal_error": {
+        "en": "Internal server error.",
+        "de": "Interner Serverfehler.",
+    },
+    "status_text": {
+        "en": "{code} {phrase}.",
+        "de": "{code} {phrase}.",
+    },
+}
+
+
+def normalize_locale(locale: str | None) -> str:
+    """The message locale for a URL locale: ``de``/``de_DE``/``de-AT`` → ``de``, else ``en``.
+
+    Example:
+        >>> normalize_locale("de_DE"), normalize_locale("fr")
+        ('de', 'en')
+    """
+    base = (locale or "").replace("-", "_").split("_", 1)[0].lower()
+    return base if base in LOCALES else "en"
+
+
+def text(key: str, locale: str = "en", **fields: Any) -> str:
+    """The text of message ``key`` in ``locale`` (English fallback), formatted with ``fields``.
+
+    Example:
+        >>> text("rate_limited", "en", seconds=2)
+        'Too many requests: retry after 2 second(s).'
+    """
+    texts = TEXTS[key]
+    return texts.get(normalize_locale(locale), texts["en"]).format(**fields)
+
+
+def _message(kind: str, parameter: str | None, key: str, locale: str, **fields: Any) -> dict:
+    return {
+        "class": "MESSAGE",
+        "type": kind,
+        "parameter": parameter,
+        "text": text(key, locale, **fields),
+    }
+
+
+def failure(parameter: str | None, key: str, locale: str = "en", **fields: Any) -> dict:
+    """One ``failure`` MESSAGE naming ``parameter``.
+
+    Example:
+        >>> failure("customer.lastName", "required")["text"]
+        'This parameter is required.'
+    """
+    return _message("failure", parameter, key, locale, **fields)
+
+
+def success(key: str, locale: str = "en", **fields: Any) -> dict:
+    """One ``success`` MESSAGE (parameter ``None``).
+
+    Example:
+        >>> success("appointment_added", "de")["text"]
+        'Der Termin wurde gebucht.'
+    """
+    return _message("success", None, key, locale, **fields)
+
+
+def envelope(content: Any = None, messages: list[dict] | None = None) -> dict:
+    """The Module API envelope ``{"messageList": [...], "content": ...}``.
+
+    Example:
+        >>> envelope({"class": "LIST"})["messageList"]
+        []
+    """
+    return {"messageList": list(messages or []), "content": content}
+
+
+def status_phrase(code: int) -> str:
+    """The HTTP reason phrase of ``code`` (``"Error"`` for unknown codes).
+
+    Example:
+        >>> status_phrase(429)
+        'Too Many Requests'
+    """
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,311 @@
+"""``Sandbox``: the emulator served over real HTTP on 127.0.0.1 from a background thread.
+
+Example:
+    >>> import requests
+    >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+    ...     answer = requests.post(sb.auth_url, data={
+    ...         "grant_type": "client_credentials", "client_id": sb.client_id}, timeout=5)
+    ...     answer.json()["expires_in"]
+    1800
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
+from bt_explore.sandbox.state import RequestRecord, SandboxState
+
+__all__ = ["Sandbox"]
+
+log = logging.getLogger("bt_explore.sandbox")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr."""
+
+    def setup(self) -> None:
+        super().setup()
+        track = getattr(self.server, "bt_connections", None)
+        if track is not None:
+            with self.server.bt_connections_lock:
+                track.add(self.connection)
+
+    def finish(self) -> None:
+        track = getattr(self.server, "bt_connections", None)
+        if track is not None:
+            with self.server.bt_connections_lock:
+                track.discard(self.connection)
+        super().finish()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
+        log.debug("werkzeug %s: " + message, type, *args)
+
+
+def _check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(
+            f"host: the sandbox only listens on loopback addresses (127.0.0.1, ::1), not {host!r}"
+        )
+
+
+class Sandbox:
+    """A local, stateful emulator of bookingtime's auth server and Module API v3.
+
+    ``with Sandbox() as sb:`` serves it on a free port of 127.0.0.1 in a daemon thread;
+    ``sb.auth_url``, ``sb.api_url``, ``sb.client_id`` and ``sb.organization_id`` are what a
+    client needs. ``now`` pins the clock (ISO string or aware datetime; naive values are read in
+    the demo organization's time zone); without it the clock follows the wall clock.
+
+    Example:
+        >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        ...     sb.advance(60)
+        ...     sb.now().isoformat()
+        '2026-12-01T08:01:00+00:00'
+    """
+
+    def __init__(
+        self,
+        now: str | datetime | None = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        latency_ms: float = 0,
+        faults: Mapping[str, Any] | None = None,
+        access_token_lifetime: int = 300,
+        refresh_token_lifetime: int = 1800,
+        seed: int = 0,
+    ) -> None:
+        _check_loopback(host)
+        self.host = host
+        self._requested_port = int(port)
+        self.state = SandboxState(
+            now,
+            latency_ms=latency_ms,
+            faults=faults,
+            access_token_lifetime=access_token_lifetime,
+            refresh_token_lifetime=refresh_token_lifetime,
+            seed=seed,
+        )
+        self.app = create_app(self.state)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        """Bind the port and serve in a daemon thread; returns ``self``.
+
+        Example:
+            >>> sb = Sandbox().start()
+            >>> sb.base_url.startswith("http://127.0.0.1:")
+            True
+            >>> sb.stop()
+        """
+        if self._server is not None:
+            return self
+        server = make_server(
+            self.host, self._requested_port, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        server.bt_connections = set()  # type: ignore[attr-defined]
+        server.bt_connections_lock = threading.Lock()  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name=f"bt-explore-sandbox-{server.port}", daemon=True
+        )
+        self._thread.start()
+        log.info("sandbox serving on %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close open keep-alive connections (idempotent)."""
+        server = getattr(self, "_server", None)
+        self._server = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        with server.bt_connections_lock:  # type: ignore[attr-defined]
+            open_connections = list(server.bt_connections)  # type: ignore[attr-defined]
+        for conn in open_connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        log.info("sandbox stopped")
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __del__(self) -> None:
+        try:
+            self.stop()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.running else "not started"
+        mode = "pinned" if self.state.clock.pinned else "wall clock"
+        return f"Sandbox({where}, now={self.now().isoformat()} [{mode}])"
+
+    # --- addresses and demo credentials ------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The TCP port being served (after :meth:`start`)."""
+        if self._server is None:
+            raise RuntimeError("Sandbox is not started: use `with Sandbox() as sb:` or sb.start()")
+        return int(self._server.port)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        """The token endpoint, ``…/oauth/token``."""
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def api_url(self) -> str:
+        """The Module API base without locale, ``…/module/v3/``."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def openapi_url(self) -> str:
+        """The OpenAPI document of the emulated API, ``…/openapi.json``."""
+        return self.base_url + "/openapi.json"
+
+    @property
+    def client_id(self) -> str:
+        """The demo module's client id (prefix ``23``)."""
+        return self.state.data.demo_client_id
+
+    @property
+    def client_secret(self) -> str:
+        """The demo module's client secret: empty, modules are public clients."""
+        return self.state.data.demo_client_secret
+
+    @property
+    def organization_id(self) -> str:
+        """The demo organization the demo client may access."""
+        return self.state.data.demo_organization_id
+
+    @property
+    def other_organization_id(self) -> str:
+        """An organization that exists but the demo client may not access (403)."""
+        return self.state.data.other_organization_id
+
+    # --- clock -------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The sandbox clock (aware UTC datetime)."""
+        return self.state.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock by ``seconds``; tokens and slots follow it."""
+        self.state.clock.advance(seconds)
+
+    # --- faults, tokens --------------------------------------------------------------------------
+    def set_faults(
+        self,
+        latency_ms: float | None = None,
+        rate: float = 0.0,
+        statuses: Iterable[int] = (500, 503, 429),
+        drop_rate: float = 0.0,
+        script: Iterable[int | str | None] | None = None,
+        retry_after: int = 1,
+        paths: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Replace the injected faults (see the README's sandbox section).
+
+        - ``latency_ms``: delay before every answer (``None``: keep the current latency);
+        - ``rate``: share of matching requests answered with a status drawn from ``statuses``
+          (429 answers carry ``Retry-After: retry_after``);
+        - ``drop_rate``: share of matching requests whose connection is closed unanswered;
+        - ``script``: entries consumed one per matching request before the random faults: an
+          int status, ``"drop"`` (closed, request not processed), ``"drop_after"`` (processed,
+          e.g. the booking is made, then closed without an answer) or ``None`` (normal);
+        - ``paths``: regex searched in the request path (default ``^/module/``: API calls, not
+          the token endpoint); ``seed``: seed of the random draws (default: the sandbox seed).
+
+        Example:
+            >>> sb = Sandbox()
+            >>> sb.set_faults(script=[503, None, "drop"])
+        """
+        self.state.set_faults(
+            latency_ms=latency_ms,
+            rate=rate,
+            statuses=statuses,
+            drop_rate=drop_rate,
+            script=script,
+            retry_after=retry_after,
+            paths=paths,
+            seed=seed,
+        )
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault, latency included."""
+        self.state.set_faults(latency_ms=0)
+
+    def expire_tokens(self) -> None:
+        """Reject every token issued so far (forced expiry); new tokens work."""
+        self.state.tokens.expire_all()
+
+    # --- request log, appointments -------------------------------------------------------------
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request so far (a snapshot copy), oldest first."""
+        return self.state.log.records()
+
+    @property
+    def token_requests(self) -> list[RequestRecord]:
+        """The requests to ``/oauth/token``."""
+        return [r for r in self.requests if r.is_token_request]
+
+    @property
+    def api_requests(self) -> list[RequestRecord]:
+        """The Module API requests (``/module/v3/...``)."""
+        return [r for r in self.requests if r.is_api_request]
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        self.state.log.clear()
+
+    def appointments(self, organization_id: str | None = None) -> list[dict]:
+        """Every stored appointment as an APPOINTMENT dict (canceled ones included).
+
+        Example:
+            >>> sb = Sandbox(now="2026-12-01T09:00:00+01:00")
+            >>> all(a["class"] == "APPOINTMENT" for a in sb.appointments())
+            True
+        """
+        return [appointment_entity(self.state, a) for a in self.state.book.all(organization_id)]
