@@ -426,8 +426,12 @@ def error_for(
     messages: Sequence[Message],
     *,
     retry_after: float | None = None,
+    slot_sent: bool = True,
 ) -> ApiError:
     """The typed :class:`ApiError` for a non-2xx status and its messages.
+
+    A 400 naming ``bookingSlotId`` is :class:`SlotUnavailable` when a slot id was sent
+    (``slot_sent``): the API refused that slot. Without one it is a plain validation error.
 
     Example:
         >>> type(error_for(400, "POST", "http://h/x", [Message("failure", "bookingSlotId", "Gone")]))
@@ -440,8 +444,10 @@ def error_for(
     cls = _BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else ApiError
-    if cls is ValidationError and any(
-        m.parameter == "bookingSlotId" for m in messages if m.type in ("failure", "")
+    if (
+        cls is ValidationError
+        and slot_sent
+        and any(m.parameter == "bookingSlotId" for m in messages if m.type in ("failure", ""))
     ):
         cls = SlotUnavailable
     return cls(status_code, method, url, messages)
@@ -467,4 +473,18 @@ def raise_for_answer(response: requests.Response) -> None:
         response.url,
         messages,
         retry_after=_retry_after(response),
+        slot_sent=_sent_slot_id(response.request),
     )
+
+
+def _sent_slot_id(request: requests.PreparedRequest | None) -> bool:
+    """Whether the request's JSON body named a slot (``bookingSlotId``: a non-empty string)."""
+    body = getattr(request, "body", None)
+    if not body:
+        return False
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError):
+        return False
+    slot = data.get("bookingSlotId") if isinstance(data, dict) else None
+    return isinstance(slot, str) and bool(slot.strip())
