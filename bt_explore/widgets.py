@@ -177,7 +177,7 @@ def template_summary(template: Mapping[str, Any]) -> dict[str, str]:
         summary["Price"] = f"{gross:.2f} {currency}{tax_text}{hidden}".replace("  ", " ")
     earliest = int(_num(template.get("bookingDayEarliest")) or 0)
     latest = _num(template.get("bookingDayLatest"))
-    start = "from today" if earliest == 0 else f"from {earliest} day(s) ahead"
+    start = {0: "from today", 1: "from tomorrow"}.get(earliest, f"from {earliest} days ahead")
     window = f"{start} up to {int(latest)} days ahead" if latest is not None else start
     lead = int(_num(template.get("bookingLeadTime")) or 0)
     if lead:
@@ -654,7 +654,15 @@ class ExplorerController:
             content = self.client.slots_day(template_id, day)
         return self._parse_slots(content, template)
 
-    def _apply(self, template_id: str, showing: Mode, day: date | None, slots: list[Slot]) -> bool:
+    def _apply(
+        self,
+        template_id: str,
+        showing: Mode,
+        day: date | None,
+        slots: list[Slot],
+        *,
+        select_first: bool = False,
+    ) -> bool:
         """Show fetched slots unless the user picked another template meanwhile."""
         if template_id != self.template_id:
             logger.info("dropping slots of %s: template changed meanwhile", template_id)
@@ -669,7 +677,9 @@ class ExplorerController:
         if previous in ids:
             self.slot_id = previous
         else:
-            self.slot_id = slots[0].id if (slots and showing == "earliest") else None
+            # Only an explicit 'Earliest slot' picks for the user: after a booking, a silently
+            # chosen next slot would let an impatient second click book it too.
+            self.slot_id = slots[0].id if (slots and select_first) else None
         return True
 
     def _when(self, showing: Mode, day: date | None) -> str:
@@ -693,7 +703,10 @@ class ExplorerController:
             slots = self._fetch(template, showing, day)
         finally:
             self._end()
-        if not self._apply(str(template.get("id")), showing, day, slots):
+        applied = self._apply(
+            str(template.get("id")), showing, day, slots, select_first=showing == "earliest"
+        )
+        if not applied:
             return
         when = self._when(showing, day)
         if not slots:
@@ -806,38 +819,40 @@ class ExplorerController:
         This is the double-click guard: it runs in the thread that handles the click, before
         any request, so a second click finds the first booking pending and is refused.
         """
+        refusal: tuple[StatusLevel, str] | None = None
+        ticket = None
+        # Decide under the lock, report after it: listeners (the view) must never run while
+        # the lock is held, or a rendering thread could deadlock against a clicking one.
         with self._lock:
-            if self._booking is not None:
-                self._set_status("warning", "A booking is already being sent: wait for its answer.")
-                return None
-            self.show_all_errors = True
-            problems = validate_customer(self.values, self.template)
             template, slot = self.template, self.slot
-            if template is None:
-                self._set_status("warning", "Pick a template first.")
-                return None
-            if problems:
+            problems = validate_customer(self.values, template)
+            if self._booking is not None:
+                refusal = ("warning", "A booking is already being sent: wait for its answer.")
+            elif template is None:
+                refusal = ("warning", "Pick a template first.")
+            elif problems:
+                self.show_all_errors = True
                 listed = "; ".join(
                     f"{_FIELDS_BY_NAME[name].label}: {text}" for name, text in problems.items()
                 )
-                self._set_status("error", f"Please fix the form before booking. {listed}.")
-                return None
-            if slot is None:
-                self._set_status("warning", "Choose a free slot first.")
-                return None
-            country = (self.organization.get("address") or {}) if self.organization else {}
-            customer = customer_payload(
-                self.values,
-                country=country.get("country") if isinstance(country, Mapping) else None,
-            )
-            # The form has one address; a home visit (appointmentAddressRequired) goes there too.
-            address = (
-                customer.get("address") if template.get("appointmentAddressRequired") else None
-            )
-            ticket = _BookingTicket(
-                slot=slot, template=dict(template), customer=customer, address=address
-            )
-            self._booking = ticket
+                refusal = ("error", f"Please fix the form before booking. {listed}.")
+            elif slot is None:
+                refusal = ("warning", "Choose a free slot first.")
+            else:
+                org_address = self.organization.get("address")
+                country = org_address.get("country") if isinstance(org_address, Mapping) else None
+                customer = customer_payload(self.values, country=country or None)
+                # The form has one address; a home visit (appointmentAddressRequired) uses it too.
+                address = (
+                    customer.get("address") if template.get("appointmentAddressRequired") else None
+                )
+                ticket = _BookingTicket(
+                    slot=slot, template=dict(template), customer=customer, address=address
+                )
+                self._booking = ticket
+        if refusal is not None:
+            self._set_status(*refusal)
+            return None
         self._notify()
         return ticket
 
@@ -971,7 +986,7 @@ class ExplorerController:
 
     def bookings_frame(self) -> Any:
         """This session's bookings as a DataFrame (``frames.appointments_frame``)."""
-        return frames.appointments_frame(self.bookings)
+        return frames.appointments_frame(self.bookings, tz=getattr(self.tz, "key", None))
 
     @_guarded
     def cancel(self, appointment_id: str) -> dict[str, Any] | None:
@@ -1015,19 +1030,18 @@ _STATUS_STYLE = {
     "error": ("❌", "#8a1c1c", "#fdecea"),
 }
 _INVALID_BACKGROUND = "#fdecea"
-_BOOKING_COLUMNS = (
-    "appointment_id",
-    "id",
-    "start",
-    "end",
-    "name",
-    "template_name",
-    "customer_first_name",
-    "customer_last_name",
-    "customer_email",
-    "resource_names",
-    "canceled",
-)
+# column of appointments_frame → heading in the bookings table
+_BOOKING_COLUMNS = {
+    "appointment_id": "appointment",
+    "start": "start",
+    "end": "end",
+    "name": "template",
+    "customer_first_name": "first name",
+    "customer_last_name": "last name",
+    "customer_email": "email",
+    "resources": "with",
+    "canceled": "canceled",
+}
 
 
 class BookingExplorer(widgets.VBox):
@@ -1061,6 +1075,7 @@ class BookingExplorer(widgets.VBox):
         self._pending = 0
         self._render_lock = threading.RLock()
         self._local = threading.local()
+        self._bookings_key: tuple[tuple[Any, bool], ...] = ()
         self._build()
         self.controller.add_listener(lambda _ctl: self._render())
         self._render()
@@ -1218,17 +1233,20 @@ class BookingExplorer(widgets.VBox):
         with self._render_lock:
             self._pending += 1
         self._render()
-        future = self._executor.submit(action, *args)
-        self._futures = [f for f in self._futures if not f.done()] + [future]
-        future.add_done_callback(self._job_done)
 
-    def _job_done(self, future: concurrent.futures.Future[Any]) -> None:
-        with self._render_lock:
-            self._pending -= 1
-        exc = future.exception()
-        if exc is not None:  # controller actions are guarded; this is a last line of defence
-            self.controller.report_exception(exc, "background job")
-        self._render()
+        def job() -> None:
+            try:
+                action(*args)
+            except Exception as exc:  # noqa: BLE001 - actions are guarded; a last line of defence
+                self.controller.report_exception(exc, "background job")
+            finally:
+                # Inside the job, so a finished future means the widgets are up to date.
+                with self._render_lock:
+                    self._pending -= 1
+                self._render()
+
+        future = self._executor.submit(job)
+        self._futures = [f for f in self._futures if not f.done()] + [future]
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the requests started so far have finished; ``False`` on timeout.
@@ -1415,9 +1433,16 @@ class BookingExplorer(widgets.VBox):
         ctl = self.controller
         if not ctl.bookings:
             return "<i>No bookings in this session yet.</i>"
+        # Rendering runs on every keystroke in the form: rebuild the table only when it changed.
+        key = tuple((b.get("id"), bool(b.get("canceled"))) for b in ctl.bookings)
+        if key == self._bookings_key:
+            return self.bookings_html.value
+        self._bookings_key = key
         frame = ctl.bookings_frame()
+        frame["resources"] = [", ".join(ctl.appointment_resources(b)) for b in ctl.bookings]
+        for column in ("start", "end"):
+            if column in frame.columns:
+                frame[column] = frame[column].dt.strftime("%a %d %b %Y %H:%M")
         columns = [c for c in _BOOKING_COLUMNS if c in frame.columns]
-        if "appointment_id" in columns and "id" in columns:
-            columns.remove("id")
-        shown = frame[columns] if columns else frame
+        shown = frame[columns].rename(columns=_BOOKING_COLUMNS)
         return shown.to_html(index=False, border=0, na_rep="", classes="bt-bookings")
