@@ -1,0 +1,325 @@
+"""Client methods against a real in-process Sandbox over HTTP: shapes, request counts,
+slot range planning, retries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bt_explore import ApiResult, Client, Sandbox, ServerError, Settings
+from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
+from bt_explore.endpoints import ENDPOINTS
+
+NOW = "2026-12-01T09:00:00+01:00"
+BERLIN = ZoneInfo("Europe/Berlin")
+ADA = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "ada@example.com",
+    "mobile": "+49 151 23456789",
+}
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(now=NOW) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def client(sb):
+    settings_ = Settings(
+        client_id=sb.client_id,
+        client_secret=sb.client_secret,
+        organization_id=sb.organization_id,
+        auth_url=sb.auth_url,
+        api_url=sb.api_url,
+        env_file=None,
+    )
+    with Client(settings_, clock=sb.now) as c:
+        yield c
+
+
+def counts(sb):
+    return len(sb.token_requests), len(sb.api_requests)
+
+
+def test_cold_booking_flow_is_five_requests_and_warm_is_three(client, sb):
+    template = client.templates()[0]
+    slot = client.earliest_slot(template["id"])["list"][0]
+    client.book(slot["id"], ADA)
+    assert counts(sb) == (2, 3)
+    sb.clear_requests()
+    template = client.templates()[0]
+    slot = client.earliest_slot(template["id"])["list"][0]
+    appointment = client.book(slot["id"], ADA)
+    assert counts(sb) == (0, 3)
+    assert appointment["class"] == "APPOINTMENT"
+    assert [r.method for r in sb.api_requests] == ["GET", "GET", "POST"]
+
+
+def test_organization(client, sb):
+    org = client.organization()
+    assert org["id"] == sb.organization_id
+    assert org["timeZone"] == "Europe/Berlin"
+
+
+def test_list_endpoints_return_the_record_list(client):
+    templates = client.templates()
+    assert isinstance(templates, list) and len(templates) >= 4
+    assert all(t["class"] == "BOOKING_TEMPLATE" for t in templates)
+    resources = client.resources()
+    assert all(r["class"] == "BOOKING_RESOURCE" for r in resources)
+    assert {r["type"] for r in resources} >= {"EMPLOYEE", "ROOM"}
+    related = client.resource_templates(resources[0]["id"])
+    assert related and all(t["class"] == "BOOKING_TEMPLATE" for t in related)
+
+
+def test_entities_by_id_and_custom_id(client):
+    template = client.template_by_custom_id("4321")
+    assert template["name"] == "Demo Appointment 2"
+    assert client.template(template["id"]) == template
+    anna = client.resource_by_custom_id("anna")
+    assert client.resource(anna["id"])["customId"] == "anna"
+
+
+def test_static_lists(client):
+    assert any(c.get("key") == "DE" for c in client.countries())
+    assert client.currencies() and client.languages() and client.time_zones()
+    assert client.static_list("sector")
+    with pytest.raises(ValueError, match="timeZone"):
+        client.static_list("planets")
+
+
+def test_call_returns_content_messages_and_the_exchange(client, sb):
+    result = client.call("template_list")
+    assert isinstance(result, ApiResult)
+    assert result.status_code == 200 and result.method == "GET"
+    assert result.url.endswith(f"/organization/{sb.organization_id}/bookingTemplate/list")
+    assert result.content["class"] == "LIST"
+    assert result.records == result.content["recordList"]
+    assert isinstance(result.messages, tuple)
+    assert "LIST of" in repr(result)
+
+
+def test_call_rejects_unknown_endpoints_and_missing_path_values(client):
+    with pytest.raises(ValueError, match="template_list"):
+        client.call("no_such_endpoint")
+    with pytest.raises(TypeError, match="template_id"):
+        client.call("template_show")
+    with pytest.raises(TypeError, match="colour"):
+        client.call("template_list", colour="red")
+
+
+def test_urls_come_from_the_endpoint_table(client, sb):
+    for name, endpoint in ENDPOINTS.items():
+        values = {f: "x" for f in endpoint.fields if f != "org"}
+        url = client.url(name, **values)
+        assert url.startswith(sb.api_url + "en/")
+        expected = endpoint.format(org=sb.organization_id, **values)
+        assert url.endswith(expected)
+
+
+def test_organization_override_on_every_scoped_method(client, sb):
+    with pytest.raises(Exception) as info:
+        client.templates(organization_id=sb.other_organization_id)
+    assert info.value.status_code == 403
+
+
+def test_earliest_slot_shape(client):
+    template = client.templates()[0]
+    earliest = client.earliest_slot(template["id"])
+    assert set(earliest) >= {"rangeStart", "rangeEnd", "timeZone", "list"}
+    assert earliest["list"][0]["class"] == "BOOKING_SLOT"
+
+
+def test_day_week_month_calls(client):
+    tid = client.templates()[0]["id"]
+    day = client.slots_day(tid, date(2026, 12, 2))
+    week = client.slots_week(tid, 2026, 49)
+    month = client.slots_month(tid, 2026, 12)
+    ids = lambda r: {s["id"] for s in r["list"]}  # noqa: E731
+    assert ids(day) and ids(day) <= ids(week) <= ids(month)
+    assert all(s["timestamp"].startswith("2026-12-02") for s in day["list"])
+    assert client.slots_day(tid, "2026-12-02") == day
+
+
+def test_slots_over_a_range_equals_the_days_joined(client, sb):
+    tid = client.template_by_custom_id("video")["id"]  # bookable 45 days ahead
+    start, end = date(2026, 12, 24), date(2027, 1, 6)
+    sb.clear_requests()
+    joined = client.slots(tid, start, end)
+    assert plan_slot_calls(start, end) == [("month", (2026, 12)), ("month", (2027, 1))]
+    assert len(sb.api_requests) == 2  # instead of 13 day calls
+    by_day = []
+    d = start
+    while d < end:
+        by_day += client.slots_day(tid, d)["list"]
+        d += timedelta(days=1)
+    assert len(by_day) > 50
+    assert [s["id"] for s in joined["list"]] == [s["id"] for s in by_day]
+    assert joined["rangeStart"] == "2026-12-24T00:00:00+01:00"
+    assert joined["rangeEnd"] == "2027-01-06T00:00:00+01:00"
+    assert joined["timeZone"] == "Europe/Berlin"
+
+
+def test_slots_over_two_weeks_uses_week_calls(client, sb):
+    tid = client.template_by_custom_id("video")["id"]
+    sb.clear_requests()
+    result = client.slots(tid, date(2026, 12, 28), date(2027, 1, 11))  # Monday to Monday
+    paths = [r.path for r in sb.api_requests]
+    assert [p.split("/")[-4:] for p in paths] == [
+        ["2026", "week", "53", "listWeek"],
+        ["2027", "week", "1", "listWeek"],
+    ]
+    assert result["list"][0]["timestamp"] >= "2026-12-28"
+    assert result["list"][-1]["timestamp"] < "2027-01-11"
+
+
+def test_slots_with_datetimes_filters_to_the_half_open_range(client):
+    tid = client.templates()[0]["id"]
+    start = datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)
+    end = datetime(2026, 12, 2, 12, 0)  # naive: the organization's time zone
+    result = client.slots(tid, start, end)
+    stamps = [datetime.fromisoformat(s["timestamp"]) for s in result["list"]]
+    assert stamps and all(start <= t < start + timedelta(hours=2) for t in stamps)
+    assert stamps == sorted(stamps)
+    whole_day = client.slots_day(tid, date(2026, 12, 2))["list"]
+    expected = [
+        s
+        for s in whole_day
+        if start <= datetime.fromisoformat(s["timestamp"]) < end.replace(tzinfo=BERLIN)
+    ]
+    assert [s["id"] for s in result["list"]] == [s["id"] for s in expected]
+
+
+def test_slots_rejects_an_empty_range(client):
+    with pytest.raises(ValueError, match="after start"):
+        client.slots("fc" + "0" * 30, date(2026, 12, 5), date(2026, 12, 5))
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
+    st.integers(min_value=1, max_value=120),
+)
+@settings(max_examples=200, deadline=None)
+def test_plan_covers_the_range_with_few_calls(first, days):
+    stop = first + timedelta(days=days)
+    plan = plan_slot_calls(first, stop)
+    covered = set()
+    for kind, args in plan:
+        if kind == "day":
+            covered.add(date(*args))
+        elif kind == "week":
+            monday = date.fromisocalendar(args[0], args[1], 1)
+            covered.update(monday + timedelta(days=i) for i in range(7))
+        else:
+            d = date(args[0], args[1], 1)
+            while d.month == args[1]:
+                covered.add(d)
+                d += timedelta(days=1)
+    wanted = {first + timedelta(days=i) for i in range(days)}
+    assert wanted <= covered
+    # never more calls than months touched + 2 partial weeks' worth of days at each end
+    months = {(d.year, d.month) for d in wanted}
+    assert len(plan) <= min(days, len(months) + 12)
+
+
+def test_plan_examples():
+    assert plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3)) == [("day", (2026, 12, 2))]
+    assert plan_slot_calls(date(2026, 12, 7), date(2026, 12, 14)) == [("week", (2026, 50))]
+    assert plan_slot_calls(date(2026, 11, 1), date(2027, 1, 1)) == [
+        ("month", (2026, 11)),
+        ("month", (2026, 12)),
+    ]
+    assert plan_slot_calls(date(2026, 12, 5), date(2026, 12, 5)) == []
+
+
+@pytest.fixture
+def fast(sb):
+    """A client that retries without backoff sleeps (the policy is the same otherwise)."""
+    settings_ = Settings(
+        client_id=sb.client_id,
+        organization_id=sb.organization_id,
+        auth_url=sb.auth_url,
+        api_url=sb.api_url,
+        env_file=None,
+    )
+    with Client(settings_, clock=sb.now, retry=default_retry(backoff_factor=0)) as c:
+        yield c
+
+
+def test_get_is_retried_on_503_and_429(fast, sb):
+    client = fast
+    client.organization()
+    sb.set_faults(script=[503, 429, None], retry_after=0)
+    sb.clear_requests()
+    assert client.templates()
+    assert [r.status for r in sb.api_requests] == [503, 429, 200]
+
+
+def test_get_gives_up_after_the_retries(fast, sb):
+    client = fast
+    client.organization()
+    sb.set_faults(script=[503] * 10)
+    sb.clear_requests()
+    with pytest.raises(ServerError) as info:
+        client.templates()
+    assert info.value.status_code == 503
+    assert len(sb.api_requests) == 1 + default_retry().total
+
+
+def test_put_is_never_retried(client, sb):
+    template = client.templates()[0]
+    slots = client.earliest_slot(template["id"])["list"]
+    appointment = client.book(slots[0]["id"], ADA)
+    sb.set_faults(script=[503])
+    sb.clear_requests()
+    with pytest.raises(ServerError):
+        client.cancel(appointment["id"])
+    assert [(r.method, r.status) for r in sb.api_requests] == [("PUT", 503)]
+
+
+def test_retry_policy_is_urllib3s():
+    retry = default_retry()
+    assert retry.allowed_methods == frozenset({"GET"})
+    assert set(retry.status_forcelist) == {429, 502, 503, 504}
+    assert retry.respect_retry_after_header and not retry.raise_on_status
+
+
+def test_connection_pool_is_large_enough_for_a_thread_pool(client, sb):
+    adapter = client.session.get_adapter(sb.api_url)
+    assert adapter._pool_maxsize >= 16
+    assert adapter.max_retries.allowed_methods == frozenset({"GET"})
+
+
+def test_custom_ids_are_unique_and_short():
+    ids = {new_custom_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 30 and i.isalnum() for i in ids)
+
+
+def test_repr_and_close(client, sb):
+    assert sb.organization_id in repr(client)
+    client.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        client.templates()
+    client.close()  # closing twice is fine
+
+
+def test_dataframes(client):
+    pytest.importorskip("bt_explore.frames")
+    templates = client.templates_df()
+    assert len(templates) == len(client.templates())
+    tid = client.templates()[0]["id"]
+    slots = client.slots_df(tid, date(2026, 12, 2), date(2026, 12, 3))
+    assert len(slots) == len(client.slots_day(tid, date(2026, 12, 2))["list"])
+    assert len(client.earliest_slot_df(tid)) >= 1
+    assert len(client.resources_df()) == len(client.resources())
+    slot = client.earliest_slot(tid)["list"][0]
+    appointment = client.book(slot["id"], ADA)
+    assert len(client.appointment_df(appointment["id"])) == 1

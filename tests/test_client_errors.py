@@ -1,0 +1,206 @@
+"""Every error class raised by a real answer (sandbox over HTTP, or a local "proxy" page)."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+
+import pytest
+
+from bt_explore import (
+    ApiError,
+    AuthenticationError,
+    Client,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Sandbox,
+    ServerError,
+    Settings,
+    SlotUnavailable,
+    TransportError,
+    UnexpectedResponse,
+    ValidationError,
+)
+from bt_explore.client import default_retry
+
+NOW = "2026-12-01T09:00:00+01:00"
+ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}
+
+
+@pytest.fixture
+def sb():
+    with Sandbox(now=NOW) as sandbox:
+        yield sandbox
+
+
+def make_client(sb, **overrides):
+    values = dict(
+        client_id=sb.client_id,
+        organization_id=sb.organization_id,
+        auth_url=sb.auth_url,
+        api_url=sb.api_url,
+        env_file=None,
+    )
+    values.update(overrides)
+    # no backoff sleeps: the retry policy is otherwise the default one
+    return Client(Settings(**values), clock=sb.now, retry=default_retry(backoff_factor=0))
+
+
+@pytest.fixture
+def client(sb):
+    with make_client(sb) as c:
+        yield c
+
+
+def test_400_validation_names_the_fields(client, sb):
+    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    with pytest.raises(ValidationError) as info:
+        # call() sends what it is given: the API itself must refuse it
+        client.call(
+            "appointment_add",
+            json={"bookingSlotId": slot["id"], "customer": {"firstName": "Ada", "email": "nope"}},
+        )
+    err = info.value
+    assert type(err) is ValidationError
+    assert err.status_code == 400 and err.method == "POST"
+    assert "customer.lastName" in err.fields and "customer.email" in err.fields
+    assert str(err).startswith("400 Bad Request for POST …/organization/")
+    assert "customer.email: " in str(err)
+
+
+def test_slot_unavailable(client):
+    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    client.book(slot["id"], ADA)
+    with pytest.raises(SlotUnavailable) as info:
+        client.book(slot["id"], ADA)
+    assert info.value.fields == ("bookingSlotId",)
+    assert isinstance(info.value, ValidationError)
+
+
+def test_401_bad_credentials(sb):
+    with pytest.raises(AuthenticationError) as info:
+        make_client(sb, client_id="23" + "z" * 30).organization()
+    assert info.value.status_code == 401
+
+
+def test_401_from_the_api_after_the_one_resend(client, sb):
+    client.organization()
+    sb.set_faults(script=[401, 401])
+    with pytest.raises(AuthenticationError):
+        client.organization()
+
+
+def test_403_other_organization(client, sb):
+    with pytest.raises(PermissionDenied) as info:
+        client.templates(organization_id=sb.other_organization_id)
+    assert info.value.status_code == 403
+
+
+def test_404_unknown_entity(client):
+    with pytest.raises(NotFound) as info:
+        client.appointment_by_custom_id("no-such-booking")
+    assert info.value.status_code == 404
+    assert info.value.messages  # the API's own words are kept
+    assert "no-such-booking" in str(info.value)
+    with pytest.raises(NotFound):
+        client.template("fc" + "0" * 30)
+
+
+def test_429_on_a_post_carries_retry_after(client, sb):
+    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    before = len(sb.appointments())
+    sb.set_faults(script=[429], retry_after=7)
+    with pytest.raises(RateLimited) as info:
+        client.book(slot["id"], ADA)
+    assert info.value.retry_after == 7
+    assert "retry after 7 s" in str(info.value)
+    assert [r.status for r in sb.api_requests][-1] == 429  # a POST is not retried
+    assert len(sb.appointments()) == before
+
+
+def test_429_on_a_get_after_the_retries(client, sb):
+    client.organization()
+    sb.set_faults(script=[429] * 4, retry_after=0)
+    with pytest.raises(RateLimited) as info:
+        client.organization()
+    assert info.value.retry_after == 0
+
+
+@pytest.mark.parametrize("code", [500, 503])
+def test_5xx_server_error(client, code):
+    with pytest.raises(ServerError) as info:
+        client.call("static_error", code=code)
+    assert info.value.status_code == code
+
+
+def test_other_statuses_are_api_errors(client):
+    with pytest.raises(ApiError) as info:
+        client.call("static_error", code=409)
+    assert info.value.status_code == 409
+
+
+class _ProxyPage(http.server.BaseHTTPRequestHandler):
+    """A misbehaving proxy in front of the API: an HTML page instead of an envelope."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+        self.send_response(502 if "organization" in self.path else 200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def proxy_page():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ProxyPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_unexpected_response_for_an_html_page(sb, proxy_page):
+    with make_client(sb, api_url=proxy_page) as client:
+        with pytest.raises(UnexpectedResponse) as info:
+            client.organization()  # 502 HTML: retried, then reported with an excerpt
+        assert info.value.status_code == 502
+        assert "502 Bad Gateway" in info.value.excerpt
+        with pytest.raises(UnexpectedResponse) as info:
+            client.countries()  # a 200 that is not JSON
+        assert info.value.status_code == 200
+
+
+def test_transport_error_for_dropped_connections(client, sb):
+    client.organization()
+    sb.set_faults(script=["drop"] * 4)
+    with pytest.raises(TransportError) as info:
+        client.organization()
+    assert "dropped" in str(info.value)
+    assert len(sb.api_requests) == 1 + 4
+
+
+def test_transport_error_for_a_refused_connection(sb):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(sb, api_url=f"http://127.0.0.1:{port}/module/v3/")
+    with pytest.raises(TransportError) as info:
+        client.countries()
+    assert info.value.sent is False
+    assert "refused" in str(info.value)
+
+
+def test_errors_carry_no_secrets(sb):
+    client = make_client(sb, client_secret="hunter2-secret")
+    try:
+        client.organization()
+    except AuthenticationError as exc:
+        assert "hunter2" not in str(exc) and "hunter2" not in repr(exc)
+    assert "hunter2" not in repr(client)
