@@ -224,7 +224,7 @@ def normalize_locale(locale: str | None) -> str:
     return base if base in LOCALES else "en"
 
 
-def text(key: str, locale: str = "en", **fields: Any) -> str:
+def text(key: str, locale: str = "en", /, **fields: Any) -> str:
     """The text of message ``key`` in ``locale`` (English fallback), formatted with ``fields``.
 
     Example:
@@ -235,16 +235,18 @@ def text(key: str, locale: str = "en", **fields: Any) -> str:
     return texts.get(normalize_locale(locale), texts["en"]).format(**fields)
 
 
-def _message(kind: str, parameter: str | None, key: str, locale: str, **fields: Any) -> dict:
+def _message(
+    message_type: str, parameter: str | None, key: str, locale: str, /, **fields: Any
+) -> dict:
     return {
         "class": "MESSAGE",
-        "type": kind,
+        "type": message_type,
         "parameter": parameter,
         "text": text(key, locale, **fields),
     }
 
 
-def failure(parameter: str | None, key: str, locale: str = "en", **fields: Any) -> dict:
+def failure(parameter: str | None, key: str, locale: str = "en", /, **fields: Any) -> dict:
     """One ``failure`` MESSAGE naming ``parameter``.
 
     Example:
@@ -254,7 +256,7 @@ def failure(parameter: str | None, key: str, locale: str = "en", **fields: Any) 
     return _message("failure", parameter, key, locale, **fields)
 
 
-def success(key: str, locale: str = "en", **fields: Any) -> dict:
+def success(key: str, locale: str = "en", /, **fields: Any) -> dict:
     """One ``success`` MESSAGE (parameter ``None``).
 
     Example:

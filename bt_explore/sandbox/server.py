@@ -126,8 +126,12 @@ class Sandbox:
         server.bt_connections = set()  # type: ignore[attr-defined]
         server.bt_connections_lock = threading.Lock()  # type: ignore[attr-defined]
         self._server = server
+        # A short poll interval makes stop() (and so every test's teardown) quick.
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"bt-explore-sandbox-{server.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"bt-explore-sandbox-{server.port}",
+            daemon=True,
         )
         self._thread.start()
         log.info("sandbox serving on %s", self.base_url)
