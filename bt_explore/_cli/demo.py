@@ -1,0 +1,215 @@
+"""``bt-explore demo``: bookingtime's walkthrough in the terminal, offline on the sandbox by default.
+
+Authenticate, list the booking templates, find the earliest slot of the first one, book it for
+a demo customer and show the appointment — each step one library call, printed as a table.
+
+Example:
+    $ bt-explore demo               # on the built-in sandbox, no credentials needed
+    $ bt-explore demo --live        # on bookingtime with BOOKINGTIME_* settings (books for real)
+    $ bt-explore demo --no-book     # stop before booking
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+HELP = "walk through authenticate → templates → earliest slot → book, on the sandbox by default"
+
+#: The customer the demo books for (address fields only sent when the template asks for them).
+DEMO_CUSTOMER: dict[str, Any] = {
+    "gender": "FEMALE",
+    "firstName": "Erika",
+    "lastName": "Mustermann",
+    "email": "erika.mustermann@example.com",
+    "mobile": "+49 151 23456789",
+}
+DEMO_ADDRESS: dict[str, Any] = {
+    "class": "ADDRESS",
+    "street": "Musterstraße 1",
+    "zip": "10115",
+    "city": "Berlin",
+    "country": "DE",
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="use bookingtime with your credentials (BOOKINGTIME_* variables or .env); "
+        "this books a real appointment unless --no-book is given",
+    )
+    p.add_argument("--no-book", action="store_true", help="stop after finding the earliest slot")
+
+
+def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """Rows as a plain-text table with the given (key, header) columns.
+
+    Example:
+        >>> print(table([{"a": 1, "b": "x"}], [("a", "A"), ("b", "Bee")]))
+        A  Bee
+        -  ---
+        1  x
+    """
+    cells = [[header for _, header in columns]]
+    for row in rows:
+        cells.append([_cell(row.get(key)) for key, _ in columns])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cell(value: Any, limit: int = 44) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:.2f}"
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(_cell(v, limit) for v in value)
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _required(template: Mapping[str, Any]) -> list[str]:
+    flags = (
+        ("customerEmailRequired", "email"),
+        ("customerMobileRequired", "mobile"),
+        ("customerAddressRequired", "address"),
+        ("appointmentAddressRequired", "appt. address"),
+    )
+    return [label for flag, label in flags if template.get(flag)]
+
+
+def _price(template: Mapping[str, Any]) -> str:
+    price = template.get("price") if isinstance(template.get("price"), dict) else {}
+    gross = price.get("priceGross", template.get("priceGross"))
+    currency = price.get("currency", template.get("currency")) or ""
+    return "" if gross in (None, "") else f"{float(gross):.2f} {currency}".strip()
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title} ==")
+
+
+def run(args: argparse.Namespace) -> int:
+    from bt_explore.connect import connect
+
+    client = connect(mode="live" if args.live else "sandbox")
+    try:
+        return _walkthrough(client, book=not args.no_book)
+    finally:
+        client.close()
+
+
+def _walkthrough(client: Any, *, book: bool) -> int:
+    where = "the built-in sandbox" if client.sandbox is not None else client.settings.api_url
+    _section(f"1. Authenticate ({where})")
+    organization = client.organization()
+    print(
+        f"client {client.settings.client_id} → organization {organization.get('name')} "
+        f"({organization.get('id')}, {organization.get('timeZone')})"
+    )
+
+    _section("2. Booking templates")
+    templates = client.templates()
+    if not templates:
+        print("this organization has no booking templates")
+        return 1
+    rows = [
+        {
+            **t,
+            "price_text": _price(t),
+            "required": ", ".join(["name", *_required(t)]),
+            "window": f"{t.get('bookingDayEarliest', 0)}–{t.get('bookingDayLatest', '?')} days",
+        }
+        for t in templates
+    ]
+    print(
+        table(
+            rows,
+            [
+                ("name", "template"),
+                ("duration", "minutes"),
+                ("price_text", "price"),
+                ("required", "customer must give"),
+                ("window", "bookable"),
+                ("id", "id"),
+            ],
+        )
+    )
+
+    template = templates[0]
+    _section(f"3. Earliest free slot of {template.get('name')!r}")
+    earliest = client.earliest_slot(template["id"])
+    slots = earliest["list"]
+    if not slots:
+        print("no free slot in the template's booking window")
+        return 0
+    names = {r.get("id"): r.get("name") for r in client.resources()}
+    print(
+        table(
+            [
+                {
+                    "timestamp": s.get("timestamp"),
+                    "staff": [names.get(r, r) for r in s.get("bookingResourceCombination") or []],
+                    "id": s.get("id"),
+                }
+                for s in slots[:5]
+            ],
+            [("timestamp", "start"), ("staff", "with"), ("id", "slot id")],
+        )
+    )
+    if not book:
+        print("\n(--no-book: stopping before booking)")
+        return 0
+
+    slot = slots[0]
+    customer = dict(DEMO_CUSTOMER)
+    if template.get("customerAddressRequired"):
+        customer["address"] = dict(DEMO_ADDRESS)
+    address = dict(DEMO_ADDRESS) if template.get("appointmentAddressRequired") else None
+    _section(f"4. Book {slot.get('timestamp')} for {customer['firstName']} {customer['lastName']}")
+    appointment = client.book(
+        slot["id"], customer, template=template, address=address, notes="bt-explore demo"
+    )
+    print(f"booked appointment {appointment.get('id')} (customId {appointment.get('customId')})")
+
+    _section("5. The appointment, as the API shows it")
+    shown = client.appointment(appointment["id"])
+    person = shown.get("customer") or {}
+    print(
+        table(
+            [
+                {"field": "name", "value": shown.get("name")},
+                {"field": "start", "value": shown.get("start")},
+                {"field": "end", "value": shown.get("end")},
+                {"field": "duration", "value": f"{shown.get('duration')} min"},
+                {
+                    "field": "customer",
+                    "value": f"{person.get('firstName', '')} {person.get('lastName', '')}",
+                },
+                {"field": "email", "value": person.get("email")},
+                {"field": "customId", "value": shown.get("customId")},
+                {"field": "canceled", "value": shown.get("canceled")},
+                {"field": "id", "value": shown.get("id")},
+            ],
+            [("field", "field"), ("value", "value")],
+        )
+    )
+    if client.sandbox is not None:
+        sb = client.sandbox
+        print(
+            f"\nthe sandbox served {len(sb.token_requests)} token and {len(sb.api_requests)} "
+            "API requests; run `bt-explore demo --live` to do the same on bookingtime"
+        )
+    else:
+        print(f"\ncancel it with client.cancel({appointment['id']!r}) if it was only a test")
+    return 0

@@ -1,0 +1,73 @@
+"""``bt-explore demo``: the walkthrough runs offline on the sandbox with no configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bt_explore._cli.demo import table
+from bt_explore.cli import main
+from bt_explore.settings import ENV_VARS
+
+
+@pytest.fixture(autouse=True)
+def no_configuration(monkeypatch, tmp_path):
+    for var in [*ENV_VARS.values(), "BT_EXPLORE_MODE"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+
+
+def test_demo_walks_through_and_books(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("1. Authenticate", "2. Booking templates", "3. Earliest free slot", "4. Book"):
+        assert heading in out
+    assert "Test AppointmentTemplate" in out
+    assert "booked appointment ed" in out
+    assert "Erika Mustermann" in out
+    assert "the sandbox served 2 token and 6 API requests" in out
+
+
+def test_demo_no_book_stops_before_booking(capsys):
+    assert main(["demo", "--no-book"]) == 0
+    out = capsys.readouterr().out
+    assert "3. Earliest free slot" in out
+    assert "booked appointment" not in out
+    assert "--no-book" in out
+
+
+def test_demo_live_without_credentials_explains_what_is_missing(capsys):
+    assert main(["demo", "--live"]) == 1
+    err = capsys.readouterr().err
+    assert "BOOKINGTIME_CLIENT_ID" in err and "client_id" in err
+
+
+def test_the_installed_command_works_with_no_configuration(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKINGTIME_")}
+    env.pop("BT_EXPLORE_MODE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bt_explore", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "booked appointment" in done.stdout
+    assert "connected in sandbox mode" in done.stderr
+
+
+def test_table_aligns_and_shortens():
+    text = table(
+        [{"a": "x" * 60, "b": True, "c": [1, 2]}, {"a": None, "b": False, "c": 2.5}],
+        [("a", "A"), ("b", "B"), ("c", "C")],
+    )
+    lines = text.splitlines()
+    assert lines[0].startswith("A ")
+    assert "…" in lines[2] and "yes" in lines[2] and "1, 2" in lines[2]
+    assert "no" in lines[3] and "2.50" in lines[3]
+    assert len({line.index("B") for line in lines[:1]}) == 1

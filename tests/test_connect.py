@@ -1,0 +1,162 @@
+"""connect(): mode selection, the sandbox it owns, the log line, and the extension point."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import bt_explore
+from bt_explore import Client, ConfigurationError
+from bt_explore.connect import connect, modes, register_mode
+from bt_explore.settings import ENV_VARS
+
+NOW = "2026-12-01T09:00:00+01:00"
+connect_module = importlib.import_module("bt_explore.connect")
+
+
+@pytest.fixture(autouse=True)
+def no_configuration(monkeypatch, tmp_path):
+    for var in [*ENV_VARS.values(), "BT_EXPLORE_MODE"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+
+
+def test_sandbox_mode_owns_a_running_sandbox(caplog):
+    with caplog.at_level(logging.INFO, logger="bt_explore.connect"):
+        client = connect(mode="sandbox", now=NOW)
+    sb = client.sandbox
+    try:
+        assert isinstance(client, Client)
+        assert client.organization_id == sb.organization_id
+        assert client.settings.api_url == sb.api_url
+        assert client.organization()["id"] == sb.organization_id
+        assert sb.now().isoformat().startswith("2026-12-01T08:00")
+        lines = [r.getMessage() for r in caplog.records if r.name == "bt_explore.connect"]
+        assert len(lines) == 1
+        assert "sandbox mode" in lines[0] and sb.organization_id in lines[0]
+    finally:
+        client.close()
+    assert not sb.running
+
+
+def test_sandbox_clock_drives_the_tokens():
+    with connect(mode="sandbox", now=NOW) as client:
+        client.organization()
+        client.sandbox.advance(3600)  # far past every token's expiry
+        client.organization()
+        grants = [r.grant_type for r in client.sandbox.token_requests]
+        # renewed ahead of time, never a 401 round trip
+        assert grants == ["client_credentials", "refresh_token"] * 2
+        assert all(r.status == 200 for r in client.sandbox.requests)
+
+
+def test_default_is_sandbox_without_a_client_id():
+    with connect() as client:
+        assert client.sandbox is not None
+
+
+def test_default_is_live_with_a_client_id(monkeypatch):
+    monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23" + "a" * 30)
+    client = connect()
+    assert client.sandbox is None
+    assert client.settings.api_url == "https://api.bookingtime.com/module/v3/"
+    client.close()  # nothing was ever sent
+
+
+def test_default_is_live_with_a_client_id_in_dotenv(tmp_path):
+    (tmp_path / ".env").write_text("BOOKINGTIME_CLIENT_ID=23abc\n")
+    client = connect()
+    assert client.sandbox is None and client.settings.client_id == "23abc"
+
+
+def test_environment_mode_wins(monkeypatch):
+    monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23abc")
+    monkeypatch.setenv("BT_EXPLORE_MODE", "sandbox")
+    with connect() as client:
+        assert client.sandbox is not None
+
+
+def test_live_arguments_pass_to_settings():
+    client = connect(mode="live", client_id="23abc", organization_id="f6x", locale="de")
+    assert (client.settings.client_id, client.organization_id, client.settings.locale) == (
+        "23abc",
+        "f6x",
+        "de",
+    )
+
+
+def test_live_without_client_id_names_argument_and_variable():
+    with pytest.raises(ConfigurationError, match="client_id.*BOOKINGTIME_CLIENT_ID"):
+        connect(mode="live")
+
+
+def test_unknown_mode_lists_the_valid_ones(monkeypatch):
+    with pytest.raises(ValueError, match="'tape'.*live.*sandbox"):
+        connect(mode="tape")
+    monkeypatch.setenv("BT_EXPLORE_MODE", "tape")
+    with pytest.raises(ValueError, match="BT_EXPLORE_MODE"):
+        connect()
+
+
+def test_unknown_arguments_are_refused():
+    with pytest.raises(TypeError, match="colour"):
+        connect(mode="live", client_id="23abc", colour="red")
+    with pytest.raises(TypeError, match="client_id"):
+        connect(mode="sandbox", client_id="23abc")  # the sandbox brings its own credentials
+    with pytest.raises(TypeError, match="cassette"):
+        connect(mode="sandbox", cassette="walkthrough")
+
+
+def test_register_mode_is_the_extension_point(monkeypatch):
+    monkeypatch.setattr(connect_module, "_MODES", dict(connect_module._MODES))
+    seen = {}
+
+    def staging(*, cassette=None, **kwargs):
+        seen["cassette"] = cassette
+        return connect_module.live_client(client_id="23staging", **kwargs)
+
+    register_mode("staging", staging)
+    assert "staging" in modes()
+    client = connect(mode="staging", cassette="c1", locale="de")
+    assert client.settings.client_id == "23staging" and client.settings.locale == "de"
+    assert seen == {"cassette": "c1"}
+
+
+def test_provider_modules_are_imported_on_first_use(monkeypatch, tmp_path):
+    (tmp_path / "bt_fake_provider.py").write_text(
+        textwrap.dedent(
+            """
+            from bt_explore.connect import live_client, register_mode
+            register_mode("fake", lambda cassette=None, **kw: live_client(client_id="23fake", **kw))
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(connect_module, "_MODES", dict(connect_module._MODES))
+    monkeypatch.setattr(connect_module, "_PROVIDERS", {"fake": "bt_fake_provider"})
+    assert connect(mode="fake").settings.client_id == "23fake"
+    sys.modules.pop("bt_fake_provider", None)
+
+
+def test_a_provider_that_does_not_register_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(connect_module, "_PROVIDERS", {"ghost": "json"})
+    with pytest.raises(ConfigurationError, match="'ghost'.*json"):
+        connect(mode="ghost")
+
+
+def test_bt_explore_connect_is_callable_however_it_was_imported(tmp_path):
+    code = (
+        "import bt_explore.connect, bt_explore; "  # the submodule binds over the lazy name
+        "c = bt_explore.connect(mode='live', client_id='23x', env_file=None); "
+        "print(type(c).__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "Client", done.stderr
+    assert callable(bt_explore.connect)
