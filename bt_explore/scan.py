@@ -1,7 +1,7 @@
 """Concurrent slot scans: every free slot of many templates over a date range, as one DataFrame.
 
 :func:`scan_slots` plans the fewest ``listMonth`` / ``listWeek`` / ``listDay`` calls that cover
-the range for each template (:func:`plan_slot_calls`), runs them in a bounded thread pool that
+the range for each template (:func:`plan_calls`), runs them in a bounded thread pool that
 shares one :class:`~bt_explore.client.Client` (so one access token per organization), shows a
 ``tqdm.auto`` progress bar, and returns one frame with the :data:`bt_explore.frames.SLOT_COLUMNS`
 plus ``template_name``. A call that still fails after the client's and the scan's retries is
@@ -41,7 +41,7 @@ from bt_explore.errors import (
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
 
-__all__ = ["ScanError", "SlotCall", "plan_slot_calls", "scan_slots", "SCAN_COLUMNS"]
+__all__ = ["ScanError", "SlotCall", "plan_calls", "scan_slots", "SCAN_COLUMNS"]
 
 log = logging.getLogger("bt_explore.scan")
 
@@ -96,47 +96,34 @@ class SlotCall:
         return client.slots_day(template_id, self.start, organization_id=organization_id)
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+def _period(kind: str, args: tuple[int, ...]) -> SlotCall:
+    if kind == "day":
+        first = date(*args)
+        return SlotCall("day", first, first + timedelta(days=1))
+    if kind == "week":
+        first = date.fromisocalendar(args[0], args[1], 1)
+        return SlotCall("week", first, first + timedelta(days=7))
+    first = date(args[0], args[1], 1)
+    return SlotCall("month", first, date(first.year + (first.month == 12), first.month % 12 + 1, 1))
 
 
-def plan_slot_calls(start: date, end: date) -> list[SlotCall]:
-    """The fewest month/week/day calls whose periods exactly tile the dates ``[start, end)``.
+def plan_calls(start: date, end: date) -> list[SlotCall]:
+    """The fewest month/week/day calls covering the dates ``[start, end)``, as :class:`SlotCall`.
 
-    Whole calendar months become ``listMonth``, whole ISO weeks ``listWeek`` and the rest
-    ``listDay``; no call reaches outside the range. Ties prefer larger calls.
+    The plan is :func:`bt_explore.client.plan_slot_calls` (the one ``client.slots()`` uses), so
+    a scan sends exactly the calls the per-template ``client.slots()`` calls would. A call's
+    period may reach past either end of the range when that saves calls (e.g. one ``listWeek``
+    instead of three ``listDay``); the scan keeps only slots inside the range.
 
     Example:
-        >>> calls = plan_slot_calls(date(2026, 12, 30), date(2027, 2, 8))
-        >>> [c.kind for c in calls]
-        ['day', 'day', 'month', 'week']
-        >>> calls[2].label
-        'listMonth 2027-01 (2027-01-01..2027-01-31)'
+        >>> [c.label for c in plan_calls(date(2026, 12, 30), date(2027, 1, 2))]
+        ['listWeek 2026-W53 (2026-12-28..2027-01-03)']
+        >>> [c.label for c in plan_calls(date(2026, 12, 14), date(2026, 12, 23))]
+        ['listMonth 2026-12 (2026-12-01..2026-12-31)']
     """
-    if end <= start:
-        return []
-    n = (end - start).days
-    # Shortest path over the days of the range (a DAG: every edge moves forward), solved from
-    # the end; greedy "largest call first" is not optimal when weeks straddle month starts.
-    best: list[tuple[int, SlotCall | None]] = [(0, None)] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        d = start + timedelta(days=i)
-        options: list[SlotCall] = []
-        if d.day == 1 and _next_month(d) <= end:
-            options.append(SlotCall("month", d, _next_month(d)))
-        if d.weekday() == 0 and d + timedelta(days=7) <= end:
-            options.append(SlotCall("week", d, d + timedelta(days=7)))
-        options.append(SlotCall("day", d, d + timedelta(days=1)))
-        choice = min(options, key=lambda c: best[(c.end - start).days][0] + 1)
-        best[i] = (best[(choice.end - start).days][0] + 1, choice)
-    calls: list[SlotCall] = []
-    i = 0
-    while i < n:
-        call = best[i][1]
-        assert call is not None
-        calls.append(call)
-        i = (call.end - start).days
-    return calls
+    from bt_explore.client import plan_slot_calls
+
+    return [_period(kind, args) for kind, args in plan_slot_calls(start, end)]
 
 
 @dataclass
@@ -208,15 +195,20 @@ class _Job:
 
 
 def _now(client: Any, tz: ZoneInfo) -> datetime:
-    """The client's notion of "now" in ``tz``: its sandbox's clock, its injected clock, or the
-    wall clock — so a scan against a pinned sandbox sees the same "today" as the server."""
+    """The client's notion of "now" in ``tz``: its sandbox's clock, else its (token) clock, else
+    the wall clock — so a scan against a pinned sandbox or a replayed cassette sees the same
+    "today" as the server did."""
     sandbox = getattr(client, "sandbox", None)
     if sandbox is not None and callable(getattr(sandbox, "now", None)):
         now = sandbox.now()
         if isinstance(now, datetime):
             return now.astimezone(tz)
-    clock = getattr(client, "clock", None)
-    if callable(clock):
+    for clock in (
+        getattr(client, "clock", None),
+        getattr(getattr(client, "auth", None), "clock", None),
+    ):
+        if not callable(clock):
+            continue
         value = clock()
         if isinstance(value, datetime):
             return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
@@ -358,14 +350,15 @@ def scan_slots(
     template's range is cut to its bookable window (``bookingDayEarliest``/``bookingDayLatest``
     days from today) and never starts before today, so by default every template is scanned
     over its whole window. Per template the range is split into the fewest
-    ``listMonth``/``listWeek``/``listDay`` calls (:func:`plan_slot_calls`); the calls run on
+    ``listMonth``/``listWeek``/``listDay`` calls (:func:`plan_calls`); the calls run on
     ``concurrency`` threads sharing ``client`` and its tokens. Calls that fail with 429, 5xx or a
     transport error are retried ``retries`` more times after the client's own retries
     (exponential ``backoff`` seconds, at least the server's ``Retry-After``).
 
     The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
     one row per distinct slot, sorted by ``template_id``, ``start`` and ``slot_id``, times in the
-    organization's time zone. ``frame.attrs["calls"]`` holds the number of slot calls sent.
+    organization's time zone. ``frame.attrs["templates"]`` and ``frame.attrs["calls"]`` hold the
+    number of templates scanned and of slot calls planned.
     If any call fails for good, ``errors="raise"`` (default) raises :class:`ScanError` listing
     each missing template and period; ``errors="report"`` returns the slots that arrived with
     the same list in ``frame.attrs["missing"]`` (empty when complete).
@@ -406,7 +399,7 @@ def scan_slots(
         chosen = [by_id[t] for t in dict.fromkeys(template_ids)]
 
     windows = {str(t["id"]): _window(t, today, lo_req, hi_req) for t in chosen}
-    jobs = [_Job(t, call) for t in chosen for call in plan_slot_calls(*windows[str(t["id"])])]
+    jobs = [_Job(t, call) for t in chosen for call in plan_calls(*windows[str(t["id"])])]
     log.info(
         "scanning %d template(s) with %d slot call(s) on %d thread(s)",
         len(chosen),
@@ -429,6 +422,7 @@ def scan_slots(
         .sort_values(["template_id", "start", "slot_id"], kind="stable")
         .reset_index(drop=True)
     )
+    frame.attrs["templates"] = len(chosen)
     frame.attrs["calls"] = len(jobs)
     frame.attrs["missing"] = [f.as_dict() for f in failures]
     if failures and errors == "raise":

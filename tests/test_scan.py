@@ -7,14 +7,18 @@ import itertools
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
+from bt_explore import Client, Sandbox, Settings
+from bt_explore.client import default_retry
 from bt_explore.errors import PermissionDenied, RateLimited, ServerError, TransportError
-from bt_explore.scan import SCAN_COLUMNS, ScanError, SlotCall, plan_slot_calls, scan_slots
+from bt_explore.frames import slots_frame
+from bt_explore.scan import SCAN_COLUMNS, ScanError, SlotCall, plan_calls, scan_slots
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -22,8 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # --------------------------------------------------------------------------- planning (pure)
 
 
-def _fewest_calls(start: date, end: date) -> int:
-    """Brute force: the fewest calls tiling [start, end), by breadth-first search over days."""
+def _fewest_exact_tiling(start: date, end: date) -> int:
+    """Brute force: the fewest calls whose periods tile [start, end) exactly (no overshoot)."""
     frontier, seen, depth = {start}, {start}, 0
     while end not in frontier:
         depth += 1
@@ -40,39 +44,36 @@ def _fewest_calls(start: date, end: date) -> int:
     return depth
 
 
-def test_plan_tiles_the_range_exactly_with_the_fewest_calls() -> None:
+def test_plan_covers_every_day_of_the_range_with_few_calls() -> None:
     starts = [date(2026, 11, 25) + timedelta(days=i) for i in range(0, 70, 3)]
     for start, length in itertools.product(starts, [1, 6, 7, 13, 31, 45, 62, 100]):
         end = start + timedelta(days=length)
-        calls = plan_slot_calls(start, end)
-        day = start
+        calls = plan_calls(start, end)
+        covered = set()
         for call in calls:
-            assert call.start == day, (start, end, calls)
-            day = call.end
+            days = {call.start + timedelta(days=i) for i in range((call.end - call.start).days)}
+            assert days & {start + timedelta(days=i) for i in range(length)}, call  # no idle call
+            covered |= days
             if call.kind == "week":
                 assert call.start.weekday() == 0 and (call.end - call.start).days == 7
-            if call.kind == "month":
+            elif call.kind == "month":
                 assert call.start.day == 1 and call.end.day == 1
-        assert day == end
-        assert len(calls) == _fewest_calls(start, end), (start, end)
+            else:
+                assert (call.end - call.start).days == 1
+        assert all(start + timedelta(days=i) in covered for i in range(length)), (start, end)
+        assert len(set(calls)) == len(calls)
+        assert len(calls) <= _fewest_exact_tiling(start, end), (start, end)
 
 
-def test_plan_uses_months_weeks_and_days() -> None:
-    calls = plan_slot_calls(date(2026, 12, 30), date(2027, 2, 9))
-    assert [(c.kind, c.start.isoformat()) for c in calls] == [
-        ("day", "2026-12-30"),
-        ("day", "2026-12-31"),
-        ("month", "2027-01-01"),
-        ("week", "2027-02-01"),
-        ("day", "2027-02-08"),
+def test_plan_labels_name_the_call_and_its_days() -> None:
+    calls = plan_calls(date(2026, 12, 30), date(2027, 2, 9))
+    assert [c.label for c in calls] == [
+        "listWeek 2026-W53 (2026-12-28..2027-01-03)",
+        "listMonth 2027-01 (2027-01-01..2027-01-31)",
+        "listMonth 2027-02 (2027-02-01..2027-02-28)",
     ]
-    assert plan_slot_calls(date(2026, 12, 1), date(2026, 12, 1)) == []
-    assert plan_slot_calls(date(2026, 12, 2), date(2026, 12, 1)) == []
-
-
-def test_week_label_uses_iso_year() -> None:
-    call = SlotCall("week", date(2026, 12, 28), date(2027, 1, 4))
-    assert call.label == "listWeek 2026-W53 (2026-12-28..2027-01-03)"
+    assert SlotCall("day", date(2027, 2, 8), date(2027, 2, 9)).label == "listDay 2027-02-08"
+    assert plan_calls(date(2026, 12, 1), date(2026, 12, 1)) == []
 
 
 # --------------------------------------------------------------------------- a scripted client
@@ -99,8 +100,11 @@ class FakeClient:
     """Answers slot calls like the API (two slots per weekday, 09:00 and 14:00 local) and can
     be told to fail a call with a list of exceptions, one per attempt."""
 
-    def __init__(self, now: datetime, *, overlap: bool = False) -> None:
+    def __init__(
+        self, now: datetime, *, overlap: bool = False, together: threading.Barrier | None = None
+    ) -> None:
         self.now = now
+        self.together = together
         self.overlap = overlap
         self.calls: list[tuple[str, str, date]] = []
         self.faults: dict[tuple[str, str, date], list[BaseException]] = {}
@@ -123,6 +127,8 @@ class FakeClient:
             self.threads.add(threading.current_thread().name)
             pending = self.faults.get(key)
             error = pending.pop(0) if pending else None
+        if self.together is not None:  # proves calls overlap: each waits for the others
+            self.together.wait()
         if error is not None:
             raise error
         if self.overlap:  # some servers pad a period; the scan must cut and dedupe
@@ -181,11 +187,7 @@ def test_default_scan_covers_each_templates_window_with_the_planned_calls() -> N
         assert len(rows) == 2 * len(_expected_days(tpl))
         assert set(rows["template_name"]) == {tpl["name"]}
         assert (rows["end"] - rows["start"] == pd.Timedelta(minutes=tpl["duration"])).all()
-        first = NOW.date() + timedelta(days=tpl["bookingDayEarliest"])
-        last = NOW.date() + timedelta(days=tpl["bookingDayLatest"])
-        planned = [
-            (tpl["id"], c.kind, c.start) for c in plan_slot_calls(first, last + timedelta(1))
-        ]
+        planned = [_key(tpl, c) for c in _plan(tpl)]
         assert sorted(c for c in client.calls if c[0] == tpl["id"]) == sorted(planned)
     assert frame.attrs["calls"] == len(client.calls)
     assert frame.attrs["missing"] == []
@@ -205,32 +207,43 @@ def test_result_is_sorted_and_unique_even_when_answers_overlap() -> None:
         assert days == set(_expected_days(tpl))
 
 
+def _plan(tpl: dict) -> list[SlotCall]:
+    today = NOW.date()
+    first = today + timedelta(days=tpl["bookingDayEarliest"])
+    return plan_calls(first, today + timedelta(days=tpl["bookingDayLatest"] + 1))
+
+
+def _key(tpl: dict, call: SlotCall) -> tuple[str, str, date]:
+    return (tpl["id"], call.kind, call.start)
+
+
 def test_explicit_range_is_cut_to_the_bookable_window_and_today() -> None:
     client = FakeClient(NOW)
     frame = scan_slots(
         client,
         [TEMPLATES[1]["id"]],
-        start=date(2026, 11, 1),  # before today: the past has no slots, nothing is asked
+        start=date(2026, 11, 1),  # before today + bookingDayEarliest: cut
         end=timedelta(weeks=4),  # beyond bookingDayLatest=9: cut to the window
         progress=False,
     )
     days = sorted(set(frame["start"].dt.date))
     assert days[0] == date(2026, 11, 27) and days[-1] == date(2026, 12, 4)
-    assert {c[0] for c in client.calls} == {TEMPLATES[1]["id"]}
-    assert min(c[2] for c in client.calls) == date(2026, 11, 27)
+    assert client.calls == [_key(TEMPLATES[1], c) for c in _plan(TEMPLATES[1])]
 
 
 def test_same_frame_sequential_and_concurrent() -> None:
     one = scan_slots(FakeClient(NOW), concurrency=1, progress=False)
-    client = FakeClient(NOW)
+    calls = sum(len(_plan(t)) for t in TEMPLATES)
+    # every call blocks until all of them are in flight: only a truly concurrent scan finishes
+    client = FakeClient(NOW, together=threading.Barrier(calls, timeout=10))
     many = scan_slots(client, concurrency=8, progress=False)
     pd.testing.assert_frame_equal(one, many)
-    assert len(client.threads) > 1
+    assert len(client.threads) == calls
 
 
 def test_escaped_rate_limit_and_server_errors_are_retried() -> None:
     client = FakeClient(NOW)
-    key = (TEMPLATES[0]["id"], "week", date(2026, 11, 30))
+    key = _key(TEMPLATES[0], _plan(TEMPLATES[0])[-1])
     url = "http://127.0.0.1/module/v3/en/x"
     client.faults[key] = [
         RateLimited(429, "GET", url, retry_after=0.01),
@@ -238,61 +251,62 @@ def test_escaped_rate_limit_and_server_errors_are_retried() -> None:
     ]
     frame = scan_slots(client, progress=False, retries=2, backoff=0.001)
     assert Counter(client.calls)[key] == 3
+    assert frame.attrs["missing"] == []
     pd.testing.assert_frame_equal(frame, scan_slots(FakeClient(NOW), progress=False))
 
 
 def test_permanent_failure_raises_scan_error_naming_template_and_dates() -> None:
     client = FakeClient(NOW)
-    key = (TEMPLATES[0]["id"], "week", date(2026, 12, 7))
-    client.faults[key] = [
+    tpl = TEMPLATES[0]
+    call = _plan(tpl)[-1]
+    assert call.label == "listMonth 2026-12 (2026-12-01..2026-12-31)"
+    client.faults[_key(tpl, call)] = [
         TransportError("connection dropped", method="GET", url="http://127.0.0.1/x")
     ] * 5
     with pytest.raises(ScanError) as info:
         scan_slots(client, progress=False, retries=1, backoff=0.001)
     err = info.value
-    assert TEMPLATES[0]["id"] in str(err)
-    assert "2026-12-07..2026-12-13" in str(err)
-    assert "Haircut" in str(err)
+    assert tpl["id"] in str(err) and "Haircut" in str(err)
+    assert "listMonth 2026-12 (2026-12-01..2026-12-31)" in str(err)
     assert err.missing == [
         {
-            "template_id": TEMPLATES[0]["id"],
+            "template_id": tpl["id"],
             "template_name": "Haircut",
-            "call": "week",
-            "start": date(2026, 12, 7),
-            "end": date(2026, 12, 13),
+            "call": "month",
+            "start": date(2026, 12, 1),
+            "end": date(2026, 12, 31),
             "error": "GET …/x: connection dropped",
         }
     ]
-    assert Counter(client.calls)[key] == 2  # the first try and one retry
-    # what did arrive is kept on the error, without the failed week
-    assert not (
-        err.partial["start"].dt.date.between(date(2026, 12, 7), date(2026, 12, 13))
-        & (err.partial["template_id"] == TEMPLATES[0]["id"])
-    ).any()
+    assert Counter(client.calls)[_key(tpl, call)] == 2  # the first try and one retry
+    # what did arrive is kept on the error, without the failed month
+    mine = err.partial[err.partial["template_id"] == tpl["id"]]
+    assert set(mine["start"].dt.month) == {11}
+    assert (err.partial["template_id"] == TEMPLATES[1]["id"]).any()
 
 
 def test_errors_report_returns_the_rest_and_lists_the_gap() -> None:
     client = FakeClient(NOW)
-    key = (TEMPLATES[1]["id"], "day", date(2026, 11, 27))
-    client.faults[key] = [ServerError(500, "GET", "http://127.0.0.1/x")] * 3
+    tpl = TEMPLATES[1]
+    call = _plan(tpl)[0]  # listWeek 2026-W48
+    client.faults[_key(tpl, call)] = [ServerError(500, "GET", "http://127.0.0.1/x")] * 3
     frame = scan_slots(client, progress=False, errors="report", retries=0)
-    assert [(m["template_id"], m["start"]) for m in frame.attrs["missing"]] == [
-        (TEMPLATES[1]["id"], date(2026, 11, 27))
+    assert [(m["template_id"], m["start"], m["end"]) for m in frame.attrs["missing"]] == [
+        (tpl["id"], date(2026, 11, 23), date(2026, 11, 29))
     ]
     complete = scan_slots(FakeClient(NOW), progress=False)
-    gap = (complete["template_id"] == TEMPLATES[1]["id"]) & (
-        complete["start"].dt.date == date(2026, 11, 27)
-    )
-    pd.testing.assert_frame_equal(frame, complete[~gap].reset_index(drop=True), check_like=False)
+    gap = (complete["template_id"] == tpl["id"]) & (complete["start"].dt.date < date(2026, 11, 30))
+    pd.testing.assert_frame_equal(frame, complete[~gap].reset_index(drop=True))
 
 
 def test_permission_denied_stops_the_scan_with_the_original_error() -> None:
     client = FakeClient(NOW)
-    key = (TEMPLATES[0]["id"], "day", date(2026, 11, 25))
+    key = _key(TEMPLATES[0], _plan(TEMPLATES[0])[0])
     client.faults[key] = [PermissionDenied(403, "GET", "http://127.0.0.1/x")]
     with pytest.raises(PermissionDenied):
         scan_slots(client, progress=False, concurrency=1)
     assert Counter(client.calls)[key] == 1
+    assert len(client.calls) < len(_plan(TEMPLATES[0])) + len(_plan(TEMPLATES[1]))
 
 
 def test_unknown_template_and_bad_arguments_are_named() -> None:
@@ -328,3 +342,153 @@ def test_scan_error_is_a_bookingtime_error() -> None:
     from bt_explore import ScanError as Exported
 
     assert Exported is ScanError and issubclass(ScanError, BookingtimeError)
+
+
+# --------------------------------------------------------------------------- the real sandbox
+
+SB_NOW = "2026-12-02T08:00:00+01:00"  # a Wednesday morning in Berlin
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(now=SB_NOW) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def fresh(sb: Sandbox) -> Iterator[Sandbox]:
+    """The module's sandbox with no faults and an empty request log."""
+    sb.clear_faults()
+    sb.clear_requests()
+    yield sb
+    sb.clear_faults()
+
+
+def _client(sb: Sandbox) -> Client:
+    """A cold client on the sandbox's clock whose own retries do not sleep."""
+    settings = Settings(
+        client_id=sb.client_id,
+        client_secret=sb.client_secret,
+        organization_id=sb.organization_id,
+        auth_url=sb.auth_url,
+        api_url=sb.api_url,
+        env_file=None,
+    )
+    return Client(settings, clock=sb.now, retry=default_retry(backoff_factor=0))
+
+
+def _slot_requests(sb: Sandbox) -> list:
+    return [r for r in sb.api_requests if "/bookingSlot/" in r.path]
+
+
+RANGE = (date(2026, 12, 2), date(2026, 12, 23))
+
+
+@pytest.fixture(scope="module")
+def reference(sb: Sandbox) -> pd.DataFrame:
+    """A fault-free scan of RANGE (computed once; the sandbox's slots do not change)."""
+    with _client(sb) as client:
+        return scan_slots(client, start=RANGE[0], end=RANGE[1], progress=False)
+
+
+def test_scan_equals_the_union_of_per_template_slots_calls(
+    fresh: Sandbox, reference: pd.DataFrame
+) -> None:
+    today = fresh.now().astimezone(BERLIN).date()
+    with _client(fresh) as client:
+        templates = client.templates()
+        assert len(templates) >= 4
+        fresh.clear_requests()
+        parts = []
+        for tpl in templates:
+            lo = max(RANGE[0], today + timedelta(days=tpl["bookingDayEarliest"]))
+            hi = min(RANGE[1], today + timedelta(days=tpl["bookingDayLatest"] + 1))
+            if hi > lo:
+                parts.append(slots_frame(client.slots(tpl["id"], lo, hi), template=tpl))
+        per_template_calls = len(_slot_requests(fresh))
+    expected = (
+        pd.concat(parts, ignore_index=True)
+        .sort_values(["template_id", "start", "slot_id"])
+        .reset_index(drop=True)
+    )
+    assert len(reference) > 1000
+    assert reference["template_id"].nunique() > 4
+    pd.testing.assert_frame_equal(reference.drop(columns="template_name"), expected)
+    assert reference.attrs["calls"] == per_template_calls  # the same plan, call for call
+
+
+def test_default_scan_uses_each_templates_window_and_one_token(fresh: Sandbox) -> None:
+    today = fresh.now().astimezone(BERLIN).date()
+    with _client(fresh) as client:
+        frame = scan_slots(client, concurrency=8, progress=False)
+        templates = {t["id"]: t for t in client.templates()}
+    for tid, rows in frame.groupby("template_id"):
+        tpl = templates[tid]
+        days = rows["start"].dt.date
+        assert days.min() >= today + timedelta(days=tpl["bookingDayEarliest"])
+        assert days.max() <= today + timedelta(days=tpl["bookingDayLatest"])
+        assert (rows["template_name"] == tpl["name"]).all()
+    slot_requests = _slot_requests(fresh)
+    assert len(slot_requests) == frame.attrs["calls"]
+    assert len({(r.path, r.query) for r in slot_requests}) == len(slot_requests)
+    # 8 threads, one client: one refresh token and one access token for the organization
+    grants = Counter(r.grant_type for r in fresh.token_requests)
+    assert grants == {"client_credentials": 1, "refresh_token": 1}
+
+
+def test_429_and_503_answers_are_survived_with_identical_results(
+    fresh: Sandbox, reference: pd.DataFrame
+) -> None:
+    fresh.set_faults(rate=0.3, statuses=(429, 503), retry_after=0, seed=11)
+    with _client(fresh) as client:
+        frame = scan_slots(
+            client, start=RANGE[0], end=RANGE[1], progress=False, retries=3, backoff=0.01
+        )
+    statuses = Counter(r.status for r in fresh.api_requests)
+    assert statuses[429] > 0 and statuses[503] > 0
+    assert frame.attrs["missing"] == []
+    pd.testing.assert_frame_equal(frame, reference)
+
+
+def test_a_period_that_keeps_failing_is_named_with_template_and_dates(
+    fresh: Sandbox, reference: pd.DataFrame
+) -> None:
+    victim = reference["template_id"].iloc[0]
+    name = reference["template_name"].iloc[0]
+    fresh.set_faults(rate=1.0, statuses=(503,), paths=rf"/bookingTemplate/{victim}/bookingSlot/")
+    with _client(fresh) as client:
+        with pytest.raises(ScanError) as info:
+            scan_slots(client, start=RANGE[0], end=RANGE[1], progress=False, retries=1, backoff=0)
+    err = info.value
+    assert victim in str(err) and name in str(err)
+    assert {m["template_id"] for m in err.missing} == {victim}
+    assert all("503" in m["error"] for m in err.missing)
+    covered = set()
+    for m in err.missing:
+        assert m["start"].isoformat() in str(err) and m["end"].isoformat() in str(err)
+        covered |= {m["start"] + timedelta(days=i) for i in range((m["end"] - m["start"]).days + 1)}
+    assert set(reference.loc[reference["template_id"] == victim, "start"].dt.date) <= covered
+    # each failed call: 4 tries by the client's Retry (3 retries) × 2 tries by the scan
+    failed = [r for r in fresh.api_requests if r.status == 503]
+    assert len(failed) == 4 * 2 * len(err.missing)
+    # the rest arrived, unchanged
+    pd.testing.assert_frame_equal(
+        err.partial, reference[reference["template_id"] != victim].reset_index(drop=True)
+    )
+
+
+def test_plots_of_a_real_scan(fresh: Sandbox, reference: pd.DataFrame) -> None:
+    from bt_explore import plots
+
+    grid = plots.availability_heatmap(reference).axes[0].images[0].get_array()
+    assert grid.sum() == len(reference)
+    starts = reference["start"]
+    monday_nine = ((starts.dt.day_of_week == 0) & (starts.dt.hour == 9)).sum()
+    assert grid[0, 9 - int(starts.dt.hour.min())] == monday_nine
+    with _client(fresh) as client:
+        resources = client.resources_df()
+    ax = plots.resource_load(reference, resources).axes[0]
+    labels = {t.get_text() for t in ax.get_yticklabels()}
+    assert labels <= set(resources["name"]) and labels
+    lines = plots.daily_availability(reference).axes[0].get_lines()
+    assert sum(line.get_ydata().sum() for line in lines) == len(reference)
