@@ -157,7 +157,14 @@ class TokenAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         organization = organization_of(request.url or "")
-        request.headers["Authorization"] = "Bearer " + self.access_token(organization)
+        try:
+            token = self.access_token(organization)
+        except ApiError as exc:
+            # say which call needed the token: the token endpoint alone is a puzzling culprit
+            needed = f"needed for {request.method} {_path(request.url)}"
+            exc.note = f"{exc.note}; {needed}" if exc.note else needed
+            raise
+        request.headers["Authorization"] = "Bearer " + token
         request.register_hook("response", self.handle_401)
         return request
 
