@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for appointment ids and random faults")
 
 
+def _block_until_interrupted() -> None:
+    threading.Event().wait()
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
     from bt_explore.sandbox import Sandbox
@@ -57,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
     print("  client secret    (empty)")
     print(f"  organization id  {sb.organization_id}")
     print(f"  no access (403)  {sb.other_organization_id}")
-    print(f"  clock            {sb.now().isoformat()} ({clock})")
+    org_tz = sb.state.data.org_rules[sb.organization_id].tz
+    print(f"  clock            {sb.now().astimezone(org_tz).isoformat()} ({clock}, {org_tz.key})")
     if args.latency:
         print(f"  latency          {args.latency:g} ms")
     print("Press Ctrl-C to stop.", flush=True)
     try:
-        threading.Event().wait()
+        _block_until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
