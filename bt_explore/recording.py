@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("bt_explore.recording")
+# vcrpy logs whole request/response bodies (tokens included) at INFO: keep it quieter than that.
+logging.getLogger("vcr").setLevel(logging.WARNING)
 
 #: The pinned sandbox time every sandbox recording is made at (so recordings are reproducible).
 RECORD_NOW = "2026-12-01T09:00:00+01:00"
@@ -94,6 +96,11 @@ _VOLATILE_HEADERS = {
     "via",
     "cf-ray",
 }
+#: Request headers worth keeping in a cassette (the rest vary by machine or library version).
+_KEPT_REQUEST_HEADERS = {"content-type", "accept-language", "authorization"}
+#: A loopback origin (a sandbox on a random port) is stored as this stable one.
+SANDBOX_ORIGIN = "http://sandbox.local"
+_LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(?=/|$)")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
 _CASSETTE_SUFFIX = ".yaml"
@@ -230,7 +237,9 @@ def scrub_request(request: Any) -> Any:
     """Replace secrets in a vcrpy request with placeholders (before matching and saving).
 
     ``Authorization`` becomes ``Bearer <ACCESS_TOKEN>``; ``client_id``, ``client_secret`` and
-    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` …
+    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` …; headers that vary by
+    machine are dropped and a loopback origin (the sandbox's random port) becomes
+    :data:`SANDBOX_ORIGIN`, so recording twice gives the same file.
 
     Example:
         >>> from vcr.request import Request
@@ -239,10 +248,13 @@ def scrub_request(request: Any) -> Any:
         >>> scrub_request(r).body
         b'client_id=%3CCLIENT_ID%3E&grant_type=x'
     """
-    if "Authorization" in request.headers or "authorization" in request.headers:
-        for key in [k for k in request.headers if k.lower() == "authorization"]:
+    for key in list(request.headers):
+        if key.lower() not in _KEPT_REQUEST_HEADERS:
             del request.headers[key]
-        request.headers["Authorization"] = "Bearer " + PLACEHOLDERS["access_token"]
+        elif key.lower() == "authorization":
+            del request.headers[key]
+            request.headers["Authorization"] = "Bearer " + PLACEHOLDERS["access_token"]
+    request.uri = _LOOPBACK.sub(SANDBOX_ORIGIN, request.uri)
     request.body = _scrub_body(
         request.body, _header(request.headers, "content-type"), _SECRET_BODY_FIELDS
     )
@@ -440,3 +452,125 @@ def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> li
                 if needle in line:
                     findings.append(SecretFinding(f, lineno, f"configured secret #{i + 1}"))
     return findings
+
+
+# --- connect(mode="replay" | "record") ----------------------------------------------------------
+
+#: Set to ``1`` to make ``connect(mode="record")`` record against bookingtime (live) instead of
+#: the sandbox (``bt-explore record --live`` sets it).
+RECORD_LIVE_ENV = "BT_EXPLORE_RECORD_LIVE"
+
+#: Where a replayed client "sends" its requests: nothing listens there and vcrpy answers first.
+REPLAY_BASE = "http://127.0.0.1:9"
+
+
+def _sequential_custom_ids(cassette: str) -> Any:
+    """Booking customIds that are the same in the recording and its replay."""
+    stem = re.sub(r"[^0-9A-Za-z]", "", cassette)[:16] or "cassette"
+    counter = iter(range(1, 1_000_000))
+    return lambda: f"bt{stem}{next(counter):06d}"
+
+
+def _attach(client: Any, cassette_cm: Any) -> Any:
+    """Enter ``cassette_cm`` now and leave it when the client closes (or the process exits)."""
+    import atexit
+    import sys
+
+    stack = contextlib.ExitStack()
+    client.cassette = stack.enter_context(cassette_cm)
+
+    def finish() -> None:
+        # Client.close() from a `with` block that is failing must not save the recording.
+        exc = sys.exc_info()[1]
+        if exc is not None and not isinstance(exc, (StopIteration, GeneratorExit)):
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+        else:
+            stack.close()
+
+    client.on_close(finish)
+    atexit.register(client.close)  # a notebook kernel never calls close(): save on exit
+    return client
+
+
+def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Any:
+    """A client that answers every call from ``cassettes/<cassette>.yaml``, with no network.
+
+    The client's clock is pinned to the recording's time, so tokens are renewed exactly as
+    recorded and "today" is the recording's day. A request that was not recorded raises
+    ``vcr.errors.CannotOverwriteExistingCassetteException``; a missing cassette raises
+    :class:`CassetteMissing`, saying how to record it.
+
+    Example:
+        >>> client = replay_client(cassette="01_first_booking")     # doctest: +SKIP
+        >>> client.templates()[0]["name"]                           # doctest: +SKIP
+        'Test AppointmentTemplate'
+    """
+    from bt_explore.client import Client
+    from bt_explore.settings import Settings
+
+    if not cassette:
+        raise TypeError("connect(mode='replay') needs cassette='<name>' (a file in cassettes/)")
+    meta = read_metadata(cassette)
+    recorded_at = datetime.fromisoformat(str(meta.get("recorded_at") or RECORD_NOW))
+    allowed = {"organization_id", "locale", "timeout", "session", "retry"}
+    unknown = set(kwargs) - allowed
+    if unknown:
+        raise TypeError(
+            f"connect(mode='replay') got unexpected argument(s) {', '.join(sorted(unknown))}; "
+            f"it takes cassette and {', '.join(sorted(allowed))}"
+        )
+    settings = Settings(
+        client_id="replay",
+        client_secret="",
+        organization_id=kwargs.pop("organization_id", None) or meta.get("organization_id"),
+        auth_url=f"{REPLAY_BASE}/oauth/token",
+        api_url=f"{REPLAY_BASE}/module/v3/",
+        locale=kwargs.pop("locale", None),
+        timeout=kwargs.pop("timeout", None),
+        env_file=None,
+    )
+    client = Client(settings, clock=lambda: recorded_at, **kwargs)
+    client.custom_ids = _sequential_custom_ids(cassette)
+    return _attach(client, use_cassette(cassette, "replay"))
+
+
+def record_client(*, cassette: str | None = None, live: bool | None = None, **kwargs: Any) -> Any:
+    """A client whose traffic is recorded into ``cassettes/<cassette>.yaml`` when it closes.
+
+    Against the sandbox (the default) the clock is pinned to :data:`RECORD_NOW`, so recording
+    twice gives identical cassettes; ``live=True`` (or ``BT_EXPLORE_RECORD_LIVE=1``) records
+    bookingtime itself with your credentials. Secrets are scrubbed before anything is written.
+
+    Example:
+        >>> with record_client(cassette="walkthrough") as client:    # doctest: +SKIP
+        ...     client.templates()
+    """
+    from bt_explore.connect import live_client, sandbox_client
+
+    if not cassette:
+        raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
+    if live is None:
+        live = os.environ.get(RECORD_LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    if live:
+        client = live_client(**kwargs)
+        meta = {
+            "source": "live",
+            "recorded_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+    else:
+        kwargs.setdefault("now", RECORD_NOW)
+        client = sandbox_client(**kwargs)
+        meta = {"source": "sandbox", "recorded_at": client.sandbox.now().isoformat()}
+    meta["organization_id"] = client.organization_id
+    client.custom_ids = _sequential_custom_ids(cassette)
+    return _attach(client, use_cassette(cassette, "record", metadata=meta))
+
+
+def _register_modes() -> None:
+    from bt_explore.connect import register_mode
+
+    register_mode("replay", replay_client)
+    register_mode("record", record_client)
+
+
+_register_modes()
