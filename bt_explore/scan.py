@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -189,7 +189,9 @@ SCAN_COLUMNS: tuple[str, ...] = (
 class _Job:
     template: dict[str, Any]
     call: SlotCall
-    result: Any = None
+    lo: date
+    hi: date
+    result: pd.DataFrame | None = None
     attempts: int = 0
     errors: list[BaseException] = field(default_factory=list)
 
@@ -272,28 +274,17 @@ def _empty_scan(tz: str | None) -> pd.DataFrame:
     return frame
 
 
-def _template_frame(
-    template: dict[str, Any], answers: Iterable[Any], lo: date, hi: date, tz: str | None
-) -> pd.DataFrame:
+def _call_frame(job: _Job, answer: Any, tz: str | None) -> pd.DataFrame:
+    """The slots of one answer inside the job's window. Built in the worker thread, so the
+    flattening overlaps with the other calls' network waits."""
     from bt_explore.frames import slots_frame
 
-    slots: list[Any] = []
-    zone = tz
-    for answer in answers:
-        if isinstance(answer, dict):
-            slots.extend(answer.get("list") or answer.get("bookingSlotList") or [])
-            zone = zone or answer.get("timeZone")
-        elif isinstance(answer, list):
-            slots.extend(answer)
-    frame = slots_frame(slots, template=template, tz=zone)
+    frame = slots_frame(answer, template=job.template, tz=tz)
     if len(frame):
-        day = frame["start"].dt.date
-        frame = frame[(day >= lo) & (day < hi)]
-    frame.insert(
-        frame.columns.get_loc("template_id") + 1,
-        "template_name",
-        pd.Series([str(template.get("name") or "")] * len(frame), index=frame.index, dtype="str"),
-    )
+        # Compare local wall-clock times: exact for [lo, hi) in days, whatever the DST offset.
+        local = frame["start"].dt.tz_localize(None)
+        keep = (local >= pd.Timestamp(job.lo)) & (local < pd.Timestamp(job.hi))
+        frame = frame[keep.to_numpy()]
     return frame
 
 
@@ -304,12 +295,13 @@ def _run_job(
     retries: int,
     backoff: float,
     stop: threading.Event,
-) -> Any:
+    tz: str | None,
+) -> pd.DataFrame:
     template_id = str(job.template["id"])
     while True:
         job.attempts += 1
         try:
-            return job.call.fetch(client, template_id, organization_id)
+            answer = job.call.fetch(client, template_id, organization_id)
         except _RETRYABLE as exc:
             job.errors.append(exc)
             if job.attempts > retries or stop.is_set():
@@ -328,6 +320,8 @@ def _run_job(
             # Wake early if the scan is being abandoned, instead of sleeping out the delay.
             if stop.wait(delay):
                 raise
+        else:
+            return _call_frame(job, answer, tz)
 
 
 def scan_slots(
@@ -399,7 +393,11 @@ def scan_slots(
         chosen = [by_id[t] for t in dict.fromkeys(template_ids)]
 
     windows = {str(t["id"]): _window(t, today, lo_req, hi_req) for t in chosen}
-    jobs = [_Job(t, call) for t in chosen for call in plan_calls(*windows[str(t["id"])])]
+    jobs = [
+        _Job(t, call, *windows[str(t["id"])])
+        for t in chosen
+        for call in plan_calls(*windows[str(t["id"])])
+    ]
     log.info(
         "scanning %d template(s) with %d slot call(s) on %d thread(s)",
         len(chosen),
@@ -407,16 +405,20 @@ def scan_slots(
         min(concurrency, max(len(jobs), 1)),
     )
 
-    failures = _execute(client, jobs, organization_id, concurrency, progress, retries, backoff)
+    failures = _execute(
+        client, jobs, organization_id, concurrency, progress, retries, backoff, tz_name
+    )
 
-    frames = []
-    for t in chosen:
-        tid = str(t["id"])
-        answers = [j.result for j in jobs if j.template is t and j.result is not None]
-        frames.append(_template_frame(t, answers, *windows[tid], tz_name))
     # Empty parts are left out: concatenating them only risks dtype changes and warnings.
-    frames = [f for f in frames if len(f)]
+    frames = [j.result for j in jobs if j.result is not None and len(j.result)]
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_scan(tz_name)
+    if "template_name" not in frame.columns:
+        names = {str(t["id"]): str(t.get("name") or "") for t in chosen}
+        frame.insert(
+            frame.columns.get_loc("template_id") + 1,
+            "template_name",
+            frame["template_id"].map(names).astype("str"),
+        )
     frame = (
         frame.drop_duplicates(subset=["template_id", "slot_id"])
         .sort_values(["template_id", "start", "slot_id"], kind="stable")
@@ -440,6 +442,7 @@ def _execute(
     progress: bool,
     retries: int,
     backoff: float,
+    tz: str | None,
 ) -> list[_Failure]:
     """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
     from tqdm.auto import tqdm
@@ -452,7 +455,7 @@ def _execute(
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
     try:
         pending: dict[Future[Any], _Job] = {
-            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop): j
+            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop, tz): j
             for j in jobs
         }
         while pending:
