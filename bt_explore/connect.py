@@ -154,15 +154,13 @@ def sandbox_client(**kwargs: Any) -> Client:
     return client
 
 
+# ``cassette=`` names the recording a notebook replays in tests; live and sandbox runs of the
+# same notebook line simply don't use it.
 def _live(*, cassette: str | None = None, **kwargs: Any) -> Client:
-    if cassette is not None:
-        raise TypeError("connect(mode='live') takes no cassette (use mode='record' or 'replay')")
     return live_client(**kwargs)
 
 
 def _sandbox(*, cassette: str | None = None, **kwargs: Any) -> Client:
-    if cassette is not None:
-        raise TypeError("connect(mode='sandbox') takes no cassette (use mode='record')")
     return sandbox_client(**kwargs)
 
 
@@ -188,8 +186,10 @@ def connect(mode: str | None = None, *, cassette: str | None = None, **kwargs: A
     ``mode=None`` reads ``BT_EXPLORE_MODE``, else picks live when a client id is configured
     and the sandbox otherwise. ``kwargs`` are Settings arguments (``client_id=``,
     ``organization_id=``…), Client arguments (``session=``, ``clock=``) and, for the sandbox,
-    Sandbox arguments (``now=``, ``latency_ms=``…). Logs one INFO line naming the mode and the
-    organization. Nothing is sent to bookingtime until the first call.
+    Sandbox arguments (``now=``, ``latency_ms=``…). ``cassette="name"`` names the recording
+    used by the ``"replay"`` and ``"record"`` modes (``cassettes/name.yaml``); live and sandbox
+    runs ignore it, so one notebook line serves every mode. Logs one INFO line naming the mode
+    and the organization. Nothing is sent to bookingtime until the first call.
 
     Example:
         >>> import bt_explore
