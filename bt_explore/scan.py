@@ -386,9 +386,11 @@ def scan_slots(
             template_ids = [template_ids]
         unknown = [t for t in template_ids if t not in by_id]
         if unknown:
+            org = organization.get("id") if isinstance(organization, dict) else None
             raise ValueError(
-                f"template_ids: not templates of organization "
-                f"{organization_id or 'the default organization'}: {', '.join(unknown)}"
+                f"template_ids: {', '.join(unknown)} "
+                f"{'is not a template' if len(unknown) == 1 else 'are not templates'} of "
+                f"organization {org or organization_id}; it has {', '.join(by_id) or 'none'}"
             )
         chosen = [by_id[t] for t in dict.fromkeys(template_ids)]
 

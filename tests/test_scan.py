@@ -311,7 +311,7 @@ def test_permission_denied_stops_the_scan_with_the_original_error() -> None:
 
 def test_unknown_template_and_bad_arguments_are_named() -> None:
     client = FakeClient(NOW)
-    with pytest.raises(ValueError, match="template_ids: .*fcNOPE"):
+    with pytest.raises(ValueError, match="template_ids: fcNOPE is not a template"):
         scan_slots(client, ["fcNOPE"], progress=False)
     with pytest.raises(ValueError, match="concurrency"):
         scan_slots(client, concurrency=0)
@@ -492,3 +492,26 @@ def test_plots_of_a_real_scan(fresh: Sandbox, reference: pd.DataFrame) -> None:
     assert labels <= set(resources["name"]) and labels
     lines = plots.daily_availability(reference).axes[0].get_lines()
     assert sum(line.get_ydata().sum() for line in lines) == len(reference)
+
+
+def test_cli_scan_prints_a_summary_and_writes_csv(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bt_explore.cli import main
+
+    out = tmp_path / "slots.csv"
+    assert main(["scan", "--weeks", "1", "--no-progress", "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(SCAN_COLUMNS)
+    assert f"{len(table)} free slots of {table['template_id'].nunique()} template(s)" in printed
+    for name in table["template_name"].unique():
+        assert name in printed
+    assert table["resource_ids"].str.fullmatch(r"br\w{30}( br\w{30})*").all()
+
+
+def test_cli_scan_rejects_an_unknown_template(capsys: pytest.CaptureFixture[str]) -> None:
+    from bt_explore.cli import main
+
+    assert main(["scan", "--template", "fcNOPE", "--no-progress"]) == 2
+    assert "fcNOPE is not a template of organization f6" in capsys.readouterr().err
