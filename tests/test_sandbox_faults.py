@@ -178,3 +178,8 @@ def test_only_loopback_hosts() -> None:
         Sandbox(host="0.0.0.0")
     with pytest.raises(RuntimeError, match="not started"):
         Sandbox().base_url  # noqa: B018
+
+
+def test_unknown_fault_settings_are_named() -> None:
+    with pytest.raises(ValueError, match="ratio"):
+        Sandbox(faults={"ratio": 0.5})

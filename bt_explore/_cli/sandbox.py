@@ -7,7 +7,9 @@ Example:
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
+from typing import Any
 
 HELP = "Serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C."
 
@@ -34,6 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _block_until_interrupted() -> None:
     threading.Event().wait()
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,10 +72,18 @@ def run(args: argparse.Namespace) -> int:
     if args.latency:
         print(f"  latency          {args.latency:g} ms")
     print("Press Ctrl-C to stop.", flush=True)
+    # SIGTERM (e.g. `kill`) stops as cleanly as Ctrl-C; background jobs may ignore SIGINT.
+    try:
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread: Ctrl-C handling is the caller's
+        previous = None
     try:
         _block_until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         sb.stop()
+    print("sandbox stopped")
     return 0

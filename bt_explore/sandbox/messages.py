@@ -6,7 +6,7 @@ The Module API localizes ``messageList`` texts by the locale in the URL
 Example:
     >>> text("required", "de")
     'Dieser Parameter ist erforderlich.'
-    >>> failure("customer.email", "email_invalid", "en")["parameter"]
+    >>> failure("customer.email", "email_invalid", "en", value="x")["parameter"]
     'customer.email'
 """
 

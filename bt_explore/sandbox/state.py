@@ -620,7 +620,23 @@ class SandboxState:
         self.seed = seed
         self._faults_lock = threading.Lock()
         self.faults = FaultSettings(rng=random.Random(seed))
-        self.set_faults(latency_ms=latency_ms, **dict(faults or {}))
+        known = {
+            "latency_ms",
+            "rate",
+            "statuses",
+            "drop_rate",
+            "script",
+            "retry_after",
+            "paths",
+            "seed",
+        }
+        unknown = sorted(set(faults or {}) - known)
+        if unknown:
+            raise ValueError(
+                f"faults: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        # A latency_ms inside faults wins over the latency_ms argument.
+        self.set_faults(**{"latency_ms": latency_ms, **dict(faults or {})})
         self.started_monotonic = time.monotonic()
 
     def now(self) -> datetime:

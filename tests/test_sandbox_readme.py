@@ -1,0 +1,54 @@
+"""The README's sandbox section: its Python snippets run, its claims hold."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bt_explore.sandbox.messages import LOCALES, TEXTS
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+SECTION = README[README.index("<!-- BEGIN sandbox -->") : README.index("<!-- END sandbox -->")]
+SNIPPETS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+
+
+def test_section_has_snippets_and_the_commands() -> None:
+    assert len(SNIPPETS) >= 4
+    assert "bt-explore sandbox --port 8765" in SECTION
+    for word in ("set_faults", "expire_tokens", "advance", "requests", "drop_after", "curl"):
+        assert word in SECTION
+
+
+@pytest.mark.parametrize("index", range(len(SNIPPETS)))
+def test_python_snippets_run(index: int) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(SNIPPETS[index], f"README sandbox snippet {index}", "exec"), {})
+    printed = out.getvalue()
+    if "sb.advance(301)" in SNIPPETS[index]:
+        assert "2026-12-01 08:05:01+00:00" in printed
+    if "token_requests" in SNIPPETS[index]:
+        assert printed.splitlines()[0] == "1 0"
+
+
+def test_documented_credentials_match_the_data() -> None:
+    from bt_explore.sandbox import Sandbox
+
+    sb = Sandbox()
+    for value in (sb.client_id, sb.organization_id, sb.other_organization_id):
+        assert f"`{value}`" in SECTION
+
+
+def test_every_message_has_english_and_german_with_the_same_fields() -> None:
+    for key, texts in TEXTS.items():
+        assert set(texts) == set(LOCALES), key
+        fields = [
+            {name for _, name, _, _ in string.Formatter().parse(texts[loc]) if name}
+            for loc in LOCALES
+        ]
+        assert fields[0] == fields[1], key
