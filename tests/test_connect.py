@@ -108,8 +108,12 @@ def test_unknown_arguments_are_refused():
         connect(mode="live", client_id="23abc", colour="red")
     with pytest.raises(TypeError, match="client_id"):
         connect(mode="sandbox", client_id="23abc")  # the sandbox brings its own credentials
-    with pytest.raises(TypeError, match="cassette"):
-        connect(mode="sandbox", cassette="walkthrough")
+
+
+def test_live_and_sandbox_ignore_a_cassette_name():
+    # one notebook line, connect(cassette="walkthrough"), serves every mode
+    client = connect(mode="live", client_id="23abc", cassette="walkthrough")
+    assert client.sandbox is None
 
 
 def test_register_mode_is_the_extension_point(monkeypatch):
