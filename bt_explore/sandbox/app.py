@@ -369,7 +369,7 @@ class _Api:
         raw = request.get_data(cache=True)
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ApiFailure(
                 400, [failure(None, "json_malformed", locale, detail=str(exc))]
             ) from None
@@ -827,7 +827,7 @@ def _token_params() -> dict[str, str]:
         raw = request.get_data(cache=True)
         try:
             body = json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise _TokenFailure(
                 400,
                 "invalid_request",
