@@ -164,6 +164,14 @@ class TokenAuth(AuthBase):
             needed = f"needed for {request.method} {_path(request.url)}"
             exc.note = f"{exc.note}; {needed}" if exc.note else needed
             raise
+        except TransportError as exc:
+            # the API request itself was never sent: callers (book()) may rely on that
+            raise TransportError(
+                f"{exc.detail}; so {request.method} {_path(request.url)} was not sent",
+                method=exc.method,
+                url=exc.url,
+                sent=False,
+            ) from None
         request.headers["Authorization"] = "Bearer " + token
         request.register_hook("response", self.handle_401)
         return request

@@ -224,9 +224,10 @@ def test_plan_covers_the_range_with_few_calls(first, days):
                 d += timedelta(days=1)
     wanted = {first + timedelta(days=i) for i in range(days)}
     assert wanted <= covered
-    # never more calls than months touched + 2 partial weeks' worth of days at each end
+    # never more calls than one per day or one per month touched (the plan is minimal)
     months = {(d.year, d.month) for d in wanted}
-    assert len(plan) <= min(days, len(months) + 12)
+    weeks = {d.isocalendar()[:2] for d in wanted}
+    assert len(plan) <= min(days, len(months), len(weeks))
 
 
 def test_plan_examples():

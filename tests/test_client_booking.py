@@ -200,3 +200,24 @@ def test_booking_when_the_server_is_down_is_not_sent(sb, client, slot):
         client.book(slot["id"], ADA)
     assert info.value.sent is False
     assert "safe to book again" in str(info.value)
+
+
+def test_booking_when_the_auth_server_is_unreachable_is_not_sent(sb):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        client_id=sb.client_id,
+        organization_id=sb.organization_id,
+        auth_url=f"http://127.0.0.1:{port}/oauth/token",
+        api_url=sb.api_url,
+        env_file=None,
+    )
+    with Client(settings, retry=default_retry(backoff_factor=0)) as client:
+        with pytest.raises(TransportError) as info:
+            client.book("4f" + "a" * 30, ADA, template={})
+    assert info.value.sent is False
+    assert "was not sent" in str(info.value)
+    assert sb.api_requests == []
