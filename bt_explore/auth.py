@@ -156,23 +156,7 @@ class TokenAuth(AuthBase):
     # -- requests.auth.AuthBase ------------------------------------------------------------
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        organization = organization_of(request.url or "")
-        try:
-            token = self.access_token(organization)
-        except ApiError as exc:
-            # say which call needed the token: the token endpoint alone is a puzzling culprit
-            needed = f"needed for {request.method} {_path(request.url)}"
-            exc.note = f"{exc.note}; {needed}" if exc.note else needed
-            raise
-        except TransportError as exc:
-            # the API request itself was never sent: callers (book()) may rely on that
-            raise TransportError(
-                f"{exc.detail}; so {request.method} {_path(request.url)} was not sent",
-                method=exc.method,
-                url=exc.url,
-                sent=False,
-            ) from None
-        request.headers["Authorization"] = "Bearer " + token
+        request.headers["Authorization"] = "Bearer " + self._token_for(request)
         request.register_hook("response", self.handle_401)
         return request
 
@@ -196,11 +180,29 @@ class TokenAuth(AuthBase):
         retry._bt_resent = True  # type: ignore[attr-defined]
         extract_cookies_to_jar(retry._cookies, response.request, response.raw)  # type: ignore[attr-defined]
         retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = "Bearer " + self.access_token(organization)
+        retry.headers["Authorization"] = "Bearer " + self._token_for(retry)
         second = response.connection.send(retry, **kwargs)
         second.history.append(response)
         second.request = retry
         return second
+
+    def _token_for(self, request: requests.PreparedRequest) -> str:
+        """The access token for a request's organization; errors say which call needed it."""
+        try:
+            return self.access_token(organization_of(request.url or ""))
+        except ApiError as exc:
+            # the token endpoint alone would be a puzzling culprit: name the call too
+            needed = f"needed for {request.method} {_path(request.url)}"
+            exc.note = f"{exc.note}; {needed}" if exc.note else needed
+            raise
+        except TransportError as exc:
+            # the API request itself was never sent: callers (book()) rely on knowing that
+            raise TransportError(
+                f"{exc.detail}; so {request.method} {_path(request.url)} was not sent",
+                method=exc.method,
+                url=exc.url,
+                sent=False,
+            ) from None
 
     # -- tokens ----------------------------------------------------------------------------
 
