@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -135,8 +136,12 @@ def daily_availability(
     day = pd.to_datetime(data["start"]).dt.tz_localize(None).dt.normalize()
     table = pd.crosstab(day, _template_labels(data))
     table = table.reindex(pd.date_range(table.index.min(), table.index.max()), fill_value=0)
-    for label in sorted(table.columns):
-        ax.plot(table.index, table[label], marker="o", markersize=3, label=label)
+    labels = sorted(table.columns)
+    # the default cycle repeats after 10 colours; a scan often has more templates than that
+    colors = matplotlib.colormaps["tab20" if len(labels) > 10 else "tab10"].colors
+    for i, label in enumerate(labels):
+        color = colors[i % len(colors)]
+        ax.plot(table.index, table[label], marker="o", markersize=3, label=label, color=color)
     ax.set_ylabel("free slots")
     ax.set_ylim(bottom=0)
     ax.set_title(f"{title} ({len(data)} slots, {table.shape[1]} templates)")

@@ -515,3 +515,11 @@ def test_cli_scan_rejects_an_unknown_template(capsys: pytest.CaptureFixture[str]
 
     assert main(["scan", "--template", "fcNOPE", "--no-progress"]) == 2
     assert "fcNOPE is not a template of organization f6" in capsys.readouterr().err
+
+
+def test_a_recording_client_is_scanned_on_one_thread() -> None:
+    client = FakeClient(NOW)
+    client.cassette = object()  # what connect(mode="record"|"replay") attaches
+    frame = scan_slots(client, concurrency=8, progress=False)
+    assert len(client.threads) == 1
+    pd.testing.assert_frame_equal(frame, scan_slots(FakeClient(NOW), progress=False))
