@@ -52,3 +52,29 @@ def test_every_message_has_english_and_german_with_the_same_fields() -> None:
             for loc in LOCALES
         ]
         assert fields[0] == fields[1], key
+
+
+def test_curl_walkthrough_runs_against_a_sandbox() -> None:
+    """The README's curl sequence, on a free port instead of 8765."""
+    import shutil
+    import subprocess
+
+    from bt_explore.sandbox import Sandbox
+
+    if not (shutil.which("bash") and shutil.which("curl") and shutil.which("jq")):
+        pytest.skip("needs bash, curl and jq")
+    script = re.search(r"```bash\n(AUTH=.*?)```", SECTION, re.DOTALL).group(1)
+    with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        script = script.replace("127.0.0.1:8765", f"127.0.0.1:{sb.port}")
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        first, second = done.stdout.strip().splitlines()
+        assert first.endswith(" 201") and '"start":"2026-12-01T11:00:00+01:00"' in first
+        assert second.endswith(" 400") and '"parameter":"bookingSlotId"' in second
+        assert [r.status for r in sb.requests] == [200, 200, 200, 200, 201, 400]
+        assert [r.grant_type for r in sb.token_requests] == ["client_credentials", "refresh_token"]

@@ -234,7 +234,14 @@ class Sandbox:
         return self.state.now()
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock by ``seconds``; tokens and slots follow it."""
+        """Move the sandbox clock by ``seconds``; tokens and slots follow it.
+
+        Example:
+            >>> sb = Sandbox(now="2026-12-01T09:00:00+01:00")
+            >>> sb.advance(301)   # a 300 s access token issued at 09:00 is now expired
+            >>> sb.now().isoformat()
+            '2026-12-01T08:05:01+00:00'
+        """
         self.state.clock.advance(seconds)
 
     # --- faults, tokens --------------------------------------------------------------------------
@@ -281,7 +288,12 @@ class Sandbox:
         self.state.set_faults(latency_ms=0)
 
     def expire_tokens(self) -> None:
-        """Reject every token issued so far (forced expiry); new tokens work."""
+        """Reject every token issued so far (forced expiry); new tokens work.
+
+        Example:
+            >>> sb = Sandbox()
+            >>> sb.expire_tokens()   # API calls with older tokens now get 401
+        """
         self.state.tokens.expire_all()
 
     # --- request log, appointments -------------------------------------------------------------

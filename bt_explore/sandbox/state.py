@@ -473,6 +473,13 @@ class RequestRecord:
     (``"drop"`` and ``"drop_after"``: then ``status`` is what the handler had decided). ``time``
     is the sandbox clock at arrival; ``grant_type`` is set for ``/oauth/token`` calls;
     ``organization_id`` is the organization in the URL (API) or form (token endpoint).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> r = RequestRecord("POST", "/oauth/token", "", 200, datetime.now(timezone.utc),
+        ...                   grant_type="client_credentials")
+        >>> r.is_token_request, r.is_api_request
+        (True, False)
     """
 
     method: str
