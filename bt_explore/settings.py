@@ -95,11 +95,24 @@ def _check_url(name: str, value: str, source: str) -> str:
     return value
 
 
+def _find_env_file(path: Path) -> Path:
+    """A bare relative name (``.env``) is looked up in the working directory and its parents,
+    so a notebook kernel running in ``notebooks/`` finds the project's ``.env``."""
+    if path.is_absolute() or len(path.parts) != 1 or path.is_file():
+        return path
+    for folder in Path.cwd().resolve().parents:
+        candidate = folder / path
+        if candidate.is_file():
+            return candidate
+    return path
+
+
 class Settings:
     """Where and as whom to talk to bookingtime, resolved once at construction.
 
-    Arguments override environment variables, which override the ``.env`` file
-    (``env_file=None`` skips it), which overrides the defaults. Nothing is sent anywhere.
+    Arguments override environment variables, which override the ``.env`` file (looked up in
+    the working directory, then its parents; ``env_file=None`` skips it), which overrides the
+    defaults. Nothing is sent anywhere.
     ``client_id`` may be missing here; :meth:`require` (called by :class:`~bt_explore.Client`)
     raises :class:`~bt_explore.ConfigurationError` naming both the argument and the variable.
 
@@ -158,7 +171,7 @@ class Settings:
         file_values: dict[str, str | None] = {}
         env_path = None
         if env_file is not None:
-            env_path = Path(env_file)
+            env_path = _find_env_file(Path(env_file))
             if env_path.is_file():
                 from dotenv import dotenv_values
 

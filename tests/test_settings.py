@@ -161,3 +161,13 @@ def test_read_only_and_replace():
     assert t != s and s == s.replace()
     with pytest.raises(TypeError, match="colour"):
         s.replace(colour="red")
+
+
+def test_env_file_is_found_in_a_parent_folder(tmp_path, monkeypatch):
+    """A notebook kernel runs in notebooks/; the project's .env sits one level up."""
+    (tmp_path / ".env").write_text("BOOKINGTIME_CLIENT_ID=23fromparentenvfile\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    s = Settings()
+    assert s.client_id == "23fromparentenvfile"
+    assert Settings(env_file=None).client_id is None
