@@ -63,11 +63,15 @@ _SEND_FLAGS = (
     "sendAppointmentStartEventEmail",
     "sendAppointmentEndEventEmail",
 )
-_ID_PARAMETERS = {
-    "template_id": ("templateId", "bookingTemplate"),
-    "resource_id": ("resourceId", "bookingResource"),
-    "appointment_id": ("appointmentId", "appointment"),
-}
+
+
+def _valid_email(value: str) -> bool:
+    return bool(_EMAIL.match(value.strip()))
+
+
+def _valid_mobile(value: str) -> bool:
+    # People write numbers with spaces, dashes, slashes and parentheses; only digits count.
+    return bool(_MOBILE.match(_MOBILE_CHARS.sub("", value)))
 
 
 class ApiFailure(Exception):
@@ -540,24 +544,18 @@ class _Api:
                 date.fromisoformat(birthday)
             except ValueError:
                 errors.append(failure("customer.birthday", "date_invalid", locale))
-        email = customer.get("email")
-        if isinstance(email, str) and email.strip():
-            if not _EMAIL.match(email.strip()):
-                errors.append(failure("customer.email", "email_invalid", locale, value=email))
-        elif (
-            tpl and tpl.get("customerEmailRequired") and not (email and not isinstance(email, str))
+        for key, flag, valid, message in (
+            ("email", "customerEmailRequired", _valid_email, "email_invalid"),
+            ("mobile", "customerMobileRequired", _valid_mobile, "mobile_invalid"),
         ):
-            errors.append(failure("customer.email", "required", locale))
-        mobile = customer.get("mobile")
-        if isinstance(mobile, str) and mobile.strip():
-            if not _MOBILE.match(_MOBILE_CHARS.sub("", mobile)):
-                errors.append(failure("customer.mobile", "mobile_invalid", locale, value=mobile))
-        elif (
-            tpl
-            and tpl.get("customerMobileRequired")
-            and not (mobile and not isinstance(mobile, str))
-        ):
-            errors.append(failure("customer.mobile", "required", locale))
+            value = customer.get(key)
+            if not (value is None or isinstance(value, str)):
+                continue  # already reported as not a string
+            if value and value.strip():
+                if not valid(value):
+                    errors.append(failure(f"customer.{key}", message, locale, value=value))
+            elif tpl and tpl.get(flag):
+                errors.append(failure(f"customer.{key}", "required", locale))
         address = customer.get("address")
         if address is not None and address != {}:
             self._validate_address(address, "customer.address", locale, errors)
@@ -779,21 +777,6 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
             if org not in state.data.organizations:
                 raise ApiFailure(
                     404, [failure("organizationId", "unknown_organization", loc, value=org)]
-                )
-        for name, (parameter, kind) in _ID_PARAMETERS.items():
-            if name in path and not is_id(path[name], kind):
-                raise ApiFailure(
-                    404,
-                    [
-                        failure(
-                            parameter,
-                            "bad_id",
-                            loc,
-                            value=path[name],
-                            kind=kind,
-                            prefix=ID_PREFIXES[kind],
-                        )
-                    ],
                 )
         return handler(org, loc, **path)
 
