@@ -263,22 +263,26 @@ _EMPTY: tuple[str, ...] = ()
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
-    """Decode a JSON response body into Python objects (orjson, with a stdlib fallback).
+    """Decode a JSON response body into Python objects (msgspec or orjson, stdlib fallback).
+
+    msgspec keeps integers of any size exact, where orjson turns those beyond 64 bits into
+    floats; the stdlib reads what both reject (``NaN`` literals, lone surrogates).
 
     Example:
         >>> loads(b'{"content": {"class": "LIST", "recordList": []}}')["content"]["class"]
         'LIST'
     """
     try:
+        if msgspec is not None:
+            return _decode_any(data)
         return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        # orjson rejects what the stdlib accepts (integers beyond 64 bits, NaN literals);
-        # a malformed value must not cost the whole answer.
-        try:
-            text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-            return json.loads(text)
-        except (ValueError, UnicodeDecodeError):
-            raise ValueError(f"data: not a valid JSON body ({exc})") from None
+    except (ValueError, TypeError) as exc:  # msgspec.DecodeError, orjson.JSONDecodeError
+        problem = exc
+    try:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"data: not a valid JSON body ({problem})") from None
 
 
 def _is_raw(data: Any) -> bool:
@@ -459,6 +463,7 @@ if msgspec is not None:
         rangeStart: Any = _UNSET
         rangeEnd: Any = _UNSET
 
+    _decode_any = msgspec.json.Decoder().decode
     _decode_template_body = msgspec.json.Decoder(_TemplateTop | tuple[_Template, ...]).decode
     _decode_slot_body = msgspec.json.Decoder(_SlotTop | tuple[_Slot, ...]).decode
 else:  # pragma: no cover
@@ -860,8 +865,10 @@ def _parse_canonical(strings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """
     count = len(strings)
     width = _CANONICAL_LENGTH + 1  # one more, so that longer strings show a character there
+    # fromiter keeps nested lists as single objects, where np.array would add a dimension
+    objects = np.fromiter(strings, dtype=object, count=count)
     try:
-        text = np.array(strings, dtype=f"U{width}")
+        text = objects.astype(f"U{width}")
     except (TypeError, ValueError):
         return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
     # Non-strings were stringified by numpy; none of them (None, numbers, datetimes: those

@@ -532,7 +532,7 @@ def test_top_level_of_the_wrong_type_is_a_clear_error():
 
 
 def test_loads_reads_what_orjson_rejects():
-    assert loads(b'{"n": 123456789012345678901234567890}')["n"] == pytest.approx(1.2345678e29)
+    assert loads(b'{"n": 123456789012345678901234567890}')["n"] == 123456789012345678901234567890
     assert loads(b'{"x": NaN}')["x"] != 0
     with pytest.raises(ValueError, match="not a valid JSON body"):
         loads(b"{")
