@@ -504,7 +504,9 @@ def test_cli_scan_prints_a_summary_and_writes_csv(
     printed = capsys.readouterr().out
     table = pd.read_csv(out)
     assert list(table.columns) == list(SCAN_COLUMNS)
-    assert f"{len(table)} free slots of {table['template_id'].nunique()} template(s)" in printed
+    assert (
+        f"{len(table)} free slots in {table['template_id'].nunique()} of 11 template(s)" in printed
+    )
     for name in table["template_name"].unique():
         assert name in printed
     assert table["resource_ids"].str.fullmatch(r"br\w{30}( br\w{30})*").all()

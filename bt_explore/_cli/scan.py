@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         table = _summary(slots)
         print(table.to_string(index=False) if len(table) else "no free slots in this range")
     print(
-        f"\n{len(slots)} free slots of {slots['template_id'].nunique()} template(s) over the next "
-        f"{args.weeks} week(s); {slots.attrs.get('calls', 0)} slot calls in {elapsed:.2f} s"
+        f"\n{len(slots)} free slots in {slots['template_id'].nunique()} of "
+        f"{slots.attrs.get('templates', 0)} template(s) over the next {args.weeks} week(s); "
+        f"{slots.attrs.get('calls', 0)} slot calls in {elapsed:.2f} s"
     )
     if args.csv:
         out = slots.assign(resource_ids=slots["resource_ids"].map(" ".join))
