@@ -22,16 +22,19 @@ def test_cassettes_and_notebooks_hold_no_secrets():
 
 
 def test_the_scan_catches_a_token_planted_in_a_cassette(tmp_path):
-    cassette = ROOT / "cassettes"
     copies = tmp_path / "cassettes"
     copies.mkdir()
-    for f in sorted(cassette.glob("*.yaml"))[:1]:
+    for f in sorted((ROOT / "cassettes").glob("*.yaml")):
         (copies / f.name).write_text(f.read_text())
-    planted = copies / "planted.yaml"
-    planted.write_text(
-        'interactions:\n- response:\n    body:\n      string: \'{"access_token":'
-        '"eyJhbGciOiJIUzI1NiJ9.eyJvcmciOiJmNngifQ.c2lnbmF0dXJl"}\'\n'
-    )
-    assert [f.path.name for f in find_secrets([copies], secrets=_demo_credentials())] == [
-        "planted.yaml"
+    assert find_secrets([copies], secrets=_demo_credentials()) == []
+
+    victim = sorted(copies.glob("*.yaml"))[0]
+    text = victim.read_text()
+    planted_jwt = "eyJhbGciOiJIUzI1NiJ9.eyJvcmciOiJmNngifQ.c2lnbmF0dXJlLXZhbHVl"
+    victim.write_text(text.replace("<ACCESS_TOKEN>", planted_jwt, 1))
+    assert [(f.path.name, f.kind) for f in find_secrets([copies])] == [(victim.name, "JWT")]
+
+    victim.write_text(text.replace("%3CCLIENT_ID%3E", _demo_credentials()[0], 1))
+    assert [(f.path.name, f.kind) for f in find_secrets([copies], secrets=_demo_credentials())] == [
+        (victim.name, "configured secret #1")
     ]
