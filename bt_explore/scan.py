@@ -324,6 +324,20 @@ def _run_job(
             return _call_frame(job, answer, tz)
 
 
+def _setup(client: Client, organization_id: str | None, *, parallel: bool) -> tuple[Any, list[Any]]:
+    """The organization (for its time zone) and its templates; both at once when allowed, since
+    each costs a full round trip before the first slot call can start."""
+    if not parallel:
+        return (
+            client.organization(organization_id=organization_id),
+            client.templates(organization_id=organization_id),
+        )
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan-setup") as pool:
+        org = pool.submit(client.organization, organization_id=organization_id)
+        templates = pool.submit(client.templates, organization_id=organization_id)
+        return org.result(), templates.result()
+
+
 def scan_slots(
     client: Client,
     template_ids: Sequence[str] | None = None,
@@ -377,14 +391,13 @@ def scan_slots(
         log.info("the client records or replays a cassette: scanning on one thread")
         concurrency = 1
 
-    organization = client.organization(organization_id=organization_id)
+    organization, templates = _setup(client, organization_id, parallel=concurrency > 1)
     tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
     tz = ZoneInfo(tz_name or "UTC")
     today = _now(client, tz).date()
     lo_req = _as_date(start, tz, today, "start") if start is not None else None
     hi_req = _as_date(end, tz, today, "end") if end is not None else None
 
-    templates = client.templates(organization_id=organization_id)
     by_id = {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
     if template_ids is None:
         chosen = list(by_id.values())
