@@ -345,6 +345,16 @@ def _to_datetime(value: Any, tz: tzinfo | None) -> datetime | None:
     return value.astimezone(tz) if tz is not None else value
 
 
+def _present(value: Any) -> bool:
+    """Whether a DataFrame cell holds a value (not None, NaN, NaT or pd.NA)."""
+    if value is None:
+        return False
+    try:
+        return not bool(value != value)
+    except (TypeError, ValueError):  # pd.NA refuses bool(); it is the only such value here
+        return False
+
+
 def _resource_ids(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -1023,25 +1033,13 @@ class ExplorerController:
 # --------------------------------------------------------------------------------------------
 
 _STATUS_STYLE = {
-    "info": ("ℹ️", "#1f4e79", "#eef4fb"),
-    "busy": ("⏳", "#5b4a00", "#fff8e1"),
-    "success": ("✅", "#1e5e2b", "#eaf7ec"),
-    "warning": ("⚠️", "#7a4b00", "#fff3e0"),
-    "error": ("❌", "#8a1c1c", "#fdecea"),
+    "info": ("ℹ", "#1f4e79", "#eef4fb"),
+    "busy": ("⟳", "#5b4a00", "#fff8e1"),
+    "success": ("✔", "#1e5e2b", "#eaf7ec"),
+    "warning": ("⚠", "#7a4b00", "#fff3e0"),
+    "error": ("✖", "#8a1c1c", "#fdecea"),
 }
 _INVALID_BACKGROUND = "#fdecea"
-# column of appointments_frame → heading in the bookings table
-_BOOKING_COLUMNS = {
-    "appointment_id": "appointment",
-    "start": "start",
-    "end": "end",
-    "name": "template",
-    "customer_first_name": "first name",
-    "customer_last_name": "last name",
-    "customer_email": "email",
-    "resources": "with",
-    "canceled": "canceled",
-}
 
 
 class BookingExplorer(widgets.VBox):
@@ -1067,7 +1065,7 @@ class BookingExplorer(widgets.VBox):
         clock: Callable[[], datetime] | None = None,
         load: bool = True,
     ) -> None:
-        super().__init__(layout=widgets.Layout(width="100%", max_width="980px"))
+        super().__init__(layout=widgets.Layout(width="100%", max_width="1100px"))
         self.controller = ExplorerController(client, clock=clock)
         self.background = background
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -1081,6 +1079,11 @@ class BookingExplorer(widgets.VBox):
         self._render()
         if load:
             self.reload()
+
+    def __repr__(self) -> str:
+        # Short and stable: notebooks store it as the cell's text/plain output.
+        org = getattr(self.controller.client, "organization_id", None)
+        return f"BookingExplorer(organization_id={org!r})"
 
     # -- widgets -------------------------------------------------------------------------------
 
@@ -1150,7 +1153,7 @@ class BookingExplorer(widgets.VBox):
         self.status = widgets.HTML(layout=widgets.Layout(margin="6px 0"))
         self.status.add_class("bt-status")
         self.confirmation = widgets.HTML()
-        self.bookings_html = widgets.HTML()
+        self.bookings_html = widgets.HTML(layout=widgets.Layout(overflow="auto"))
         self.booking_dropdown = widgets.Dropdown(
             description="Booking",
             options=[],
@@ -1197,9 +1200,8 @@ class BookingExplorer(widgets.VBox):
             self.slot_select,
             widgets.HTML(section("2 · Customer (* required)")),
             *rows,
-            widgets.HBox(
-                [self.book_button, self.confirmation], layout=widgets.Layout(align_items="center")
-            ),
+            self.book_button,
+            self.confirmation,
             widgets.HTML(section("3 · Bookings of this session")),
             self.bookings_html,
             widgets.HBox([self.booking_dropdown, self.cancel_button]),
@@ -1414,7 +1416,10 @@ class BookingExplorer(widgets.VBox):
         if ctl.last_booking is not None:
             self._set(
                 self.confirmation,
-                value=f"<span style='margin-left:8px'>{html.escape(ctl.confirmation(ctl.last_booking))}</span>",
+                value=(
+                    "<div style='margin:4px 0;padding:4px 8px;border-left:3px solid #2e7d32'>"
+                    f"{html.escape(ctl.confirmation(ctl.last_booking))}</div>"
+                ),
             )
         self._set(self.bookings_html, value=self._bookings_table())
         active = tuple(
@@ -1423,6 +1428,8 @@ class BookingExplorer(widgets.VBox):
         )
         if tuple(self.booking_dropdown.options) != active:
             self.booking_dropdown.options = active
+        if active and self.booking_dropdown.value is None:
+            self.booking_dropdown.value = active[-1][1]  # the latest booking
         self._set(self.cancel_button, disabled=busy or not active)
 
     def _booking_when(self, booking: Mapping[str, Any]) -> str:
@@ -1439,10 +1446,36 @@ class BookingExplorer(widgets.VBox):
             return self.bookings_html.value
         self._bookings_key = key
         frame = ctl.bookings_frame()
-        frame["resources"] = [", ".join(ctl.appointment_resources(b)) for b in ctl.bookings]
-        for column in ("start", "end"):
-            if column in frame.columns:
-                frame[column] = frame[column].dt.strftime("%a %d %b %Y %H:%M")
-        columns = [c for c in _BOOKING_COLUMNS if c in frame.columns]
-        shown = frame[columns].rename(columns=_BOOKING_COLUMNS)
-        return shown.to_html(index=False, border=0, na_rep="", classes="bt-bookings")
+        cell = "padding:3px 12px 3px 0;text-align:left;white-space:nowrap;vertical-align:top"
+        head = "".join(
+            f"<th style='{cell};border-bottom:1px solid #999'>{h}</th>"
+            for h in ("appointment", "when", "template", "customer", "with", "state")
+        )
+        rows = []
+        for booking, row in zip(ctl.bookings, frame.itertuples(index=False), strict=True):
+            start, end = _to_datetime(row.start, ctl.tz), _to_datetime(row.end, ctl.tz)
+            when = start.strftime("%a %d %b %H:%M") if start else ""
+            if end is not None:
+                when += "–" + end.strftime("%H:%M")
+            customer = " ".join(
+                str(v) for v in (row.customer_first_name, row.customer_last_name) if _present(v)
+            )
+            canceled = bool(row.canceled) if _present(row.canceled) else False
+            values = (
+                row.appointment_id,
+                when,
+                row.name,
+                customer,
+                ", ".join(ctl.appointment_resources(booking)),
+                "canceled" if canceled else "booked",
+            )
+            style = cell + (";color:#888;text-decoration:line-through" if canceled else "")
+            tds = "".join(
+                f"<td style='{style}'>{html.escape(str(v)) if _present(v) else ''}</td>"
+                for v in values
+            )
+            rows.append(f"<tr>{tds}</tr>")
+        return (
+            "<table class='bt-bookings' style='border-collapse:collapse;font-size:13px'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )

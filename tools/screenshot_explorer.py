@@ -40,7 +40,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TEMPLATE_LABEL_PREFIX = "Consultation with treatment room"
+TEMPLATE = "Consultation with treatment room"  # needs an address: shows every form field
+
+
+def step(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -75,62 +79,72 @@ def only_loopback(route) -> None:
         route.abort()
 
 
+KERNEL_IDLE = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return k && k.status === 'idle';
+}"""
+
+
 def drive(page, out: Path) -> None:
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    # the left sidebar only steals width from the app
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    step("notebook open, kernel idle")
+    # the file browser only takes width from the app
     page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
     app = page.locator(".bt-explorer").first
     app.wait_for(timeout=60_000)
     template_select = app.locator(".widget-dropdown select").first
     page.wait_for_function(
         "(el) => el.options.length > 1", arg=template_select.element_handle(), timeout=60_000
     )
-    label = next(
-        text
-        for text in template_select.locator("option").all_inner_texts()
-        if text.startswith(TEMPLATE_LABEL_PREFIX)
+    step("explorer rendered with its templates")
+    no_news = page.get_by_role("button", name="No", exact=True)
+    if no_news.count():
+        no_news.first.click()  # JupyterLab's 'notify about news?' toast would cover the app
+    labels = template_select.evaluate("(el) => Array.from(el.options, (o) => o.text)")
+    # the widget renders spaces as no-break spaces
+    index = next(
+        i for i, text in enumerate(labels) if text.replace("\xa0", " ").startswith(TEMPLATE)
     )
-    template_select.select_option(label=label)
+    template_select.select_option(index=index)
 
     def click(name: str) -> None:
-        app.get_by_role("button", name=name, exact=True).click()
+        app.locator("button.jupyter-button").filter(has_text=name).first.click()
 
     def wait_status(*words: str) -> None:
         page.wait_for_function(
-            "([words]) => { const s = document.querySelector('.bt-status');"
-            " return s && words.some(w => s.textContent.includes(w)); }",
-            arg=[list(words)],
+            """(words) => { const s = document.querySelector('.bt-status');
+                return s && words.some(w => s.textContent.includes(w)); }""",
+            arg=list(words),
             timeout=60_000,
         )
 
+    def field(label: str):
+        return app.locator(".widget-text").filter(has=page.locator(f"label:text-is('{label}')"))
+
     click("Earliest slot")
     wait_status("Earliest free slot", "No free slots")
+    step("earliest slot found")
     customer = {
-        "First name": "Jane",
-        "Last name": "Doe",
-        "Email": "jane.doe@example.com",
-        "Street": "Hauptstraße 1",
-        "ZIP": "10115",
-        "City": "Berlin",
+        "First name *": "Jane",
+        "Last name *": "Doe",
+        "Email *": "jane.doe@example.com",
+        "Street *": "Hauptstraße 1",
+        "ZIP *": "10115",
+        "City *": "Berlin",
     }
-    for field, value in customer.items():
-        box = app.locator(".widget-text").filter(
-            has=page.locator(f"label:text-matches('^{field}')")
-        )
-        box.locator("input").fill(value)
+    for label, value in customer.items():
+        field(label).locator("input").fill(value)
     click("Book")
     wait_status("Booked")
+    step("booked")
     click("Earliest slot")
     wait_status("Earliest free slot", "No free slots")
-    # show one field marked invalid, as a user mid-typing would see it
-    app.locator(".widget-text").filter(has=page.locator("label:text-matches('^Mobile')")).locator(
-        "input"
-    ).fill("0170-12")
-    page.wait_for_timeout(500)  # let the last comm messages render
+    # one field marked invalid, as a user mid-typing would see it
+    field("Mobile").locator("input").fill("0170 12ab")
+    page.wait_for_timeout(800)  # let the last comm messages render
     app.scroll_into_view_if_needed()
     out.parent.mkdir(parents=True, exist_ok=True)
     app.screenshot(path=str(out))
@@ -190,21 +204,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             wait_for_lab(url, token, lab)
+            step(f"jupyter lab up on {url}")
             with sync_playwright() as p:
                 context = p.chromium.launch_persistent_context(
                     str(tmp_path / "chromium"),
                     executable_path=args.chromium,
                     headless=True,
-                    args=CHROMIUM_ARGS,
-                    viewport={"width": 1280, "height": 2000},
+                    args=[*CHROMIUM_ARGS, "--lang=en-GB"],
+                    viewport={"width": 1500, "height": 2000},
+                    locale="en-GB",
                     device_scale_factor=1,
                 )
                 context.route("**/*", only_loopback)
                 page = context.pages[0] if context.pages else context.new_page()
-                page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}")
                 started = time.monotonic()
+                page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}")
                 drive(page, args.out)
-                print(f"wrote {args.out} ({time.monotonic() - started:.1f} s in the browser)")
+                step(f"wrote {args.out} ({time.monotonic() - started:.1f} s in the browser)")
                 context.close()
         finally:
             lab.terminate()
