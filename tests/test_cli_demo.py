@@ -29,6 +29,9 @@ def test_demo_walks_through_and_books(capsys):
     assert "booked appointment ed" in out
     assert "Erika Mustermann" in out
     assert "the sandbox served 2 token and 6 API requests" in out
+    from bt_explore.sandbox import Sandbox
+
+    assert Sandbox().client_id not in out, "the demo shows only a masked client id"
 
 
 def test_demo_no_book_stops_before_booking(capsys):

@@ -99,6 +99,13 @@ def _section(title: str) -> None:
     print(f"\n== {title} ==")
 
 
+def _masked(client_id: str | None) -> str:
+    """Enough of the client id to recognise it, not enough to reuse it from a screenshot."""
+    if not client_id:
+        return "(none)"
+    return f"{client_id[:4]}…{client_id[-2:]}" if len(client_id) > 8 else "…"
+
+
 def run(args: argparse.Namespace) -> int:
     from bt_explore.connect import connect
 
@@ -114,7 +121,7 @@ def _walkthrough(client: Any, *, book: bool) -> int:
     _section(f"1. Authenticate ({where})")
     organization = client.organization()
     print(
-        f"client {client.settings.client_id} → organization {organization.get('name')} "
+        f"client {_masked(client.settings.client_id)} → organization {organization.get('name')} "
         f"({organization.get('id')}, {organization.get('timeZone')})"
     )
 
