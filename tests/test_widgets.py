@@ -233,20 +233,25 @@ def test_double_click_on_book_makes_one_appointment(app, sb):
 
 
 class _GatedClient:
-    """Delegates to a real client but holds ``book()`` until the test opens the gate."""
+    """Delegates to a real client but holds one method until the test opens the gate."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, method: str = "book") -> None:
         self._client = client
+        self._method = method
         self.entered = threading.Event()
         self.gate = threading.Event()
 
     def __getattr__(self, name):
-        return getattr(self._client, name)
+        real = getattr(self._client, name)
+        if name != self._method:
+            return real
 
-    def book(self, *args, **kwargs):
-        self.entered.set()
-        assert self.gate.wait(10), "test never opened the gate"
-        return self._client.book(*args, **kwargs)
+        def gated(*args, **kwargs):
+            self.entered.set()
+            assert self.gate.wait(10), "test never opened the gate"
+            return real(*args, **kwargs)
+
+        return gated
 
 
 def test_double_click_while_booking_runs_in_background_makes_one_appointment(client, sb):
@@ -287,6 +292,41 @@ def test_background_fetch_keeps_the_caller_free_and_updates_widgets(client, sb):
         assert app.slot_select.value is not None
     finally:
         app.close()
+
+
+def test_switching_template_during_a_fetch_drops_the_stale_answer(client, sb):
+    gated = _GatedClient(client, "earliest_slot")
+    app = BookingExplorer(gated, background=True, clock=sb.now)
+    try:
+        assert app.wait(10)
+        app.earliest_button.click()
+        assert gated.entered.wait(10)
+        assert app.earliest_button.disabled  # busy
+        app.template_dropdown.value = MASSAGE  # the user moves on while the request runs
+        gated.gate.set()
+        assert app.wait(10)
+        assert app.controller.template_id == MASSAGE
+        assert app.slot_select.options == ()  # the walkthrough template's slots are not shown
+        assert "Massage" in app.controller.status.text
+        assert not app.earliest_button.disabled
+    finally:
+        gated.gate.set()
+        app.close()
+
+
+def test_a_lost_answer_to_book_still_books_exactly_once(app, sb):
+    app.earliest_button.click()
+    fill(app)
+    before = len(add_requests(sb))
+    sb.set_faults(script=["drop_after"], paths=r"appointment/add")
+
+    app.book_button.click()
+
+    assert len(add_requests(sb)) == before + 1
+    assert app.controller.status.level == "success"
+    assert len(app.controller.bookings) == 1
+    booking = app.controller.bookings[0]
+    assert app.controller.client.appointment(booking["id"])["canceled"] is False
 
 
 def test_cancel_frees_the_slot(app, sb):
