@@ -132,27 +132,35 @@ class _Failure:
     template_name: str
     call: SlotCall
     error: BaseException
+    #: the days of the scan range the call was meant to cover: [first, stop)
+    first: date
+    stop: date
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "template_id": self.template_id,
             "template_name": self.template_name,
             "call": self.call.kind,
-            "start": self.call.start,
-            "end": self.call.end - timedelta(days=1),
+            "start": self.first,
+            "end": self.stop - timedelta(days=1),
             "error": str(self.error),
         }
 
     def __str__(self) -> str:
         name = f" ({self.template_name})" if self.template_name else ""
-        return f"template {self.template_id}{name} {self.call.label}: {self.error}"
+        last = self.stop - timedelta(days=1)
+        return (
+            f"template {self.template_id}{name} {self.first.isoformat()}..{last.isoformat()} "
+            f"({self.call.label}): {self.error}"
+        )
 
 
 class ScanError(BookingtimeError):
     """Some slot calls of a scan failed for good; ``missing`` lists each template and period.
 
-    ``missing`` is a list of dicts with ``template_id``, ``template_name``, ``call``, ``start``,
-    ``end`` (both dates inclusive) and ``error``; ``partial`` is the frame of what did arrive.
+    ``missing`` is a list of dicts with ``template_id``, ``template_name``, ``call`` (``"month"``,
+    ``"week"`` or ``"day"``), ``start`` and ``end`` (the missing days of the scan range, both
+    inclusive) and ``error``; ``partial`` is the frame of what did arrive.
 
     Example:
         >>> try:                                                   # doctest: +SKIP
@@ -493,7 +501,8 @@ def _execute(
                     stop.set()
                     raise exc
                 name = str(job.template.get("name") or "")
-                failures.append(_Failure(str(job.template["id"]), name, job.call, exc))
+                gap = (max(job.call.start, job.lo), min(job.call.end, job.hi))
+                failures.append(_Failure(str(job.template["id"]), name, job.call, exc, *gap))
                 log.warning(
                     "slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc
                 )

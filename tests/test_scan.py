@@ -267,14 +267,15 @@ def test_permanent_failure_raises_scan_error_naming_template_and_dates() -> None
         scan_slots(client, progress=False, retries=1, backoff=0.001)
     err = info.value
     assert tpl["id"] in str(err) and "Haircut" in str(err)
-    assert "listMonth 2026-12 (2026-12-01..2026-12-31)" in str(err)
+    # the missing days are those of the template's window the call was to cover
+    assert "2026-12-01..2026-12-15 (listMonth 2026-12 (2026-12-01..2026-12-31))" in str(err)
     assert err.missing == [
         {
             "template_id": tpl["id"],
             "template_name": "Haircut",
             "call": "month",
             "start": date(2026, 12, 1),
-            "end": date(2026, 12, 31),
+            "end": date(2026, 12, 15),
             "error": "GET …/x: connection dropped",
         }
     ]
@@ -292,7 +293,7 @@ def test_errors_report_returns_the_rest_and_lists_the_gap() -> None:
     client.faults[_key(tpl, call)] = [ServerError(500, "GET", "http://127.0.0.1/x")] * 3
     frame = scan_slots(client, progress=False, errors="report", retries=0)
     assert [(m["template_id"], m["start"], m["end"]) for m in frame.attrs["missing"]] == [
-        (tpl["id"], date(2026, 11, 23), date(2026, 11, 29))
+        (tpl["id"], date(2026, 11, 27), date(2026, 11, 29))
     ]
     complete = scan_slots(FakeClient(NOW), progress=False)
     gap = (complete["template_id"] == tpl["id"]) & (complete["start"].dt.date < date(2026, 11, 30))
