@@ -284,7 +284,7 @@ def _row(case: str, what: str, ms: float, ratio: str = "", target: str = "", ver
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.frames", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=7, help="runs per contender (≥ 5)")
+    parser.add_argument("--repeat", type=int, default=9, help="runs per contender (≥ 5)")
     parser.add_argument("--slots", type=int, default=100_000, help="total slots")
     parser.add_argument("--templates", type=int, default=10_000, help="templates")
     args = parser.parse_args(argv)

@@ -856,6 +856,31 @@ _CANONICAL_DIGITS = [i for i in range(19) if i not in _CANONICAL_SEPARATORS] + [
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
+def _canonical_bytes(strings: list[Any]) -> np.ndarray | None:
+    """The strings as an (n, 26) uint8 matrix, each row ending in "|", if they can be.
+
+    Joined with "|" (which no canonical timestamp contains), every row of 26 characters must
+    end in "|" and hold only canonical characters elsewhere (checked by the caller), so each
+    string has exactly 25 characters: no per-string length check is needed.
+    """
+    try:
+        joined = "|".join(strings)  # TypeError unless every value is a str
+    except TypeError:
+        return None
+    count = len(strings)
+    width = _CANONICAL_LENGTH + 1
+    if len(joined) + 1 != count * width or count == 0:
+        return None
+    try:
+        data = (joined + "|").encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    chars = np.frombuffer(data, dtype=np.uint8).reshape(count, width)
+    if not (chars[:, _CANONICAL_LENGTH] == ord("|")).all():
+        return None
+    return chars
+
+
 def _parse_canonical(strings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised parse of canonical ISO 8601 timestamps with offset.
 
@@ -864,28 +889,35 @@ def _parse_canonical(strings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     string at a time, which costs more than the JSON decoding of a slot list.
     """
     count = len(strings)
-    width = _CANONICAL_LENGTH + 1  # one more, so that longer strings show a character there
-    # fromiter keeps nested lists as single objects, where np.array would add a dimension
-    objects = np.fromiter(strings, dtype=object, count=count)
-    try:
-        text = objects.astype(f"U{width}")
-    except (TypeError, ValueError):
-        return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
-    # Non-strings were stringified by numpy; none of them (None, numbers, datetimes: those
-    # have a space, not "T") has the canonical form, so the checks below reject them.
-    chars = text.view(np.uint32).reshape(count, width).astype(np.int64)
-    ok = chars[:, _CANONICAL_LENGTH] == 0
+    chars = _canonical_bytes(strings)
+    if chars is not None:
+        ok = np.ones(count, dtype=bool)  # the checks below reject a "|" in any other column
+    else:
+        width = _CANONICAL_LENGTH + 1  # one more, so that longer strings show a character there
+        # fromiter keeps nested lists as single objects, where np.array would add a dimension
+        objects = np.fromiter(strings, dtype=object, count=count)
+        try:
+            text = objects.astype(f"U{width}")
+        except (TypeError, ValueError):
+            return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
+        # Non-strings were stringified by numpy; none of them (None, numbers, datetimes: those
+        # have a space, not "T") has the canonical form, so the checks below reject them.
+        chars = text.view(np.uint32).reshape(count, width)
+        ok = chars[:, _CANONICAL_LENGTH] == 0
     for position, separator in _CANONICAL_SEPARATORS.items():
         ok &= chars[:, position] == ord(separator)
     sign_char = chars[:, 19]
     ok &= (sign_char == ord("+")) | (sign_char == ord("-"))
-    digits = chars - ord("0")
-    ok &= ((digits[:, _CANONICAL_DIGITS] >= 0) & (digits[:, _CANONICAL_DIGITS] <= 9)).all(axis=1)
+    digits = chars[:, _CANONICAL_DIGITS] - chars.dtype.type(ord("0"))  # wraps below "0": > 9
+    ok &= (digits <= 9).all(axis=1)
+    columns = np.ascontiguousarray(digits.T, dtype=np.int64)  # one row per digit position
 
     def number(first: int, width: int) -> np.ndarray:
-        value = np.zeros(count, dtype=np.int64)
-        for i in range(first, first + width):
-            value = value * 10 + digits[:, i]
+        row = _CANONICAL_DIGITS.index(first)
+        value = columns[row].copy()
+        for i in range(row + 1, row + width):
+            value *= 10
+            value += columns[i]
         return value
 
     year, month, day = number(0, 4), number(5, 2), number(8, 2)
@@ -913,13 +945,8 @@ _EARLIEST = np.datetime64("1700-01-01T00:00:00", "us")
 _LATEST = np.datetime64("2200-01-01T00:00:00", "us")
 
 
-def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
-    """ISO 8601 strings (any offsets) → tz-aware microsecond datetimes in ``tz``.
-
-    Parsing to UTC first and converting afterwards keeps instants right across DST changes,
-    where the offset differs from one timestamp to the next. Unreadable values and instants
-    outside 1700–2199 become NaT; strings without an offset are read as UTC.
-    """
+def _utc_micros(values: list[Any]) -> np.ndarray:
+    """ISO 8601 strings (any offsets) → naive UTC ``datetime64[us]``; unreadable → NaT."""
     micros, ok = _parse_canonical(values)
     result = micros.view("M8[us]")
     rest = np.flatnonzero(~ok)
@@ -931,12 +958,30 @@ def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
             parsed = pd.to_datetime(others, utc=True, format="ISO8601", errors="coerce")
         result = result.copy()
         result[rest] = pd.DatetimeIndex(parsed).as_unit("us").tz_localize(None).to_numpy()
+    return _plausible(result)
+
+
+def _plausible(result: np.ndarray) -> np.ndarray:
     # Far-off years are garbage in booking data, and pandas cannot even display some of them
     # in a local time zone: they count as unreadable.
     implausible = (result < _EARLIEST) | (result >= _LATEST)
     if implausible.any():
         result = np.where(implausible, np.datetime64("NaT", "us"), result)
-    return pd.DatetimeIndex(result).tz_localize("UTC").tz_convert(tz)
+    return result
+
+
+def _aware(utc: np.ndarray, tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(tz)
+
+
+def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
+    """ISO 8601 strings (any offsets) → tz-aware microsecond datetimes in ``tz``.
+
+    Parsing to UTC first and converting afterwards keeps instants right across DST changes,
+    where the offset differs from one timestamp to the next. Unreadable values and instants
+    outside 1700–2199 become NaT; strings without an offset are read as UTC.
+    """
+    return _aware(_utc_micros(values), tz)
 
 
 def _empty_times(tz: str | _dt.tzinfo, length: int) -> pd.DatetimeIndex:
@@ -1072,14 +1117,16 @@ def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
     return ids, stamps, _tuple_array(combos), counts
 
 
-def _slot_ends(start: pd.DatetimeIndex, duration: int | None, zone: Any) -> pd.DatetimeIndex:
+_MAX_DURATION_MINUTES = 10**8  # ~190 years: beyond it the template's duration is garbage
+
+
+def _slot_ends(start: np.ndarray, duration: int | None) -> np.ndarray:
+    """UTC ends: adding elapsed time to UTC instants keeps ends right across DST changes."""
+    if duration is not None and abs(duration) <= _MAX_DURATION_MINUTES:
+        return _plausible(start + np.timedelta64(duration, "m"))
     if duration is not None:
-        try:
-            # tz-aware arithmetic adds elapsed time, so an end after a DST change is right
-            return start + pd.Timedelta(minutes=duration)
-        except (OverflowError, ValueError):
-            log.warning("slots: template duration %r minutes is out of range; end is NaT", duration)
-    return _empty_times(zone, len(start))
+        log.warning("slots: template duration %r minutes is out of range; end is NaT", duration)
+    return np.full(len(start), np.datetime64("NaT", "us"))
 
 
 def slots_frame(
@@ -1110,14 +1157,13 @@ def slots_frame(
     zone = _resolve_tz(tz, answer_tz, "slots")
     ids, stamps, combos, counts = _slot_columns(slots)
     length = len(ids)
-    template_ids = np.empty(length, dtype=object)
-    template_ids.fill(np.nan if tid is None else tid)
-    start = _timestamps(stamps, zone)
+    template_ids = pd.array([tid], dtype=STR).take(np.zeros(length, dtype=np.intp))
+    start = _utc_micros(stamps)
     columns = {
         "slot_id": ids,
-        "template_id": _str_array(template_ids, complete=tid is not None),
-        "start": start,
-        "end": _slot_ends(start, duration, zone),
+        "template_id": template_ids,
+        "start": _aware(start, zone),
+        "end": _aware(_slot_ends(start, duration), zone),
         "resource_ids": combos,
         "resource_count": _count_array(counts),
     }
