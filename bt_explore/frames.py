@@ -1106,15 +1106,21 @@ def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
     """Slot ids (as a "str" array), timestamps, resource id tuples and their counts."""
     if type(slots) is tuple and (not slots or type(slots[0]) is _Slot):
         # typed fast path: the decoder guarantees every row is a _Slot with all three fields
-        ids = _str_array(list(map(operator.attrgetter("id"), slots)), complete=True)
+        count = len(slots)
+        ids = np.fromiter(map(operator.attrgetter("id"), slots), dtype=object, count=count)
         stamps = list(map(operator.attrgetter("timestamp"), slots))
-        combos = list(map(operator.attrgetter("bookingResourceCombination"), slots))
+        combos = np.fromiter(
+            map(operator.attrgetter("bookingResourceCombination"), slots), dtype=object, count=count
+        )
+        ids = _str_array(ids, complete=True)
     else:
         ids = _str_array(_column(slots, "id"))
         stamps = _column(slots, "timestamp")
-        combos = [_combination(c) for c in _column(slots, "bookingResourceCombination")]
+        combos = _tuple_array(
+            [_combination(c) for c in _column(slots, "bookingResourceCombination")]
+        )
     counts = np.fromiter(map(len, combos), dtype=np.int64, count=len(combos))
-    return ids, stamps, _tuple_array(combos), counts
+    return ids, stamps, combos, counts
 
 
 _MAX_DURATION_MINUTES = 10**8  # ~190 years: beyond it the template's duration is garbage
