@@ -38,7 +38,9 @@ __all__ = [
     "FORM_FIELDS",
     "Slot",
     "Status",
+    "customer_payload",
     "describe_error",
+    "required_fields",
     "template_label",
     "template_summary",
     "validate_customer",
@@ -492,11 +494,14 @@ class ExplorerController:
             except Exception:  # noqa: BLE001 - a broken view must not break the logic
                 logger.exception("explorer listener %r failed", listener)
 
-    def _set_status(self, level: StatusLevel, text: str) -> None:
+    def _set_status(self, level: StatusLevel, text: str, *, log: bool = True) -> None:
         self.status = Status(level, text)
         self.history = [*self.history[-(_STATUS_HISTORY - 1) :], self.status]
-        log_level = {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO)
-        logger.log(log_level, "explorer: %s", text)
+        if log:
+            log_level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
+                level, logging.INFO
+            )
+            logger.log(log_level, "explorer: %s", text)
         self._notify()
 
     def report_exception(self, exc: BaseException, context: str = "action") -> None:
@@ -512,7 +517,7 @@ class ExplorerController:
             logger.warning("explorer %s failed: %s", context, exc)
         else:
             logger.error("explorer %s failed unexpectedly", context, exc_info=exc)
-        self._set_status("error", describe_error(exc))
+        self._set_status("error", describe_error(exc), log=False)  # logged just above
 
     @property
     def busy(self) -> bool:
@@ -999,8 +1004,11 @@ class ExplorerController:
         return frames.appointments_frame(self.bookings, tz=getattr(self.tz, "key", None))
 
     @_guarded
-    def cancel(self, appointment_id: str) -> dict[str, Any] | None:
+    def cancel(self, appointment_id: str | None) -> dict[str, Any] | None:
         """Cancel one of this session's bookings; its slot becomes free again."""
+        if not appointment_id:
+            self._set_status("warning", "Choose a booking to cancel.")
+            return None
         if not any(b.get("id") == appointment_id for b in self.active_bookings):
             self._set_status(
                 "warning", f"{appointment_id} is not an active booking of this session."
@@ -1318,9 +1326,6 @@ class BookingExplorer(widgets.VBox):
 
     def _on_cancel(self, _button: widgets.Button) -> None:
         appointment_id = self.booking_dropdown.value
-        if not appointment_id:
-            self.controller._set_status("warning", "Choose a booking to cancel.")
-            return
         self.cancel_button.disabled = True
         self._run(self.controller.cancel, appointment_id)
 
