@@ -1392,12 +1392,9 @@ class BookingExplorer(widgets.VBox):
         slot_options = tuple(ctl.slot_options)
         if tuple(self.slot_select.options) != slot_options:
             self.slot_select.options = slot_options
-        if self.slot_select.value != ctl.slot_id:
-            self.slot_select.value = (
-                ctl.slot_id if ctl.slot_id in dict((v, k) for k, v in slot_options) else None
-            )
-        if not slot_options:
-            self._set(self.slot_select, description="Free slots", tooltip="No slots on show")
+        wanted = ctl.slot_id if any(v == ctl.slot_id for _, v in slot_options) else None
+        if self.slot_select.value != wanted:
+            self.slot_select.value = wanted
 
         required, problems = set(ctl.required), ctl.visible_errors
         for f in FORM_FIELDS:
@@ -1414,8 +1411,6 @@ class BookingExplorer(widgets.VBox):
                     else ""
                 ),
             )
-            if text.value != ctl.values.get(f.name, "") and f.name not in ctl.touched:
-                text.value = ctl.values.get(f.name, "")
 
         self._set(self.book_button, disabled=not ctl.can_book or self._pending > 0)
         if ctl.last_booking is not None:

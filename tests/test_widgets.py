@@ -194,11 +194,16 @@ def test_missing_required_field_sends_nothing_and_marks_it(app, sb):
     assert not app.book_button.disabled
 
 
-def test_partial_address_needs_the_rest(app):
+def test_partial_address_needs_the_rest(app, sb):
     app.earliest_button.click()
     fill(app, street="Hauptstraße 1")
     assert app.book_button.disabled
-    assert "required" in app.field_errors["zip"].value or app.controller.form_errors["zip"]
+    assert app.controller.form_errors == {"zip": "required", "city": "required"}
+    before = len(sb.requests)
+    app.book_button.click()
+    assert len(sb.requests) == before
+    assert "required" in app.field_errors["zip"].value
+    assert "required" in app.field_errors["city"].value
 
 
 def test_server_fault_shows_message_and_app_stays_usable(app, sb):
