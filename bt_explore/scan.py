@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
@@ -201,7 +201,6 @@ class _Job:
     hi: date
     result: pd.DataFrame | None = None
     attempts: int = 0
-    errors: list[BaseException] = field(default_factory=list)
 
 
 def _now(client: Any, tz: ZoneInfo) -> datetime:
@@ -311,7 +310,6 @@ def _run_job(
         try:
             answer = job.call.fetch(client, template_id, organization_id)
         except _RETRYABLE as exc:
-            job.errors.append(exc)
             if job.attempts > retries or stop.is_set():
                 raise
             retry_after = getattr(exc, "retry_after", None)
