@@ -526,3 +526,10 @@ def test_a_recording_client_is_scanned_on_one_thread() -> None:
     frame = scan_slots(client, concurrency=8, progress=False)
     assert len(client.threads) == 1
     pd.testing.assert_frame_equal(frame, scan_slots(FakeClient(NOW), progress=False))
+
+
+def test_an_organization_the_client_may_not_see_fails_at_once(fresh: Sandbox) -> None:
+    with _client(fresh) as client:
+        with pytest.raises(PermissionDenied):
+            scan_slots(client, organization_id=fresh.other_organization_id, progress=False)
+    assert _slot_requests(fresh) == []
