@@ -544,6 +544,9 @@ def _get(value: Any, key: str) -> Any:
 
 def _column(rows: list[Any], key: str) -> list[Any]:
     """``row[key]`` for every row; ``None`` where a row is not an object or lacks the key."""
+    if type(rows) is tuple and rows and type(rows[0]) is _Template:
+        # a typed decoder's record tuple: every row is a _Template
+        return list(map(operator.attrgetter(key), rows))
     kinds = set(map(type, rows))
     if kinds <= {dict, _NoneType}:
         if _NoneType in kinds:
@@ -579,7 +582,7 @@ def _first_present(primary: list[Any], fallback: list[Any]) -> list[Any]:
 
 
 def _count(value: Any) -> int | None:
-    return len(value) if isinstance(value, (list, tuple)) else None
+    return len(value) if type(value) is list or type(value) is tuple else None
 
 
 def _id_of(value: Any) -> Any:
@@ -601,7 +604,17 @@ def _id_tuple(values: Any) -> tuple[str, ...]:
 
 def _step_resource_ids(steps: Any) -> tuple[str, ...]:
     """The resource ids over all booking steps, in order, without repeats."""
-    if type(steps) is not list and type(steps) is not tuple:
+    if type(steps) is tuple:
+        # typed fast path: _Step structs holding _ResourceRef structs or id strings
+        ids = {
+            (resource if type(resource) is str else resource.id): None
+            for step in steps
+            if step.bookingResourceList
+            for resource in step.bookingResourceList
+        }
+        ids.pop(None, None)
+        return tuple(ids)
+    if type(steps) is not list:
         return _EMPTY
     ids: list[str] = []
     for step in steps:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import orjson
@@ -871,3 +875,31 @@ def test_template_resources_from_the_raw_walkthrough():
     frame = template_resources_frame(WALKTHROUGH_TEMPLATES.encode())
     assert len(frame) == 0
     assert_schema(frame, TEMPLATE_RESOURCE_COLUMNS)
+
+
+# --- the README's frames section ----------------------------------------------------------
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+SECTION = README[README.index("<!-- BEGIN frames -->") : README.index("<!-- END frames -->")]
+SNIPPETS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+
+
+def test_readme_section_covers_every_flattener_and_the_benchmark():
+    assert len(SNIPPETS) >= 4
+    code = "\n".join(SNIPPETS)
+    for name in FLATTENERS:
+        assert f"{name}_frame(" in code, name
+    assert "python -m benchmarks.frames" in SECTION
+    for column in list(TEMPLATE_COLUMNS) + list(SLOT_COLUMNS) + list(APPOINTMENT_COLUMNS):
+        assert f"`{column}`" in SECTION, column
+
+
+@pytest.mark.parametrize("index", range(len(SNIPPETS)))
+def test_readme_snippets_print_what_they_show(index):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(SNIPPETS[index], f"README frames snippet {index}", "exec"), {})
+    printed = out.getvalue().splitlines()
+    assert printed
+    for line in printed:
+        assert f"# {line}".rstrip() in SNIPPETS[index], f"printed but not shown: {line!r}"
