@@ -286,16 +286,23 @@ def test_double_click_while_booking_runs_in_background_makes_one_appointment(cli
 
 
 def test_background_fetch_keeps_the_caller_free_and_updates_widgets(client, sb):
-    gated = _GatedClient(client)
+    gated = _GatedClient(client, "templates")
     app = BookingExplorer(gated, background=True, clock=sb.now)
     try:
-        # the constructor returned before the templates arrived, and the status says so
+        # the constructor returned while the worker still waits for the templates
+        assert gated.entered.wait(10)
+        assert app.template_dropdown.options == ()
+        assert app.controller.status.level == "busy"
+        assert "Loading templates" in app.status.value
+        gated.gate.set()
         assert app.wait(10)
         assert app.template_dropdown.options
+        assert app.controller.status.level == "info"
         app.earliest_button.click()
         assert app.wait(10)
         assert app.slot_select.value is not None
     finally:
+        gated.gate.set()
         app.close()
 
 
