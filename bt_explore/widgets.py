@@ -1055,8 +1055,9 @@ class BookingExplorer(widgets.VBox):
 
     Display it as the last expression of a notebook cell. Network calls run in a worker
     thread (``background=True``) so the kernel stays free; ``background=False`` runs them in the
-    calling thread (tests). The logic lives in :attr:`controller` (an
-    :class:`ExplorerController`).
+    calling thread (tests). ``clock`` tells the app what "today" is (default: the clock of the
+    sandbox the client owns, if any, else the wall clock). The logic lives in
+    :attr:`controller` (an :class:`ExplorerController`).
 
     Example:
         >>> import bt_explore
@@ -1074,6 +1075,9 @@ class BookingExplorer(widgets.VBox):
         load: bool = True,
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%", max_width="1100px"))
+        if clock is None:
+            # "Today" is the server's today: a sandbox the client owns may run on a pinned clock.
+            clock = getattr(getattr(client, "sandbox", None), "now", None)
         self.controller = ExplorerController(client, clock=clock)
         self.background = background
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None

@@ -510,6 +510,20 @@ def test_load_failure_is_shown_and_reload_recovers(client, sb):
         app.close()
 
 
+def test_a_client_owning_a_pinned_sandbox_sets_today():
+    from bt_explore.connect import connect
+
+    with connect(mode="sandbox", now="2027-03-01T10:00:00+01:00") as owned:
+        app = BookingExplorer(owned, background=False)
+        try:
+            assert app.controller.today() == date(2027, 3, 1)
+            assert app.date_picker.value == date(2027, 3, 1)
+            app.next_button.click()
+            assert app.controller.status.level == "success"
+        finally:
+            app.close()
+
+
 def test_displayable_as_a_widget(app):
     import ipywidgets
 
