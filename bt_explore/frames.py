@@ -3,9 +3,10 @@
 Every flattener is a pure function: records in, a DataFrame out. The input can be what the
 client returns (a list of dicts, a ``LIST`` / ``RANGE_LIST`` dict, a single entity), the full
 response envelope (``{"messageList": [...], "content": ...}``), or the raw response body as
-``bytes`` / ``str``. Raw bodies take the fast path: they are decoded straight into the few fields
-a frame needs (msgspec), without building the whole JSON tree, and fall back to the tolerant
-dict path (orjson) when a payload does not have the expected types.
+``bytes`` / ``str``. Raw bodies of templates and slots take the fast path: they are decoded
+straight into the few fields a frame needs (typed msgspec structs), without building the whole
+JSON tree, and fall back to the tolerant dict path (``loads`` and plain dicts) when a payload
+does not have the expected types. Both paths give the same frame.
 
 The columns and dtypes never depend on the data: an empty input, missing keys, ``null``, ``[]``
 where an object is expected, unknown extra keys, values of the wrong type and I18n lists in any
@@ -295,13 +296,11 @@ def _unwrap(obj: Any) -> Any:
         obj = obj.content
     if _is_raw(obj):
         obj = loads(obj)
+    if isinstance(obj, Mapping) and not isinstance(obj, dict):
+        obj = dict(obj)
     if isinstance(obj, dict) and "content" in obj and "class" not in obj and "id" not in obj:
         obj = obj["content"]
     return obj
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, list)
 
 
 def _locate_records(obj: Any, what: str) -> Any:
@@ -310,12 +309,12 @@ def _locate_records(obj: Any, what: str) -> Any:
         return []
     if isinstance(obj, dict):
         records = obj.get("recordList")
-        if _is_list(records):
+        if isinstance(records, list):
             return records
         if "recordList" in obj or obj.get("class") == "LIST":
             return []
         return [obj]
-    if _is_list(obj):
+    if isinstance(obj, list):
         return obj
     if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
         return list(obj)
@@ -336,7 +335,7 @@ def _locate_slots(obj: Any) -> tuple[Any, Any]:
     if isinstance(obj, dict):
         time_zone = obj.get("timeZone")
         for key in _SLOT_LIST_KEYS:
-            if _is_list(obj.get(key)):
+            if isinstance(obj.get(key), list):
                 return obj[key], time_zone
         if any(key in obj for key in _SLOT_CONTAINER_KEYS) or obj.get("class") in (
             "RANGE_LIST",
@@ -344,7 +343,7 @@ def _locate_slots(obj: Any) -> tuple[Any, Any]:
         ):
             return [], time_zone
         return [obj], time_zone
-    if _is_list(obj):
+    if isinstance(obj, list):
         return obj, None
     if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
         return list(obj), None
@@ -354,12 +353,11 @@ def _locate_slots(obj: Any) -> tuple[Any, Any]:
     )
 
 
-def _dict_records(records: Iterable[Any], what: str) -> list[dict[str, Any]]:
+def _dict_records(records: list[Any], what: str) -> list[dict[str, Any]]:
     kept = [r for r in records if isinstance(r, dict)]
-    if len(kept) != len(records):  # type: ignore[arg-type]
-        log.debug(
-            "%s: skipped %d records that are not JSON objects", what, len(records) - len(kept)
-        )  # type: ignore[arg-type]
+    if len(kept) != len(records):
+        skipped = len(records) - len(kept)
+        log.debug("%s: skipped %d records that are not JSON objects", what, skipped)
     return kept
 
 
@@ -469,6 +467,7 @@ if msgspec is not None:
 else:  # pragma: no cover
     _Struct = ()  # isinstance(x, ()) is always False
     _UNSET = object()
+    _Template = _Slot = None
 
 
 def _typed(decode: Callable[[Any], Any], data: Any) -> Any:
@@ -544,7 +543,12 @@ def _get(value: Any, key: str) -> Any:
 
 def _column(rows: list[Any], key: str) -> list[Any]:
     """``row[key]`` for every row; ``None`` where a row is not an object or lacks the key."""
-    if type(rows) is tuple and rows and type(rows[0]) is _Template:
+    if (
+        type(rows) is tuple
+        and rows
+        and type(rows[0]) is _Template
+        and key in _Template.__struct_fields__
+    ):
         # a typed decoder's record tuple: every row is a _Template
         return list(map(operator.attrgetter(key), rows))
     kinds = set(map(type, rows))
@@ -995,10 +999,6 @@ def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
     outside 1700–2199 become NaT; strings without an offset are read as UTC.
     """
     return _aware(_utc_micros(values), tz)
-
-
-def _empty_times(tz: str | _dt.tzinfo, length: int) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.full(length, np.datetime64("NaT", "us")), tz="UTC").tz_convert(tz)
 
 
 # --------------------------------------------------------------------------------------------
