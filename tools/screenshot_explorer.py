@@ -73,7 +73,7 @@ def wait_for_lab(url: str, token: str, proc: subprocess.Popen, timeout: float = 
 
 def only_loopback(route) -> None:
     host = urlsplit(route.request.url).hostname or ""
-    if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+    if host == "127.0.0.1" or route.request.url.startswith(("data:", "blob:")):
         route.continue_()
     else:
         route.abort()
@@ -144,7 +144,7 @@ def drive(page, out: Path) -> None:
     wait_status("Earliest free slot", "No free slots")
     # one field marked invalid, as a user mid-typing would see it
     field("Mobile").locator("input").fill("0170 12ab")
-    page.wait_for_timeout(800)  # let the last comm messages render
+    app.get_by_text("Mobile: not a valid phone number").wait_for(timeout=60_000)
     app.scroll_into_view_if_needed()
     out.parent.mkdir(parents=True, exist_ok=True)
     app.screenshot(path=str(out))
