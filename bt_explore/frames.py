@@ -468,6 +468,7 @@ else:  # pragma: no cover
     _Struct = ()  # isinstance(x, ()) is always False
     _UNSET = object()
     _Template = _Slot = None
+    _decode_any = _decode_template_body = _decode_slot_body = None
 
 
 def _typed(decode: Callable[[Any], Any], data: Any) -> Any:
