@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import logging
 import math
@@ -1116,6 +1117,14 @@ def _combination(value: Any) -> tuple[str, ...]:
     return _EMPTY
 
 
+def _combinations(values: list[Any]) -> list[tuple[str, ...]]:
+    if set(map(type, values)) <= {list} and set(
+        map(type, itertools.chain.from_iterable(values))
+    ) <= {str}:
+        return list(map(tuple, values))  # the usual case, at C speed
+    return [_combination(v) for v in values]
+
+
 def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
     """Slot ids (as a "str" array), timestamps, resource id tuples and their counts."""
     if type(slots) is tuple and (not slots or type(slots[0]) is _Slot):
@@ -1130,9 +1139,7 @@ def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
     else:
         ids = _str_array(_column(slots, "id"))
         stamps = _column(slots, "timestamp")
-        combos = _tuple_array(
-            [_combination(c) for c in _column(slots, "bookingResourceCombination")]
-        )
+        combos = _tuple_array(_combinations(_column(slots, "bookingResourceCombination")))
     counts = np.fromiter(map(len, combos), dtype=np.int64, count=len(combos))
     return ids, stamps, combos, counts
 
