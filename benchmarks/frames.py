@@ -279,7 +279,7 @@ def _peak_mb(run: Callable[[], Any]) -> float:
 
 
 def _row(case: str, what: str, ms: float, ratio: str = "", target: str = "", verdict: str = ""):
-    print(f"{case:<10} {what:<46} {ms:>9.1f} {ratio:>8} {target:>8} {verdict:>6}")
+    print(f"{case:<10} {what:<46} {ms:>9.1f} {ratio:>8} {target:>8} {verdict:>6}".rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         f"templates: {args.templates} in one LIST body ({len(template_body) / 1e6:.1f} MB)"
     )
     print()
-    print(f"{'case':<10} {'bytes → …':<46} {'ms':>9} {'ratio':>8} {'target':>8} {'':>6}")
+    print(f"{'case':<10} {'bytes → …':<46} {'ms':>9} {'ratio':>8} {'target':>8}")
     print("-" * 92)
     failures = []
 
