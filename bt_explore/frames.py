@@ -62,7 +62,8 @@ __all__ = [
 log = logging.getLogger("bt_explore.frames")
 
 #: A raw JSON body (bytes or text), an envelope, a container dict, a list of records, one record
-#: or ``None``. Objects with a ``content`` attribute (the client's ``ApiResult``) are read too.
+#: or ``None``. Objects with a ``content`` attribute are read too: the client's ``ApiResult``
+#: (parsed content) and a ``requests.Response`` (raw body, so it takes the fast path).
 FrameInput = bytes | bytearray | memoryview | str | Mapping[str, Any] | Iterable[Any] | None
 #: A time zone name (``"Europe/Berlin"``) or a ``tzinfo``.
 TimeZone = str | _dt.tzinfo
@@ -291,10 +292,17 @@ def _is_raw(data: Any) -> bool:
     return isinstance(data, (bytes, bytearray, memoryview, str))
 
 
+def _content_of(obj: Any) -> Any:
+    """What an object with a ``content`` attribute holds: an ``ApiResult``'s content, a
+    ``requests.Response``'s body; anything else as it is."""
+    if not isinstance(obj, (dict, list)) and not _is_raw(obj) and hasattr(obj, "content"):
+        return obj.content
+    return obj
+
+
 def _unwrap(obj: Any) -> Any:
     """Strip what surrounds the records: an ``ApiResult``, the response envelope."""
-    if not isinstance(obj, (dict, list)) and hasattr(obj, "content") and not _is_raw(obj):
-        obj = obj.content
+    obj = _content_of(obj)
     if _is_raw(obj):
         obj = loads(obj)
     if isinstance(obj, Mapping) and not isinstance(obj, dict):
@@ -1039,6 +1047,7 @@ def _template_columns(records: list[Any], locale: str | None) -> dict[str, list[
 
 def _template_records(data: FrameInput, locale: str | None) -> Any:
     """Template records: typed structs from a raw body when possible, else dicts."""
+    data = _content_of(data)
     if _is_raw(data) and locale is None:
         try:
             return _typed_template_records(data)
@@ -1100,6 +1109,7 @@ def _plain(value: Any) -> Any:
 
 
 def _slot_records(data: FrameInput) -> tuple[Any, Any]:
+    data = _content_of(data)
     if _is_raw(data):
         try:
             return _typed_slot_records(data)

@@ -380,6 +380,19 @@ def test_templates_from_every_input_shape_are_equal(data):
     pd.testing.assert_frame_equal(templates_frame(data), expected)
 
 
+def test_a_response_object_takes_the_fast_path(caplog):
+    response = SimpleNamespace(content=WALKTHROUGH_EARLIEST.encode(), status_code=200)
+    caplog.set_level(logging.DEBUG, logger="bt_explore.frames")
+    frame = slots_frame(response, template_id="fc01")
+    assert "tolerant path" not in caplog.text
+    pd.testing.assert_frame_equal(frame, slots_frame(WALKTHROUGH_EARLIEST, template_id="fc01"))
+    templates = SimpleNamespace(content=WALKTHROUGH_TEMPLATES.encode())
+    pd.testing.assert_frame_equal(
+        templates_frame(templates), templates_frame(WALKTHROUGH_TEMPLATES)
+    )
+    assert "tolerant path" not in caplog.text
+
+
 def test_raw_template_body_takes_the_typed_fast_path(caplog):
     caplog.set_level(logging.DEBUG, logger="bt_explore.frames")
     templates_frame(WALKTHROUGH_TEMPLATES.encode())
