@@ -620,14 +620,14 @@ def _step_resource_ids(steps: Any) -> tuple[str, ...]:
     """The resource ids over all booking steps, in order, without repeats."""
     if type(steps) is tuple:
         # typed fast path: _Step structs holding _ResourceRef structs or id strings
-        ids = {
+        unique = {
             (resource if type(resource) is str else resource.id): None
             for step in steps
             if step.bookingResourceList
             for resource in step.bookingResourceList
         }
-        ids.pop(None, None)
-        return tuple(ids)
+        unique.pop(None, None)
+        return tuple(unique)
     if type(steps) is not list:
         return _EMPTY
     ids: list[str] = []
@@ -645,6 +645,8 @@ _I18N_VALUE_FIELDS = ("value", "text", "name")
 
 def _i18n_pairs(i18n: Any) -> list[tuple[str, str]]:
     pairs = []
+    if isinstance(i18n, dict) and any(f in i18n for f in _I18N_KEY_FIELDS):
+        i18n = [i18n]  # one {"key": ..., "value": ...} entry without its list
     if isinstance(i18n, dict):
         pairs = [(k, v) for k, v in i18n.items() if isinstance(v, str)]
     elif isinstance(i18n, list):

@@ -464,6 +464,7 @@ def test_resource_ids_are_hashable_and_explode():
         ([{"key": "de", "value": ""}], "de", "Haircut"),
         ([{"locale": "fr", "text": "Coupe"}, "junk", 5], "fr", "Coupe"),
         ({"de": 5}, "de", "Haircut"),
+        ({"key": "de", "value": "Haarschnitt"}, "de", "Haarschnitt"),
     ],
 )
 def test_locale_picks_the_localized_name_with_fallback(i18n, locale, expected):
