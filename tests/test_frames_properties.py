@@ -6,6 +6,7 @@ per record object, and the raw-body fast path gives exactly the frame of the dic
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -202,3 +203,32 @@ def test_template_resources_frame_schema_never_changes(records, kind, locale):
     frame = template_resources_frame(data, locale=locale)
     assert_schema(frame, TEMPLATE_RESOURCE_COLUMNS)
     pd.testing.assert_frame_equal(template_resources_frame(raw(data), locale=locale), frame)
+
+
+@PROFILE
+@given(
+    moments=st.lists(
+        st.tuples(
+            st.datetimes(
+                min_value=datetime.datetime(1700, 1, 2), max_value=datetime.datetime(2199, 12, 30)
+            ),
+            st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59),
+        ),
+        max_size=20,
+    )
+)
+def test_vectorised_timestamp_parse_matches_pandas(moments):
+    stamps = [
+        moment.replace(
+            microsecond=0, tzinfo=datetime.timezone(datetime.timedelta(minutes=offset))
+        ).isoformat()
+        for moment, offset in moments
+    ]
+    slots = [
+        {"id": str(i), "timestamp": t, "bookingResourceCombination": []}
+        for i, t in enumerate(stamps)
+    ]
+    expected = pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")
+    for data in (slots, raw(slots)):
+        frame = slots_frame(data, tz="UTC")
+        assert frame["start"].tolist() == expected.tolist()
