@@ -11,6 +11,10 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported only when the command runs
+    import pandas as pd
 
 HELP = "scan the free slots of every booking template over the next weeks (sandbox by default)"
 
@@ -39,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _summary(slots):  # type: ignore[no-untyped-def]
+def _summary(slots: pd.DataFrame) -> pd.DataFrame:
     """Per template: slots, first and last slot, days with slots."""
     import pandas as pd
 
