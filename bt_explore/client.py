@@ -941,11 +941,14 @@ class Client:
     def _remember_slots(
         self, template_id: str, content: dict[str, Any], organization_id: str | None
     ) -> dict[str, Any]:
+        # Slot ids are deterministic per template, so a remembered id never changes template;
+        # the memory is first-seen-first-forgotten, bounded by _SLOT_MEMORY.
+        ids = dict.fromkeys(
+            (str(s["id"]) for s in content["list"] if isinstance(s, dict) and s.get("id")),
+            template_id,
+        )
         with self._lock:
-            for slot in content["list"]:
-                if isinstance(slot, dict) and slot.get("id"):
-                    self._slot_templates[str(slot["id"])] = template_id
-                    self._slot_templates.move_to_end(str(slot["id"]))
+            self._slot_templates.update(ids)
             while len(self._slot_templates) > _SLOT_MEMORY:
                 self._slot_templates.popitem(last=False)
             if content.get("timeZone"):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 __all__ = [
@@ -399,7 +400,7 @@ def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ..
     """
     method = response.request.method if response.request is not None else "GET"
     try:
-        data = json.loads(response.content) if response.content else None
+        data = _loads(response.content) if response.content else None
     except ValueError:
         data = None
         malformed = True
@@ -475,6 +476,15 @@ def raise_for_answer(response: requests.Response) -> None:
         retry_after=_retry_after(response),
         slot_sent=_sent_slot_id(response.request),
     )
+
+
+def _loads(body: bytes) -> Any:
+    """Parse a JSON body: orjson (several times faster on large slot lists), else the tolerant
+    standard parser for what orjson refuses (``NaN``, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def _sent_slot_id(request: requests.PreparedRequest | None) -> bool:
