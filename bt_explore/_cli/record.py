@@ -88,18 +88,21 @@ def normalize_notebook(nb):  # type: ignore[no-untyped-def]
         lang.pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)  # only code cells have outputs
+            continue
+        kept = []
         for out in cell.get("outputs", []):
             data = out.get("data")
-            if data:
+            if data is not None:
+                # a widget view's model id is random; its text/plain repr stays
                 data.pop("application/vnd.jupyter.widget-view+json", None)
+                if not data:
+                    continue
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                # progress bars and warnings are not part of the result
-                out["text"] = ""
-        cell["outputs"] = [
-            o
-            for o in cell.get("outputs", [])
-            if o.get("data", True) and not (o.get("output_type") == "stream" and not o.get("text"))
-        ]
+                continue  # progress bars and warnings are not part of the result
+            kept.append(out)
+        cell["outputs"] = kept
     return nb
 
 
