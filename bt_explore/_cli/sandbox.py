@@ -11,7 +11,7 @@ import signal
 import threading
 from typing import Any
 
-HELP = "Serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C."
+HELP = "serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
