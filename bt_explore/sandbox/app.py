@@ -20,10 +20,13 @@ import json
 import logging
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from flask import Flask, Response, request
@@ -32,7 +35,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
 from bt_explore.sandbox import messages
 from bt_explore.sandbox.auth import TokenClaims, TokenError
-from bt_explore.sandbox.engine import free_slots, local_midnight
+from bt_explore.sandbox.engine import (
+    DayGrid,
+    TemplateRules,
+    day_grid,
+    free_groups,
+    local_midnight,
+)
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
 from bt_explore.sandbox.state import (
     Appointment,
@@ -174,12 +183,96 @@ def _customer(value: dict, locale: str) -> dict:
     return base
 
 
+#: Day entries kept per app: a two-month scan of every demo template needs about 700.
+_DAY_CACHE_SIZE = 4096
+_GRID_CACHE_SIZE = 8192
+#: ``orjson.Fragment`` (orjson >= 3.10) splices ready JSON into an answer.
+_FRAGMENT = getattr(orjson, "Fragment", None)
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class _LruCache:
+    """A thread-safe mapping that forgets its least recently used entry beyond ``maxsize``."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _DaySlots:
+    """One template's free slots on one local day: the groups and their JSON, comma-joined."""
+
+    __slots__ = ("first", "fragment", "grid", "groups", "last")
+
+    def __init__(self, grid: DayGrid, groups: list[tuple[int, tuple]], fragment: bytes) -> None:
+        self.grid = grid
+        self.groups = groups
+        self.fragment = fragment
+        starts = [start for start, _ in groups]
+        self.first = min(starts, default=0)
+        self.last = max(starts, default=0)
+
+
+def _day_stamper(grid: DayGrid, tz: ZoneInfo) -> Callable[[int], str]:
+    """``epoch -> datetime.fromtimestamp(epoch, tz).isoformat()`` for starts of ``grid``'s day.
+
+    On a day with one UTC offset (every day but the DST switches), the local time is plain
+    arithmetic on a precomputed offset, which is several times cheaper than a datetime per slot.
+    """
+    first = datetime.fromtimestamp(grid.start, tz)
+    offset = first.utcoffset()
+    if offset is None or offset != datetime.fromtimestamp(grid.end - 1, tz).utcoffset():
+
+        def slow(epoch: int) -> str:
+            return datetime.fromtimestamp(epoch, tz).isoformat()
+
+        return slow
+    shift = int(offset.total_seconds()) - (grid.day.toordinal() - _UNIX_EPOCH_ORDINAL) * 86400
+    prefix = grid.day.isoformat() + "T"
+    suffix = first.isoformat()[19:]
+
+    def fast(epoch: int) -> str:
+        wall = epoch + shift
+        if not 0 <= wall < 86400:
+            return datetime.fromtimestamp(epoch, tz).isoformat()
+        hours, rest = divmod(wall, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}{suffix}"
+
+    return fast
+
+
 class _Api:
     """The request handlers over one :class:`SandboxState` (one method per endpoint name)."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.data = state.data
+        # Bounded: a long-running sandbox listing ever new days must not grow without limit.
+        self._grids: _LruCache = _LruCache(_GRID_CACHE_SIZE)
+        self._days: _LruCache = _LruCache(_DAY_CACHE_SIZE)
 
     # --- helpers -------------------------------------------------------------------------
     def _tz(self, org: str):
@@ -296,36 +389,93 @@ class _Api:
             "additionalData": appt.additional_data,
         }
 
-    def _slots(self, org: str, template_id: str, start: int, end: int, *, first_only=False):
-        rules = self.data.template_rules[template_id]
-        now = int(self.state.now().timestamp())
-        found = free_slots(
-            self.data.org_rules[org],
-            rules,
-            self.data.working_days,
-            self.state.book.busy,
-            start,
-            end,
-            now,
-            first_only=first_only,
-        )
-        codec = self.data.slot_codec
-        tz = self._tz(org)
-        stamps: dict[int, str] = {}
+    # --- slot listing ----------------------------------------------------------------------
+    # Listings are served from per-(template, local day) entries holding the day's free slots
+    # as ready JSON. An entry's key holds everything its content depends on besides the
+    # read-only demo data: the busy-state version (new on every booking, move and cancel) and
+    # what the clock's ``bookingLeadTime`` cut-off removes from that day (DayGrid.cut_key).
+    # The booking window's days are checked per request, so the clock moving on never serves a
+    # stale entry, and an answer is byte for byte the one free_slots() would give.
+
+    def _grid(self, rules: TemplateRules, day: date) -> DayGrid:
+        key = (rules.id, day)
+        grid = self._grids.get(key)
+        if grid is None:
+            org = self.data.org_rules[rules.organization_id]
+            grid = day_grid(org, rules, self.data.working_days, day)
+            self._grids.put(key, grid)
+        return grid
+
+    def _records(
+        self, template_id: str, grid: DayGrid, groups: list[tuple[int, tuple]], tz: ZoneInfo
+    ) -> list[dict]:
+        """BOOKING_SLOT dicts of ``groups`` (free starts of ``grid``'s day with their combos)."""
+        encode = self.data.slot_codec.encode
+        stamp = _day_stamper(grid, tz)
         out = []
-        for epoch, combo in found:
-            stamp = stamps.get(epoch)
-            if stamp is None:
-                stamp = stamps[epoch] = datetime.fromtimestamp(epoch, tz).isoformat()
-            out.append(
-                {
-                    "class": "BOOKING_SLOT",
-                    "id": codec.encode(template_id, epoch, combo),
-                    "timestamp": stamp,
-                    "bookingResourceCombination": list(combo),
-                }
-            )
+        for start, combos in groups:
+            timestamp = stamp(start)
+            for combo in combos:
+                out.append(
+                    {
+                        "class": "BOOKING_SLOT",
+                        "id": encode(template_id, start, combo),
+                        "timestamp": timestamp,
+                        "bookingResourceCombination": list(combo),
+                    }
+                )
         return out
+
+    def _free_days(
+        self, rules: TemplateRules, range_start: int, range_end: int, now: int
+    ) -> Iterator[_DaySlots]:
+        """The day entries of ``rules``' booking window that ``[range_start, range_end)`` touches."""
+        if not rules.combinations or range_end <= range_start:
+            return
+        tz = self.data.org_rules[rules.organization_id].tz
+        min_start, first_day, last_day = rules.window(now, tz)
+        day = max(datetime.fromtimestamp(range_start, tz).date(), first_day)
+        stop_day = min(datetime.fromtimestamp(range_end - 1, tz).date(), last_day)
+        version, busy = self.state.book.snapshot()
+        while day <= stop_day:
+            grid = self._grid(rules, day)
+            key = (rules.id, day, version, grid.cut_key(min_start))
+            entry = self._days.get(key)
+            if entry is None:
+                groups = free_groups(grid, rules, busy, min_start)
+                records = self._records(rules.id, grid, groups, tz)
+                entry = _DaySlots(grid, groups, orjson.dumps(records)[1:-1])
+                self._days.put(key, entry)
+            yield entry
+            day += timedelta(days=1)
+
+    def _slot_list(self, rules: TemplateRules, range_start: int, range_end: int) -> Any:
+        """The free slots of ``[range_start, range_end)`` as the answer's ``list`` value."""
+        now = int(self.state.now().timestamp())
+        tz = self.data.org_rules[rules.organization_id].tz
+        parts = []
+        for entry in self._free_days(rules, range_start, range_end, now):
+            if not entry.groups:
+                continue
+            if range_start <= entry.first and entry.last < range_end:
+                parts.append(entry.fragment)
+                continue
+            inside = [g for g in entry.groups if range_start <= g[0] < range_end]
+            if inside:
+                records = self._records(rules.id, entry.grid, inside, tz)
+                parts.append(orjson.dumps(records)[1:-1])
+        joined = b"[" + b",".join(parts) + b"]"
+        return _FRAGMENT(joined) if _FRAGMENT is not None else orjson.loads(joined)
+
+    def _earliest(self, rules: TemplateRules, range_start: int, range_end: int) -> list[dict]:
+        """The BOOKING_SLOTs of the first free start in ``[range_start, range_end)``."""
+        now = int(self.state.now().timestamp())
+        tz = self.data.org_rules[rules.organization_id].tz
+        for entry in self._free_days(rules, range_start, range_end, now):
+            for group in entry.groups:
+                if range_start <= group[0] < range_end:
+                    return self._records(rules.id, entry.grid, [group], tz)
+        return []
 
     def _range(
         self, org: str, template_id: str, first: date, stop: date, parameter: str, locale: str
@@ -344,7 +494,7 @@ class _Api:
                 "rangeStart": self._iso(start, org),
                 "rangeEnd": self._iso(end, org),
                 "timeZone": tz.key,
-                "list": self._slots(org, template_id, start, end),
+                "list": self._slot_list(self.data.template_rules[template_id], start, end),
             }
         )
 
@@ -445,7 +595,7 @@ class _Api:
         min_start, first_day, last_day = rules.window(now, tz)
         start = max(min_start, local_midnight(first_day, tz))
         end = local_midnight(last_day + timedelta(days=1), tz)
-        slots = self._slots(org, template_id, start, max(start, end), first_only=True)
+        slots = self._earliest(rules, start, max(start, end))
         return _api_answer(
             {
                 "class": "RANGE_LIST",

@@ -44,9 +44,12 @@ __all__ = [
     "GRID_MINUTES",
     "WEEKDAYS",
     "Busy",
+    "DayGrid",
     "OrganizationRules",
     "SlotCodec",
     "TemplateRules",
+    "day_grid",
+    "free_groups",
     "free_slots",
     "local_midnight",
 ]
@@ -170,15 +173,129 @@ class TemplateRules:
         )
 
 
-def _is_free(busy: Busy, resource: str, start: int, end: int) -> bool:
-    entry = busy.get(resource)
-    if not entry:
-        return True
-    starts, ends = entry
-    # Blocks never overlap, so ends are sorted too: only the last block starting before
-    # ``end`` can reach into [start, end).
-    i = bisect.bisect_left(starts, end)
-    return i == 0 or ends[i - 1] <= start
+@dataclass(frozen=True)
+class DayGrid:
+    """The static part of one template's slots on one local day: bounds and candidate starts.
+
+    ``candidates`` are the grid starts whose whole block fits an opening interval, in the
+    engine's order (opening interval, then time); ``combos`` are the combinations whose
+    resources all work that weekday. Nothing here depends on the clock or on bookings, so a
+    grid can be kept as long as the data files do not change.
+
+    Example:
+        >>> org = OrganizationRules.from_entity({"timeZone": "UTC", "openingHours": [
+        ...     {"weekday": "MONDAY", "start": "09:00", "end": "10:00"}]})
+        >>> t = TemplateRules("fc" + "a" * 30, "f6", 30, 0, 0, 0, 0, 1, (("r1",),))
+        >>> g = day_grid(org, t, {}, date(2027, 1, 4))
+        >>> [(s - g.start) // 60 for s in g.candidates]
+        [540, 555, 570]
+    """
+
+    day: date
+    start: int
+    end: int
+    candidates: tuple[int, ...]
+    combos: tuple[tuple[str, ...], ...]
+
+    def cut_key(self, min_start: int) -> int | None:
+        """What ``start >= min_start`` removes from this day, as a hashable value.
+
+        ``None`` when no candidate is earlier than ``min_start``; otherwise the first candidate
+        that survives (``-1`` if none does). Two cut-offs with the same key select exactly the
+        same candidates, so results computed for one are valid for the other.
+        """
+        if not self.candidates or min(self.candidates) >= min_start:
+            return None
+        return min((c for c in self.candidates if c >= min_start), default=-1)
+
+
+def day_grid(
+    org: OrganizationRules,
+    template: TemplateRules,
+    working_days: Mapping[str, frozenset[int]],
+    day: date,
+) -> DayGrid:
+    """The :class:`DayGrid` of ``template`` on the local date ``day``."""
+    tz = org.tz
+    weekday = day.weekday()
+    combos = tuple(
+        c for c in template.combinations if all(weekday in working_days.get(r, range(7)) for r in c)
+    )
+    candidates: list[int] = []
+    if combos:
+        grid = GRID_MINUTES * 60
+        lead, tail = template.lead * 60, (template.duration + template.followup) * 60
+        for open_min, close_min in org.opening[weekday]:
+            open_at = _local_epoch(day, open_min, tz)
+            close_at = _local_epoch(day, close_min, tz)
+            start = open_at + -(-lead // grid) * grid
+            while start + tail <= close_at:
+                candidates.append(start)
+                start += grid
+    return DayGrid(
+        day,
+        local_midnight(day, tz),
+        local_midnight(day + timedelta(days=1), tz),
+        tuple(candidates),
+        combos,
+    )
+
+
+def free_groups(
+    grid: DayGrid,
+    template: TemplateRules,
+    busy: Busy,
+    min_start: int,
+    range_start: int | None = None,
+    range_end: int | None = None,
+    *,
+    first_only: bool = False,
+) -> list[tuple[int, tuple[tuple[str, ...], ...]]]:
+    """The free candidates of one day grid, each with its free combinations, in engine order.
+
+    Only candidates with ``start >= min_start`` (and inside ``[range_start, range_end)`` when
+    given) count; the booking window's days are the caller's business. With ``first_only`` the
+    first free candidate ends the search.
+
+    Example:
+        >>> org = OrganizationRules.from_entity({"timeZone": "UTC", "openingHours": [
+        ...     {"weekday": "MONDAY", "start": "09:00", "end": "10:00"}]})
+        >>> t = TemplateRules("fc" + "a" * 30, "f6", 30, 0, 0, 0, 0, 1, (("r1",),))
+        >>> g = day_grid(org, t, {}, date(2027, 1, 4))
+        >>> busy = {"r1": ((g.start + 9 * 3600,), (g.start + 9 * 3600 + 1800,))}
+        >>> [((s - g.start) // 60, c) for s, c in free_groups(g, t, busy, 0)]
+        [(570, (('r1',),))]
+    """
+    combos = grid.combos
+    if not grid.candidates or not combos:
+        return []
+    lead, tail = template.lead * 60, (template.duration + template.followup) * 60
+    lo = min_start if range_start is None else max(min_start, range_start)
+    # The busy entries of the day's resources, looked up once instead of once per candidate.
+    checks = [(combo, [busy.get(r) for r in combo]) for combo in combos]
+    bisect_left = bisect.bisect_left
+    out: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+    for start in grid.candidates:
+        if start < lo or (range_end is not None and start >= range_end):
+            continue
+        block_start, block_end = start - lead, start + tail
+        free = []
+        for combo, combo_entries in checks:
+            for entry in combo_entries:
+                # Blocks never overlap, so ends are sorted too: only the last block starting
+                # before block_end can reach into the block.
+                if entry:
+                    starts, ends = entry
+                    i = bisect_left(starts, block_end)
+                    if i and ends[i - 1] > block_start:
+                        break
+            else:
+                free.append(combo)
+        if free:
+            out.append((start, tuple(free)))
+            if first_only:
+                return out
+    return out
 
 
 def free_slots(
@@ -212,30 +329,16 @@ def free_slots(
     min_start, first_day, last_day = template.window(now, tz)
     day = max(datetime.fromtimestamp(range_start, tz).date(), first_day)
     stop_day = min(datetime.fromtimestamp(range_end - 1, tz).date(), last_day)
-    grid = GRID_MINUTES * 60
-    lead, tail = template.lead * 60, (template.duration + template.followup) * 60
     out: list[tuple[int, tuple[str, ...]]] = []
     while day <= stop_day:
-        weekday = day.weekday()
-        combos = [
-            c
-            for c in template.combinations
-            if all(weekday in working_days.get(r, range(7)) for r in c)
-        ]
-        if combos:
-            for open_min, close_min in org.opening[weekday]:
-                open_at = _local_epoch(day, open_min, tz)
-                close_at = _local_epoch(day, close_min, tz)
-                start = open_at + -(-lead // grid) * grid
-                while start + tail <= close_at:
-                    if range_start <= start < range_end and start >= min_start:
-                        block_start, block_end = start - lead, start + tail
-                        for combo in combos:
-                            if all(_is_free(busy, r, block_start, block_end) for r in combo):
-                                out.append((start, combo))
-                        if first_only and out:
-                            return out
-                    start += grid
+        grid = day_grid(org, template, working_days, day)
+        found = free_groups(
+            grid, template, busy, min_start, range_start, range_end, first_only=first_only
+        )
+        for start, combos in found:
+            out.extend((start, combo) for combo in combos)
+        if first_only and out:
+            return out
         day += timedelta(days=1)
     return out
 
@@ -258,6 +361,8 @@ class SlotCodec:
     _MAX_RESOURCES = 4
     _PAYLOAD = 18
     _TAG = 4
+    _STRUCT = struct.Struct(">BHIB4H")
+    _CHUNK = 62**10
 
     def __init__(self, template_ids: Iterable[str], resource_ids: Iterable[str]) -> None:
         self._templates = list(template_ids)
@@ -269,6 +374,15 @@ class SlotCodec:
         self._pairs = [a + b for a in self._ALPHABET for b in self._ALPHABET]
         # Ids are deterministic, so repeated scans of the same ranges reuse them.
         self._cache: dict[tuple[str, int, tuple[str, ...]], str] = {}
+
+    def _ten_digits(self, chunk: int) -> str:
+        # chunk < 62**10: five two-digit pairs, most significant first.
+        pairs = self._pairs
+        chunk, e = divmod(chunk, 3844)
+        chunk, d = divmod(chunk, 3844)
+        chunk, c = divmod(chunk, 3844)
+        a, b = divmod(chunk, 3844)
+        return pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]
 
     def _tag(self, payload: bytes) -> bytes:
         return hashlib.blake2s(payload, digest_size=self._TAG, key=self._KEY).digest()
@@ -287,8 +401,7 @@ class SlotCodec:
             raise ValueError(f"a slot holds at most {self._MAX_RESOURCES} resources")
         indices = [self._resource_index[r] for r in combination]
         indices += [0] * (self._MAX_RESOURCES - len(indices))
-        payload = struct.pack(
-            ">BHIB4H",
+        payload = self._STRUCT.pack(
             1,
             self._template_index[template_id],
             start // 60,
@@ -298,11 +411,11 @@ class SlotCodec:
         tag = self._tag(payload)
         scrambled = int.from_bytes(payload, "big") ^ self._mask(tag)
         number = (int.from_bytes(tag, "big") << (8 * self._PAYLOAD)) | scrambled
-        pairs = []
-        for _ in range(15):
-            number, pair = divmod(number, 3844)
-            pairs.append(self._pairs[pair])
-        slot_id = "4f" + "".join(reversed(pairs))
+        # 30 base-62 digits as three 10-digit chunks: the chunks are machine-size ints, so the
+        # digit loop does not divide a 176-bit number 15 times.
+        high, rest = divmod(number, self._CHUNK * self._CHUNK)
+        middle, low = divmod(rest, self._CHUNK)
+        slot_id = "4f" + self._ten_digits(high) + self._ten_digits(middle) + self._ten_digits(low)
         if len(self._cache) > 500_000:
             self._cache.clear()
         self._cache[key] = slot_id

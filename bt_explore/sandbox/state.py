@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import logging
 import random
@@ -277,11 +278,17 @@ class Appointment:
     created: str = ""
 
 
+#: Versions of published busy mappings; process-wide, so no two books ever share one.
+_VERSIONS = itertools.count(1)
+
+
 class AppointmentBook:
     """The appointments of one sandbox and the busy intervals they cause, behind one lock.
 
     Reads of :attr:`busy` take no lock: writers publish a fresh mapping after every change, so a
-    reader sees either the state before or after a booking, never half of one.
+    reader sees either the state before or after a booking, never half of one. Each published
+    mapping carries a new :attr:`version` (see :meth:`snapshot`), which is what slot caches key
+    on: anything that changes availability publishes, so a version never names two states.
 
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
@@ -297,8 +304,30 @@ class AppointmentBook:
         self._appointments: dict[str, Appointment] = {}
         self._by_custom_id: dict[tuple[str, str], str] = {}
         self._blocks: dict[str, list[tuple[int, int, str]]] = {}
-        self.busy: Busy = {}
+        # (version, busy) in one attribute, so a reader gets a matching pair without a lock.
+        self._snapshot: tuple[int, Busy] = (next(_VERSIONS), {})
         self._load_seed_appointments()
+
+    @property
+    def busy(self) -> Busy:
+        """The current busy intervals: resource id -> (sorted block starts, block ends)."""
+        return self._snapshot[1]
+
+    @property
+    def version(self) -> int:
+        """The version of :attr:`busy`; it changes with every booking, move and cancel."""
+        return self._snapshot[0]
+
+    def snapshot(self) -> tuple[int, Busy]:
+        """``(version, busy)`` of one published state, read atomically.
+
+        Example:
+            >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
+            >>> version, busy = state.book.snapshot()
+            >>> version == state.book.version and busy is state.book.busy
+            True
+        """
+        return self._snapshot
 
     def _load_seed_appointments(self) -> None:
         # Seed appointments are placed relative to the sandbox's today so they stay upcoming.
@@ -331,7 +360,7 @@ class AppointmentBook:
         if not appt.canceled:
             self._occupy(appt)
 
-    def _occupy(self, appt: Appointment) -> None:
+    def _occupy(self, appt: Appointment, also: Iterable[str] = ()) -> None:
         start, end = self._data.template_rules[appt.template_id].block(appt.start)
         for rid in appt.resource_ids:
             blocks = self._blocks.setdefault(rid, [])
@@ -339,19 +368,20 @@ class AppointmentBook:
                 raise ValueError(f"appointment {appt.id} overlaps another one on {rid}")
             blocks.append((start, end, appt.id))
             blocks.sort()
-        self._publish(appt.resource_ids)
+        self._publish((*appt.resource_ids, *also))
 
-    def _release(self, appt: Appointment) -> None:
+    def _release(self, appt: Appointment, *, publish: bool = True) -> None:
         for rid in appt.resource_ids:
             self._blocks[rid] = [b for b in self._blocks.get(rid, []) if b[2] != appt.id]
-        self._publish(appt.resource_ids)
+        if publish:
+            self._publish(appt.resource_ids)
 
     def _publish(self, resource_ids: Iterable[str]) -> None:
         busy = dict(self.busy)
         for rid in resource_ids:
             blocks = self._blocks.get(rid, [])
             busy[rid] = (tuple(b[0] for b in blocks), tuple(b[1] for b in blocks))
-        self.busy = busy
+        self._snapshot = (next(_VERSIONS), busy)
 
     def _new_id(self) -> str:
         while True:
@@ -446,9 +476,11 @@ class AppointmentBook:
                 if self._data.template_rules[decoded[0]].organization_id == organization_id:
                     raise BookingConflict("bookingSlotId", "slot_other_template")
             _, start, combo = self._check_slot(organization_id, slot_id, ignore=appt)
-            self._release(appt)
+            # One publication for release and occupy: readers never see the move half done.
+            old_resources = appt.resource_ids
+            self._release(appt, publish=False)
             appt.start, appt.resource_ids, appt.moved = start, combo, True
-            self._occupy(appt)
+            self._occupy(appt, also=old_resources)
             return appt
 
     def cancel(self, organization_id: str, appointment_id: str) -> tuple[Appointment, bool]:
