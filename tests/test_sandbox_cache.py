@@ -339,6 +339,12 @@ def test_tiny_caches_give_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> N
     assert_matches_reference(api, [TEST_TEMPLATE, MASSAGE], days=2)
 
 
+def test_without_orjson_fragment_the_answers_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "_FRAGMENT", None)
+    api = Api(new_state("2026-12-07T08:00:00+01:00"))
+    assert_matches_reference(api, [TWO_RESOURCE_TEMPLATE], days=1)
+
+
 def test_lru_cache_forgets_the_least_recently_used_entry() -> None:
     cache = app_module._LruCache(2)
     cache.put("a", 1)

@@ -183,10 +183,11 @@ def _customer(value: dict, locale: str) -> dict:
     return base
 
 
-#: Day entries kept per app: a two-month scan of every demo template needs about 700.
+#: Day entries kept per app. Only days inside a booking window get one: the windows of all
+#: demo templates together span about 700 days, so this bound is rarely reached.
 _DAY_CACHE_SIZE = 4096
 _GRID_CACHE_SIZE = 8192
-#: ``orjson.Fragment`` (orjson >= 3.10) splices ready JSON into an answer.
+#: ``orjson.Fragment`` splices ready JSON into an answer (older orjson releases lack it).
 _FRAGMENT = getattr(orjson, "Fragment", None)
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
@@ -467,9 +468,10 @@ class _Api:
         joined = b"[" + b",".join(parts) + b"]"
         return _FRAGMENT(joined) if _FRAGMENT is not None else orjson.loads(joined)
 
-    def _earliest(self, rules: TemplateRules, range_start: int, range_end: int) -> list[dict]:
-        """The BOOKING_SLOTs of the first free start in ``[range_start, range_end)``."""
-        now = int(self.state.now().timestamp())
+    def _earliest(
+        self, rules: TemplateRules, range_start: int, range_end: int, now: int
+    ) -> list[dict]:
+        """The BOOKING_SLOTs of the first free start in ``[range_start, range_end)`` at ``now``."""
         tz = self.data.org_rules[rules.organization_id].tz
         for entry in self._free_days(rules, range_start, range_end, now):
             for group in entry.groups:
@@ -595,7 +597,7 @@ class _Api:
         min_start, first_day, last_day = rules.window(now, tz)
         start = max(min_start, local_midnight(first_day, tz))
         end = local_midnight(last_day + timedelta(days=1), tz)
-        slots = self._earliest(rules, start, max(start, end))
+        slots = self._earliest(rules, start, max(start, end), now)
         return _api_answer(
             {
                 "class": "RANGE_LIST",

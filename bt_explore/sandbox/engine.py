@@ -13,7 +13,9 @@ organization (local time, DST-correct through :mod:`zoneinfo`). A start ``s`` is
   zone).
 
 Busy intervals are kept per resource as sorted tuples, so a check is two bisections and a month
-of a template costs a few thousand of them.
+of a template costs a few thousand of them. A day's candidate starts (:class:`DayGrid`) depend on
+the data files only; :func:`free_groups` filters them by clock and bookings, which is what the
+app's per-day slot cache builds on.
 
 Slot ids are deterministic and self-describing: ``"4f"`` + 30 base-62 characters that encode
 (template, start minute, resources) with an integrity tag, so the server decodes any slot id it
@@ -215,7 +217,16 @@ def day_grid(
     working_days: Mapping[str, frozenset[int]],
     day: date,
 ) -> DayGrid:
-    """The :class:`DayGrid` of ``template`` on the local date ``day``."""
+    """The :class:`DayGrid` of ``template`` on the local date ``day``.
+
+    Example:
+        >>> org = OrganizationRules.from_entity({"timeZone": "Europe/Berlin", "openingHours": [
+        ...     {"weekday": "SUNDAY", "start": "10:00", "end": "11:00"}]})
+        >>> t = TemplateRules("fc" + "a" * 30, "f6", 30, 0, 0, 0, 0, 1, (("r1",),))
+        >>> g = day_grid(org, t, {}, date(2027, 3, 28))  # the spring-forward Sunday: 23 hours
+        >>> (g.end - g.start) // 3600, len(g.candidates)
+        (23, 3)
+    """
     tz = org.tz
     weekday = day.weekday()
     combos = tuple(
