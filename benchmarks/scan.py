@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 import bt_explore.scan as scan_module
-from bt_explore import Client, Sandbox, Settings, scan_slots
+from bt_explore import Client, Sandbox, scan_slots
 from bt_explore.scan import SlotCall
 
 TARGET_SPEEDUP = 5.0
@@ -74,15 +74,7 @@ def _planner(plan: Callable[[date, date], list[SlotCall]]) -> Iterator[None]:
 
 def _client(sb: Sandbox) -> Client:
     """A cold client for the sandbox's demo organization (no token yet), on its clock."""
-    settings = Settings(
-        client_id=sb.client_id,
-        client_secret=sb.client_secret,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    return Client(settings, clock=sb.now)
+    return sb.client()
 
 
 def _scan(sb: Sandbox, weeks: int, concurrency: int) -> tuple[pd.DataFrame, float, dict[str, Any]]:

@@ -134,19 +134,9 @@ def sandbox_client(**kwargs: Any) -> Client:
     sb = Sandbox(**{k: v for k, v in kwargs.items() if k in sandbox_args})
     sb.start()
     try:
-        settings = Settings(
-            client_id=sb.client_id,
-            client_secret=sb.client_secret,
-            organization_id=kwargs.get("organization_id") or sb.organization_id,
-            auth_url=sb.auth_url,
-            api_url=sb.api_url,
-            locale=kwargs.get("locale"),
-            timeout=kwargs.get("timeout"),
-            env_file=None,  # a sandbox never takes credentials from the environment
+        client = sb.client(
+            **{k: v for k, v in kwargs.items() if k in settings_args | CLIENT_KWARGS}
         )
-        client_args = {k: v for k, v in kwargs.items() if k in CLIENT_KWARGS}
-        client_args.setdefault("clock", sb.now)
-        client = Client(settings, **client_args)
     except BaseException:
         sb.stop()
         raise

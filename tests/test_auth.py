@@ -39,14 +39,14 @@ def grants(sb):
 
 
 def test_no_io_until_the_first_request(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     assert sb.requests == []
     client.organization()
     assert grants(sb) == ["client_credentials", "refresh_token"]
 
 
 def test_the_refresh_step_names_the_organization_of_the_url(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     client.organization()
     client.countries()  # static/*: a token without organization
     refreshes = [r for r in sb.token_requests if r.grant_type == "refresh_token"]
@@ -59,7 +59,7 @@ def test_token_requests_are_form_urlencoded(sb):
     session.hooks["response"].append(
         lambda r, **kw: seen.append(r.request) if "oauth" in r.url else None
     )
-    Client(settings_for(sb), session=session, clock=sb.now).organization()
+    sb.client(session=session).organization()
     assert {r.headers["Content-Type"] for r in seen} == {"application/x-www-form-urlencoded"}
 
 
@@ -67,7 +67,7 @@ def test_two_organizations_alternating_cost_one_refresh_each(sb):
     # The demo client may access one organization; grant it the second one too, so that the
     # test shows per-organization caching with two real organizations.
     sb.state.data.clients[sb.client_id]["organizationIds"].append(sb.other_organization_id)
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     for _ in range(5):
         assert client.organization()["id"] == sb.organization_id
         other = client.organization(organization_id=sb.other_organization_id)
@@ -86,7 +86,7 @@ def test_one_hour_of_steady_use_with_a_pinned_clock(sb):
     1740 s, so the first access renewal after that (1920 s) starts with client credentials
     again (2 in all). No call ever meets an expired token.
     """
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     for _ in range(120):
         client.organization()
         sb.advance(30)
@@ -109,7 +109,7 @@ def test_renew_before_is_configurable(sb):
 
 
 def test_a_401_mid_session_recovers_transparently(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     first = client.templates()
     sb.expire_tokens()  # every token so far is revoked: access and refresh
     sb.clear_requests()
@@ -124,7 +124,7 @@ def test_a_401_mid_session_recovers_transparently(sb):
 
 
 def test_a_second_401_is_not_retried_again(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     client.organization()
     sb.set_faults(script=[401, 401])
     with pytest.raises(AuthenticationError) as info:
@@ -143,7 +143,7 @@ def test_bad_credentials_raise_authentication_error(sb):
 
 
 def test_organization_not_granted_raises_permission_denied(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     with pytest.raises(PermissionDenied) as info:
         client.organization(organization_id=sb.other_organization_id)
     assert info.value.status_code == 403
@@ -151,7 +151,7 @@ def test_organization_not_granted_raises_permission_denied(sb):
 
 
 def test_eight_threads_starting_cold_share_one_token(sb):
-    client = Client(settings_for(sb), clock=sb.now)
+    client = sb.client()
     barrier = threading.Barrier(8)
     results, errors = [], []
 
@@ -183,7 +183,7 @@ def test_tokens_never_appear_in_reprs_or_logs(sb, caplog):
     session = requests.Session()
     session.hooks["response"].append(grab)
     caplog.set_level(logging.DEBUG)  # every logger, urllib3 and werkzeug included
-    client = Client(settings_for(sb), session=session, clock=sb.now)
+    client = sb.client(session=session)
     templates = client.templates()
     slot = client.earliest_slot(templates[0]["id"])["list"][0]
     client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace", "email": "a@b.de"})

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bt_explore import ApiResult, Client, Sandbox, ServerError, Settings
+from bt_explore import ApiResult, Sandbox, ServerError
 from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
 from bt_explore.endpoints import ENDPOINTS
 
@@ -32,15 +32,7 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    settings_ = Settings(
-        client_id=sb.client_id,
-        client_secret=sb.client_secret,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    with Client(settings_, clock=sb.now) as c:
+    with sb.client() as c:
         yield c
 
 
@@ -243,14 +235,7 @@ def test_plan_examples():
 @pytest.fixture
 def fast(sb):
     """A client that retries without backoff sleeps (the policy is the same otherwise)."""
-    settings_ = Settings(
-        client_id=sb.client_id,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    with Client(settings_, clock=sb.now, retry=default_retry(backoff_factor=0)) as c:
+    with sb.client(retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 

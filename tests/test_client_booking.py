@@ -32,14 +32,7 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    settings = Settings(
-        client_id=sb.client_id,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    with Client(settings, clock=sb.now, retry=default_retry(backoff_factor=0)) as c:
+    with sb.client(retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 

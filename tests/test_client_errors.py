@@ -50,7 +50,7 @@ def make_client(sb, **overrides):
 
 @pytest.fixture
 def client(sb):
-    with make_client(sb) as c:
+    with sb.client(retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 

@@ -590,3 +590,60 @@ def test_openapi_document(sandbox: Sandbox) -> None:
 def test_index_names_the_urls(sandbox: Sandbox) -> None:
     index = requests.get(sandbox.base_url + "/", timeout=5).json()
     assert index["auth_url"] == sandbox.auth_url and index["api_url"] == sandbox.api_url
+
+
+# --- sb.client() ------------------------------------------------------------------------------
+def test_client_talks_to_the_demo_organization_on_the_sandbox_clock(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # credentials in the environment must not leak into a sandbox client
+    monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23" + "e" * 30)
+    monkeypatch.setenv("BOOKINGTIME_ORGANIZATION_ID", sandbox.other_organization_id)
+    with sandbox.client() as client:
+        settings = client.settings
+        assert (settings.client_id, settings.client_secret) == (sandbox.client_id, "")
+        assert (settings.auth_url, settings.api_url) == (sandbox.auth_url, sandbox.api_url)
+        assert client.organization_id == sandbox.organization_id
+        assert client.sandbox is None  # the caller owns the sandbox, not the client
+        assert client.organization()["id"] == sandbox.organization_id
+        # Past the 300 s access token on the sandbox clock: a client on that clock renews the
+        # token before calling; one on the wall clock (days earlier) would be answered 401.
+        sandbox.advance(301)
+        client.organization()
+    assert [r.status for r in sandbox.api_requests] == [200, 200]
+    assert [r.grant_type for r in sandbox.token_requests] == [
+        "client_credentials",
+        "refresh_token",
+        "refresh_token",
+    ]
+    assert sandbox.running
+
+
+def test_client_passes_settings_and_client_arguments_on(sandbox: Sandbox) -> None:
+    from bt_explore.errors import PermissionDenied
+
+    session = requests.Session()
+    readings: list[datetime] = []
+
+    def clock() -> datetime:
+        readings.append(sandbox.now())
+        return readings[-1]
+
+    with sandbox.client(
+        organization_id=sandbox.other_organization_id,
+        locale="de",
+        timeout=7,
+        session=session,
+        clock=clock,
+    ) as client:
+        assert client.session is session
+        assert (client.settings.locale, client.settings.timeout) == ("de", (7.0, 7.0))
+        with pytest.raises(PermissionDenied):
+            client.organization()
+        assert readings, "the given clock is the one the token logic reads"
+    assert [r.organization_id for r in sandbox.token_requests] == [
+        None,
+        sandbox.other_organization_id,
+    ]
+    with pytest.raises(TypeError):
+        sandbox.client(colour="blue")

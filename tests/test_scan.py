@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from bt_explore import Client, Sandbox, Settings
+from bt_explore import Client, Sandbox
 from bt_explore.client import default_retry
 from bt_explore.errors import PermissionDenied, RateLimited, ServerError, TransportError
 from bt_explore.frames import slots_frame
@@ -367,15 +367,7 @@ def fresh(sb: Sandbox) -> Iterator[Sandbox]:
 
 def _client(sb: Sandbox) -> Client:
     """A cold client on the sandbox's clock whose own retries do not sleep."""
-    settings = Settings(
-        client_id=sb.client_id,
-        client_secret=sb.client_secret,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    return Client(settings, clock=sb.now, retry=default_retry(backoff_factor=0))
+    return sb.client(retry=default_retry(backoff_factor=0))
 
 
 def _slot_requests(sb: Sandbox) -> list:

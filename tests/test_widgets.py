@@ -11,25 +11,12 @@ import pytest
 from bt_explore import errors
 from bt_explore.client import Client
 from bt_explore.sandbox import Sandbox
-from bt_explore.settings import Settings
 from bt_explore.widgets import BookingExplorer
 
 NOW = "2026-12-01T09:00:00+01:00"  # a Tuesday, in the demo organization's Europe/Berlin
 WALKTHROUGH = "fc12345678910AbcDefGh1112131415a"  # email required, 60 min, 99.99 EUR
 MASSAGE = "fcyqesBhPT0MPaIrlh9dZMl65o6mSmCg"  # mobile required, email not
 CONSULTATION = "fcP2Kty7Xo5ziREDUTnAcJ42GeNi5SeT"  # email and customer address required
-
-
-def make_client(sb: Sandbox) -> Client:
-    settings = Settings(
-        client_id=sb.client_id,
-        client_secret=sb.client_secret,
-        organization_id=sb.organization_id,
-        auth_url=sb.auth_url,
-        api_url=sb.api_url,
-        env_file=None,
-    )
-    return Client(settings, clock=sb.now)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +28,7 @@ def sb():
 @pytest.fixture
 def client(sb):
     sb.clear_faults()
-    c = make_client(sb)
+    c = sb.client()
     yield c
     c.close()
 
@@ -142,7 +129,7 @@ def test_slot_taken_by_someone_else_gives_message_and_fresh_list(app, sb):
     app.earliest_button.click()
     slot = app.slot_select.value
     fill(app)
-    with make_client(sb) as other:
+    with sb.client() as other:
         other.book(slot, {"firstName": "Max", "lastName": "Other", "email": "max@example.com"})
 
     app.book_button.click()
