@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -130,6 +130,16 @@ def _token_error(status: int, error: str, description: str) -> Response:
         status,
         {"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> dict:
+    """The failure naming ``parameter``: ``value`` is not an id of ``kind`` (prefix, shape)."""
+    return failure(parameter, "bad_id", locale, value=value, kind=kind, prefix=ID_PREFIXES[kind])
+
+
+def _not_found(parameter: str, key: str, locale: str, *, kind: str, value: str) -> ApiFailure:
+    """A 404 whose one failure names ``parameter``: no ``kind`` is known by ``value``."""
+    return ApiFailure(404, [failure(parameter, key, locale, kind=kind, value=value)])
 
 
 def _path_locale(path: str) -> str:
@@ -284,52 +294,22 @@ class _Api:
 
     def _check_id(self, value: str, kind: str, parameter: str, locale: str) -> None:
         if not is_id(value, kind):
-            raise ApiFailure(
-                404,
-                [
-                    failure(
-                        parameter,
-                        "bad_id",
-                        locale,
-                        value=value,
-                        kind=kind,
-                        prefix=ID_PREFIXES[kind],
-                    )
-                ],
-            )
+            raise ApiFailure(404, [_bad_id(parameter, kind, value, locale)])
 
     def _template(self, org: str, template_id: str, locale: str) -> dict:
         self._check_id(template_id, "bookingTemplate", "templateId", locale)
         rules = self.data.template_rules.get(template_id)
         if rules is None or rules.organization_id != org:
-            raise ApiFailure(
-                404,
-                [
-                    failure(
-                        "templateId",
-                        "unknown_entity",
-                        locale,
-                        kind="bookingTemplate",
-                        value=template_id,
-                    )
-                ],
+            raise _not_found(
+                "templateId", "unknown_entity", locale, kind="bookingTemplate", value=template_id
             )
         return self.data.templates[template_id]
 
     def _resource(self, org: str, resource_id: str, locale: str) -> dict:
         self._check_id(resource_id, "bookingResource", "resourceId", locale)
         if self.data.resource_org.get(resource_id) != org:
-            raise ApiFailure(
-                404,
-                [
-                    failure(
-                        "resourceId",
-                        "unknown_entity",
-                        locale,
-                        kind="bookingResource",
-                        value=resource_id,
-                    )
-                ],
+            raise _not_found(
+                "resourceId", "unknown_entity", locale, kind="bookingResource", value=resource_id
             )
         return self.data.resources[resource_id]
 
@@ -337,17 +317,8 @@ class _Api:
         self._check_id(appointment_id, "appointment", "appointmentId", locale)
         appt = self.state.book.get(org, appointment_id)
         if appt is None:
-            raise ApiFailure(
-                404,
-                [
-                    failure(
-                        "appointmentId",
-                        "unknown_entity",
-                        locale,
-                        kind="appointment",
-                        value=appointment_id,
-                    )
-                ],
+            raise _not_found(
+                "appointmentId", "unknown_entity", locale, kind="appointment", value=appointment_id
             )
         return appt
 
@@ -548,17 +519,7 @@ class _Api:
         return _api_answer(self._template(org, template_id, locale))
 
     def template_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        for tpl in self.data.templates_of(org):
-            if custom_id and tpl.get("customId") == custom_id:
-                return _api_answer(tpl)
-        raise ApiFailure(
-            404,
-            [
-                failure(
-                    "customId", "unknown_custom_id", locale, kind="bookingTemplate", value=custom_id
-                )
-            ],
-        )
+        return self._identify(self.data.templates_of(org), "bookingTemplate", custom_id, locale)
 
     def resource_template_list(self, org: str, locale: str, resource_id: str) -> Response:
         self._resource(org, resource_id, locale)
@@ -576,17 +537,17 @@ class _Api:
         return _api_answer(self._resource(org, resource_id, locale))
 
     def resource_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        for res in self.data.resources_of(org):
-            if custom_id and res.get("customId") == custom_id:
-                return _api_answer(res)
-        raise ApiFailure(
-            404,
-            [
-                failure(
-                    "customId", "unknown_custom_id", locale, kind="bookingResource", value=custom_id
-                )
-            ],
-        )
+        return self._identify(self.data.resources_of(org), "bookingResource", custom_id, locale)
+
+    @staticmethod
+    def _identify(records: Iterable[dict], kind: str, custom_id: str, locale: str) -> Response:
+        """Answer the record whose ``customId`` is ``custom_id``; 404 naming ``customId`` else."""
+        # An empty customId identifies nothing, not even a record whose customId is empty.
+        if custom_id:
+            for record in records:
+                if record.get("customId") == custom_id:
+                    return _api_answer(record)
+        raise _not_found("customId", "unknown_custom_id", locale, kind=kind, value=custom_id)
 
     # --- slots -----------------------------------------------------------------------------
     def slot_earliest(self, org: str, locale: str, template_id: str) -> Response:
@@ -723,16 +684,7 @@ class _Api:
         elif not isinstance(slot_id, str):
             errors.append(failure("bookingSlotId", "not_a_string", locale))
         elif not is_id(slot_id, "bookingSlot"):
-            errors.append(
-                failure(
-                    "bookingSlotId",
-                    "bad_id",
-                    locale,
-                    value=slot_id,
-                    kind="bookingSlot",
-                    prefix=ID_PREFIXES["bookingSlot"],
-                )
-            )
+            errors.append(_bad_id("bookingSlotId", "bookingSlot", slot_id, locale))
         else:
             decoded = self.data.slot_codec.decode(slot_id)
             rules = self.data.template_rules.get(decoded[0]) if decoded else None
@@ -782,14 +734,23 @@ class _Api:
     def appointment_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
         fields = self._validate_booking(body, org, locale)
+        return self._booking_answer(
+            lambda: self.state.book.add(org, body["bookingSlotId"], fields),
+            201,
+            "appointment_added",
+            locale,
+        )
+
+    def _booking_answer(
+        self, change: Callable[[], Appointment], status: int, success_key: str, locale: str
+    ) -> Response:
+        """Make a booking change: the APPOINTMENT with a success message, or 400 on conflict."""
         try:
-            appt = self.state.book.add(org, body["bookingSlotId"], fields)
+            appt = change()
         except BookingConflict as exc:
             raise ApiFailure(400, [failure(exc.parameter, exc.key, locale, **exc.fields)]) from None
         return _api_answer(
-            self.appointment_entity(appt, locale),
-            201,
-            [messages.success("appointment_added", locale)],
+            self.appointment_entity(appt, locale), status, [messages.success(success_key, locale)]
         )
 
     def appointment_show(self, org: str, locale: str, appointment_id: str) -> Response:
@@ -799,13 +760,8 @@ class _Api:
     def appointment_identify(self, org: str, locale: str, custom_id: str) -> Response:
         appt = self.state.book.by_custom_id(org, custom_id) if custom_id else None
         if appt is None:
-            raise ApiFailure(
-                404,
-                [
-                    failure(
-                        "customId", "unknown_custom_id", locale, kind="appointment", value=custom_id
-                    )
-                ],
+            raise _not_found(
+                "customId", "unknown_custom_id", locale, kind="appointment", value=custom_id
             )
         return _api_answer(self.appointment_entity(appt, locale))
 
@@ -816,27 +772,12 @@ class _Api:
         if slot_id is None or slot_id == "":
             raise ApiFailure(400, [failure("bookingSlotId", "required", locale)])
         if not isinstance(slot_id, str) or not is_id(slot_id, "bookingSlot"):
-            raise ApiFailure(
-                400,
-                [
-                    failure(
-                        "bookingSlotId",
-                        "bad_id",
-                        locale,
-                        value=slot_id,
-                        kind="bookingSlot",
-                        prefix=ID_PREFIXES["bookingSlot"],
-                    )
-                ],
-            )
-        try:
-            appt = self.state.book.move(org, appointment_id, slot_id)
-        except BookingConflict as exc:
-            raise ApiFailure(400, [failure(exc.parameter, exc.key, locale, **exc.fields)]) from None
-        return _api_answer(
-            self.appointment_entity(appt, locale),
+            raise ApiFailure(400, [_bad_id("bookingSlotId", "bookingSlot", slot_id, locale)])
+        return self._booking_answer(
+            lambda: self.state.book.move(org, appointment_id, slot_id),
             200,
-            [messages.success("appointment_moved", locale)],
+            "appointment_moved",
+            locale,
         )
 
     def appointment_cancel(self, org: str, locale: str, appointment_id: str) -> Response:
