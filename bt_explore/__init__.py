@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "TokenAuth": "bt_explore.auth",
     "Client": "bt_explore.client",
     "ApiResult": "bt_explore.client",
-    "connect": "bt_explore.connect",
+    "connect": "bt_explore.connection",
     # errors
     "BookingtimeError": "bt_explore.errors",
     "ConfigurationError": "bt_explore.errors",
@@ -80,7 +80,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bt_explore.auth import TokenAuth
     from bt_explore.client import ApiResult, Client
-    from bt_explore.connect import connect
+    from bt_explore.connection import connect
     from bt_explore.errors import (
         ApiError,
         AuthenticationError,

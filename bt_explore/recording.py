@@ -545,7 +545,7 @@ def record_client(*, cassette: str | None = None, live: bool | None = None, **kw
         >>> with record_client(cassette="walkthrough") as client:    # doctest: +SKIP
         ...     client.templates()
     """
-    from bt_explore.connect import live_client, sandbox_client
+    from bt_explore.connection import live_client, sandbox_client
 
     if not cassette:
         raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
@@ -567,7 +567,7 @@ def record_client(*, cassette: str | None = None, live: bool | None = None, **kw
 
 
 def _register_modes() -> None:
-    from bt_explore.connect import register_mode
+    from bt_explore.connection import register_mode
 
     register_mode("replay", replay_client)
     register_mode("record", record_client)

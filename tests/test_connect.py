@@ -12,11 +12,11 @@ import pytest
 
 import bt_explore
 from bt_explore import Client, ConfigurationError
-from bt_explore.connect import connect, modes, register_mode
+from bt_explore.connection import connect, modes, register_mode
 from bt_explore.settings import ENV_VARS
 
 NOW = "2026-12-01T09:00:00+01:00"
-connect_module = importlib.import_module("bt_explore.connect")
+connect_module = importlib.import_module("bt_explore.connection")
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def no_configuration(monkeypatch, tmp_path):
 
 
 def test_sandbox_mode_owns_a_running_sandbox(caplog):
-    with caplog.at_level(logging.INFO, logger="bt_explore.connect"):
+    with caplog.at_level(logging.INFO, logger="bt_explore.connection"):
         client = connect(mode="sandbox", now=NOW)
     sb = client.sandbox
     try:
@@ -36,7 +36,7 @@ def test_sandbox_mode_owns_a_running_sandbox(caplog):
         assert client.settings.api_url == sb.api_url
         assert client.organization()["id"] == sb.organization_id
         assert sb.now().isoformat().startswith("2026-12-01T08:00")
-        lines = [r.getMessage() for r in caplog.records if r.name == "bt_explore.connect"]
+        lines = [r.getMessage() for r in caplog.records if r.name == "bt_explore.connection"]
         assert len(lines) == 1
         assert "sandbox mode" in lines[0] and sb.organization_id in lines[0]
     finally:
@@ -135,7 +135,7 @@ def test_provider_modules_are_imported_on_first_use(monkeypatch, tmp_path):
     (tmp_path / "bt_fake_provider.py").write_text(
         textwrap.dedent(
             """
-            from bt_explore.connect import live_client, register_mode
+            from bt_explore.connection import live_client, register_mode
             register_mode("fake", lambda cassette=None, **kw: live_client(client_id="23fake", **kw))
             """
         )
@@ -153,9 +153,9 @@ def test_a_provider_that_does_not_register_is_a_clear_error(monkeypatch):
         connect(mode="ghost")
 
 
-def test_bt_explore_connect_is_callable_however_it_was_imported(tmp_path):
+def test_bt_explore_connect_is_the_function_however_it_was_imported(tmp_path):
     code = (
-        "import bt_explore.connect, bt_explore; "  # the submodule binds over the lazy name
+        "import bt_explore.connection, bt_explore; "  # the submodule has its own name
         "c = bt_explore.connect(mode='live', client_id='23x', env_file=None); "
         "print(type(c).__name__)"
     )

@@ -498,7 +498,7 @@ def test_load_failure_is_shown_and_reload_recovers(client, sb):
 
 
 def test_a_client_owning_a_pinned_sandbox_sets_today():
-    from bt_explore.connect import connect
+    from bt_explore.connection import connect
 
     with connect(mode="sandbox", now="2027-03-01T10:00:00+01:00") as owned:
         app = BookingExplorer(owned, background=False)

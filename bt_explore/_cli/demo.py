@@ -107,7 +107,7 @@ def _masked(client_id: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bt_explore.connect import connect
+    from bt_explore.connection import connect
 
     client = connect(mode="live" if args.live else "sandbox")
     try:

@@ -63,7 +63,7 @@ def _summary(slots: pd.DataFrame) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bt_explore.connect import connect
+    from bt_explore.connection import connect
     from bt_explore.scan import scan_slots
 
     if args.weeks < 1:

@@ -25,8 +25,6 @@ import importlib
 import inspect
 import logging
 import os
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +43,7 @@ __all__ = [
     "CLIENT_KWARGS",
 ]
 
-log = logging.getLogger("bt_explore.connect")
+log = logging.getLogger("bt_explore.connection")
 
 #: Environment variable that selects the mode when ``connect()`` is given none.
 MODE_ENV = "BT_EXPLORE_MODE"
@@ -218,18 +216,3 @@ def connect(mode: str | None = None, *, cassette: str | None = None, **kwargs: A
         where,
     )
     return client
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`connect`.
-
-    ``bt_explore.connect`` is exported lazily as the function, but once anything imports the
-    submodule ``bt_explore.connect``, Python binds the module to that same attribute. Making
-    the module callable keeps ``bt_explore.connect(mode=...)`` working either way.
-    """
-
-    def __call__(self, mode: str | None = None, **kwargs: Any) -> Client:
-        return connect(mode, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
