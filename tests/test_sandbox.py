@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 import requests
+from _sandbox_http import token
 
 from bt_explore.endpoints import ENDPOINTS, ID_PATTERN
 from bt_explore.sandbox import Sandbox
@@ -17,21 +18,6 @@ TWO_RESOURCE_TEMPLATE = "fcP2Kty7Xo5ziREDUTnAcJ42GeNi5SeT"  # staff + room, addr
 MASSAGE = "fcyqesBhPT0MPaIrlh9dZMl65o6mSmCg"  # mobile required
 ROOM_1 = "br9cidZ3BLy3Lk33BuwWSxa3Zw5Sb4C4"
 ANNA = "br4l1BzeBe04JE3e4V2Tl4wfhGvdy8KX"
-
-
-def token(sb: Sandbox, organization_id: str | None = "demo") -> str:
-    """An access token for the demo organization (or none / another organization)."""
-    refresh = requests.post(
-        sb.auth_url, data={"grant_type": "client_credentials", "client_id": sb.client_id}, timeout=5
-    ).json()["refresh_token"]
-    form = {"grant_type": "refresh_token", "client_id": sb.client_id, "refresh_token": refresh}
-    if organization_id is not None:
-        form["organization_id"] = (
-            sb.organization_id if organization_id == "demo" else organization_id
-        )
-    answer = requests.post(sb.auth_url, data=form, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["access_token"]
 
 
 class Api:

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import requests
+from _sandbox_http import bearer
 
 from bt_explore.endpoints import ID_PATTERN
 from bt_explore.sandbox import Sandbox, SandboxState, create_app
@@ -25,18 +26,9 @@ ROOM_RENTAL = "fc0Ckv17XnURPjf3fUAY55KvQ4MyN88G"  # rooms only, every opening da
 
 
 def api_get(sb: Sandbox, path: str) -> dict:
-    refresh = requests.post(
-        sb.auth_url, data={"grant_type": "client_credentials", "client_id": sb.client_id}, timeout=5
-    ).json()["refresh_token"]
-    access = requests.post(
-        sb.auth_url,
-        data={"grant_type": "refresh_token", "client_id": sb.client_id, "refresh_token": refresh,
-              "organization_id": sb.organization_id},
-        timeout=5,
-    ).json()["access_token"]  # fmt: skip
     answer = requests.get(
         f"{sb.api_url}en/organization/{sb.organization_id}/{path}",
-        headers={"Authorization": f"Bearer {access}"},
+        headers=bearer(sb),
         timeout=5,
     )
     assert answer.status_code == 200, answer.text

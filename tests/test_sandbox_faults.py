@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from _sandbox_http import bearer
 
 from bt_explore.sandbox import Sandbox
-
-
-def bearer(sb: Sandbox) -> dict[str, str]:
-    refresh = requests.post(
-        sb.auth_url, data={"grant_type": "client_credentials", "client_id": sb.client_id}, timeout=5
-    ).json()["refresh_token"]
-    access = requests.post(
-        sb.auth_url,
-        data={"grant_type": "refresh_token", "client_id": sb.client_id, "refresh_token": refresh,
-              "organization_id": sb.organization_id},
-        timeout=5,
-    ).json()["access_token"]  # fmt: skip
-    return {"Authorization": f"Bearer {access}"}
 
 
 def templates_url(sb: Sandbox) -> str:
