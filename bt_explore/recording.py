@@ -480,6 +480,7 @@ def _attach(client: Any, cassette_cm: Any) -> Any:
     client.cassette = stack.enter_context(cassette_cm)
 
     def finish() -> None:
+        atexit.unregister(client.close)  # closed by hand: don't keep the client until exit
         # Client.close() from a `with` block that is failing must not save the recording.
         exc = sys.exc_info()[1]
         if exc is not None and not isinstance(exc, (StopIteration, GeneratorExit)):
