@@ -32,6 +32,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--latency", type=float, default=0, metavar="MS", help="delay every answer by MS ms"
     )
     p.add_argument("--seed", type=int, default=0, help="seed for appointment ids and random faults")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="serve the JSON data files in DIR (same format as the demo's; missing ones come "
+        "from the demo data) instead of the demo practice",
+    )
 
 
 def _block_until_interrupted() -> None:
@@ -48,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         sb = Sandbox(
-            now=args.now, port=args.port, host=args.host, latency_ms=args.latency, seed=args.seed
+            now=args.now,
+            port=args.port,
+            host=args.host,
+            latency_ms=args.latency,
+            seed=args.seed,
+            data_dir=args.data,
         )
     except ValueError as exc:
         print(f"bt-explore sandbox: {exc}")
@@ -66,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  client id        {sb.client_id}")
     print("  client secret    (empty)")
     print(f"  organization id  {sb.organization_id}")
-    print(f"  no access (403)  {sb.other_organization_id}")
+    if sb.other_organization_id:
+        print(f"  no access (403)  {sb.other_organization_id}")
     org_tz = sb.state.data.org_rules[sb.organization_id].tz
     print(f"  clock            {sb.now().astimezone(org_tz).isoformat()} ({clock}, {org_tz.key})")
     if args.latency:

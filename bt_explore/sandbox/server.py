@@ -17,6 +17,7 @@ import socket
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -77,6 +78,10 @@ class Sandbox:
     ``sb.auth_url``, ``sb.api_url``, ``sb.client_id`` and ``sb.organization_id`` are what a
     client needs. ``now`` pins the clock (ISO string or aware datetime; naive values are read in
     the demo organization's time zone); without it the clock follows the wall clock.
+    ``data_dir`` serves your own data instead of the demo practice: a folder with any of the
+    files of ``bt_explore/sandbox/data/`` (``organizations.json``, ``templates.json``,
+    ``resources.json``, ``appointments.json``, ``clients.json``, ``static_*.json``) in the same
+    format; the files it lacks come from the demo data.
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -96,6 +101,7 @@ class Sandbox:
         access_token_lifetime: int = 300,
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
+        data_dir: str | Path | None = None,
     ) -> None:
         _check_loopback(host)
         self.host = host
@@ -107,6 +113,7 @@ class Sandbox:
             access_token_lifetime=access_token_lifetime,
             refresh_token_lifetime=refresh_token_lifetime,
             seed=seed,
+            data_dir=data_dir,
         )
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
@@ -228,8 +235,9 @@ class Sandbox:
         return self.state.data.demo_organization_id
 
     @property
-    def other_organization_id(self) -> str:
-        """An organization that exists but the demo client may not access (403)."""
+    def other_organization_id(self) -> str | None:
+        """An organization that exists but the demo client may not access (403); ``None`` when
+        the data (see ``data_dir``) has none."""
         return self.state.data.other_organization_id
 
     def client(

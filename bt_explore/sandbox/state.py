@@ -137,8 +137,13 @@ def _public(value: Any) -> Any:
 
 
 def _load_json(data_dir: Path | None, name: str) -> Any:
-    if data_dir is not None:
-        return json.loads((Path(data_dir) / name).read_text(encoding="utf-8"))
+    """A data file from ``data_dir`` if it has one, else the package's demo file."""
+    if data_dir is not None and (Path(data_dir) / name).is_file():
+        path = Path(data_dir) / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
     resource = importlib_resources.files("bt_explore.sandbox").joinpath("data", name)
     return json.loads(resource.read_text(encoding="utf-8"))
 
@@ -208,8 +213,8 @@ class DemoData:
         self.demo_client_id: str = demo_client["id"]
         self.demo_client_secret: str = demo_client.get("secret", "")
         self.demo_organization_id: str = demo_client["organizationIds"][0]
-        self.other_organization_id: str = next(
-            o for o in self.organizations if o not in demo_client["organizationIds"]
+        self.other_organization_id: str | None = next(
+            (o for o in self.organizations if o not in demo_client["organizationIds"]), None
         )
         self.slot_codec = SlotCodec([t["id"] for t in templates], [r["id"] for r in resources])
 
@@ -223,8 +228,11 @@ class DemoData:
 
     @classmethod
     def load(cls, data_dir: str | Path | None = None) -> DemoData:
-        """Read the data files (default: the package's ``sandbox/data`` folder)."""
+        """Read the data files: those in ``data_dir`` where it has them, the package's
+        ``sandbox/data`` files for the rest."""
         path = Path(data_dir) if data_dir is not None else None
+        if path is not None and not path.is_dir():
+            raise ValueError(f"data_dir: {path} is not a folder")
         static = {kind: _load_json(path, f"static_{kind}.json") for kind in STATIC_LISTS}
         return cls(
             organizations=_load_json(path, "organizations.json"),
