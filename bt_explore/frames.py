@@ -34,7 +34,7 @@ import math
 import operator
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -1137,8 +1137,9 @@ def _combinations(values: list[Any]) -> list[tuple[str, ...]]:
     return [_combination(v) for v in values]
 
 
-def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
-    """Slot ids (as a "str" array), timestamps, resource id tuples and their counts."""
+def _slot_columns(slots: Any) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray]:
+    """Slot ids (an object array of str, or the "str" NA where missing), timestamps, resource
+    id tuples and their counts."""
     if type(slots) is tuple and (not slots or type(slots[0]) is _Slot):
         # typed fast path: the decoder guarantees every row is a _Slot with all three fields
         count = len(slots)
@@ -1147,9 +1148,8 @@ def _slot_columns(slots: Any) -> tuple[Any, list[Any], np.ndarray, np.ndarray]:
         combos = np.fromiter(
             map(operator.attrgetter("bookingResourceCombination"), slots), dtype=object, count=count
         )
-        ids = _str_array(ids, complete=True)
     else:
-        ids = _str_array(_column(slots, "id"))
+        ids = np.asarray(_str_array(_column(slots, "id")), dtype=object)
         stamps = _column(slots, "timestamp")
         combos = _tuple_array(_combinations(_column(slots, "bookingResourceCombination")))
     counts = np.fromiter(map(len, combos), dtype=np.int64, count=len(combos))
@@ -1192,21 +1192,64 @@ def slots_frame(
         ('2027-03-28 03:30:00+02:00', 2)
     """
     tid, duration = _template_identity(template, template_id)
+    piece = _slot_piece(data)
+    zone = _resolve_tz(tz, piece.time_zone, "slots")
+    return _slot_table([(piece, tid, duration)], zone)
+
+
+class _SlotPiece(NamedTuple):
+    """The slot columns of one answer, decoded but not yet a frame: what a scan collects per
+    call, so that many answers become one frame without a DataFrame each."""
+
+    ids: np.ndarray  # object: str, or the "str" NA where an id is missing
+    start: np.ndarray  # datetime64[us], naive UTC; NaT where unreadable
+    combos: np.ndarray  # object: a tuple of resource ids per slot
+    counts: np.ndarray  # int64: len of each tuple
+    time_zone: Any  # the answer's timeZone, unchecked
+
+    def take(self, index: np.ndarray) -> _SlotPiece:
+        """The rows at ``index`` (an integer array)."""
+        return _SlotPiece(
+            self.ids[index], self.start[index], self.combos[index], self.counts[index],
+            self.time_zone,
+        )  # fmt: skip
+
+
+def _slot_piece(data: FrameInput) -> _SlotPiece:
+    """Decode one slot answer (raw bodies take the typed fast path) into a :class:`_SlotPiece`."""
     slots, answer_tz = _slot_records(data)
-    zone = _resolve_tz(tz, answer_tz, "slots")
     ids, stamps, combos, counts = _slot_columns(slots)
-    length = len(ids)
-    template_ids = pd.array([tid], dtype=STR).take(np.zeros(length, dtype=np.intp))
-    start = _utc_micros(stamps)
+    return _SlotPiece(ids, _utc_micros(stamps), combos, counts, answer_tz)
+
+
+def _slot_table(
+    pieces: list[tuple[_SlotPiece, str | None, int | None]], zone: str | _dt.tzinfo
+) -> pd.DataFrame:
+    """One frame (schema ``SLOT_COLUMNS``) from decoded pieces, each with its template id and
+    duration, times shown in ``zone``."""
+    lengths = np.fromiter((len(p.ids) for p, _, _ in pieces), dtype=np.intp, count=len(pieces))
+    length = int(lengths.sum())
+    which = np.repeat(np.arange(len(pieces), dtype=np.intp), lengths)
+    start = np.concatenate([p.start for p, _, _ in pieces]) if pieces else _NO_TIMES
+    ends = [_slot_ends(p.start, duration) for p, _, duration in pieces]
     columns = {
-        "slot_id": ids,
-        "template_id": template_ids,
+        "slot_id": _str_array(
+            np.concatenate([p.ids for p, _, _ in pieces]) if pieces else np.array([], object)
+        ),
+        "template_id": pd.array([tid for _, tid, _ in pieces], dtype=STR).take(which),
         "start": _aware(start, zone),
-        "end": _aware(_slot_ends(start, duration), zone),
-        "resource_ids": combos,
-        "resource_count": _count_array(counts),
+        "end": _aware(np.concatenate(ends) if ends else _NO_TIMES, zone),
+        "resource_ids": (
+            np.concatenate([p.combos for p, _, _ in pieces]) if pieces else np.array([], object)
+        ),
+        "resource_count": _count_array(
+            np.concatenate([p.counts for p, _, _ in pieces]) if pieces else np.array([], np.int64)
+        ),
     }
     return _frame(SLOT_COLUMNS, columns, length)
+
+
+_NO_TIMES = np.array([], dtype="M8[us]")
 
 
 def resources_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFrame:
