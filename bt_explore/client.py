@@ -28,7 +28,7 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -64,6 +64,7 @@ from bt_explore.settings import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from bt_explore.frames import _SlotPiece
     from bt_explore.sandbox import Sandbox
 
 __all__ = ["Client", "ApiResult", "default_retry", "plan_slot_calls", "new_custom_id"]
@@ -76,6 +77,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Enough to map the slots of a long scan to their templates without growing forever.
 _SLOT_MEMORY = 200_000
+#: Bytes read from the socket at a time for an answer's body.
+_READ_CHUNK = 1 << 20
 
 
 def default_retry(total: int = 3, backoff_factor: float = 0.5) -> Retry:
@@ -248,6 +251,93 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
     return plan
 
 
+class _Session(requests.Session):
+    """A ``requests.Session`` that reads the environment's proxy and CA-bundle settings once
+    per server instead of on every request.
+
+    requests looks them up for each request (``HTTPS_PROXY``, ``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``...), which walks ``os.environ`` a few times: a measurable share
+    of a request to a fast server, and a concurrent scan sends hundreds. The first request to
+    a server reads them as requests would; later ones reuse the answer.
+
+    Example:
+        >>> session = _Session()
+        >>> session.merge_environment_settings("https://api.bookingtime.com/x", {}, None, None, None)["stream"]
+        False
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if proxies or not self.trust_env or not isinstance(url, str):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        # the session's own settings take part in the merge: a change to them is a new key
+        own = (self.stream, self.verify, self.cert, tuple(sorted(self.proxies.items())))
+        key = (parts.scheme, parts.netloc, stream, verify, cert, own)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = settings
+        return dict(settings, proxies=dict(settings["proxies"]))
+
+
+class _SlotMemory:
+    """Which template each slot id seen in an answer belongs to, for ``book(slot_id)``.
+
+    Slot ids are deterministic per template, so a remembered id never changes template. Ids
+    arrive in batches (one per answer, often a month of slots) and are looked up rarely (one
+    per booking), so batches are kept as they come, newest last, and the oldest are forgotten
+    once more than ``limit`` ids are held: adding a batch costs no per-id work beyond building
+    its dict.
+
+    Example:
+        >>> memory = _SlotMemory(limit=200_000)
+        >>> memory.add({"4fa": "fc1", "4fb": "fc1"})
+        >>> memory.get("4fb"), memory.get("4fz")
+        ('fc1', None)
+    """
+
+    #: Batches smaller than this are merged into the newest one, so many one-slot answers
+    #: (``earliest``) do not make lookups walk thousands of tiny batches.
+    _SMALL = 1024
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._batches: deque[dict[str, str]] = deque()
+        self._size = 0
+
+    def add(self, batch: dict[str, str]) -> None:
+        """Remember ``batch`` (slot id → template id); forget the oldest beyond the limit."""
+        if not batch:
+            return
+        newest = self._batches[-1] if self._batches else None
+        if newest is not None and len(newest) + len(batch) <= self._SMALL:
+            self._size -= len(newest)
+            newest.update(batch)
+            self._size += len(newest)
+        else:
+            self._batches.append(batch)
+            self._size += len(batch)
+        while self._size > self.limit and len(self._batches) > 1:
+            self._size -= len(self._batches.popleft())
+
+    def get(self, slot_id: str) -> str | None:
+        """The template id of ``slot_id``, if remembered (newest answers first)."""
+        for batch in reversed(self._batches):
+            template_id = batch.get(slot_id)
+            if template_id is not None:
+                return template_id
+        return None
+
+    def __len__(self) -> int:
+        return self._size
+
+
 class Client:
     """A client for bookingtime's Module API v3.
 
@@ -277,7 +367,7 @@ class Client:
         retry: Retry | None = None,
     ) -> None:
         self.settings = (settings if settings is not None else Settings()).require()
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _Session()
         self._owns_session = session is None
         adapter = HTTPAdapter(
             pool_connections=4, pool_maxsize=32, max_retries=retry or default_retry()
@@ -292,7 +382,7 @@ class Client:
         }
         self._lock = threading.Lock()
         self._templates: dict[str, dict[str, Any]] = {}
-        self._slot_templates: OrderedDict[str, str] = OrderedDict()
+        self._slot_templates = _SlotMemory(_SLOT_MEMORY)
         self._time_zones: dict[str, str] = {}
         self._closers: list[Callable[[], object]] = []
         self._closed = False
@@ -411,7 +501,15 @@ class Client:
                 headers=self._headers,
                 auth=self.auth,
                 timeout=self.settings.timeout,
+                stream=True,
             )
+            try:
+                # What requests does for stream=False, in larger pieces: its 10 KiB chunks cost
+                # a trip through the GIL each, which adds up when several threads read answers
+                # at once (a concurrent scan reads months of slots per call).
+                response._content = b"".join(response.iter_content(_READ_CHUNK)) or b""
+            finally:
+                response.close()  # back to the pool (a no-op once the body is read)
         except requests.RequestException as exc:
             sent = None if _maybe_sent(exc) else False
             raise TransportError(_describe(exc), method=method, url=url, sent=sent) from exc
@@ -592,6 +690,73 @@ class Client:
             "slot_list_month", organization_id, template_id=template_id, year=year, month=month
         )
         return self._remember_slots(template_id, _slot_range(content), organization_id)
+
+    def slot_period_df(
+        self,
+        template: Mapping[str, Any] | str,
+        kind: str,
+        day: date | str,
+        *,
+        tz: str | None = None,
+        organization_id: str | None = None,
+    ) -> pd.DataFrame:
+        """The free slots of the ``"day"``, ISO ``"week"`` or ``"month"`` containing ``day`` —
+        exactly one ``listDay`` / ``listWeek`` / ``listMonth`` call — as a slot DataFrame.
+
+        The raw answer goes straight into the typed fast path of
+        :func:`bt_explore.frames.slots_frame` (no Python dicts in between), the path every call
+        of :func:`bt_explore.scan_slots` takes. ``template`` is a template dict (its
+        ``duration`` gives ``end``) or a template id; times are shown in ``tz``, else in the
+        answer's time zone. The slot ids are remembered like ``slots_day()`` & co. do, so
+        ``book(slot_id)`` can check the template's required fields without another request.
+
+        Example:
+            >>> df = client.slot_period_df(template_id, "week", "2026-12-02")  # doctest: +SKIP
+            >>> df["start"].min()                                               # doctest: +SKIP
+            Timestamp('2026-11-30 08:00:00+0100', tz='Europe/Berlin')
+        """
+        from bt_explore.frames import _resolve_tz, _slot_table, _template_identity
+
+        if isinstance(template, str):
+            template = self._known_template(template, organization_id)
+        template_id, duration = _template_identity(template, None)
+        piece = self._slot_period(str(template_id or ""), kind, day, organization_id)
+        return _slot_table(
+            [(piece, template_id, duration)], _resolve_tz(tz, piece.time_zone, "slots")
+        )
+
+    def _slot_period(
+        self, template_id: str, kind: str, day: date | str, organization_id: str | None
+    ) -> _SlotPiece:
+        """One listDay/listWeek/listMonth call, decoded into slot columns (no frame yet)."""
+        from bt_explore.frames import _slot_piece
+
+        d = _as_day(day, "day")
+        if kind == "day":
+            endpoint, path = "slot_list_day", {"year": d.year, "month": d.month, "day": d.day}
+        elif kind == "week":
+            year, week, _ = d.isocalendar()
+            endpoint, path = "slot_list_week", {"year": year, "week": week}
+        elif kind == "month":
+            endpoint, path = "slot_list_month", {"year": d.year, "month": d.month}
+        else:
+            raise ValueError(f"kind: must be 'day', 'week' or 'month', got {kind!r}")
+        url = self.url(endpoint, organization_id=organization_id, template_id=template_id, **path)
+        response = self._send("GET", url)
+        raise_for_answer(response)
+        try:
+            piece = _slot_piece(response.content)
+        except (ValueError, TypeError):
+            # Not a slot answer at all: the envelope decoder names the problem (status, excerpt).
+            content, _ = decode_envelope(response)
+            piece = _slot_piece(_slot_range(content))
+        self._remember_slot_ids(template_id, piece.ids.tolist())  # a missing id: never asked
+        if isinstance(piece.time_zone, str) and piece.time_zone:
+            org = organization_id or self.settings.organization_id
+            if org:
+                with self._lock:
+                    self._time_zones[org] = piece.time_zone
+        return piece
 
     def slots(
         self,
@@ -941,21 +1106,21 @@ class Client:
     def _remember_slots(
         self, template_id: str, content: dict[str, Any], organization_id: str | None
     ) -> dict[str, Any]:
-        # Slot ids are deterministic per template, so a remembered id never changes template;
-        # the memory is first-seen-first-forgotten, bounded by _SLOT_MEMORY.
-        ids = dict.fromkeys(
-            (str(s["id"]) for s in content["list"] if isinstance(s, dict) and s.get("id")),
+        self._remember_slot_ids(
             template_id,
+            [str(s["id"]) for s in content["list"] if isinstance(s, dict) and s.get("id")],
         )
         with self._lock:
-            self._slot_templates.update(ids)
-            while len(self._slot_templates) > _SLOT_MEMORY:
-                self._slot_templates.popitem(last=False)
             if content.get("timeZone"):
                 org = organization_id or self.settings.organization_id
                 if org:
                     self._time_zones[org] = str(content["timeZone"])
         return content
+
+    def _remember_slot_ids(self, template_id: str, slot_ids: Iterable[str]) -> None:
+        batch = dict.fromkeys(slot_ids, template_id)
+        with self._lock:
+            self._slot_templates.add(batch)
 
     def _known_template(self, template_id: str, organization_id: str | None) -> dict[str, Any]:
         with self._lock:

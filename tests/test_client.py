@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bt_explore import ApiResult, Sandbox, ServerError
+from bt_explore import ApiResult, Sandbox, ServerError, UnexpectedResponse, ValidationError
 from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
 from bt_explore.endpoints import ENDPOINTS
 
@@ -309,3 +310,87 @@ def test_dataframes(client):
     slot = client.earliest_slot(tid)["list"][0]
     appointment = client.book(slot["id"], ADA)
     assert len(client.appointment_df(appointment["id"])) == 1
+
+
+def test_slot_memory_forgets_the_oldest_answers_beyond_its_limit() -> None:
+    from bt_explore.client import _SlotMemory
+
+    memory = _SlotMemory(limit=4000)
+    for n in range(3):
+        memory.add({f"4f{n}-{i}": f"fc{n}" for i in range(1500)})
+    assert memory.get("4f2-0") == "fc2" and memory.get("4f1-1499") == "fc1"
+    assert memory.get("4f0-0") is None  # 4500 > 4000: the oldest answer's ids are gone
+    assert len(memory) == 3000
+    for i in range(3000):  # many one-slot answers (earliest) merge into few batches
+        memory.add({f"4fe-{i}": "fce"})
+    assert memory.get("4fe-0") == "fce" and len(memory._batches) <= 6
+
+
+def test_session_reads_proxy_settings_once_per_server_and_follows_its_own_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bt_explore.client import _Session
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # they would override verify
+        monkeypatch.delenv(name, raising=False)
+    session = _Session()
+    url = "https://api.bookingtime.com/module/v3/en/x"
+    first = session.merge_environment_settings(url, {}, True, None, None)
+    assert first["proxies"]["https"] == "http://127.0.0.1:3128"
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9999")
+    # the environment was read once for this server ...
+    assert session.merge_environment_settings(url, {}, True, None, None) == first
+    # ... but the session's own settings still count, and explicit proxies bypass the cache
+    session.verify = "/tmp/ca.pem"
+    assert session.merge_environment_settings(url, {}, True, None, None)["verify"] == "/tmp/ca.pem"
+    explicit = session.merge_environment_settings(
+        url, {"https": "http://127.0.0.1:1"}, True, None, None
+    )
+    assert explicit["proxies"]["https"] == "http://127.0.0.1:1"
+
+
+def test_slot_period_df_is_one_call_with_the_frame_of_the_dict_path(client, sb):
+    from bt_explore.frames import slots_frame
+
+    template = client.template_by_custom_id("massage")
+    sb.clear_requests()
+    week = client.slot_period_df(template, "week", "2026-12-02")  # the ISO week around it
+    assert [r.path.rsplit("/", 4)[-4:] for r in sb.api_requests] == [
+        ["2026", "week", "49", "listWeek"]
+    ]
+    expected = slots_frame(client.slots_week(template["id"], 2026, 49), template=template)
+    pd.testing.assert_frame_equal(week, expected)
+    assert len(week) and (week["end"] - week["start"] == pd.Timedelta(minutes=30)).all()
+    by_id = client.slot_period_df(template["id"], "month", date(2026, 12, 9), tz="UTC")
+    assert str(by_id["start"].dt.tz) == "UTC" and set(week["slot_id"]) <= set(by_id["slot_id"])
+    day = client.slot_period_df(template, "day", date(2026, 12, 2))
+    assert set(day["start"].dt.date) == {date(2026, 12, 2)}
+    with pytest.raises(ValueError, match="kind: must be 'day', 'week' or 'month', got 'year'"):
+        client.slot_period_df(template, "year", date(2026, 12, 2))
+
+
+def test_slot_period_df_remembers_slots_so_book_checks_without_asking(sb):
+    with sb.client() as fresh:
+        massage = fresh.template_by_custom_id("massage")  # mobile required
+        slot_id = fresh.slot_period_df(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
+        sb.clear_requests()
+        with pytest.raises(ValidationError) as info:
+            fresh.book(slot_id, {"firstName": "Ada", "lastName": "Lovelace"})
+        assert info.value.fields == ("customer.mobile",) and sb.api_requests == []
+
+
+def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
+    template = client.templates()[0]
+    original = client._send
+
+    def garbage(method, url, **kwargs):
+        response = original(method, url, **kwargs)
+        response._content = b"<html>proxy says hi</html>"
+        return response
+
+    client._send = garbage
+    with pytest.raises(UnexpectedResponse, match="proxy says hi"):
+        client.slot_period_df(template, "day", date(2026, 12, 2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import threading
 
@@ -23,6 +24,7 @@ from bt_explore import (
     UnexpectedResponse,
     ValidationError,
 )
+from bt_explore import client as client_module
 from bt_explore.client import default_retry
 
 NOW = "2026-12-01T09:00:00+01:00"
@@ -175,6 +177,38 @@ def test_unexpected_response_for_an_html_page(sb, proxy_page):
         with pytest.raises(UnexpectedResponse) as info:
             client.countries()  # a 200 that is not JSON
         assert info.value.status_code == 200
+
+
+class _BigCountryList(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a 3 MiB country LIST (bigger than the client's read chunk)."""
+
+    records = [{"class": "COUNTRY", "code": f"C{i:06d}", "name": "x" * 60} for i in range(36_000)]
+    body = json.dumps({"messageList": [], "content": {"class": "LIST", "recordList": records}})
+
+    def do_GET(self):
+        body = self.body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_answer_larger_than_the_read_chunk_arrives_whole(sb):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BigCountryList)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
+        with make_client(sb, api_url=api) as client:
+            assert len(_BigCountryList.body) > 3 * 2**20 > client_module._READ_CHUNK
+            assert client.countries() == _BigCountryList.records
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_transport_error_for_dropped_connections(client, sb):
