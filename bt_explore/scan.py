@@ -22,10 +22,11 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from bt_explore.errors import (
@@ -40,6 +41,7 @@ from bt_explore.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
+    from bt_explore.frames import _SlotPiece
 
 __all__ = ["ScanError", "SlotCall", "plan_calls", "scan_slots", "SCAN_COLUMNS"]
 
@@ -199,7 +201,7 @@ class _Job:
     call: SlotCall
     lo: date
     hi: date
-    result: pd.DataFrame | None = None
+    result: _SlotPiece | None = None
     attempts: int = 0
 
 
@@ -281,18 +283,98 @@ def _empty_scan(tz: str | None) -> pd.DataFrame:
     return frame
 
 
-def _call_frame(job: _Job, answer: Any, tz: str | None) -> pd.DataFrame:
-    """The slots of one answer inside the job's window. Built in the worker thread, so the
-    flattening overlaps with the other calls' network waits."""
-    from bt_explore.frames import slots_frame
+def _fetch_piece(
+    client: Client, job: _Job, organization_id: str | None, tz: ZoneInfo
+) -> _SlotPiece:
+    """One call's slots, decoded and shaped in the worker thread, so that this work overlaps
+    with the other calls' network waits. A :class:`~bt_explore.client.Client` hands the raw
+    answer to the frames' typed fast path; a client-like object with only
+    ``slots_day/week/month`` goes through their dicts."""
+    from bt_explore.frames import _slot_piece
 
-    frame = slots_frame(answer, template=job.template, tz=tz)
-    if len(frame):
-        # Compare local wall-clock times: exact for [lo, hi) in days, whatever the DST offset.
-        local = frame["start"].dt.tz_localize(None)
-        keep = (local >= pd.Timestamp(job.lo)) & (local < pd.Timestamp(job.hi))
-        frame = frame[keep.to_numpy()]
-    return frame
+    fast = getattr(client, "_slot_period", None)
+    if callable(fast):
+        piece = fast(str(job.template["id"]), job.call.kind, job.call.start, organization_id)
+    else:
+        piece = _slot_piece(job.call.fetch(client, str(job.template["id"]), organization_id))
+    return _shape(job, piece, tz)
+
+
+def _shape(job: _Job, piece: _SlotPiece, tz: ZoneInfo) -> _SlotPiece:
+    """Make one call's slots a ready part of the scan: keep those on the days this call stands
+    for (its period inside the template's window, so the calls of a template never overlap
+    even when a server pads its answers), drop repeated slot ids and put them in time order
+    (stable: slots at the same time keep the API's order). The assembly then only has to put
+    the parts in template order."""
+    start = piece.start
+    if len(start):
+        first = _utc(max(job.call.start, job.lo), tz)
+        stop = _utc(min(job.call.end, job.hi), tz)
+        keep = (start >= first) & (start < stop)  # NaT compares False: unreadable times go
+        if not keep.all():
+            piece = piece.take(np.flatnonzero(keep))
+    ids = piece.ids.tolist()
+    if len(set(ids)) != len(ids):
+        piece = piece.take(np.flatnonzero(~pd.Index(piece.ids).duplicated()))
+    steps = np.diff(piece.start.view(np.int64))
+    if (steps < 0).any():
+        piece = piece.take(np.argsort(piece.start, kind="stable"))
+    return piece
+
+
+def _utc(day: date, tz: ZoneInfo) -> np.datetime64:
+    """The first instant of the local ``day`` in ``tz`` (where midnight does not exist, the
+    first time that does), as a naive UTC ``datetime64[us]`` like the slots' ``start``.
+
+    Example:
+        >>> _utc(date(2026, 3, 29), ZoneInfo("Europe/Berlin"))
+        numpy.datetime64('2026-03-28T23:00:00.000000')
+    """
+    # fold=0 reads a skipped midnight with the offset before the gap (= the first instant that
+    # exists) and a repeated one as its first occurrence; integer arithmetic keeps it exact.
+    local = datetime.combine(day, time(), tzinfo=tz)
+    return np.datetime64((local - _EPOCH) // _MICROSECOND, "us")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
+    """The scan's frame from its calls' parts (each already cut, unique and in time order,
+    see :func:`_shape`): one row per distinct slot, sorted by ``template_id`` and ``start``.
+    The parts of a template cover disjoint days, so putting them in template and period order
+    is the sort, and one frame is built for all of them at once; only a server that lists one
+    slot id at two different times needs the general (slower) de-duplication and sort."""
+    from bt_explore.frames import STR, _resolve_tz, _slot_table, _template_identity
+
+    parts = sorted(
+        (j for j in jobs if j.result is not None and len(j.result.ids)),
+        key=lambda j: (str(j.template["id"]), j.call.start),
+    )
+    if not parts:
+        return _empty_scan(tz_name)
+    answer_tz = next((j.result.time_zone for j in parts if j.result.time_zone), None)
+    pieces = [(j.result, *_template_identity(j.template, None)) for j in parts]
+    frame = _slot_table(pieces, _resolve_tz(tz_name, answer_tz, "slots"))
+    lengths = [len(j.result.ids) for j in parts]
+    names = pd.array([str(j.template.get("name") or "") for j in parts], dtype=STR)
+    frame.insert(
+        frame.columns.get_loc("template_id") + 1,
+        "template_name",
+        names.take(np.repeat(np.arange(len(parts), dtype=np.intp), lengths)),
+    )
+    by_template: dict[str, list[Any]] = {}
+    for job in parts:
+        by_template.setdefault(str(job.template["id"]), []).extend(job.result.ids.tolist())
+    if all(len(set(ids)) == len(ids) for ids in by_template.values()):
+        return frame
+    log.warning("the server listed some slot ids at two different times; keeping the first")
+    return (
+        frame.drop_duplicates(subset=["template_id", "slot_id"])
+        .sort_values(["template_id", "start"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _run_job(
@@ -302,13 +384,13 @@ def _run_job(
     retries: int,
     backoff: float,
     stop: threading.Event,
-    tz: str | None,
-) -> pd.DataFrame:
+    tz: ZoneInfo,
+) -> _SlotPiece:
     template_id = str(job.template["id"])
     while True:
         job.attempts += 1
         try:
-            answer = job.call.fetch(client, template_id, organization_id)
+            return _fetch_piece(client, job, organization_id, tz)
         except _RETRYABLE as exc:
             if job.attempts > retries or stop.is_set():
                 raise
@@ -326,8 +408,6 @@ def _run_job(
             # Wake early if the scan is being abandoned, instead of sleeping out the delay.
             if stop.wait(delay):
                 raise
-        else:
-            return _call_frame(job, answer, tz)
 
 
 def _setup(client: Client, organization_id: str | None, *, parallel: bool) -> tuple[Any, list[Any]]:
@@ -371,8 +451,8 @@ def scan_slots(
     (exponential ``backoff`` seconds, at least the server's ``Retry-After``).
 
     The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
-    one row per distinct slot, sorted by ``template_id``, ``start`` and ``slot_id``, times in the
-    organization's time zone. ``frame.attrs["templates"]`` and ``frame.attrs["calls"]`` hold the
+    one row per distinct slot, sorted by ``template_id`` and ``start`` (slots at the same time in
+    the API's order), times in the organization's time zone. ``frame.attrs["templates"]`` and ``frame.attrs["calls"]`` hold the
     number of templates scanned and of slot calls planned.
     If any call fails for good, ``errors="raise"`` (default) raises :class:`ScanError` listing
     each missing template and period; ``errors="report"`` returns the slots that arrived with
@@ -433,25 +513,9 @@ def scan_slots(
         min(concurrency, max(len(jobs), 1)),
     )
 
-    failures = _execute(
-        client, jobs, organization_id, concurrency, progress, retries, backoff, tz_name
-    )
+    failures = _execute(client, jobs, organization_id, concurrency, progress, retries, backoff, tz)
 
-    # Empty parts are left out: concatenating them only risks dtype changes and warnings.
-    frames = [j.result for j in jobs if j.result is not None and len(j.result)]
-    frame = pd.concat(frames, ignore_index=True) if frames else _empty_scan(tz_name)
-    if "template_name" not in frame.columns:
-        names = {str(t["id"]): str(t.get("name") or "") for t in chosen}
-        frame.insert(
-            frame.columns.get_loc("template_id") + 1,
-            "template_name",
-            frame["template_id"].map(names).astype("str"),
-        )
-    frame = (
-        frame.drop_duplicates(subset=["template_id", "slot_id"])
-        .sort_values(["template_id", "start", "slot_id"], kind="stable")
-        .reset_index(drop=True)
-    )
+    frame = _assemble(jobs, tz_name)
     frame.attrs["templates"] = len(chosen)
     frame.attrs["calls"] = len(jobs)
     frame.attrs["missing"] = [f.as_dict() for f in failures]
@@ -470,7 +534,7 @@ def _execute(
     progress: bool,
     retries: int,
     backoff: float,
-    tz: str | None,
+    tz: ZoneInfo,
 ) -> list[_Failure]:
     """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
     from tqdm.auto import tqdm

@@ -4,6 +4,7 @@ and against the real sandbox over HTTP."""
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import threading
 from collections import Counter
@@ -199,12 +200,53 @@ def test_result_is_sorted_and_unique_even_when_answers_overlap() -> None:
     frame = scan_slots(client, progress=False)
     assert not frame.duplicated(["template_id", "slot_id"]).any()
     assert frame.equals(
-        frame.sort_values(["template_id", "start", "slot_id"]).reset_index(drop=True)
+        frame.sort_values(["template_id", "start"], kind="stable").reset_index(drop=True)
     )
     # padded answers reach outside the window; the scan keeps only the requested days
     for tpl in TEMPLATES:
         days = set(frame.loc[frame["template_id"] == tpl["id"], "start"].dt.date)
         assert days == set(_expected_days(tpl))
+
+
+class ShuffledClient(FakeClient):
+    """Lists each answer's slots out of time order and twice each."""
+
+    def _answer(self, tid: str, kind: str, first: date, end: date) -> dict:
+        answer = super()._answer(tid, kind, first, end)
+        answer["list"] = answer["list"][::-1] * 2
+        return answer
+
+
+def test_answers_out_of_order_or_with_repeats_give_the_same_frame() -> None:
+    reference = scan_slots(FakeClient(NOW), progress=False)
+    pd.testing.assert_frame_equal(scan_slots(ShuffledClient(NOW), progress=False), reference)
+
+
+class MovingSlotClient(FakeClient):
+    """A broken server: one slot id turns up at every Wednesday 14:00, so at several times."""
+
+    def _answer(self, tid: str, kind: str, first: date, end: date) -> dict:
+        answer = super()._answer(tid, kind, first, end)
+        for i, slot in enumerate(answer["list"]):
+            start = datetime.fromisoformat(slot["timestamp"])
+            if start.weekday() == 2 and start.hour == 14:
+                answer["list"][i] = dict(slot, id="4f" + "M" * 30)
+        return answer
+
+
+def test_a_slot_id_at_two_times_is_kept_once_and_the_frame_stays_sorted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = MovingSlotClient(NOW)
+    with caplog.at_level(logging.WARNING, logger="bt_explore.scan"):
+        frame = scan_slots(client, progress=False)
+    assert not frame.duplicated(["template_id", "slot_id"]).any()
+    assert frame.equals(
+        frame.sort_values(["template_id", "start"], kind="stable").reset_index(drop=True)
+    )
+    moving = frame[frame["slot_id"] == "4f" + "M" * 30]
+    assert sorted(moving["template_id"]) == sorted(t["id"] for t in TEMPLATES)  # once each
+    assert "two different times" in caplog.text
 
 
 def _plan(tpl: dict) -> list[SlotCall]:
@@ -401,7 +443,7 @@ def test_scan_equals_the_union_of_per_template_slots_calls(
         per_template_calls = len(_slot_requests(fresh))
     expected = (
         pd.concat(parts, ignore_index=True)
-        .sort_values(["template_id", "start", "slot_id"])
+        .sort_values(["template_id", "start"], kind="stable")
         .reset_index(drop=True)
     )
     assert len(reference) > 1000
