@@ -729,8 +729,14 @@ class Client:
         self, template_id: str, kind: str, day: date | str, organization_id: str | None
     ) -> _SlotPiece:
         """One listDay/listWeek/listMonth call, decoded into slot columns (no frame yet)."""
-        from bt_explore.frames import _slot_piece
+        response = self._slot_period_answer(template_id, kind, day, organization_id)
+        return self._slot_piece_of(template_id, response, organization_id)
 
+    def _slot_period_answer(
+        self, template_id: str, kind: str, day: date | str, organization_id: str | None
+    ) -> requests.Response:
+        """Send one listDay/listWeek/listMonth call; the 2xx answer, undecoded (a scan's
+        threads only wait for answers and leave the decoding to :meth:`_slot_piece_of`)."""
         d = _as_day(day, "day")
         if kind == "day":
             endpoint, path = "slot_list_day", {"year": d.year, "month": d.month, "day": d.day}
@@ -744,6 +750,14 @@ class Client:
         url = self.url(endpoint, organization_id=organization_id, template_id=template_id, **path)
         response = self._send("GET", url)
         raise_for_answer(response)
+        return response
+
+    def _slot_piece_of(
+        self, template_id: str, response: requests.Response, organization_id: str | None
+    ) -> _SlotPiece:
+        """Decode a slot answer of :meth:`_slot_period_answer` and remember its slots."""
+        from bt_explore.frames import _slot_piece
+
         try:
             piece = _slot_piece(response.content)
         except (ValueError, TypeError):

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import requests
 
 from bt_explore.errors import (
     AuthenticationError,
@@ -283,20 +284,28 @@ def _empty_scan(tz: str | None) -> pd.DataFrame:
     return frame
 
 
-def _fetch_piece(
-    client: Client, job: _Job, organization_id: str | None, tz: ZoneInfo
+def _fetch(client: Client, job: _Job, organization_id: str | None) -> Any:
+    """Send one call (in a worker thread) and return its answer undecoded: a worker that only
+    waits for the network can send its next call at once, while the answers are decoded one
+    after the other by :func:`_decode` in the scan's own thread. A
+    :class:`~bt_explore.client.Client` returns the raw answer (decoded later by the frames'
+    typed fast path); a client-like object with only ``slots_day/week/month`` returns dicts."""
+    fast = getattr(client, "_slot_period_answer", None)
+    if callable(fast):
+        return fast(str(job.template["id"]), job.call.kind, job.call.start, organization_id)
+    return job.call.fetch(client, str(job.template["id"]), organization_id)
+
+
+def _decode(
+    client: Client, job: _Job, answer: Any, organization_id: str | None, tz: ZoneInfo
 ) -> _SlotPiece:
-    """One call's slots, decoded and shaped in the worker thread, so that this work overlaps
-    with the other calls' network waits. A :class:`~bt_explore.client.Client` hands the raw
-    answer to the frames' typed fast path; a client-like object with only
-    ``slots_day/week/month`` goes through their dicts."""
+    """One call's slots from its answer (see :func:`_fetch`), shaped by :func:`_shape`."""
     from bt_explore.frames import _slot_piece
 
-    fast = getattr(client, "_slot_period", None)
-    if callable(fast):
-        piece = fast(str(job.template["id"]), job.call.kind, job.call.start, organization_id)
+    if isinstance(answer, requests.Response):
+        piece = client._slot_piece_of(str(job.template["id"]), answer, organization_id)
     else:
-        piece = _slot_piece(job.call.fetch(client, str(job.template["id"]), organization_id))
+        piece = _slot_piece(answer)
     return _shape(job, piece, tz)
 
 
@@ -384,13 +393,12 @@ def _run_job(
     retries: int,
     backoff: float,
     stop: threading.Event,
-    tz: ZoneInfo,
-) -> _SlotPiece:
+) -> Any:
     template_id = str(job.template["id"])
     while True:
         job.attempts += 1
         try:
-            return _fetch_piece(client, job, organization_id, tz)
+            return _fetch(client, job, organization_id)
         except _RETRYABLE as exc:
             if job.attempts > retries or stop.is_set():
                 raise
@@ -547,7 +555,7 @@ def _execute(
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
     try:
         pending: dict[Future[Any], _Job] = {
-            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop, tz): j
+            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop): j
             for j in jobs
         }
         while pending:
@@ -557,8 +565,11 @@ def _execute(
                 bar.update(1)
                 exc = future.exception()
                 if exc is None:
-                    job.result = future.result()
-                    continue
+                    try:
+                        job.result = _decode(client, job, future.result(), organization_id, tz)
+                        continue
+                    except Exception as error:  # an answer that is not a slot list
+                        exc = error
                 if isinstance(exc, _FATAL) or not isinstance(exc, Exception):
                     stop.set()
                     raise exc
