@@ -1206,12 +1206,13 @@ class _SlotPiece(NamedTuple):
     combos: np.ndarray  # object: a tuple of resource ids per slot
     counts: np.ndarray  # int64: len of each tuple
     time_zone: Any  # the answer's timeZone, unchecked
+    complete: bool  # every id is a str (the typed fast path guarantees it)
 
     def take(self, index: np.ndarray) -> _SlotPiece:
         """The rows at ``index`` (an integer array)."""
         return _SlotPiece(
             self.ids[index], self.start[index], self.combos[index], self.counts[index],
-            self.time_zone,
+            self.time_zone, self.complete,
         )  # fmt: skip
 
 
@@ -1219,7 +1220,8 @@ def _slot_piece(data: FrameInput) -> _SlotPiece:
     """Decode one slot answer (raw bodies take the typed fast path) into a :class:`_SlotPiece`."""
     slots, answer_tz = _slot_records(data)
     ids, stamps, combos, counts = _slot_columns(slots)
-    return _SlotPiece(ids, _utc_micros(stamps), combos, counts, answer_tz)
+    typed = type(slots) is tuple and (not slots or type(slots[0]) is _Slot)
+    return _SlotPiece(ids, _utc_micros(stamps), combos, counts, answer_tz, typed)
 
 
 def _slot_table(
@@ -1234,7 +1236,8 @@ def _slot_table(
     ends = [_slot_ends(p.start, duration) for p, _, duration in pieces]
     columns = {
         "slot_id": _str_array(
-            np.concatenate([p.ids for p, _, _ in pieces]) if pieces else np.array([], object)
+            np.concatenate([p.ids for p, _, _ in pieces]) if pieces else np.array([], object),
+            complete=all(p.complete for p, _, _ in pieces),
         ),
         "template_id": pd.array([tid for _, tid, _ in pieces], dtype=STR).take(which),
         "start": _aware(start, zone),
