@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import socket
@@ -143,29 +144,43 @@ def test_other_statuses_are_api_errors(client):
     assert info.value.status_code == 409
 
 
-class _ProxyPage(http.server.BaseHTTPRequestHandler):
+@contextlib.contextmanager
+def _canned_api(answer):
+    """A local server in front of the API that answers every GET with ``answer(path)``, a
+    ``(status, content type, body)``; yields its API URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            status, content_type, body = answer(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _proxy_page(path):
     """A misbehaving proxy in front of the API: an HTML page instead of an envelope."""
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        body = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-        self.send_response(502 if "organization" in self.path else 200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    body = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    return (502 if "organization" in path else 200), "text/html", body
 
 
 @pytest.fixture
 def proxy_page():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ProxyPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
-    server.shutdown()
-    server.server_close()
+    with _canned_api(_proxy_page) as url:
+        yield url
 
 
 def test_unexpected_response_for_an_html_page(sb, proxy_page):
@@ -179,36 +194,14 @@ def test_unexpected_response_for_an_html_page(sb, proxy_page):
         assert info.value.status_code == 200
 
 
-class _BigCountryList(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with a 3 MiB country LIST (bigger than the client's read chunk)."""
-
-    records = [{"class": "COUNTRY", "code": f"C{i:06d}", "name": "x" * 60} for i in range(36_000)]
-    body = json.dumps({"messageList": [], "content": {"class": "LIST", "recordList": records}})
-
-    def do_GET(self):
-        body = self.body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_an_answer_larger_than_the_read_chunk_arrives_whole(sb):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BigCountryList)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        api = f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
+    records = [{"class": "COUNTRY", "code": f"C{i:06d}", "name": "x" * 60} for i in range(36_000)]
+    envelope = {"messageList": [], "content": {"class": "LIST", "recordList": records}}
+    body = json.dumps(envelope).encode()
+    assert len(body) > 3 * 2**20 > client_module._READ_CHUNK
+    with _canned_api(lambda path: (200, "application/json", body)) as api:
         with make_client(sb, api_url=api) as client:
-            assert len(_BigCountryList.body) > 3 * 2**20 > client_module._READ_CHUNK
-            assert client.countries() == _BigCountryList.records
-    finally:
-        server.shutdown()
-        server.server_close()
+            assert client.countries() == records
 
 
 def test_transport_error_for_dropped_connections(client, sb):
