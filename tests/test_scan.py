@@ -567,3 +567,26 @@ def test_an_organization_the_client_may_not_see_fails_at_once(fresh: Sandbox) ->
         with pytest.raises(PermissionDenied):
             scan_slots(client, organization_id=fresh.other_organization_id, progress=False)
     assert _slot_requests(fresh) == []
+
+
+def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
+    fresh: Sandbox, reference: pd.DataFrame
+) -> None:
+    with _client(fresh) as client:
+        victim = client.templates()[0]["id"]
+        send = client._slot_period_answer
+
+        def proxy_page(template_id, kind, day, organization_id):
+            response = send(template_id, kind, day, organization_id)
+            if template_id == victim:
+                response._content = b"<html>502 Bad Gateway</html>"  # a 200 from a bad proxy
+            return response
+
+        client._slot_period_answer = proxy_page
+        frame = scan_slots(
+            client, start=RANGE[0], end=RANGE[1], errors="report", concurrency=4, progress=False
+        )
+    assert {m["template_id"] for m in frame.attrs["missing"]} == {victim}
+    assert all("502 Bad Gateway" in m["error"] for m in frame.attrs["missing"])
+    others = reference[reference["template_id"] != victim].reset_index(drop=True)
+    pd.testing.assert_frame_equal(frame, others)
