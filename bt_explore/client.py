@@ -765,11 +765,7 @@ class Client:
             content, _ = decode_envelope(response)
             piece = _slot_piece(_slot_range(content))
         self._remember_slot_ids(template_id, piece.ids.tolist())  # a missing id: never asked
-        if isinstance(piece.time_zone, str) and piece.time_zone:
-            org = organization_id or self.settings.organization_id
-            if org:
-                with self._lock:
-                    self._time_zones[org] = piece.time_zone
+        self._remember_time_zone(organization_id, piece.time_zone)
         return piece
 
     def slots(
@@ -1124,12 +1120,15 @@ class Client:
             template_id,
             [str(s["id"]) for s in content["list"] if isinstance(s, dict) and s.get("id")],
         )
-        with self._lock:
-            if content.get("timeZone"):
-                org = organization_id or self.settings.organization_id
-                if org:
-                    self._time_zones[org] = str(content["timeZone"])
+        self._remember_time_zone(organization_id, content.get("timeZone"))
         return content
+
+    def _remember_time_zone(self, organization_id: str | None, zone: Any) -> None:
+        """Keep the time zone a slot answer named for its organization (saves a request)."""
+        org = organization_id or self.settings.organization_id
+        if zone and org:
+            with self._lock:
+                self._time_zones[org] = str(zone)
 
     def _remember_slot_ids(self, template_id: str, slot_ids: Iterable[str]) -> None:
         batch = dict.fromkeys(slot_ids, template_id)

@@ -1137,10 +1137,11 @@ def _combinations(values: list[Any]) -> list[tuple[str, ...]]:
     return [_combination(v) for v in values]
 
 
-def _slot_columns(slots: Any) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray]:
+def _slot_columns(slots: Any) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray, bool]:
     """Slot ids (an object array of str, or the "str" NA where missing), timestamps, resource
-    id tuples and their counts."""
-    if type(slots) is tuple and (not slots or type(slots[0]) is _Slot):
+    id tuples, their counts, and whether every id is a str (the typed fast path)."""
+    typed = type(slots) is tuple and (not slots or type(slots[0]) is _Slot)
+    if typed:
         # typed fast path: the decoder guarantees every row is a _Slot with all three fields
         count = len(slots)
         ids = np.fromiter(map(operator.attrgetter("id"), slots), dtype=object, count=count)
@@ -1153,7 +1154,7 @@ def _slot_columns(slots: Any) -> tuple[np.ndarray, list[Any], np.ndarray, np.nda
         stamps = _column(slots, "timestamp")
         combos = _tuple_array(_combinations(_column(slots, "bookingResourceCombination")))
     counts = np.fromiter(map(len, combos), dtype=np.int64, count=len(combos))
-    return ids, stamps, combos, counts
+    return ids, stamps, combos, counts, typed
 
 
 _MAX_DURATION_MINUTES = 10**8  # ~190 years: beyond it the template's duration is garbage
@@ -1219,8 +1220,7 @@ class _SlotPiece(NamedTuple):
 def _slot_piece(data: FrameInput) -> _SlotPiece:
     """Decode one slot answer (raw bodies take the typed fast path) into a :class:`_SlotPiece`."""
     slots, answer_tz = _slot_records(data)
-    ids, stamps, combos, counts = _slot_columns(slots)
-    typed = type(slots) is tuple and (not slots or type(slots[0]) is _Slot)
+    ids, stamps, combos, counts, typed = _slot_columns(slots)
     return _SlotPiece(ids, _utc_micros(stamps), combos, counts, answer_tz, typed)
 
 
