@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import socket
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +72,25 @@ def _check_loopback(host: str) -> None:
         )
 
 
+def _stop_server(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    """Stop a serving werkzeug server and its thread; close its open keep-alive connections."""
+    if threading.current_thread() is thread:
+        # collected inside the serving thread itself: shutdown() there would wait for ever
+        threading.Thread(target=_stop_server, args=(server, thread), daemon=True).start()
+        return
+    server.shutdown()
+    server.server_close()
+    with server.bt_connections_lock:  # type: ignore[attr-defined]
+        open_connections = list(server.bt_connections)  # type: ignore[attr-defined]
+    for conn in open_connections:
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    thread.join(timeout=5)
+    log.info("sandbox stopped")
+
+
 class Sandbox:
     """A local, stateful emulator of bookingtime's auth server and Module API v3.
 
@@ -118,6 +138,7 @@ class Sandbox:
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._finalizer: weakref.finalize | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -136,37 +157,32 @@ class Sandbox:
         )
         server.bt_connections = set()  # type: ignore[attr-defined]
         server.bt_connections_lock = threading.Lock()  # type: ignore[attr-defined]
-        self._server = server
         # A short poll interval makes stop() (and so every test's teardown) quick.
-        self._thread = threading.Thread(
+        thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
             name=f"bt-explore-sandbox-{server.port}",
             daemon=True,
         )
-        self._thread.start()
+        thread.start()
+        self._server, self._thread = server, thread
+        # Stopped when the sandbox is collected or, at the latest, when the interpreter exits:
+        # weakref.finalize runs at exit while the serving thread still runs (a __del__ that
+        # waits for it during interpreter teardown would wait for ever).
+        self._finalizer = weakref.finalize(self, _stop_server, server, thread)
         log.info("sandbox serving on %s", self.base_url)
         return self
 
     def stop(self) -> None:
-        """Stop serving and close open keep-alive connections (idempotent)."""
-        server = getattr(self, "_server", None)
-        self._server = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        with server.bt_connections_lock:  # type: ignore[attr-defined]
-            open_connections = list(server.bt_connections)  # type: ignore[attr-defined]
-        for conn in open_connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        log.info("sandbox stopped")
+        """Stop serving and close open keep-alive connections (idempotent).
+
+        A sandbox that is never stopped is stopped when it is garbage collected or when the
+        interpreter exits, so a script that forgets ``stop()`` still ends.
+        """
+        finalizer = getattr(self, "_finalizer", None)
+        self._server = self._thread = self._finalizer = None
+        if finalizer is not None:
+            finalizer()  # runs _stop_server once, however often stop() is called
 
     @property
     def running(self) -> bool:
@@ -178,12 +194,6 @@ class Sandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def __del__(self) -> None:
-        try:
-            self.stop()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "not started"
