@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
@@ -47,7 +48,9 @@ from bt_explore.errors import (
     UnexpectedResponse,
     decode_envelope,
     error_for,
+    redact,
 )
+from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 
 __all__ = ["TokenAuth", "Clock", "organization_of", "now_seconds"]
@@ -134,7 +137,13 @@ class TokenAuth(AuthBase):
         import time
 
         self.settings = settings
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            # token requests create nothing, so they are retried like GETs
+            session.mount(
+                settings.auth_url, HTTPAdapter(max_retries=for_token_requests(default_retry()))
+            )
+        self.session = session
         self.clock: Clock = clock if clock is not None else time.time
         self.renew_before = float(renew_before)
         self._refresh: _Token | None = None
@@ -191,9 +200,11 @@ class TokenAuth(AuthBase):
         try:
             return self.access_token(organization_of(request.url or ""))
         except ApiError as exc:
-            # the token endpoint alone would be a puzzling culprit: name the call too
-            needed = f"needed for {request.method} {_path(request.url)}"
+            # the token endpoint alone would be a puzzling culprit: name the call too, and say
+            # that it was never sent (book() relies on knowing that)
+            needed = f"needed for {request.method} {_path(request.url)}, which was not sent"
             exc.note = f"{exc.note}; {needed}" if exc.note else needed
+            exc.sent = False
             raise
         except TransportError as exc:
             # the API request itself was never sent: callers (book()) rely on knowing that
@@ -323,6 +334,11 @@ class TokenAuth(AuthBase):
             return answer
         raise self._token_error(response, grant, organization_id)
 
+    def _secrets(self) -> list[str | None]:
+        """What this auth sends that must never be quoted back: the secret and the tokens."""
+        tokens = [self._refresh, *self._access.values()]
+        return [self.settings.client_secret, *(t.value for t in tokens if t is not None)]
+
     def _token_error(
         self, response: requests.Response, grant: str, organization_id: str | None
     ) -> ApiError:
@@ -330,6 +346,7 @@ class TokenAuth(AuthBase):
         try:
             body, messages = decode_envelope(response)
         except UnexpectedResponse as exc:
+            exc.excerpt = redact(exc.excerpt, self._secrets())
             if response.status_code in (400, 401):
                 return AuthenticationError(
                     response.status_code, "POST", url, [Message("failure", None, str(exc))]
@@ -338,10 +355,20 @@ class TokenAuth(AuthBase):
         if not messages and isinstance(body, dict) and "error" in body:
             # RFC 6749 §5.2 error JSON
             messages = (
-                Message(
-                    "failure", str(body.get("error")), str(body.get("error_description") or "")
+                Message.from_json(
+                    {
+                        "type": "failure",
+                        "parameter": body.get("error"),
+                        "text": body.get("error_description"),
+                    }
                 ),
             )
+        # a server may echo the form it got: the secret and tokens we sent must not show
+        secrets = self._secrets()
+        messages = tuple(
+            Message(m.type, m.parameter and redact(m.parameter, secrets), redact(m.text, secrets))
+            for m in messages
+        )
         context = f"grant_type={grant}" + (
             f", organization_id={organization_id}" if organization_id else ""
         )

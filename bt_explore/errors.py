@@ -62,20 +62,35 @@ __all__ = [
     "raise_for_answer",
     "decode_envelope",
     "short_url",
+    "redact",
 ]
 
 #: How much of an unusable body an :class:`UnexpectedResponse` quotes.
 EXCERPT_CHARS = 200
 
-# Anything that looks like a bearer token or a JWT is cut out of quoted bodies, so that an
-# excerpt of an odd answer (say, a token endpoint's) can never carry a credential.
+# Anything that looks like a bearer token, a JWT or a credential field (as JSON or as a form) is
+# cut out of text quoted from a server, so that an echo of a request (say, a token endpoint's
+# error repeating the form it got) can never carry a credential into an exception.
 _SECRET_SHAPES = re.compile(
     r"(Bearer\s+)\S+|eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*"
-    r'|("(?:access_token|refresh_token|client_secret)"\s*:\s*")[^"]*'
+    r"|((?:access_token|refresh_token|client_secret|code_verifier|password)"
+    r'["\']?\s*[:=]\s*["\']?)[^"\'&\s,;}]*'
 )
 
 
-def _redact(text: str) -> str:
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with credentials replaced by ``[redacted]``: the given ``secrets`` wherever they
+    occur, and anything shaped like a bearer token, a JWT or a credential field.
+
+    Example:
+        >>> redact("bad form: grant_type=x&client_secret=s3cr3t&client_id=23a")
+        'bad form: grant_type=x&client_secret=[redacted]&client_id=23a'
+        >>> redact("secret 'hunter22' rejected", secrets=["hunter22"])
+        "secret '[redacted]' rejected"
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:  # shorter values would blank out ordinary words
+            text = text.replace(secret, "[redacted]")
     return _SECRET_SHAPES.sub(lambda m: (m.group(1) or m.group(2) or "") + "[redacted]", text)
 
 
@@ -97,14 +112,15 @@ class Message:
     @classmethod
     def from_json(cls, data: Any) -> Message:
         """A message from its JSON form; tolerates missing keys and plain strings."""
+        # a server's text may quote the request it got: never let it carry a credential
         if isinstance(data, dict):
             parameter = data.get("parameter")
             return cls(
                 type=str(data.get("type") or ""),
-                parameter=str(parameter) if parameter not in (None, "") else None,
-                text=str(data.get("text") or ""),
+                parameter=redact(str(parameter)) if parameter not in (None, "") else None,
+                text=redact(str(data.get("text") or "")),
             )
-        return cls(type="", parameter=None, text=str(data))
+        return cls(type="", parameter=None, text=redact(str(data)))
 
     def __str__(self) -> str:
         return f"{self.parameter}: {self.text}" if self.parameter else self.text
@@ -184,7 +200,9 @@ class ApiError(BookingtimeError):
     """The API answered with a non-2xx status (or a body that cannot be used).
 
     Attributes: ``status_code`` (``None`` when the request was refused before sending),
-    ``method``, ``url`` and ``messages`` (a tuple of :class:`Message`).
+    ``method``, ``url``, ``messages`` (a tuple of :class:`Message`) and ``sent``: ``False``
+    when the API call this error stopped was certainly never sent (refused before sending, or
+    the token endpoint failed while fetching the token the call needed).
 
     Example:
         >>> err = NotFound(404, "GET", "http://h/module/v3/en/organization/f6x/show",
@@ -201,12 +219,14 @@ class ApiError(BookingtimeError):
         messages: Iterable[Message] = (),
         *,
         note: str = "",
+        sent: bool | None = None,
     ):
         self.status_code = status_code
         self.method = method
         self.url = url
         self.messages: tuple[Message, ...] = tuple(messages)
         self.note = note
+        self.sent: bool = (status_code is not None) if sent is None else sent
         super().__init__(self._text())
 
     @property
@@ -364,7 +384,7 @@ def _excerpt(response: requests.Response) -> str:
         text = response.text
     except Exception:  # undecodable bytes: quote them as latin-1 rather than fail again
         text = response.content.decode("latin-1", errors="replace")
-    text = _redact(" ".join(text.split()))
+    text = redact(" ".join(text.split()))
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
