@@ -67,8 +67,20 @@ class Endpoint:
 
     @property
     def flask_rule(self) -> str:
-        """The path as a Flask/Werkzeug rule (``{org}`` → ``<org>``)."""
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+        """The path as a Flask/Werkzeug rule (``{org}`` → ``<org>``).
+
+        A ``customId`` is the caller's own text and may hold ``/`` (sent as ``%2F``, which the
+        server decodes before routing), so it matches across slashes.
+
+        Example:
+            >>> ENDPOINTS["appointment_identify"].flask_rule
+            'organization/<org>/appointment/<path:custom_id>/identify'
+        """
+        return re.sub(
+            r"\{(\w+)\}",
+            lambda m: f"<path:{m[1]}>" if m[1] == "custom_id" else f"<{m[1]}>",
+            self.path,
+        )
 
 
 _SLOTS = "organization/{org}/bookingTemplate/{template_id}/bookingSlot"

@@ -317,10 +317,13 @@ class Sandbox:
         retry_after: int = 1,
         paths: str | None = None,
         seed: int | None = None,
+        slow_ms: float = 0.0,
     ) -> None:
         """Replace the injected faults (see the README's sandbox section).
 
         - ``latency_ms``: delay before every answer (``None``: keep the current latency);
+        - ``slow_ms``: extra time the requests matching ``paths`` take before they are
+          processed (a slow endpoint: a client that times out meanwhile leaves them running);
         - ``rate``: share of matching requests answered with a status drawn from ``statuses``
           (429 answers carry ``Retry-After: retry_after``);
         - ``drop_rate``: share of matching requests whose connection is closed unanswered;
@@ -343,6 +346,7 @@ class Sandbox:
             retry_after=retry_after,
             paths=paths,
             seed=seed,
+            slow_ms=slow_ms,
         )
 
     def clear_faults(self) -> None:

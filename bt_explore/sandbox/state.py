@@ -584,6 +584,7 @@ class FaultSettings:
     """
 
     latency_ms: float = 0.0
+    slow_ms: float = 0.0
     rate: float = 0.0
     statuses: tuple[int, ...] = (500, 503, 429)
     drop_rate: float = 0.0
@@ -669,6 +670,7 @@ class SandboxState:
         self.faults = FaultSettings(rng=random.Random(seed))
         known = {
             "latency_ms",
+            "slow_ms",
             "rate",
             "statuses",
             "drop_rate",
@@ -704,17 +706,21 @@ class SandboxState:
         retry_after: int = 1,
         paths: str | None = None,
         seed: int | None = None,
+        slow_ms: float = 0.0,
     ) -> None:
         """Replace the fault settings (``latency_ms=None`` keeps the current latency)."""
         codes, entries = FaultSettings.validate(rate, statuses, drop_rate, script)
         if latency_ms is not None and latency_ms < 0:
             raise ValueError(f"latency_ms must be >= 0, got {latency_ms!r}")
+        if slow_ms < 0:
+            raise ValueError(f"slow_ms must be >= 0, got {slow_ms!r}")
         if int(retry_after) < 0:
             raise ValueError(f"retry_after must be >= 0, got {retry_after!r}")
         pattern = re.compile(paths if paths is not None else r"^/module/")
         with self._faults_lock:
             self.faults = FaultSettings(
                 latency_ms=self.faults.latency_ms if latency_ms is None else float(latency_ms),
+                slow_ms=float(slow_ms),
                 rate=float(rate),
                 statuses=codes,
                 drop_rate=float(drop_rate),
@@ -725,7 +731,12 @@ class SandboxState:
             )
 
     def decide_fault(self, path: str) -> tuple[float, int | str | None, int]:
-        """(latency ms, fault, retry_after) for one request; consumes a script entry."""
+        """(delay ms, fault, retry_after) for one request; consumes a script entry.
+
+        The delay is the latency of every request, plus ``slow_ms`` for those that match the
+        fault ``paths``.
+        """
         with self._faults_lock:
             faults = self.faults
-            return faults.latency_ms, faults.decide(path), faults.retry_after
+            slow = faults.slow_ms if faults.slow_ms and faults.paths.search(path) else 0.0
+            return faults.latency_ms + slow, faults.decide(path), faults.retry_after
