@@ -31,19 +31,19 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from bt_explore import __version__
-from bt_explore.auth import Clock, TokenAuth
+from bt_explore.auth import Clock, TokenAuth, now_seconds
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS
 from bt_explore.errors import (
     ApiError,
@@ -59,6 +59,7 @@ from bt_explore.errors import (
     raise_for_answer,
     short_url,
 )
+from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,37 +72,15 @@ __all__ = ["Client", "ApiResult", "default_retry", "plan_slot_calls", "new_custo
 
 log = logging.getLogger("bt_explore.client")
 
-#: Statuses a GET is retried on (besides connection errors).
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: The least time (seconds) a lost booking answer is settled over when the server may still be
+#: booking; otherwise the client's read timeout.
+SETTLE_MIN_SECONDS = 1.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Enough to map the slots of a long scan to their templates without growing forever.
 _SLOT_MEMORY = 200_000
 #: Bytes read from the socket at a time for an answer's body.
 _READ_CHUNK = 1 << 20
-
-
-def default_retry(total: int = 3, backoff_factor: float = 0.5) -> Retry:
-    """The retry policy of :class:`Client`: GET only, on connection errors, 429, 502/503/504.
-
-    Example:
-        >>> default_retry().allowed_methods
-        frozenset({'GET'})
-    """
-    return Retry(
-        total=total,
-        connect=total,
-        read=total,
-        status=total,
-        other=0,
-        status_forcelist=RETRY_STATUSES,
-        # POST (appointment/add) and PUT (move, cancel) are not idempotent: never re-sent.
-        allowed_methods=frozenset({"GET"}),
-        backoff_factor=backoff_factor,
-        respect_retry_after_header=True,
-        # give the last answer back instead of raising, so errors.py can type it
-        raise_on_status=False,
-    )
 
 
 def new_custom_id() -> str:
@@ -185,6 +164,27 @@ def _slot_range(content: Any) -> dict[str, Any]:
 
 def _parse_ts(value: str) -> datetime:
     return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
+def _slot_time(slot: Any) -> datetime | None:
+    """A slot's aware ``timestamp``; ``None`` for a slot without a usable one."""
+    value = slot.get("timestamp") if isinstance(slot, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = _parse_ts(value)
+    except ValueError:
+        return None
+    return ts if ts.tzinfo is not None else None
+
+
+def _zone(name: str) -> ZoneInfo:
+    """The time zone ``name``; UTC (with a warning) for a name that is not a known zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        log.warning("ignoring unknown time zone %r from the API; using UTC", name)
+        return ZoneInfo("UTC")
 
 
 def _as_day(value: date | datetime | str, name: str) -> date:
@@ -369,12 +369,15 @@ class Client:
         self.settings = (settings if settings is not None else Settings()).require()
         self.session = session if session is not None else _Session()
         self._owns_session = session is None
-        adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=32, max_retries=retry or default_retry()
-        )
+        retry = retry or default_retry()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=retry)
         for url in (self.settings.api_url, self.settings.auth_url):
             parts = urlsplit(url)
             self.session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
+        # token requests create nothing: retried like GETs (the longest mounted prefix wins)
+        self.session.mount(
+            self.settings.auth_url, HTTPAdapter(max_retries=for_token_requests(retry))
+        )
         self.auth = TokenAuth(self.settings, session=self.session, clock=clock)
         self._headers = {
             "Accept": "application/json",
@@ -452,9 +455,10 @@ class Client:
             raise ValueError(
                 f"unknown endpoint {endpoint_name!r}; known: {', '.join(ENDPOINTS)}"
             ) from None
-        values = {k: quote(str(v), safe="") for k, v in path.items()}
+        values = {k: _segment(k, v) for k, v in path.items()}
         if endpoint.organization_scoped:
-            values["org"] = quote(self.settings.require_organization(organization_id), safe="")
+            org = self.settings.require_organization(organization_id)
+            values["org"] = _segment("organization_id", org)
         missing = [f for f in endpoint.fields if f not in values]
         if missing:
             raise TypeError(f"{endpoint_name} needs {', '.join(missing)}=...")
@@ -788,23 +792,23 @@ class Client:
             ('2026-12-01T00:00:00+01:00', 305)
         """
         whole_days = not isinstance(start, datetime) and not isinstance(end, datetime)
-        if whole_days:
+        org_tz = None if whole_days else _zone(self._time_zone(organization_id))
+        if org_tz is None:
             lo_day, hi_day = _as_day(start, "start"), _as_day(end, "end")
             if hi_day <= lo_day:
                 raise ValueError(f"end ({hi_day}) must be after start ({lo_day})")
-            tz: ZoneInfo | None = None
             first, stop = lo_day, hi_day
         else:
-            tz = ZoneInfo(self._time_zone(organization_id))
-            lo = _aware(start, tz, "start")
-            hi = _aware(end, tz, "end")
+            lo = _aware(start, org_tz, "start")
+            hi = _aware(end, org_tz, "end")
             if hi <= lo:
                 raise ValueError(f"end ({hi.isoformat()}) must be after start ({lo.isoformat()})")
-            first = lo.astimezone(tz).date()
-            last = (hi - timedelta(microseconds=1)).astimezone(tz).date()
+            first = lo.astimezone(org_tz).date()
+            last = (hi - timedelta(microseconds=1)).astimezone(org_tz).date()
             stop = last + timedelta(days=1)
+        first = self._first_askable_day(first, organization_id)
         pieces = []
-        for kind, args in plan_slot_calls(first, stop):
+        for kind, args in plan_slot_calls(first, stop) if first < stop else ():
             if kind == "day":
                 pieces.append(
                     self.slots_day(template_id, date(*args), organization_id=organization_id)
@@ -814,19 +818,21 @@ class Client:
             else:
                 pieces.append(self.slots_month(template_id, *args, organization_id=organization_id))
         zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
-        if tz is None:
-            tz = ZoneInfo(zone) if zone else None
-        seen: dict[str, dict[str, Any]] = {}
+        tz = org_tz or _zone(zone or self._time_zone(organization_id))
+        seen: dict[str, tuple[datetime, dict[str, Any]]] = {}
         for piece in pieces:
             for slot in piece["list"]:
-                ts = _parse_ts(slot["timestamp"])
+                ts = _slot_time(slot)
+                if ts is None:
+                    log.warning("slots: skipping a slot without a valid timestamp: %.80r", slot)
+                    continue
                 if whole_days:
-                    keep = lo_day <= ts.date() < hi_day
+                    keep = lo_day <= ts.astimezone(tz).date() < hi_day
                 else:
                     keep = lo <= ts < hi
                 if keep:
-                    seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", slot)
-        slots = sorted(seen.values(), key=lambda s: _parse_ts(s["timestamp"]))
+                    seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", (ts, slot))
+        slots = [slot for _, slot in sorted(seen.values(), key=lambda pair: pair[0])]
         if whole_days:
             bounds = [datetime.combine(d, dtime(), tz) for d in (lo_day, hi_day)]
         else:
@@ -835,9 +841,19 @@ class Client:
             "class": "RANGE_LIST",
             "rangeStart": bounds[0].isoformat(),
             "rangeEnd": bounds[1].isoformat(),
-            "timeZone": zone,
+            "timeZone": zone or str(tz),
             "list": slots,
         }
+
+    def _first_askable_day(self, first: date, organization_id: str | None) -> date:
+        """``first``, or the organization's today if ``first`` lies before it: the API refuses
+        periods that end before today (and the past has no free slots)."""
+        now = now_seconds(self.auth.clock)
+        # No time zone is more than 14 hours ahead of UTC: a later day needs no look-up.
+        if first > (datetime.fromtimestamp(now, timezone.utc) + timedelta(hours=14)).date():
+            return first
+        today = datetime.fromtimestamp(now, _zone(self._time_zone(organization_id))).date()
+        return max(first, today)
 
     # -- appointments -------------------------------------------------------------------------
 
@@ -878,11 +894,14 @@ class Client:
         """
         org = self.settings.require_organization(organization_id)
         url = self.url("appointment_add", organization_id=org)
+        _check_booking_arguments(slot_id, customer, custom_id, notes, template, address)
         tpl = self._template_for(slot_id, template, org)
         problems = _check_booking(slot_id, customer, tpl, address)
         if problems:
             raise ValidationError(None, "POST", url, problems)
         custom_id = custom_id or self.custom_ids()
+        # the lookup that settles a lost answer must be possible before anything is sent
+        self.url("appointment_identify", organization_id=org, custom_id=custom_id)
         body: dict[str, Any] = {
             "bookingSlotId": slot_id,
             "customId": custom_id,
@@ -893,7 +912,7 @@ class Client:
         if address is not None:
             body["address"] = dict(address)
         if additional_data is not None:
-            body["additionalData"] = {k: list(v) for k, v in additional_data.items()}
+            body["additionalData"] = _additional_data(additional_data)
         body.update(fields)
         try:
             return self.call("appointment_add", json=body, organization_id=org).content
@@ -905,43 +924,90 @@ class Client:
                     url=exc.url,
                     sent=False,
                 ) from exc
+            # no answer within the timeout: the server may still be booking
+            cause = exc.__cause__
+            in_flight = isinstance(cause, requests.RequestException) and _timed_out(cause)
             lost: BookingtimeError = exc
-        except ServerError as exc:
-            lost = exc
-        except UnexpectedResponse as exc:
-            # a garbled 2xx or a proxy's 5xx page may hide a booking; a garbled 4xx does not
+        except ApiError as exc:
+            if not exc.sent:  # e.g. the token endpoint failed: appointment/add never went out
+                exc.note = f"{exc.note}; the booking was not sent, safe to book again"
+                raise
             status = exc.status_code or 0
-            if 400 <= status < 500:
+            if isinstance(exc, ServerError):
+                # a gateway's 502/504 may come while the API is still booking behind it
+                in_flight = status in (502, 504)
+            elif isinstance(exc, UnexpectedResponse) and not 400 <= status < 500:
+                # a garbled 2xx may hide a booking; a 5xx that is not the API's envelope is a
+                # proxy's page, and the API behind it may still be booking
+                in_flight = status >= 500
+            else:
                 raise
             lost = exc
-        return self._settle_lost_booking(custom_id, org, lost)
+        return self._settle_lost_booking(custom_id, org, lost, in_flight=in_flight)
 
     def _settle_lost_booking(
-        self, custom_id: str, organization_id: str, lost: BookingtimeError
+        self, custom_id: str, organization_id: str, lost: BookingtimeError, *, in_flight: bool
     ) -> dict[str, Any]:
+        """Learn from ``identify`` whether a booking whose answer was lost exists.
+
+        Returns the appointment if it does. "No booking was made, safe to book again" is said
+        only when certain: the server had finished with the request (it answered, or closed the
+        connection) and ``identify`` answers the API's "no appointment with this customId".
+        When the server may still be booking (``in_flight``: a read timeout, a gateway's
+        502/504), identify is asked again with backoff for at least the request's own read
+        timeout; an appointment that has not appeared by then is
+        :class:`~bt_explore.BookingOutcomeUnknown`, as is any identify answer that does not
+        say whether the appointment exists.
+        """
         log.warning(
             "the answer to appointment/add was lost (%s); looking up customId %s",
             type(lost).__name__,
             custom_id,
         )
-        try:
-            appointment = self.appointment_by_custom_id(custom_id, organization_id=organization_id)
-        except NotFound:
-            note = (
-                f"no booking was made: appointment/{custom_id}/identify answered 404; "
-                "safe to book again"
-            )
-            if isinstance(lost, ApiError):
-                lost.note = note
-                raise lost from None
-            assert isinstance(lost, TransportError)
-            raise TransportError(
-                f"{lost.detail}; {note}", method=lost.method, url=lost.url, sent=False
+        window = max(self.settings.timeout[1], SETTLE_MIN_SECONDS) if in_flight else 0.0
+        deadline = time.monotonic() + window
+        delay = 0.1
+        while True:
+            try:
+                appointment = self.appointment_by_custom_id(
+                    custom_id, organization_id=organization_id
+                )
+            except NotFound as exc:
+                if not any(m.parameter == "customId" for m in exc.failures):
+                    # a 404 that does not name the customId (an unknown route, a proxy's
+                    # page) says nothing about the appointment
+                    raise BookingOutcomeUnknown(
+                        custom_id, f"{lost}; then identify answered: {exc}"
+                    ) from lost
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                time.sleep(min(delay, left))
+                delay = min(delay * 2, 2.0)
+                continue
+            except BookingtimeError as exc:
+                raise BookingOutcomeUnknown(
+                    custom_id, f"{lost}; then identify failed: {exc}"
+                ) from lost
+            log.info("booking %s exists despite the lost answer; not booking again", custom_id)
+            return appointment
+        if in_flight:
+            raise BookingOutcomeUnknown(
+                custom_id,
+                f"{lost}; the server may still be booking: identify found no appointment "
+                f"with this customId for {window:g} s",
             ) from lost
-        except BookingtimeError as exc:
-            raise BookingOutcomeUnknown(custom_id, f"{lost}; then identify failed: {exc}") from lost
-        log.info("booking %s exists despite the lost answer; not booking again", custom_id)
-        return appointment
+        note = (
+            f"no booking was made: appointment/{custom_id}/identify answered that no "
+            "appointment has this customId; safe to book again"
+        )
+        if isinstance(lost, ApiError):
+            lost.note = note
+            raise lost from None
+        assert isinstance(lost, TransportError)
+        raise TransportError(
+            f"{lost.detail}; {note}", method=lost.method, url=lost.url, sent=False
+        ) from lost
 
     def appointment(
         self, appointment_id: str, *, organization_id: str | None = None
@@ -1160,9 +1226,27 @@ class Client:
         org = self.settings.require_organization(organization_id)
         zone = self._time_zones.get(org)
         if zone is None:
-            zone = str(self.organization(organization_id=org).get("timeZone") or "UTC")
+            content = self.organization(organization_id=org)
+            zone = str((content.get("timeZone") if isinstance(content, dict) else None) or "UTC")
             self._time_zones[org] = zone
         return zone
+
+
+def _segment(name: str, value: Any) -> str:
+    """One path segment: any text encoded so that it cannot change the route it is put in.
+
+    ``/`` and the like are percent-encoded. ``.`` and ``..`` cannot be sent at all: HTTP
+    libraries (requests, urllib3) and servers read them as "this" and "the parent" folder, even
+    when encoded as ``%2E``, so the request would go to another route.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}: {value!r}")
+    text = str(value)
+    if not text.strip():
+        raise ValueError(f"{name} must not be empty")
+    if text in (".", ".."):
+        raise ValueError(f"{name} cannot be {text!r}: in a URL it names a folder, not a value")
+    return quote(text, safe="")
 
 
 def _aware(value: date | datetime | str, tz: ZoneInfo, name: str) -> datetime:
@@ -1176,6 +1260,65 @@ def _aware(value: date | datetime | str, tz: ZoneInfo, name: str) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.combine(value, dtime())
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def _check_booking_arguments(
+    slot_id: Any,
+    customer: Any,
+    custom_id: Any,
+    notes: Any,
+    template: Any,
+    address: Any,
+) -> None:
+    """``TypeError``/``ValueError`` naming the argument of :meth:`Client.book` that has the
+    wrong type; what the API would refuse is :func:`_check_booking`'s."""
+    if isinstance(slot_id, Mapping):
+        raise TypeError("slot_id must be the slot's id (a string), not the slot: pass slot['id']")
+    if not isinstance(slot_id, str):
+        raise TypeError(f"slot_id must be a string, got {type(slot_id).__name__}")
+    if not isinstance(customer, Mapping):
+        raise TypeError(
+            f"customer must be a dict of customer fields, got {type(customer).__name__}"
+        )
+    if custom_id is not None:
+        if not isinstance(custom_id, str):
+            raise TypeError(f"custom_id must be a string, got {type(custom_id).__name__}")
+        if not custom_id.strip():
+            raise ValueError("custom_id must not be empty (leave it out to have one generated)")
+    if notes is not None and not isinstance(notes, str):
+        raise TypeError(f"notes must be a string, got {type(notes).__name__}")
+    if template is not None and not isinstance(template, (str, Mapping)):
+        raise TypeError(f"template must be a template dict or id, got {type(template).__name__}")
+    if address is not None and not isinstance(address, Mapping):
+        raise TypeError(f"address must be a dict of address fields, got {type(address).__name__}")
+
+
+def _additional_data(value: Any) -> dict[str, list[str]]:
+    """``additionalData`` as the API takes it: each key to a list of strings.
+
+    Example:
+        >>> _additional_data({"source": ["web"], "tags": ("a", "b")})
+        {'source': ['web'], 'tags': ['a', 'b']}
+        >>> _additional_data({"source": "web"})
+        Traceback (most recent call last):
+        TypeError: additional_data['source'] must be a list of strings, got str: pass ['web']
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"additional_data must be a dict of lists of strings, got {type(value).__name__}"
+        )
+    result: dict[str, list[str]] = {}
+    for key, items in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"additional_data keys must be strings, got {key!r}")
+        if isinstance(items, str):
+            raise TypeError(
+                f"additional_data[{key!r}] must be a list of strings, got str: pass [{items!r}]"
+            )
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise TypeError(f"additional_data[{key!r}] must be a list of strings, got {items!r}")
+        result[key] = list(items)
+    return result
 
 
 def _check_booking(
@@ -1216,22 +1359,31 @@ def _check_booking(
     return problems
 
 
+def _reason(exc: requests.RequestException) -> Any:
+    """The urllib3 error beneath a requests error (inside ``MaxRetryError`` after retries)."""
+    reason: Any = exc.args[0] if exc.args else None
+    return getattr(reason, "reason", reason)
+
+
 def _maybe_sent(exc: requests.RequestException) -> bool:
     """Whether a failed request may have reached the server (False only when it surely did not)."""
     if isinstance(exc, requests.ConnectTimeout):
         return False
-    reason: Any = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # MaxRetryError -> its reason
-    return not isinstance(reason, NewConnectionError)
+    return not isinstance(_reason(exc), (NewConnectionError, ConnectTimeoutError))
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """Whether the server took longer than the read timeout (it may still be working)."""
+    return isinstance(exc, requests.ReadTimeout) or isinstance(_reason(exc), ReadTimeoutError)
 
 
 def _describe(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(exc, requests.ReadTimeout):
+    if not _maybe_sent(exc):
+        # urllib3's NewConnectionError (refused) is a kind of ConnectTimeoutError
+        refused = isinstance(_reason(exc), NewConnectionError)
+        return "connection refused" if refused else "timed out connecting"
+    if _timed_out(exc):
         return "timed out waiting for the answer"
     if isinstance(exc, requests.ConnectionError):
-        return (
-            "connection refused" if not _maybe_sent(exc) else "connection dropped without an answer"
-        )
+        return "connection dropped without an answer"
     return f"request failed ({type(exc).__name__})"
