@@ -347,6 +347,7 @@ class TokenAuth(AuthBase):
             body, messages = decode_envelope(response)
         except UnexpectedResponse as exc:
             exc.excerpt = redact(exc.excerpt, self._secrets())
+            exc.args = (exc._text(),)  # the text made before the excerpt was redacted
             if response.status_code in (400, 401):
                 return AuthenticationError(
                     response.status_code, "POST", url, [Message("failure", None, str(exc))]

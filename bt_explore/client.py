@@ -366,6 +366,11 @@ class Client:
         clock: Clock | None = None,
         retry: Retry | None = None,
     ) -> None:
+        if settings is not None and not isinstance(settings, Settings):
+            raise TypeError(
+                f"settings must be a bt_explore.Settings, got {type(settings).__name__}"
+                + (": use Client(Settings(client_id=...))" if isinstance(settings, str) else "")
+            )
         self.settings = (settings if settings is not None else Settings()).require()
         self.session = session if session is not None else _Session()
         self._owns_session = session is None

@@ -187,6 +187,8 @@ def connect(mode: str | None = None, *, cassette: str | None = None, **kwargs: A
         >>> client.close()                                              # stops the sandbox  # doctest: +SKIP
     """
     chosen = mode if mode is not None else _default_mode(kwargs)
+    if not isinstance(chosen, str):
+        raise TypeError(f"mode must be a string such as 'sandbox', got {type(chosen).__name__}")
     chosen = chosen.strip().lower()
     factory = _MODES.get(chosen)
     if factory is None and chosen in _PROVIDERS:

@@ -394,3 +394,31 @@ def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
     client._send = garbage
     with pytest.raises(UnexpectedResponse, match="proxy says hi"):
         client.slot_period_df(template, "day", date(2026, 12, 2))
+
+
+# -- issue 11: a range that starts before today is clipped to what can be asked --------------
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2026, 11, 1), date(2026, 12, 8)),  # last month to next week
+        ("2026-11-20T00:00", "2026-12-03T12:00"),  # datetimes, in the organization's zone
+    ],
+)
+def test_slots_over_a_range_that_starts_in_the_past(sb, start, end):
+    with sb.client() as client:
+        template_id = client.templates()[0]["id"]
+        result = client.slots(template_id, start, end)
+        future = client.slots(template_id, date(2026, 12, 1), end)
+    assert result["list"] and result["list"] == future["list"]
+    assert result["rangeStart"].startswith(str(start)[:10])
+
+
+def test_slots_wholly_in_the_past_are_none_and_ask_nothing(sb):
+    with sb.client() as client:
+        template_id = client.templates()[0]["id"]
+        sb.clear_requests()
+        result = client.slots(template_id, date(2026, 10, 1), date(2026, 11, 1))
+    assert result["list"] == []
+    assert [r.path.rsplit("/", 1)[-1] for r in sb.api_requests] in ([], ["show"])

@@ -162,7 +162,7 @@ def _canned_api(answer):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/module/v3/"
@@ -231,3 +231,127 @@ def test_errors_carry_no_secrets(sb):
     except AuthenticationError as exc:
         assert "hunter2" not in str(exc) and "hunter2" not in repr(exc)
     assert "hunter2" not in repr(client)
+
+
+# -- issue 11: malformed answers and bad arguments give typed errors, never KeyError & co. -----
+
+_BAD_SLOT_ANSWERS = {
+    "a slot without timestamp": [{"class": "BOOKING_SLOT", "id": "4f" + "a" * 30}],
+    "a null timestamp": [{"class": "BOOKING_SLOT", "id": "4f" + "b" * 30, "timestamp": None}],
+    "a slot that is a string": ["4f" + "c" * 30],
+    "a garbled timestamp": [{"id": "4f" + "d" * 30, "timestamp": "tomorrow"}],
+}
+
+
+@pytest.mark.parametrize("bad_zone", ["Europe/Berlin", "Not/AZone", None, 42])
+def test_malformed_slot_answers_are_skipped_not_crashed_on(sb, bad_zone):
+    bad_slots = [slot for slots in _BAD_SLOT_ANSWERS.values() for slot in slots]
+    good = {
+        "class": "BOOKING_SLOT",
+        "id": "4f" + "e" * 30,
+        "timestamp": "2026-12-02T10:00:00+01:00",
+    }
+
+    def answer(path):
+        if path.endswith("/show"):  # organization or template
+            content = {"id": "fc" + "a" * 30, "timeZone": bad_zone, "duration": 30}
+        else:
+            content = {"class": "RANGE_LIST", "timeZone": bad_zone, "list": [*bad_slots, good]}
+        return 200, "application/json", json.dumps({"messageList": [], "content": content}).encode()
+
+    with _canned_api(answer) as api, make_client(sb, api_url=api) as client:
+        template_id = "fc" + "a" * 30
+        result = client.slots(template_id, "2026-12-02", "2026-12-03")
+        assert [s["id"] for s in result["list"]] == [good["id"]]
+        frame = client.slots_df(template_id, "2026-12-02", "2026-12-03")
+        assert list(frame["slot_id"]) == [good["id"]]
+        day = client.slots(template_id, "2026-12-02T00:00", "2026-12-03T00:00")
+        assert [s["id"] for s in day["list"]] == [good["id"]]
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda c: c.book({"id": "4f" + "a" * 30}, ADA), TypeError, "slot['id']"),
+        (lambda c: c.book(None, ADA), TypeError, "slot_id"),
+        (lambda c: c.book("4f" + "a" * 30, "Ada Lovelace"), TypeError, "customer"),
+        (lambda c: c.book("4f" + "a" * 30, ADA, custom_id=7), TypeError, "custom_id"),
+        (lambda c: c.book("4f" + "a" * 30, ADA, custom_id=" "), ValueError, "custom_id"),
+        (lambda c: c.book("4f" + "a" * 30, ADA, notes=["x"]), TypeError, "notes"),
+        (lambda c: c.book("4f" + "a" * 30, ADA, address="Main St 1"), TypeError, "address"),
+        (lambda c: c.book("4f" + "a" * 30, ADA, template=3), TypeError, "template"),
+        (
+            lambda c: c.book("4f" + "a" * 30, ADA, additional_data={"k": "hello"}),
+            TypeError,
+            "additional_data['k'] must be a list of strings, got str: pass ['hello']",
+        ),
+        (
+            lambda c: c.book("4f" + "a" * 30, ADA, additional_data=["k"]),
+            TypeError,
+            "additional_data",
+        ),
+        (lambda c: c.template(None), TypeError, "template_id must be a string"),
+        (lambda c: c.template(""), ValueError, "template_id must not be empty"),
+        (lambda c: c.appointment({"id": "x"}), TypeError, "appointment_id"),
+        (lambda c: c.cancel(".."), ValueError, "appointment_id cannot be '..'"),
+        (lambda c: c.slots_day("fc" + "a" * 30, "soon"), ValueError, "day"),
+        (lambda c: c.slots("fc" + "a" * 30, "2026-12-03", "2026-12-02"), ValueError, "end"),
+    ],
+)
+def test_bad_arguments_name_themselves_and_send_nothing(client, sb, call, error, words):
+    sb.clear_requests()
+    with pytest.raises(error) as info:
+        call(client)
+    assert words in str(info.value)
+    assert sb.api_requests == []
+
+
+@pytest.mark.parametrize("settings", ["23abc", {"client_id": "23abc"}, 42])
+def test_client_wants_settings(settings):
+    with pytest.raises(TypeError, match="settings must be a bt_explore.Settings"):
+        Client(settings)
+
+
+def test_additional_data_is_sent_as_lists(client, sb):
+    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    appointment = client.book(slot["id"], ADA, additional_data={"source": ("web", "ad")})
+    stored = [a for a in sb.appointments() if a["id"] == appointment["id"]]
+    assert len(stored) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 500])
+@pytest.mark.parametrize("shape", ["json", "text"])
+def test_a_token_server_that_echoes_the_request_does_not_leak_the_secret(sb, status, shape):
+    secret = "s3cr3t-Value-42"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            form = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            if shape == "json":
+                body = json.dumps(
+                    {"error": "invalid_client", "error_description": f"got {form}"}
+                ).encode()
+            else:
+                body = f"<html>bad request {form} secret={secret}</html>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json" if shape == "json" else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        auth_url = f"http://127.0.0.1:{server.server_address[1]}/oauth/token"
+        with make_client(sb, auth_url=auth_url, client_secret=secret) as client:
+            with pytest.raises(ApiError) as info:
+                client.organization()
+    finally:
+        server.shutdown()
+        server.server_close()
+    text = f"{info.value} {info.value!r} {info.value.messages} {getattr(info.value, 'excerpt', '')}"
+    assert secret not in text
+    assert "[redacted]" in text
