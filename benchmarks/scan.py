@@ -52,6 +52,7 @@ from typing import Any
 
 import pandas as pd
 
+import bt_explore
 import bt_explore.scan as scan_module
 from bt_explore import Sandbox, scan_slots
 from bt_explore.scan import SlotCall
@@ -145,7 +146,7 @@ def _scan(sb: Sandbox, weeks: int, concurrency: int) -> tuple[pd.DataFrame, floa
     """One scan with a cold client; returns the frame, the seconds it took and what the
     sandbox saw."""
     sb.clear_requests()
-    with sb.client() as client:
+    with bt_explore.connect(sandbox=sb) as client:
         began, cpu = time.perf_counter(), time.process_time()
         frame = scan_slots(
             client, end=timedelta(weeks=weeks), concurrency=concurrency, progress=False

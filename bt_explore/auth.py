@@ -5,9 +5,10 @@ and a refresh token plus an ``organization_id`` gives an access token for that o
 (lifetimes come from the answers' ``expires_in``). :class:`TokenAuth` does both lazily, on the
 first request that needs them, and then:
 
-- keeps one access token per organization (the one named in the request URL's
-  ``organization/{id}/``; ``static/*`` calls use a token without organization), so alternating
-  organizations costs nothing after the first call to each;
+- keeps one access token per organization, so alternating organizations costs nothing after
+  the first call to each. The organization is said explicitly: ``auth`` itself signs requests
+  for the settings' organization, ``auth.for_organization(org)`` for another one, and
+  ``auth.for_organization(None)`` for calls outside any organization (``static/*``);
 - renews a token ``renew_before`` seconds ahead of its expiry (at most half its lifetime ahead);
 - goes back to client credentials when the refresh token has expired or is rejected;
 - re-sends a request once with a fresh token when the API answers 401;
@@ -22,13 +23,12 @@ Example:
     >>> auth = TokenAuth(Settings(client_id="23demo", env_file=None))   # no I/O yet
     >>> auth
     TokenAuth(client_id='23demo', auth_url='https://auth.bookingtime.com/oauth/token', tokens=0)
-    >>> # requests.get(api_url + "en/organization/f6.../show", auth=auth)
+    >>> # requests.get(api_url + "en/static/country/list", auth=auth.for_organization(None))
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,31 +49,17 @@ from bt_explore.errors import (
     decode_envelope,
     error_for,
     redact,
+    short_url,
 )
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 
-__all__ = ["TokenAuth", "Clock", "organization_of", "now_seconds"]
+__all__ = ["TokenAuth", "OrganizationAuth", "Clock", "now_seconds"]
 
 log = logging.getLogger("bt_explore.auth")
 
 #: A clock: a callable returning epoch seconds (int/float) or an aware ``datetime``.
 Clock = Callable[[], float | int | datetime]
-
-_ORG_IN_URL = re.compile(r"/organization/([^/?#]+)/")
-
-
-def organization_of(url: str) -> str | None:
-    """The organization id a Module API URL addresses, ``None`` for ``static/*`` and the like.
-
-    Example:
-        >>> organization_of("https://api.bookingtime.com/module/v3/en/organization/f6abc/show")
-        'f6abc'
-        >>> organization_of("https://api.bookingtime.com/module/v3/en/static/country/list") is None
-        True
-    """
-    match = _ORG_IN_URL.search(url)
-    return match.group(1) if match else None
 
 
 def now_seconds(clock: Clock) -> float:
@@ -165,51 +151,35 @@ class TokenAuth(AuthBase):
     # -- requests.auth.AuthBase ------------------------------------------------------------
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = "Bearer " + self._token_for(request)
-        request.register_hook("response", self.handle_401)
-        return request
+        """Sign ``request`` for the settings' organization (see :meth:`for_organization`)."""
+        return self.for_organization(self.settings.organization_id)(request)
 
-    def handle_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        """Response hook: after a 401, drop the rejected token and re-send once with a new one.
+    def for_organization(self, organization_id: str | None) -> OrganizationAuth:
+        """``requests`` auth that signs with this organization's access token (``None``: a
+        token without organization, for ``static/*`` calls).
 
-        A 401 means the API refused the token before doing anything, so re-sending even a POST
-        is safe. Modelled on ``requests.auth.HTTPDigestAuth.handle_401``.
+        Example:
+            >>> auth = TokenAuth(Settings(client_id="23demo", env_file=None))
+            >>> auth.for_organization("f6abc")
+            OrganizationAuth(organization_id='f6abc')
         """
-        if response.status_code != 401 or getattr(response.request, "_bt_resent", False):
-            return response
-        request = response.request
-        organization = organization_of(request.url or "")
-        self._forget(organization, request.headers.get("Authorization", ""))
-        log.info(
-            "401 for %s %s; re-sending once with a new token", request.method, _path(request.url)
-        )
-        _ = response.content  # consume the body so the connection can be released
-        response.close()
-        retry = request.copy()
-        retry._bt_resent = True  # type: ignore[attr-defined]
-        extract_cookies_to_jar(retry._cookies, response.request, response.raw)  # type: ignore[attr-defined]
-        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
-        retry.headers["Authorization"] = "Bearer " + self._token_for(retry)
-        second = response.connection.send(retry, **kwargs)
-        second.history.append(response)
-        second.request = retry
-        return second
+        return OrganizationAuth(self, organization_id)
 
-    def _token_for(self, request: requests.PreparedRequest) -> str:
-        """The access token for a request's organization; errors say which call needed it."""
+    def token_for(self, organization_id: str | None, request: requests.PreparedRequest) -> str:
+        """The access token to send ``request`` with; errors say which call needed it."""
         try:
-            return self.access_token(organization_of(request.url or ""))
+            return self.access_token(organization_id)
         except ApiError as exc:
             # the token endpoint alone would be a puzzling culprit: name the call too, and say
             # that it was never sent (book() relies on knowing that)
-            needed = f"needed for {request.method} {_path(request.url)}, which was not sent"
+            needed = f"needed for {request.method} {short_url(request.url)}, which was not sent"
             exc.note = f"{exc.note}; {needed}" if exc.note else needed
             exc.sent = False
             raise
         except TransportError as exc:
             # the API request itself was never sent: callers (book()) rely on knowing that
             raise TransportError(
-                f"{exc.detail}; so {request.method} {_path(request.url)} was not sent",
+                f"{exc.detail}; so {request.method} {short_url(request.url)} was not sent",
                 method=exc.method,
                 url=exc.url,
                 sent=False,
@@ -247,7 +217,8 @@ class TokenAuth(AuthBase):
                 lock = self._locks[key] = threading.Lock()
             return lock
 
-    def _forget(self, organization_id: str | None, authorization: str) -> None:
+    def forget(self, organization_id: str | None, authorization: str) -> None:
+        """Drop the organization's access token if ``authorization`` still carries it."""
         # Only drop the token the failed request used: another thread may already hold a new one.
         with self._lock_for(organization_id):
             token = self._access.get(organization_id)
@@ -381,14 +352,56 @@ class TokenAuth(AuthBase):
         return err
 
 
+class OrganizationAuth(AuthBase):
+    """``requests`` auth with the access token of one organization of a :class:`TokenAuth`.
+
+    After a 401 it drops the rejected token and re-sends the request once with a new one: a 401
+    means the API refused the token before doing anything, so re-sending even a POST is safe
+    (modelled on ``requests.auth.HTTPDigestAuth.handle_401``).
+    """
+
+    def __init__(self, tokens: TokenAuth, organization_id: str | None) -> None:
+        self.tokens = tokens
+        self.organization_id = organization_id
+
+    def __repr__(self) -> str:
+        return f"OrganizationAuth(organization_id={self.organization_id!r})"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self.tokens.token_for(
+            self.organization_id, request
+        )
+        request.register_hook("response", self.handle_401)
+        return request
+
+    def handle_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """Response hook: after a 401, drop the rejected token and re-send once with a new one."""
+        if response.status_code != 401 or getattr(response.request, "_bt_resent", False):
+            return response
+        request = response.request
+        self.tokens.forget(self.organization_id, request.headers.get("Authorization", ""))
+        log.info(
+            "401 for %s %s; re-sending once with a new token",
+            request.method,
+            short_url(request.url),
+        )
+        _ = response.content  # consume the body so the connection can be released
+        response.close()
+        retry = request.copy()
+        retry._bt_resent = True  # type: ignore[attr-defined]
+        extract_cookies_to_jar(retry._cookies, response.request, response.raw)  # type: ignore[attr-defined]
+        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
+        retry.headers["Authorization"] = "Bearer " + self.tokens.token_for(
+            self.organization_id, retry
+        )
+        second = response.connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second
+
+
 class _NoAuth(AuthBase):
     """Explicitly no auth (``auth=None`` would fall back to a session's auth)."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request
-
-
-def _path(url: str | None) -> str:
-    from bt_explore.errors import short_url
-
-    return short_url(url)

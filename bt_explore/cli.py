@@ -15,7 +15,7 @@ import importlib
 import logging
 import sys
 
-from bt_explore import __version__
+from bt_explore.version import __version__
 
 #: subcommand -> module under bt_explore._cli
 COMMANDS: dict[str, str] = {

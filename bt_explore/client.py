@@ -42,7 +42,6 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from bt_explore import __version__
 from bt_explore.auth import Clock, TokenAuth, now_seconds
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS
 from bt_explore.errors import (
@@ -61,12 +60,12 @@ from bt_explore.errors import (
 )
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
+from bt_explore.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from bt_explore.frames import _SlotPiece
-    from bt_explore.sandbox import Sandbox
 
 __all__ = ["Client", "ApiResult", "default_retry", "plan_slot_calls", "new_custom_id"]
 
@@ -355,9 +354,6 @@ class Client:
         Client(api_url='https://api.bookingtime.com/module/v3/', locale='en', organization_id='f6demo')
     """
 
-    #: the sandbox this client owns (``connect(mode="sandbox")``), stopped by :meth:`close`
-    sandbox: Sandbox | None = None
-
     def __init__(
         self,
         settings: Settings | None = None,
@@ -383,7 +379,10 @@ class Client:
         self.session.mount(
             self.settings.auth_url, HTTPAdapter(max_retries=for_token_requests(retry))
         )
-        self.auth = TokenAuth(self.settings, session=self.session, clock=clock)
+        #: what "now" is for this client: epoch seconds or an aware datetime (default
+        #: :func:`time.time`); tokens expire, and "today" begins, by it
+        self.clock: Clock = clock if clock is not None else time.time
+        self.auth = TokenAuth(self.settings, session=self.session, clock=self.clock)
         self._headers = {
             "Accept": "application/json",
             "User-Agent": f"bt_explore/{__version__} {requests.utils.default_user_agent()}",
@@ -403,6 +402,16 @@ class Client:
             f"organization_id={self.settings.organization_id!r})"
         )
 
+    def now(self) -> datetime:
+        """This client's :attr:`clock` as an aware UTC datetime.
+
+        Example:
+            >>> c = Client(Settings(client_id="23demo", env_file=None), clock=lambda: 0)
+            >>> c.now().isoformat()
+            '1970-01-01T00:00:00+00:00'
+        """
+        return datetime.fromtimestamp(now_seconds(self.clock), timezone.utc)
+
     @property
     def organization_id(self) -> str | None:
         """The default organization (from the settings)."""
@@ -411,7 +420,7 @@ class Client:
     # -- life cycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connections (and stop the sandbox this client owns, if any).
+        """Close the connections and run the :meth:`on_close` callbacks (idempotent).
 
         Example:
             >>> client = Client(Settings(client_id="23demo", env_file=None)); client.close()
@@ -425,8 +434,6 @@ class Client:
         finally:
             for callback in reversed(self._closers):
                 callback()
-            if self.sandbox is not None:
-                self.sandbox.stop()
 
     def on_close(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` when this client closes (last registered, first called).
@@ -492,13 +499,22 @@ class Client:
             (200, 5, ())
         """
         url = self.url(endpoint_name, organization_id=organization_id, **path)
-        method = ENDPOINTS[endpoint_name].method
-        response = self._send(method, url, json=json)
+        endpoint = ENDPOINTS[endpoint_name]
+        org = self._organization_of(endpoint_name, organization_id)
+        response = self._send(endpoint.method, url, org, json=json)
         raise_for_answer(response)
         content, messages = decode_envelope(response)
-        return ApiResult(content, messages, response.status_code, method, url)
+        return ApiResult(content, messages, response.status_code, endpoint.method, url)
 
-    def _send(self, method: str, url: str, *, json: Any = None) -> requests.Response:
+    def _organization_of(self, endpoint_name: str, organization_id: str | None) -> str | None:
+        """The organization a call of ``endpoint_name`` addresses (``None``: none, static)."""
+        if not ENDPOINTS[endpoint_name].organization_scoped:
+            return None
+        return self.settings.require_organization(organization_id)
+
+    def _send(
+        self, method: str, url: str, organization_id: str | None, *, json: Any = None
+    ) -> requests.Response:
         if self._closed:
             raise RuntimeError("this Client is closed")
         started = time.perf_counter()
@@ -508,7 +524,7 @@ class Client:
                 url,
                 json=json,
                 headers=self._headers,
-                auth=self.auth,
+                auth=self.auth.for_organization(organization_id),
                 timeout=self.settings.timeout,
                 stream=True,
             )
@@ -757,7 +773,7 @@ class Client:
         else:
             raise ValueError(f"kind: must be 'day', 'week' or 'month', got {kind!r}")
         url = self.url(endpoint, organization_id=organization_id, template_id=template_id, **path)
-        response = self._send("GET", url)
+        response = self._send("GET", url, self._organization_of(endpoint, organization_id))
         raise_for_answer(response)
         return response
 
@@ -853,7 +869,7 @@ class Client:
     def _first_askable_day(self, first: date, organization_id: str | None) -> date:
         """``first``, or the organization's today if ``first`` lies before it: the API refuses
         periods that end before today (and the past has no free slots)."""
-        now = now_seconds(self.auth.clock)
+        now = now_seconds(self.clock)
         # No time zone is more than 14 hours ahead of UTC: a later day needs no look-up.
         if first > (datetime.fromtimestamp(now, timezone.utc) + timedelta(hours=14)).date():
             return first

@@ -5,40 +5,42 @@ Modes:
 - ``"live"``: bookingtime's servers with your credentials (:class:`~bt_explore.Settings`:
   arguments, ``BOOKINGTIME_*`` environment variables or a ``.env`` file);
 - ``"sandbox"``: starts an in-process :class:`~bt_explore.Sandbox` and connects to its demo
-  organization; the client owns it and stops it on ``close()``;
-- more modes (``"replay"``, ``"record"``) are registered by :mod:`bt_explore.recording` with
-  :func:`register_mode`; :func:`connect` imports that module when asked for a mode it does not
-  know yet.
+  organization; the sandbox is stopped when the client closes. ``connect(sandbox=sb)``
+  connects to a sandbox you started yourself instead (and leaves it running);
+- ``"replay"`` / ``"record"``: the traffic of ``cassettes/<cassette>.yaml`` (see
+  :mod:`bt_explore.recording`).
 
 Without ``mode``, ``BT_EXPLORE_MODE`` decides; without that, live when a client id is
 configured, else sandbox.
 
 Example:
     >>> import bt_explore
-    >>> with bt_explore.connect(mode="sandbox", now="2026-12-01T09:00:00+01:00") as client:  # doctest: +SKIP
+    >>> with bt_explore.connect(mode="sandbox", now="2026-12-01T09:00:00+01:00") as client:
     ...     print(client.organization()["name"])
+    Test Organization
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bt_explore.client import Client
 from bt_explore.errors import ConfigurationError
 from bt_explore.settings import ENV_VARS, Settings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from bt_explore.sandbox import Sandbox
+
 __all__ = [
     "connect",
-    "register_mode",
     "modes",
     "live_client",
     "sandbox_client",
     "MODE_ENV",
+    "RECORD_LIVE_ENV",
     "SETTINGS_KWARGS",
     "CLIENT_KWARGS",
 ]
@@ -47,37 +49,27 @@ log = logging.getLogger("bt_explore.connection")
 
 #: Environment variable that selects the mode when ``connect()`` is given none.
 MODE_ENV = "BT_EXPLORE_MODE"
+#: Environment variable that makes ``connect(mode="record")`` record bookingtime itself instead
+#: of the sandbox (``bt-explore record --live`` sets it).
+RECORD_LIVE_ENV = "BT_EXPLORE_RECORD_LIVE"
 #: Keyword arguments of ``connect()`` that go to :class:`Settings`.
 SETTINGS_KWARGS = frozenset({*ENV_VARS, "env_file"})
 #: Keyword arguments of ``connect()`` that go to :class:`Client`.
 CLIENT_KWARGS = frozenset({"session", "clock", "retry"})
+#: Settings arguments that also make sense for a sandbox's client.
+_SANDBOX_SETTINGS = frozenset({"organization_id", "locale", "timeout"})
 
-#: A mode: called with ``cassette=`` and the remaining keyword arguments; returns a Client.
-ModeFactory = Callable[..., Client]
-
-_MODES: dict[str, ModeFactory] = {}
-# Modes provided by other modules, imported on first use so that connect() stays light.
-_PROVIDERS: dict[str, str] = {"replay": "bt_explore.recording", "record": "bt_explore.recording"}
-
-
-def register_mode(name: str, factory: ModeFactory) -> None:
-    """Make ``connect(mode=name)`` call ``factory(cassette=..., **kwargs)``.
-
-    Example:
-        >>> register_mode("staging", lambda cassette=None, **kw: live_client(  # doctest: +SKIP
-        ...     api_url="https://staging.example/module/v3/", **kw))
-    """
-    _MODES[name] = factory
+_MODES = ("live", "sandbox", "replay", "record")
 
 
 def modes() -> list[str]:
     """The modes ``connect()`` accepts.
 
     Example:
-        >>> {"live", "sandbox"} <= set(modes())
-        True
+        >>> modes()
+        ['live', 'record', 'replay', 'sandbox']
     """
-    return sorted({*_MODES, *_PROVIDERS})
+    return sorted(_MODES)
 
 
 def _split(kwargs: dict[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
@@ -112,48 +104,74 @@ def _sandbox_kwargs() -> frozenset[str]:
     return frozenset(name for name in params if name != "self")
 
 
-def sandbox_client(**kwargs: Any) -> Client:
-    """Start a :class:`~bt_explore.Sandbox` and return a client of its demo organization.
+def sandbox_client(sandbox: Sandbox | None = None, **kwargs: Any) -> Client:
+    """A client of a sandbox's demo organization: of ``sandbox`` (started, left running when
+    the client closes), else of a new sandbox that the client stops when it closes.
 
-    ``kwargs`` are Sandbox arguments (``now=``, ``latency_ms=``, ``faults=``…), Client
-    arguments, and ``organization_id``/``locale``/``timeout`` for the Settings. The client's
-    token clock follows the sandbox's clock, so a pinned ``now`` stays consistent.
+    ``kwargs`` are Client arguments, ``organization_id``/``locale``/``timeout`` for the
+    Settings and, for a new sandbox, Sandbox arguments (``now=``, ``latency_ms=``…).
+    Credentials never come from the environment or a ``.env`` file. The client's clock is the
+    sandbox's clock, so tokens and "today" follow a pinned or advanced ``now``.
 
     Example:
-        >>> client = sandbox_client(now="2026-12-01T09:00:00+01:00")   # doctest: +SKIP
-        >>> client.sandbox.organization_id == client.organization_id  # doctest: +SKIP
+        >>> from bt_explore import Sandbox
+        >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        ...     with sandbox_client(sb) as client:
+        ...         client.organization()["id"] == sb.organization_id
         True
     """
     from bt_explore.sandbox import Sandbox
 
-    sandbox_args = _sandbox_kwargs()
-    settings_args = frozenset({"organization_id", "locale", "timeout"})
-    _split(kwargs, sandbox_args | settings_args | CLIENT_KWARGS, "mode='sandbox'")
-    sb = Sandbox(**{k: v for k, v in kwargs.items() if k in sandbox_args})
-    sb.start()
+    own = sandbox is None
+    sandbox_args = _sandbox_kwargs() if own else frozenset()
+    _split(kwargs, sandbox_args | _SANDBOX_SETTINGS | CLIENT_KWARGS, "mode='sandbox'")
+    if sandbox is None:
+        sandbox = Sandbox(**{k: v for k, v in kwargs.items() if k in sandbox_args}).start()
+    elif not isinstance(sandbox, Sandbox):
+        raise TypeError(f"sandbox must be a bt_explore.Sandbox, got {type(sandbox).__name__}")
+    elif not sandbox.running:
+        raise ValueError("sandbox: start it first (`with Sandbox() as sb:` or sb.start())")
     try:
-        client = sb.client(
-            **{k: v for k, v in kwargs.items() if k in settings_args | CLIENT_KWARGS}
+        settings = Settings(
+            client_id=sandbox.client_id,
+            client_secret=sandbox.client_secret,
+            organization_id=kwargs.get("organization_id") or sandbox.organization_id,
+            auth_url=sandbox.auth_url,
+            api_url=sandbox.api_url,
+            locale=kwargs.get("locale"),
+            timeout=kwargs.get("timeout"),
+            env_file=None,
         )
+        client_args = {k: v for k, v in kwargs.items() if k in CLIENT_KWARGS}
+        client_args.setdefault("clock", sandbox.now)
+        client = Client(settings, **client_args)
     except BaseException:
-        sb.stop()
+        if own:
+            sandbox.stop()
         raise
-    client.sandbox = sb
+    if own:
+        client.on_close(sandbox.stop)
     return client
 
 
-# ``cassette=`` names the recording a notebook replays in tests; live and sandbox runs of the
-# same notebook line simply don't use it.
-def _live(*, cassette: str | None = None, **kwargs: Any) -> Client:
-    return live_client(**kwargs)
+def _record_client(cassette: str | None, **kwargs: Any) -> Client:
+    """A client (live with ``BT_EXPLORE_RECORD_LIVE=1``, else a pinned sandbox) whose traffic
+    is recorded into ``cassettes/<cassette>.yaml``."""
+    import bt_explore.recording as recording
 
-
-def _sandbox(*, cassette: str | None = None, **kwargs: Any) -> Client:
-    return sandbox_client(**kwargs)
-
-
-register_mode("live", _live)
-register_mode("sandbox", _sandbox)
+    if not cassette:
+        raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
+    live = os.environ.get(RECORD_LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    if live:
+        client = live_client(**kwargs)
+    else:
+        kwargs.setdefault("now", recording.RECORD_NOW)
+        client = sandbox_client(**kwargs)
+    try:
+        return recording.record(client, cassette, source="live" if live else "sandbox")
+    except BaseException:
+        client.close()
+        raise
 
 
 def _default_mode(kwargs: dict[str, Any]) -> str:
@@ -168,13 +186,22 @@ def _default_mode(kwargs: dict[str, Any]) -> str:
     return "live" if configured else "sandbox"
 
 
-def connect(mode: str | None = None, *, cassette: str | None = None, **kwargs: Any) -> Client:
-    """A ready :class:`~bt_explore.Client`: ``"live"``, ``"sandbox"`` or a registered mode.
+def connect(
+    mode: str | None = None,
+    *,
+    cassette: str | None = None,
+    sandbox: Sandbox | None = None,
+    **kwargs: Any,
+) -> Client:
+    """A ready :class:`~bt_explore.Client`: ``"live"``, ``"sandbox"``, ``"replay"`` or
+    ``"record"``.
 
     ``mode=None`` reads ``BT_EXPLORE_MODE``, else picks live when a client id is configured
     and the sandbox otherwise. ``kwargs`` are Settings arguments (``client_id=``,
     ``organization_id=``…), Client arguments (``session=``, ``clock=``) and, for the sandbox,
-    Sandbox arguments (``now=``, ``latency_ms=``…). ``cassette="name"`` names the recording
+    Sandbox arguments (``now=``, ``latency_ms=``…), or ``sandbox=`` a started
+    :class:`~bt_explore.Sandbox` of yours (the mode is then ``"sandbox"``, and closing the
+    client leaves it running). ``cassette="name"`` names the recording
     used by the ``"replay"`` and ``"record"`` modes (``cassettes/name.yaml``); live and sandbox
     runs ignore it, so one notebook line serves every mode. Logs one INFO line naming the mode
     and the organization. Nothing is sent to bookingtime until the first call.
@@ -185,31 +212,36 @@ def connect(mode: str | None = None, *, cassette: str | None = None, **kwargs: A
         >>> client.templates()[0]["name"]  # doctest: +SKIP
         'Test AppointmentTemplate'
         >>> client.close()                                              # stops the sandbox  # doctest: +SKIP
+        >>> with bt_explore.Sandbox() as sb, bt_explore.connect(sandbox=sb) as client:
+        ...     sb.set_faults(script=[503])            # the next API call gets a 503, retried
+        ...     len(client.templates()) > 0
+        True
     """
+    if mode is None and sandbox is not None:
+        mode = "sandbox"
     chosen = mode if mode is not None else _default_mode(kwargs)
     if not isinstance(chosen, str):
         raise TypeError(f"mode must be a string such as 'sandbox', got {type(chosen).__name__}")
     chosen = chosen.strip().lower()
-    factory = _MODES.get(chosen)
-    if factory is None and chosen in _PROVIDERS:
-        try:
-            importlib.import_module(_PROVIDERS[chosen])
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"connect(mode={chosen!r}) needs {_PROVIDERS[chosen]}, which failed to import: {exc}"
-            ) from exc
-        factory = _MODES.get(chosen)
-        if factory is None:
-            raise ConfigurationError(
-                f"connect(mode={chosen!r}) is not available: {_PROVIDERS[chosen]} does not "
-                f"register it"
-            )
-    if factory is None:
+    if sandbox is not None and chosen != "sandbox":
+        raise ValueError(f"sandbox= only goes with mode='sandbox', not {chosen!r}")
+    # ``cassette=`` names the recording a notebook replays in tests; live and sandbox runs of
+    # the same notebook line simply don't use it.
+    if chosen == "live":
+        client = live_client(**kwargs)
+    elif chosen == "sandbox":
+        client = sandbox_client(sandbox, **kwargs)
+    elif chosen == "replay":
+        from bt_explore.recording import replay_client
+
+        client = replay_client(cassette=cassette, **kwargs)
+    elif chosen == "record":
+        client = _record_client(cassette, **kwargs)
+    else:
         source = "" if mode is not None else f" (from {MODE_ENV})"
         raise ValueError(
             f"unknown connect mode {chosen!r}{source}; valid modes: {', '.join(modes())}"
         )
-    client = factory(cassette=cassette, **kwargs)
     where = client.settings.api_url
     log.info(
         "connected in %s mode to organization %s (%s)",

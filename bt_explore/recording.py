@@ -40,7 +40,9 @@ import vcr
 import yaml
 from vcr.matchers import body as _body_matcher
 
+from bt_explore.client import Client
 from bt_explore.errors import BookingtimeError
+from bt_explore.settings import Settings
 
 __all__ = [
     "CASSETTE_DIR_ENV",
@@ -53,6 +55,8 @@ __all__ = [
     "find_secrets",
     "make_vcr",
     "read_metadata",
+    "record",
+    "replay_client",
     "scrub_request",
     "scrub_response",
     "use_cassette",
@@ -456,10 +460,6 @@ def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> li
 
 # --- connect(mode="replay" | "record") ----------------------------------------------------------
 
-#: Set to ``1`` to make ``connect(mode="record")`` record against bookingtime (live) instead of
-#: the sandbox (``bt-explore record --live`` sets it).
-RECORD_LIVE_ENV = "BT_EXPLORE_RECORD_LIVE"
-
 #: Where a replayed client "sends" its requests: nothing listens there and vcrpy answers first.
 REPLAY_BASE = "http://127.0.0.1:9"
 
@@ -471,7 +471,7 @@ def _sequential_custom_ids(cassette: str) -> Any:
     return lambda: f"bt{stem}{next(counter):06d}"
 
 
-def _attach(client: Any, cassette_cm: Any) -> Any:
+def _attach(client: Client, cassette_cm: Any) -> Client:
     """Enter ``cassette_cm`` now and leave it when the client closes (or the process exits)."""
     import atexit
     import sys
@@ -493,7 +493,7 @@ def _attach(client: Any, cassette_cm: Any) -> Any:
     return client
 
 
-def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Any:
+def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Client:
     """A client that answers every call from ``cassettes/<cassette>.yaml``, with no network.
 
     The client's clock is pinned to the recording's time, so tokens are renewed exactly as
@@ -506,9 +506,6 @@ def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Any:
         >>> client.templates()[0]["name"]                           # doctest: +SKIP
         'Test AppointmentTemplate'
     """
-    from bt_explore.client import Client
-    from bt_explore.settings import Settings
-
     if not cassette:
         raise TypeError("connect(mode='replay') needs cassette='<name>' (a file in cassettes/)")
     meta = read_metadata(cassette)
@@ -535,43 +532,27 @@ def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Any:
     return _attach(client, use_cassette(cassette, "replay"))
 
 
-def record_client(*, cassette: str | None = None, live: bool | None = None, **kwargs: Any) -> Any:
-    """A client whose traffic is recorded into ``cassettes/<cassette>.yaml`` when it closes.
+def record(client: Client, cassette: str, *, source: str) -> Client:
+    """Record ``client``'s traffic into ``cassettes/<cassette>.yaml`` (written, scrubbed of
+    secrets, when the client closes); ``source`` (``"sandbox"`` or ``"live"``) goes into the
+    cassette's metadata with the client's time and organization.
 
-    Against the sandbox (the default) the clock is pinned to :data:`RECORD_NOW`, so recording
-    twice gives identical cassettes; ``live=True`` (or ``BT_EXPLORE_RECORD_LIVE=1``) records
-    bookingtime itself with your credentials. Secrets are scrubbed before anything is written.
+    ``connect(mode="record", cassette=...)`` does this for a sandbox pinned to
+    :data:`RECORD_NOW` (so recording twice gives identical cassettes), or for bookingtime itself
+    with ``BT_EXPLORE_RECORD_LIVE=1``.
 
     Example:
-        >>> with record_client(cassette="walkthrough") as client:    # doctest: +SKIP
+        >>> with bt_explore.connect(mode="record", cassette="walkthrough") as client:  # doctest: +SKIP
         ...     client.templates()
     """
-    from bt_explore.connection import live_client, sandbox_client
-
-    if not cassette:
-        raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
-    if live is None:
-        live = os.environ.get(RECORD_LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
-    if live:
-        client = live_client(**kwargs)
-        meta = {
-            "source": "live",
-            "recorded_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        }
+    if source == "live":
+        recorded_at = datetime.now().astimezone().isoformat(timespec="seconds")
     else:
-        kwargs.setdefault("now", RECORD_NOW)
-        client = sandbox_client(**kwargs)
-        meta = {"source": "sandbox", "recorded_at": client.sandbox.now().isoformat()}
-    meta["organization_id"] = client.organization_id
+        recorded_at = client.now().isoformat()
+    meta = {
+        "source": source,
+        "recorded_at": recorded_at,
+        "organization_id": client.organization_id,
+    }
     client.custom_ids = _sequential_custom_ids(cassette)
     return _attach(client, use_cassette(cassette, "record", metadata=meta))
-
-
-def _register_modes() -> None:
-    from bt_explore.connection import register_mode
-
-    register_mode("replay", replay_client)
-    register_mode("record", record_client)
-
-
-_register_modes()

@@ -206,29 +206,6 @@ class _Job:
     attempts: int = 0
 
 
-def _now(client: Any, tz: ZoneInfo) -> datetime:
-    """The client's notion of "now" in ``tz``: its sandbox's clock, else its (token) clock, else
-    the wall clock — so a scan against a pinned sandbox or a replayed cassette sees the same
-    "today" as the server did."""
-    sandbox = getattr(client, "sandbox", None)
-    if sandbox is not None and callable(getattr(sandbox, "now", None)):
-        now = sandbox.now()
-        if isinstance(now, datetime):
-            return now.astimezone(tz)
-    for clock in (
-        getattr(client, "clock", None),
-        getattr(getattr(client, "auth", None), "clock", None),
-    ):
-        if not callable(clock):
-            continue
-        value = clock()
-        if isinstance(value, datetime):
-            return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
-        if isinstance(value, (int, float)):
-            return datetime.fromtimestamp(value, tz)
-    return datetime.now(tz)
-
-
 def _as_date(
     value: date | datetime | timedelta | str, tz: ZoneInfo, today: date, name: str
 ) -> date:
@@ -488,7 +465,7 @@ def scan_slots(
     organization, templates = _setup(client, organization_id, parallel=concurrency > 1)
     tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
     tz = ZoneInfo(tz_name or "UTC")
-    today = _now(client, tz).date()
+    today = client.now().astimezone(tz).date()
     lo_req = _as_date(start, tz, today, "start") if start is not None else None
     hi_req = _as_date(end, tz, today, "end") if end is not None else None
 

@@ -29,7 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ipywidgets as widgets
 
-from bt_explore import errors, frames
+import bt_explore.errors as errors
+import bt_explore.frames as frames
 
 __all__ = [
     "BookingExplorer",
@@ -537,7 +538,12 @@ class ExplorerController:
 
     def now(self) -> datetime:
         """The current time in the organization's time zone (the injected clock, if any)."""
-        current = self._clock() if self._clock is not None else datetime.now(timezone.utc)
+        if self._clock is not None:
+            current = self._clock()
+        elif callable(getattr(self.client, "now", None)):
+            current = self.client.now()  # the client's clock: the server's "today"
+        else:
+            current = datetime.now(timezone.utc)
         if isinstance(current, str):
             current = datetime.fromisoformat(current)
         if current.tzinfo is None:
@@ -1055,8 +1061,8 @@ class BookingExplorer(widgets.VBox):
 
     Display it as the last expression of a notebook cell. Network calls run in a worker
     thread (``background=True``) so the kernel stays free; ``background=False`` runs them in the
-    calling thread (tests). ``clock`` tells the app what "today" is (default: the clock of the
-    sandbox the client owns, if any, else the wall clock). The logic lives in
+    calling thread (tests). ``clock`` tells the app what "today" is (default: the client's
+    :attr:`~bt_explore.Client.clock`). The logic lives in
     :attr:`controller` (an :class:`ExplorerController`).
 
     Example:
@@ -1075,9 +1081,6 @@ class BookingExplorer(widgets.VBox):
         load: bool = True,
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%", max_width="1100px"))
-        if clock is None:
-            # "Today" is the server's today: a sandbox the client owns may run on a pinned clock.
-            clock = getattr(getattr(client, "sandbox", None), "now", None)
         self.controller = ExplorerController(client, clock=clock)
         self.background = background
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None

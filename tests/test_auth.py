@@ -9,8 +9,9 @@ import threading
 import pytest
 import requests
 
+import bt_explore
 from bt_explore import AuthenticationError, Client, PermissionDenied, Sandbox, Settings, TokenAuth
-from bt_explore.auth import now_seconds, organization_of
+from bt_explore.auth import now_seconds
 
 NOW = "2026-12-01T09:00:00+01:00"
 
@@ -39,14 +40,14 @@ def grants(sb):
 
 
 def test_no_io_until_the_first_request(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     assert sb.requests == []
     client.organization()
     assert grants(sb) == ["client_credentials", "refresh_token"]
 
 
 def test_the_refresh_step_names_the_organization_of_the_url(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     client.organization()
     client.countries()  # static/*: a token without organization
     refreshes = [r for r in sb.token_requests if r.grant_type == "refresh_token"]
@@ -59,7 +60,7 @@ def test_token_requests_are_form_urlencoded(sb):
     session.hooks["response"].append(
         lambda r, **kw: seen.append(r.request) if "oauth" in r.url else None
     )
-    sb.client(session=session).organization()
+    bt_explore.connect(sandbox=sb, session=session).organization()
     assert {r.headers["Content-Type"] for r in seen} == {"application/x-www-form-urlencoded"}
 
 
@@ -67,7 +68,7 @@ def test_two_organizations_alternating_cost_one_refresh_each(sb):
     # The demo client may access one organization; grant it the second one too, so that the
     # test shows per-organization caching with two real organizations.
     sb.state.data.clients[sb.client_id]["organizationIds"].append(sb.other_organization_id)
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     for _ in range(5):
         assert client.organization()["id"] == sb.organization_id
         other = client.organization(organization_id=sb.other_organization_id)
@@ -86,7 +87,7 @@ def test_one_hour_of_steady_use_with_a_pinned_clock(sb):
     1740 s, so the first access renewal after that (1920 s) starts with client credentials
     again (2 in all). No call ever meets an expired token.
     """
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     for _ in range(120):
         client.organization()
         sb.advance(30)
@@ -109,7 +110,7 @@ def test_renew_before_is_configurable(sb):
 
 
 def test_a_401_mid_session_recovers_transparently(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     first = client.templates()
     sb.expire_tokens()  # every token so far is revoked: access and refresh
     sb.clear_requests()
@@ -124,7 +125,7 @@ def test_a_401_mid_session_recovers_transparently(sb):
 
 
 def test_a_second_401_is_not_retried_again(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     client.organization()
     sb.set_faults(script=[401, 401])
     with pytest.raises(AuthenticationError) as info:
@@ -143,7 +144,7 @@ def test_bad_credentials_raise_authentication_error(sb):
 
 
 def test_organization_not_granted_raises_permission_denied(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     with pytest.raises(PermissionDenied) as info:
         client.organization(organization_id=sb.other_organization_id)
     assert info.value.status_code == 403
@@ -151,7 +152,7 @@ def test_organization_not_granted_raises_permission_denied(sb):
 
 
 def test_eight_threads_starting_cold_share_one_token(sb):
-    client = sb.client()
+    client = bt_explore.connect(sandbox=sb)
     barrier = threading.Barrier(8)
     results, errors = [], []
 
@@ -183,7 +184,7 @@ def test_tokens_never_appear_in_reprs_or_logs(sb, caplog):
     session = requests.Session()
     session.hooks["response"].append(grab)
     caplog.set_level(logging.DEBUG)  # every logger, urllib3 and werkzeug included
-    client = sb.client(session=session)
+    client = bt_explore.connect(sandbox=sb, session=session)
     templates = client.templates()
     slot = client.earliest_slot(templates[0]["id"])["list"][0]
     client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace", "email": "a@b.de"})
@@ -209,11 +210,17 @@ def test_tokens_never_appear_in_reprs_or_logs(sb, caplog):
         assert "Bearer ey" not in text
 
 
-def test_organization_is_read_from_the_url():
-    assert (
-        organization_of("http://h/module/v3/en/organization/f6abc/bookingTemplate/list") == "f6abc"
-    )
-    assert organization_of("http://h/module/v3/en/static/timeZone/list") is None
+def test_the_organization_is_said_explicitly_not_read_from_the_url(sb):
+    auth = TokenAuth(settings_for(sb), clock=sb.now)
+    org_url = f"{sb.api_url}en/organization/{sb.organization_id}/show"
+    static_url = f"{sb.api_url}en/static/country/list"
+    assert requests.get(org_url, auth=auth, timeout=5).status_code == 200  # the settings' org
+    assert requests.get(static_url, auth=auth.for_organization(None), timeout=5).status_code == 200
+    refreshes = [r.organization_id for r in sb.token_requests if r.grant_type == "refresh_token"]
+    assert refreshes == [sb.organization_id, None]
+    # a token of one organization is refused for another: the URL does not choose the token
+    other = f"{sb.api_url}en/organization/{sb.other_organization_id}/show"
+    assert requests.get(other, auth=auth, timeout=5).status_code == 403
 
 
 def test_clock_may_return_seconds_or_aware_datetimes(sb):

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import bt_explore
 from bt_explore import (
     ApiError,
     BookingOutcomeUnknown,
@@ -34,7 +35,7 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    with sb.client(retry=default_retry(backoff_factor=0)) as c:
+    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 
@@ -93,7 +94,7 @@ def test_identify_not_found_names_the_custom_id(client):
 
 
 def test_a_read_timeout_waits_for_the_booking_instead_of_saying_safe(sb):
-    with sb.client(timeout=(5, 0.5)) as client:
+    with bt_explore.connect(sandbox=sb, timeout=(5, 0.5)) as client:
         slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
         sb.set_faults(slow_ms=1200, paths=ADD)  # add takes 1.2 s; the client waits 0.5 s
         started = time.monotonic()
@@ -105,7 +106,7 @@ def test_a_read_timeout_waits_for_the_booking_instead_of_saying_safe(sb):
 
 
 def test_a_booking_slower_than_the_settling_window_is_outcome_unknown(sb):
-    with sb.client(timeout=(5, 0.3)) as client:
+    with bt_explore.connect(sandbox=sb, timeout=(5, 0.3)) as client:
         slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
         sb.set_faults(slow_ms=1800, paths=ADD)
         started = time.monotonic()
@@ -121,7 +122,9 @@ def test_a_booking_slower_than_the_settling_window_is_outcome_unknown(sb):
 
 
 def test_a_gateway_timeout_is_settled_like_a_read_timeout(sb):
-    with sb.client(timeout=(5, 0.3)) as client:  # settled over max(read timeout, 1 s)
+    with bt_explore.connect(
+        sandbox=sb, timeout=(5, 0.3)
+    ) as client:  # settled over max(read timeout, 1 s)
         slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
         sb.set_faults(script=[504], paths=ADD)  # the gateway gave up; nothing was booked
         started = time.monotonic()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bt_explore
 from bt_explore import ApiResult, Sandbox, ServerError, UnexpectedResponse, ValidationError
 from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
 from bt_explore.endpoints import ENDPOINTS
@@ -33,7 +34,7 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    with sb.client() as c:
+    with bt_explore.connect(sandbox=sb) as c:
         yield c
 
 
@@ -236,7 +237,7 @@ def test_plan_examples():
 @pytest.fixture
 def fast(sb):
     """A client that retries without backoff sleeps (the policy is the same otherwise)."""
-    with sb.client(retry=default_retry(backoff_factor=0)) as c:
+    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 
@@ -373,7 +374,7 @@ def test_slot_period_df_is_one_call_with_the_frame_of_the_dict_path(client, sb):
 
 
 def test_slot_period_df_remembers_slots_so_book_checks_without_asking(sb):
-    with sb.client() as fresh:
+    with bt_explore.connect(sandbox=sb) as fresh:
         massage = fresh.template_by_custom_id("massage")  # mobile required
         slot_id = fresh.slot_period_df(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
         sb.clear_requests()
@@ -386,8 +387,8 @@ def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
     template = client.templates()[0]
     original = client._send
 
-    def garbage(method, url, **kwargs):
-        response = original(method, url, **kwargs)
+    def garbage(method, url, organization_id, **kwargs):
+        response = original(method, url, organization_id, **kwargs)
         response._content = b"<html>proxy says hi</html>"
         return response
 
@@ -407,7 +408,7 @@ def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
     ],
 )
 def test_slots_over_a_range_that_starts_in_the_past(sb, start, end):
-    with sb.client() as client:
+    with bt_explore.connect(sandbox=sb) as client:
         template_id = client.templates()[0]["id"]
         result = client.slots(template_id, start, end)
         future = client.slots(template_id, date(2026, 12, 1), end)
@@ -416,7 +417,7 @@ def test_slots_over_a_range_that_starts_in_the_past(sb, start, end):
 
 
 def test_slots_wholly_in_the_past_are_none_and_ask_nothing(sb):
-    with sb.client() as client:
+    with bt_explore.connect(sandbox=sb) as client:
         template_id = client.templates()[0]["id"]
         sb.clear_requests()
         result = client.slots(template_id, date(2026, 10, 1), date(2026, 11, 1))

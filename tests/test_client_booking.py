@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+import bt_explore
 from bt_explore import (
     BookingOutcomeUnknown,
     Client,
@@ -32,7 +33,7 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    with sb.client(retry=default_retry(backoff_factor=0)) as c:
+    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+import bt_explore
 from bt_explore import (
     ApiError,
     AuthenticationError,
@@ -53,7 +54,7 @@ def make_client(sb, **overrides):
 
 @pytest.fixture
 def client(sb):
-    with sb.client(retry=default_retry(backoff_factor=0)) as c:
+    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
         yield c
 
 

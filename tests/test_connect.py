@@ -6,13 +6,12 @@ import importlib
 import logging
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 import bt_explore
-from bt_explore import Client, ConfigurationError
-from bt_explore.connection import connect, modes, register_mode
+from bt_explore import Client, ConfigurationError, Sandbox
+from bt_explore.connection import connect, modes
 from bt_explore.settings import ENV_VARS
 
 NOW = "2026-12-01T09:00:00+01:00"
@@ -26,44 +25,72 @@ def no_configuration(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
 
 
-def test_sandbox_mode_owns_a_running_sandbox(caplog):
+def on_sandbox(client):
+    """Whether a client talks to a sandbox on this machine."""
+    return client.settings.api_url.startswith("http://127.0.0.1:")
+
+
+def serving(url):
+    import requests
+
+    try:
+        requests.get(url, timeout=2)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def test_sandbox_mode_starts_a_sandbox_that_stops_with_the_client(caplog):
     with caplog.at_level(logging.INFO, logger="bt_explore.connection"):
         client = connect(mode="sandbox", now=NOW)
-    sb = client.sandbox
     try:
-        assert isinstance(client, Client)
-        assert client.organization_id == sb.organization_id
-        assert client.settings.api_url == sb.api_url
-        assert client.organization()["id"] == sb.organization_id
-        assert sb.now().isoformat().startswith("2026-12-01T08:00")
+        assert isinstance(client, Client) and on_sandbox(client)
+        organization = client.organization()
+        assert organization["id"] == client.organization_id
+        assert client.now().isoformat().startswith("2026-12-01T08:00")
         lines = [r.getMessage() for r in caplog.records if r.name == "bt_explore.connection"]
         assert len(lines) == 1
-        assert "sandbox mode" in lines[0] and sb.organization_id in lines[0]
+        assert "sandbox mode" in lines[0] and client.organization_id in lines[0]
+        assert serving(client.settings.api_url)
     finally:
         client.close()
-    assert not sb.running
+    assert not serving(client.settings.api_url)
+
+
+def test_a_sandbox_of_yours_is_left_running():
+    with Sandbox(now=NOW) as sb:
+        with connect(sandbox=sb) as client:
+            assert client.settings.api_url == sb.api_url
+            assert client.organization()["id"] == sb.organization_id
+        assert sb.running
+    with pytest.raises(ValueError, match="start it first"):
+        connect(sandbox=Sandbox())
+    with pytest.raises(ValueError, match="only goes with mode='sandbox'"):
+        connect(mode="live", sandbox=sb)
+    with pytest.raises(TypeError, match="sandbox must be a bt_explore.Sandbox"):
+        connect(sandbox="http://127.0.0.1:1")
 
 
 def test_sandbox_clock_drives_the_tokens():
-    with connect(mode="sandbox", now=NOW) as client:
+    with Sandbox(now=NOW) as sb, connect(sandbox=sb) as client:
         client.organization()
-        client.sandbox.advance(3600)  # far past every token's expiry
+        sb.advance(3600)  # far past every token's expiry
         client.organization()
-        grants = [r.grant_type for r in client.sandbox.token_requests]
+        grants = [r.grant_type for r in sb.token_requests]
         # renewed ahead of time, never a 401 round trip
         assert grants == ["client_credentials", "refresh_token"] * 2
-        assert all(r.status == 200 for r in client.sandbox.requests)
+        assert all(r.status == 200 for r in sb.requests)
 
 
 def test_default_is_sandbox_without_a_client_id():
     with connect() as client:
-        assert client.sandbox is not None
+        assert on_sandbox(client)
 
 
 def test_default_is_live_with_a_client_id(monkeypatch):
     monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23" + "a" * 30)
     client = connect()
-    assert client.sandbox is None
+    assert not on_sandbox(client)
     assert client.settings.api_url == "https://api.bookingtime.com/module/v3/"
     client.close()  # nothing was ever sent
 
@@ -71,14 +98,14 @@ def test_default_is_live_with_a_client_id(monkeypatch):
 def test_default_is_live_with_a_client_id_in_dotenv(tmp_path):
     (tmp_path / ".env").write_text("BOOKINGTIME_CLIENT_ID=23abc\n")
     client = connect()
-    assert client.sandbox is None and client.settings.client_id == "23abc"
+    assert not on_sandbox(client) and client.settings.client_id == "23abc"
 
 
 def test_environment_mode_wins(monkeypatch):
     monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23abc")
     monkeypatch.setenv("BT_EXPLORE_MODE", "sandbox")
     with connect() as client:
-        assert client.sandbox is not None
+        assert on_sandbox(client)
 
 
 def test_live_arguments_pass_to_settings():
@@ -113,44 +140,11 @@ def test_unknown_arguments_are_refused():
 def test_live_and_sandbox_ignore_a_cassette_name():
     # one notebook line, connect(cassette="walkthrough"), serves every mode
     client = connect(mode="live", client_id="23abc", cassette="walkthrough")
-    assert client.sandbox is None
+    assert not on_sandbox(client)
 
 
-def test_register_mode_is_the_extension_point(monkeypatch):
-    monkeypatch.setattr(connect_module, "_MODES", dict(connect_module._MODES))
-    seen = {}
-
-    def staging(*, cassette=None, **kwargs):
-        seen["cassette"] = cassette
-        return connect_module.live_client(client_id="23staging", **kwargs)
-
-    register_mode("staging", staging)
-    assert "staging" in modes()
-    client = connect(mode="staging", cassette="c1", locale="de")
-    assert client.settings.client_id == "23staging" and client.settings.locale == "de"
-    assert seen == {"cassette": "c1"}
-
-
-def test_provider_modules_are_imported_on_first_use(monkeypatch, tmp_path):
-    (tmp_path / "bt_fake_provider.py").write_text(
-        textwrap.dedent(
-            """
-            from bt_explore.connection import live_client, register_mode
-            register_mode("fake", lambda cassette=None, **kw: live_client(client_id="23fake", **kw))
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(connect_module, "_MODES", dict(connect_module._MODES))
-    monkeypatch.setattr(connect_module, "_PROVIDERS", {"fake": "bt_fake_provider"})
-    assert connect(mode="fake").settings.client_id == "23fake"
-    sys.modules.pop("bt_fake_provider", None)
-
-
-def test_a_provider_that_does_not_register_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(connect_module, "_PROVIDERS", {"ghost": "json"})
-    with pytest.raises(ConfigurationError, match="'ghost'.*json"):
-        connect(mode="ghost")
+def test_modes_are_the_four():
+    assert modes() == ["live", "record", "replay", "sandbox"]
 
 
 def test_bt_explore_connect_is_the_function_however_it_was_imported(tmp_path):
@@ -175,7 +169,8 @@ def test_readme_client_snippets_run(capsys):
     blocks = [
         b
         for b in re.findall(r"```python\n(.*?)```", section, re.S)
-        if 'connect(mode="sandbox", now=' in b
+        if 'now="2026-12-01T09:00:00+01:00"' in b
+        and "connect(" in b
         and b.lstrip().startswith(("import", "from"))
         and "with " in b
     ]

@@ -9,6 +9,7 @@ import pytest
 import requests
 from _sandbox_http import token
 
+import bt_explore
 from bt_explore.endpoints import ENDPOINTS, ID_PATTERN
 from bt_explore.sandbox import Sandbox
 
@@ -578,19 +579,18 @@ def test_index_names_the_urls(sandbox: Sandbox) -> None:
     assert index["auth_url"] == sandbox.auth_url and index["api_url"] == sandbox.api_url
 
 
-# --- sb.client() ------------------------------------------------------------------------------
+# --- bt_explore.connect(sandbox=sb) ------------------------------------------------------------------------------
 def test_client_talks_to_the_demo_organization_on_the_sandbox_clock(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # credentials in the environment must not leak into a sandbox client
     monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23" + "e" * 30)
     monkeypatch.setenv("BOOKINGTIME_ORGANIZATION_ID", sandbox.other_organization_id)
-    with sandbox.client() as client:
+    with bt_explore.connect(sandbox=sandbox) as client:
         settings = client.settings
         assert (settings.client_id, settings.client_secret) == (sandbox.client_id, "")
         assert (settings.auth_url, settings.api_url) == (sandbox.auth_url, sandbox.api_url)
         assert client.organization_id == sandbox.organization_id
-        assert client.sandbox is None  # the caller owns the sandbox, not the client
         assert client.organization()["id"] == sandbox.organization_id
         # Past the 300 s access token on the sandbox clock: a client on that clock renews the
         # token before calling; one on the wall clock (days earlier) would be answered 401.
@@ -615,7 +615,8 @@ def test_client_passes_settings_and_client_arguments_on(sandbox: Sandbox) -> Non
         readings.append(sandbox.now())
         return readings[-1]
 
-    with sandbox.client(
+    with bt_explore.connect(
+        sandbox=sandbox,
         organization_id=sandbox.other_organization_id,
         locale="de",
         timeout=7,
@@ -632,4 +633,4 @@ def test_client_passes_settings_and_client_arguments_on(sandbox: Sandbox) -> Non
         sandbox.other_organization_id,
     ]
     with pytest.raises(TypeError):
-        sandbox.client(colour="blue")
+        bt_explore.connect(sandbox=sandbox, colour="blue")

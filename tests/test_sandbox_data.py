@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import bt_explore
 from bt_explore import Sandbox
 from bt_explore.cli import build_parser
 
@@ -35,7 +36,7 @@ def _only_the_demo_organization(folder: Path) -> str:
 
 def test_data_dir_serves_its_files_and_the_demo_ones_it_lacks(tmp_path: Path) -> None:
     first = _only_the_demo_organization(tmp_path)
-    with Sandbox(now=NOW, data_dir=tmp_path) as sb, sb.client() as client:
+    with Sandbox(now=NOW, data_dir=tmp_path) as sb, bt_explore.connect(sandbox=sb) as client:
         templates = client.templates()
         assert templates[0]["id"] == first and templates[0]["name"] == "Own template"
         # clients.json and the static lists came from the demo data

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+import bt_explore
 from bt_explore import Client, Sandbox
 from bt_explore.client import default_retry
 from bt_explore.errors import PermissionDenied, RateLimited, ServerError, TransportError
@@ -104,7 +105,7 @@ class FakeClient:
     def __init__(
         self, now: datetime, *, overlap: bool = False, together: threading.Barrier | None = None
     ) -> None:
-        self.now = now
+        self.current = now
         self.together = together
         self.overlap = overlap
         self.calls: list[tuple[str, str, date]] = []
@@ -113,7 +114,10 @@ class FakeClient:
         self._lock = threading.Lock()
 
     def clock(self) -> datetime:
-        return self.now
+        return self.current
+
+    def now(self) -> datetime:
+        return self.current
 
     def organization(self, organization_id: str | None = None) -> dict:
         return {"class": "ORGANIZATION", "id": "f6" + "0" * 30, "timeZone": "Europe/Berlin"}
@@ -409,7 +413,7 @@ def fresh(sb: Sandbox) -> Iterator[Sandbox]:
 
 def _client(sb: Sandbox) -> Client:
     """A cold client on the sandbox's clock whose own retries do not sleep."""
-    return sb.client(retry=default_retry(backoff_factor=0))
+    return bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0))
 
 
 def _slot_requests(sb: Sandbox) -> list:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import bt_explore
 from bt_explore import errors
 from bt_explore.client import Client
 from bt_explore.sandbox import Sandbox
@@ -28,7 +29,7 @@ def sb():
 @pytest.fixture
 def client(sb):
     sb.clear_faults()
-    c = sb.client()
+    c = bt_explore.connect(sandbox=sb)
     yield c
     c.close()
 
@@ -129,7 +130,7 @@ def test_slot_taken_by_someone_else_gives_message_and_fresh_list(app, sb):
     app.earliest_button.click()
     slot = app.slot_select.value
     fill(app)
-    with sb.client() as other:
+    with bt_explore.connect(sandbox=sb) as other:
         other.book(slot, {"firstName": "Max", "lastName": "Other", "email": "max@example.com"})
 
     app.book_button.click()

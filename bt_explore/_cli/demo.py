@@ -108,16 +108,17 @@ def _masked(client_id: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from bt_explore.connection import connect
+    from bt_explore.sandbox import Sandbox
 
-    client = connect(mode="live" if args.live else "sandbox")
-    try:
-        return _walkthrough(client, book=not args.no_book)
-    finally:
-        client.close()
+    if args.live:
+        with connect(mode="live") as client:
+            return _walkthrough(client, None, book=not args.no_book)
+    with Sandbox() as sb, connect(sandbox=sb) as client:
+        return _walkthrough(client, sb, book=not args.no_book)
 
 
-def _walkthrough(client: Any, *, book: bool) -> int:
-    where = "the built-in sandbox" if client.sandbox is not None else client.settings.api_url
+def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
+    where = "the built-in sandbox" if sb is not None else client.settings.api_url
     _section(f"1. Authenticate ({where})")
     organization = client.organization()
     print(
@@ -211,8 +212,7 @@ def _walkthrough(client: Any, *, book: bool) -> int:
             [("field", "field"), ("value", "value")],
         )
     )
-    if client.sandbox is not None:
-        sb = client.sandbox
+    if sb is not None:
         print(
             f"\nthe sandbox served {len(sb.token_requests)} token and {len(sb.api_requests)} "
             "API requests; run `bt-explore demo --live` to do the same on bookingtime"

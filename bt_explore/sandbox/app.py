@@ -32,8 +32,8 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
-from bt_explore.sandbox import messages
 from bt_explore.sandbox.auth import TokenClaims, TokenError
 from bt_explore.sandbox.engine import (
     DayGrid,

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bt_explore import __version__
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint
+from bt_explore.version import __version__
 
 __all__ = ["build_openapi"]
 

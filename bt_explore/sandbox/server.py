@@ -19,16 +19,12 @@ import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.state import RequestRecord, SandboxState
-
-if TYPE_CHECKING:  # pragma: no cover
-    from bt_explore.client import Client
-    from bt_explore.settings import TimeoutLike
 
 __all__ = ["Sandbox"]
 
@@ -249,46 +245,6 @@ class Sandbox:
         """An organization that exists but the demo client may not access (403); ``None`` when
         the data (see ``data_dir``) has none."""
         return self.state.data.other_organization_id
-
-    def client(
-        self,
-        *,
-        organization_id: str | None = None,
-        locale: str | None = None,
-        timeout: TimeoutLike = None,
-        **client_kwargs: Any,
-    ) -> Client:
-        """A :class:`~bt_explore.Client` of this (started) sandbox's demo organization.
-
-        ``organization_id`` (default: the demo organization), ``locale`` and ``timeout`` go to
-        the :class:`~bt_explore.Settings`; ``client_kwargs`` (``session=``, ``clock=``,
-        ``retry=``) go to the client. The client's token clock defaults to the sandbox's
-        clock, so tokens follow a pinned or advanced ``now``. Credentials never come from the
-        environment or a ``.env`` file. The client does not own the sandbox: closing it leaves
-        the sandbox running.
-
-        Example:
-            >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
-            ...     with sb.client() as client:
-            ...         client.organization()["id"] == sb.organization_id
-            True
-        """
-        # Imported lazily: serving the sandbox must not need the client, which refers back here.
-        from bt_explore.client import Client
-        from bt_explore.settings import Settings
-
-        settings = Settings(
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            organization_id=organization_id or self.organization_id,
-            auth_url=self.auth_url,
-            api_url=self.api_url,
-            locale=locale,
-            timeout=timeout,
-            env_file=None,
-        )
-        client_kwargs.setdefault("clock", self.now)
-        return Client(settings, **client_kwargs)
 
     # --- clock -------------------------------------------------------------------------------
     def now(self) -> datetime:
