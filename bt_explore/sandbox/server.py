@@ -23,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
-from bt_explore.sandbox.state import RequestRecord, SandboxState
+from bt_explore.sandbox.state import (
+    DEFAULT_REQUEST_LOG_SIZE,
+    RequestRecord,
+    SandboxState,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
@@ -81,7 +85,8 @@ class Sandbox:
     ``data_dir`` serves your own data instead of the demo practice: a folder with any of the
     files of ``bt_explore/sandbox/data/`` (``organizations.json``, ``templates.json``,
     ``resources.json``, ``appointments.json``, ``clients.json``, ``static_*.json``) in the same
-    format; the files it lacks come from the demo data.
+    format; the files it lacks come from the demo data. ``request_log_size`` is how many of the
+    newest requests :attr:`requests` keeps (default 10,000; ``None``: all).
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -102,6 +107,7 @@ class Sandbox:
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
         data_dir: str | Path | None = None,
+        request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
         _check_loopback(host)
         self.host = host
@@ -114,6 +120,7 @@ class Sandbox:
             refresh_token_lifetime=refresh_token_lifetime,
             seed=seed,
             data_dir=data_dir,
+            request_log_size=request_log_size,
         )
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
@@ -351,7 +358,7 @@ class Sandbox:
     # --- request log, appointments -------------------------------------------------------------
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request so far (a snapshot copy), oldest first."""
+        """The newest requests (up to ``request_log_size``; a snapshot copy), oldest first."""
         return self.state.log.records()
 
     @property
