@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from _sandbox_http import bearer
 
 from bt_explore.sandbox import Sandbox
 from bt_explore.sandbox.state import DEFAULT_REQUEST_LOG_SIZE, RequestLog
@@ -24,3 +25,128 @@ def test_the_request_log_has_a_default_bound_and_can_be_unbounded() -> None:
     assert Sandbox(request_log_size=None).state.log.maxlen is None
     with pytest.raises(ValueError, match="request_log_size"):
         RequestLog(-1)
+
+
+# --- bodies the sandbox could not answer again ------------------------------------------------
+TEMPLATE = "fc12345678910AbcDefGh1112131415a"  # the walkthrough's first template, email required
+DEEP = "[" * 300 + "]" * 300
+
+
+def _post_raw(sb: Sandbox, headers: dict, path: str, raw: str, method: str = "POST"):
+    return requests.request(
+        method,
+        f"{sb.api_url}en/organization/{sb.organization_id}/{path}",
+        data=raw.encode("utf-8"),
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+def _first_slot(sb: Sandbox, headers: dict) -> str:
+    answer = requests.get(
+        f"{sb.api_url}en/organization/{sb.organization_id}/bookingTemplate/{TEMPLATE}"
+        "/bookingSlot/earliest",
+        headers=headers,
+        timeout=5,
+    )
+    return answer.json()["content"]["list"][0]["id"]
+
+
+NAMES = '"firstName": "A", "lastName": "B", "email": "a@b.de"'
+UNANSWERABLE = {
+    # id: (JSON members of the body besides bookingSlotId, failure parameter, words of the text)
+    "lone-surrogate": (f'"customer": {{{NAMES}}}, "notes": "\\ud800"', "notes", "Unicode"),
+    "surrogate-in-customer": (
+        '"customer": {"firstName": "A\\udc00", "lastName": "B", "email": "a@b.de"}',
+        "customer.firstName",
+        "Unicode",
+    ),
+    "surrogate-key": (f'"customer": {{{NAMES}, "\\ud800": 1}}', "customer.\\ud800", "Unicode"),
+    "beyond-u64": (f'"customer": {{{NAMES}, "x": {2**64}}}', "customer.x", "64 bits"),
+    "beyond-i64": (
+        f'"customer": {{{NAMES}}}, "additionalData": {{"k": [{-(2**63) - 1}]}}',
+        "additionalData.k[0]",
+        "64 bits",
+    ),
+    "1e400": (
+        f'"customer": {{{NAMES}, "address": {{"geo": 1e400}}}}',
+        "customer.address.geo",
+        "finite",
+    ),
+    "too-deep": (
+        f'"customer": {{{NAMES}, "x": {DEEP}}}',
+        "customer.x" + "[0]" * 62,  # body 1, customer 2, x 3, x[0] 4, ... : level 65 is refused
+        "nested too deeply",
+    ),
+}
+
+
+@pytest.mark.parametrize(("members", "parameter", "words"), UNANSWERABLE.values(), ids=UNANSWERABLE)
+def test_a_body_that_could_not_be_answered_is_400_and_not_stored(
+    sandbox: Sandbox, members: str, parameter: str, words: str
+) -> None:
+    headers = bearer(sandbox)
+    slot = _first_slot(sandbox, headers)
+    stored = len(sandbox.appointments())
+    body = f'{{"bookingSlotId": "{slot}", {members}}}'
+    answer = _post_raw(sandbox, headers, "appointment/add", body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["content"] is None
+    (message,) = answer.json()["messageList"]
+    assert message["type"] == "failure" and message["parameter"] == parameter
+    assert words in message["text"]
+    assert len(sandbox.appointments()) == stored
+    # the slot is still free, and every answer after it still works
+    fine = f'{{"bookingSlotId": "{slot}", "customer": {{{NAMES}}}}}'
+    booked = _post_raw(sandbox, headers, "appointment/add", fine)
+    assert booked.status_code == 201, booked.text
+    assert len(sandbox.appointments()) == stored + 1
+
+
+def test_the_failure_is_localized_and_nesting_up_to_the_limit_is_fine(sandbox: Sandbox) -> None:
+    headers = bearer(sandbox)
+    slot = _first_slot(sandbox, headers)
+    # the body is level 1, customer 2, x 3..64: exactly the limit
+    nested = "[" * 62 + "]" * 62
+    customer = f'{{"firstName": "A", "lastName": "B", "email": "a@b.de", "x": {nested}}}'
+    answer = requests.post(
+        f"{sandbox.api_url}de/organization/{sandbox.organization_id}/appointment/add",
+        data=f'{{"bookingSlotId": "{slot}", "customer": {customer}, "notes": "\\udfff"}}',
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["messageList"][0]["text"].startswith("Dieser Parameter ist kein gültiger")
+    ok = _post_raw(
+        sandbox,
+        headers,
+        "appointment/add",
+        f'{{"bookingSlotId": "{slot}", "customer": {customer}}}',
+    )
+    assert ok.status_code == 201, ok.text
+    appointment = ok.json()["content"]
+    shown = requests.get(
+        f"{sandbox.api_url}en/organization/{sandbox.organization_id}/appointment/"
+        f"{appointment['id']}/show",
+        headers=headers,
+        timeout=5,
+    )
+    assert shown.status_code == 200 and shown.json()["content"] == appointment
+
+
+def test_move_and_the_token_endpoint_check_their_json_bodies_too(sandbox: Sandbox) -> None:
+    headers = bearer(sandbox)
+    appointment = sandbox.appointments()[0]["id"]
+    moved = _post_raw(
+        sandbox, headers, f"appointment/{appointment}/move", '{"bookingSlotId": "\\ud800"}', "PUT"
+    )
+    assert moved.status_code == 400
+    assert [m["parameter"] for m in moved.json()["messageList"]] == ["bookingSlotId"]
+    token = requests.post(
+        sandbox.auth_url,
+        data=b'{"grant_type": "client_credentials", "\\ud800": 1}',
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert token.status_code == 400 and token.json()["error"] == "invalid_request"
+    assert "Unicode" in token.json()["error_description"]

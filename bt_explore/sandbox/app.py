@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -81,6 +82,68 @@ def _valid_email(value: str) -> bool:
 def _valid_mobile(value: str) -> bool:
     # People write numbers with spaces, dashes, slashes and parentheses; only digits count.
     return bool(_MOBILE.match(_MOBILE_CHARS.sub("", value)))
+
+
+#: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).
+#: orjson, which writes every answer, gives up beyond 255 levels, and an answer wraps a stored
+#: value in levels of its own (envelope, APPOINTMENT, customer).
+MAX_BODY_DEPTH = 64
+#: The integers orjson can write: signed and unsigned 64-bit.
+_INT_RANGE = (-(2**63), 2**64 - 1)
+#: At most this many problems of one body are reported.
+_MAX_BODY_PROBLEMS = 10
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from the JSON escape "\ud800"
+        return False
+    return True
+
+
+def _unservable(
+    value: Any, parameter: str | None, problems: list[tuple[str | None, str, dict]], depth: int = 1
+) -> None:
+    """Append ``(parameter, message key, fields)`` for each part of the parsed JSON ``value``
+    that the sandbox could not write into an answer; ``value`` sits at ``parameter``, nested
+    ``depth`` levels deep.
+
+    Checked before anything is stored: a stored value that cannot be answered would turn every
+    later answer that includes it into a 500.
+
+    Example:
+        >>> problems = []
+        >>> _unservable({"notes": "\\ud800", "n": [2**64]}, None, problems)
+        >>> [(parameter, key) for parameter, key, _ in problems]
+        [('notes', 'text_not_unicode'), ('n[0]', 'number_out_of_range')]
+    """
+    if len(problems) >= _MAX_BODY_PROBLEMS or value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+            problems.append((parameter, "number_out_of_range", {}))
+    elif isinstance(value, float):
+        if not math.isfinite(value):  # NaN, Infinity, or a literal such as 1e400
+            problems.append((parameter, "number_out_of_range", {}))
+    elif isinstance(value, str):
+        if not _is_unicode(value):
+            problems.append((parameter, "text_not_unicode", {}))
+    elif depth > MAX_BODY_DEPTH:
+        problems.append((parameter, "nesting_too_deep", {"max": MAX_BODY_DEPTH}))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _is_unicode(key):
+                # name the key as its JSON escape, so the failure itself can be answered
+                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                name = f"{parameter}.{shown}" if parameter else shown
+                problems.append((name, "text_not_unicode", {}))
+            else:
+                name = f"{parameter}.{key}" if parameter else key
+                _unservable(item, name, problems, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _unservable(item, f"{parameter or ''}[{index}]", problems, depth + 1)
 
 
 class ApiFailure(Exception):
@@ -506,6 +569,10 @@ class _Api:
             )
         if not isinstance(body, dict):
             raise ApiFailure(400, [failure(None, "body_not_object", locale)])
+        problems: list[tuple[str | None, str, dict]] = []
+        _unservable(body, None, problems)
+        if problems:
+            raise ApiFailure(400, [failure(p, key, locale, **f) for p, key, f in problems])
         return body
 
     # --- organization, templates, resources ------------------------------------------------
@@ -912,6 +979,13 @@ def _token_params() -> dict[str, str]:
             ) from None
         if not isinstance(body, dict):
             raise _TokenFailure(400, "invalid_request", "the JSON body must be an object")
+        problems: list[tuple[str | None, str, dict]] = []
+        _unservable(body, None, problems)
+        if problems:
+            parameter, key, fields = problems[0]
+            raise _TokenFailure(
+                400, "invalid_request", f"{parameter}: {messages.text(key, 'en', **fields)}"
+            )
         params = {}
         for key, value in body.items():
             if value is None:

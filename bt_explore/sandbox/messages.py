@@ -113,6 +113,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The request body must be a JSON object.",
         "de": "Der Request-Body muss ein JSON-Objekt sein.",
     },
+    "number_out_of_range": {
+        "en": "This parameter is out of range: numbers must be finite and integers fit in 64 bits "
+        "(-2^63 to 2^64-1).",
+        "de": "Dieser Parameter liegt außerhalb des Wertebereichs: Zahlen müssen endlich sein und "
+        "Ganzzahlen in 64 Bit passen (-2^63 bis 2^64-1).",
+    },
+    "nesting_too_deep": {
+        "en": "This parameter is nested too deeply (at most {max} levels of objects and arrays "
+        "in the body).",
+        "de": "Dieser Parameter ist zu tief verschachtelt (höchstens {max} Ebenen aus Objekten und "
+        "Arrays im Body).",
+    },
+    "text_not_unicode": {
+        "en": "This parameter is not valid Unicode text (a lone surrogate such as \\ud800).",
+        "de": "Dieser Parameter ist kein gültiger Unicode-Text (ein einzelnes Surrogat wie "
+        "\\ud800).",
+    },
     "email_invalid": {
         "en": "This parameter is invalid: '{value}' is not an e-mail address.",
         "de": "Dieser Parameter ist ungültig: '{value}' ist keine E-Mail-Adresse.",
