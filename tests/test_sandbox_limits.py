@@ -150,3 +150,51 @@ def test_move_and_the_token_endpoint_check_their_json_bodies_too(sandbox: Sandbo
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_request"
     assert "Unicode" in token.json()["error_description"]
+
+
+# --- body size ---------------------------------------------------------------------------------
+def test_a_body_beyond_the_limit_is_413_in_the_envelope_and_not_stored() -> None:
+    with Sandbox(now="2026-12-01T09:00:00+01:00", max_body_size=4096) as sb:
+        headers = bearer(sb)
+        slot = _first_slot(sb, headers)
+        stored = len(sb.appointments())
+        body = f'{{"bookingSlotId": "{slot}", "customer": {{{NAMES}}}, "notes": "'
+        big = body + "x" * 5000 + '"}'
+        answer = _post_raw(sb, headers, "appointment/add", big)
+        assert answer.status_code == 413
+        assert answer.headers["Content-Type"] == "application/json"
+        (message,) = answer.json()["messageList"]
+        assert message["type"] == "failure" and "4096 bytes" in message["text"]
+        assert answer.json()["content"] is None
+        # a chunked body (no Content-Length) is cut off at the limit by werkzeug: 413 as well
+        chunked = requests.post(
+            f"{sb.api_url}de/organization/{sb.organization_id}/appointment/add",
+            data=iter([big[:3000].encode(), big[3000:].encode()]),
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert chunked.status_code == 413
+        assert "höchstens 4096 Bytes" in chunked.json()["messageList"][0]["text"]
+        assert len(sb.appointments()) == stored
+        assert _post_raw(sb, headers, "appointment/add", body + 'ok"}').status_code == 201
+
+
+def test_the_token_endpoint_answers_413_as_rfc6749_json() -> None:
+    with Sandbox(max_body_size=1024) as sb:
+        form = {"grant_type": "client_credentials", "client_id": sb.client_id, "pad": "x" * 2000}
+        answer = requests.post(sb.auth_url, data=form, timeout=5)
+        assert answer.status_code == 413
+        assert answer.json()["error"] == "invalid_request"
+        assert "1024 bytes" in answer.json()["error_description"]
+        del form["pad"]
+        assert requests.post(sb.auth_url, data=form, timeout=5).status_code == 200
+
+
+def test_the_default_body_limit_is_one_mebibyte_and_can_be_lifted(sandbox: Sandbox) -> None:
+    headers = bearer(sandbox)
+    huge = '{"notes": "' + "x" * (1024 * 1024) + '"}'
+    answer = _post_raw(sandbox, headers, "appointment/add", huge)
+    assert answer.status_code == 413
+    assert Sandbox(max_body_size=None).app.config["MAX_CONTENT_LENGTH"] is None
+    with pytest.raises(ValueError, match="max_body_size"):
+        Sandbox(max_body_size=-1)

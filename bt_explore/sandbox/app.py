@@ -205,6 +205,19 @@ def _not_found(parameter: str, key: str, locale: str, *, kind: str, value: str) 
     return ApiFailure(404, [failure(parameter, key, locale, kind=kind, value=value)])
 
 
+def _request_body() -> bytes:
+    """The request body; raises RequestEntityTooLarge (413) beyond the app's MAX_CONTENT_LENGTH.
+
+    werkzeug checks a ``Content-Length`` against the limit but cuts a chunked body at it
+    without a word: reading one more byte of the cut stream raises instead.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit:
+        request.stream.read(1)
+    return raw
+
+
 def _path_locale(path: str) -> str:
     match = _LOCALE_IN_PATH.match(path)
     return normalize_locale(match.group(1) if match else None)
@@ -556,7 +569,7 @@ class _Api:
         if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
             got = request.headers.get("Content-Type") or "no Content-Type"
             raise ApiFailure(400, [failure(None, "content_type_json", locale, got=got)])
-        raw = request.get_data(cache=True)
+        raw = _request_body()
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -966,8 +979,8 @@ def _token_params() -> dict[str, str]:
             "application/x-www-form-urlencoded, multipart/form-data or "
             "application/json",
         )
+    raw = _request_body()  # request.form below parses these cached bytes
     if mimetype == "application/json":
-        raw = request.get_data(cache=True)
         try:
             body = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -1197,6 +1210,8 @@ def create_app(state: SandboxState) -> Flask:
     """
     app = Flask("bt_explore.sandbox")
     app.config["SANDBOX_STATE"] = state
+    # Reading a larger body raises RequestEntityTooLarge (413), answered by on_http_error below.
+    app.config["MAX_CONTENT_LENGTH"] = state.max_body_size
     app.url_map.strict_slashes = False
     api = _Api(state)
 
@@ -1252,12 +1267,16 @@ def create_app(state: SandboxState) -> Flask:
         if request.path == TOKEN_PATH:
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
+            if code == 413:
+                text = f"the request body is too large (at most {state.max_body_size} bytes)"
             answer = _token_error(code, error, text or status_phrase(code))
             answer.headers.update(headers)
             return answer
         locale = _path_locale(request.path)
         if code == 404:
             msg = failure(None, "route_not_found", locale, method=request.method, path=request.path)
+        elif code == 413:
+            msg = failure(None, "body_too_large", locale, max=state.max_body_size)
         elif code == 405:
             msg = failure(
                 None,

@@ -109,6 +109,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The request body is not valid JSON: {detail}.",
         "de": "Der Request-Body ist kein gültiges JSON: {detail}.",
     },
+    "body_too_large": {
+        "en": "The request body is too large (at most {max} bytes).",
+        "de": "Der Request-Body ist zu groß (höchstens {max} Bytes).",
+    },
     "body_not_object": {
         "en": "The request body must be a JSON object.",
         "de": "Der Request-Body muss ein JSON-Objekt sein.",

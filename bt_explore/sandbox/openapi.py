@@ -405,6 +405,7 @@ def _operation(ep: Endpoint) -> dict:
             "required": True,
             "content": {"application/json": {"schema": _ref(body)}},
         }
+        responses["413"] = _json(_ref("Envelope"), "The body is larger than the sandbox accepts.")
     return operation
 
 
@@ -440,6 +441,9 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
                     "401": _json(_ref("TokenError"), "invalid_client."),
                     "403": _json(_ref("TokenError"), "Organization not accessible."),
                     "405": _json(_ref("TokenError"), "Wrong HTTP method."),
+                    "413": _json(
+                        _ref("TokenError"), "The body is larger than the sandbox accepts."
+                    ),
                 },
             }
         }

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.state import (
+    DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_LOG_SIZE,
     RequestRecord,
     SandboxState,
@@ -85,8 +86,10 @@ class Sandbox:
     ``data_dir`` serves your own data instead of the demo practice: a folder with any of the
     files of ``bt_explore/sandbox/data/`` (``organizations.json``, ``templates.json``,
     ``resources.json``, ``appointments.json``, ``clients.json``, ``static_*.json``) in the same
-    format; the files it lacks come from the demo data. ``request_log_size`` is how many of the
-    newest requests :attr:`requests` keeps (default 10,000; ``None``: all).
+    format; the files it lacks come from the demo data. ``max_body_size`` is the largest request
+    body in bytes it accepts (default 1 MiB; larger ones get 413; ``None``: no limit);
+    ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
+    ``None``: all).
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -107,6 +110,7 @@ class Sandbox:
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
         data_dir: str | Path | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
         _check_loopback(host)
@@ -120,6 +124,7 @@ class Sandbox:
             refresh_token_lifetime=refresh_token_lifetime,
             seed=seed,
             data_dir=data_dir,
+            max_body_size=max_body_size,
             request_log_size=request_log_size,
         )
         self.app = create_app(self.state)

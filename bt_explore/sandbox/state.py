@@ -45,6 +45,7 @@ from bt_explore.sandbox.engine import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_REQUEST_LOG_SIZE",
     "AppointmentBook",
     "BookingConflict",
@@ -61,6 +62,8 @@ log = logging.getLogger("bt_explore.sandbox")
 
 #: How many request records a sandbox keeps by default (the newest ones).
 DEFAULT_REQUEST_LOG_SIZE = 10_000
+#: The largest request body a sandbox accepts by default, in bytes (larger ones get 413).
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
 
@@ -652,7 +655,9 @@ class FaultSettings:
 class SandboxState:
     """The whole state of one sandbox: clock, data, tokens, appointments, faults, request log.
 
-    ``request_log_size`` is how many of the newest requests the log keeps (``None``: all).
+    ``max_body_size`` is the largest request body in bytes the sandbox accepts (larger ones are
+    answered 413; ``None``: no limit); ``request_log_size`` how many of the newest requests the
+    log keeps (``None``: all).
 
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00", seed=1)
@@ -670,8 +675,11 @@ class SandboxState:
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
         data_dir: str | Path | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
+        if max_body_size is not None and max_body_size < 0:
+            raise ValueError(f"max_body_size must be >= 0 or None, got {max_body_size!r}")
         self.data = DemoData.load(data_dir)
         demo_tz = self.data.org_rules[self.data.demo_organization_id].tz
         self.clock = Clock(now, default_tz=demo_tz)
@@ -682,6 +690,8 @@ class SandboxState:
         )
         self.book = AppointmentBook(self.data, self.clock, seed=seed)
         self.log = RequestLog(request_log_size)
+        #: The largest request body in bytes (``None``: no limit); larger bodies get 413.
+        self.max_body_size = max_body_size
         self.seed = seed
         self._faults_lock = threading.Lock()
         self.faults = FaultSettings(rng=random.Random(seed))
