@@ -8,6 +8,7 @@ import requests
 from _sandbox_http import bearer
 
 from bt_explore.sandbox import Sandbox
+from bt_explore.sandbox.messages import text
 from bt_explore.sandbox.state import DEFAULT_REQUEST_LOG_SIZE, RequestLog
 
 
@@ -198,3 +199,45 @@ def test_the_default_body_limit_is_one_mebibyte_and_can_be_lifted(sandbox: Sandb
     assert Sandbox(max_body_size=None).app.config["MAX_CONTENT_LENGTH"] is None
     with pytest.raises(ValueError, match="max_body_size"):
         Sandbox(max_body_size=-1)
+
+
+# --- Host header -------------------------------------------------------------------------------
+FOREIGN_HOSTS = ["evil.example", "evil.example:8765", "10.0.0.1", "[::2]", "127.0.0.1.evil.example",
+                 "localhost.evil.example", "127.0.0.1:80x", "::1", "[::1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_a_foreign_host_is_answered_421_and_never_reflected(sandbox: Sandbox, host: str) -> None:
+    headers = {**bearer(sandbox), "Host": host}
+    api = requests.get(
+        f"{sandbox.api_url}de/organization/{sandbox.organization_id}/show",
+        headers=headers,
+        timeout=5,
+    )
+    assert api.status_code == 421 and api.json()["content"] is None
+    (message,) = api.json()["messageList"]
+    assert message["type"] == "failure" and "Loopback" in message["text"]
+    token = requests.post(
+        sandbox.auth_url,
+        data={"grant_type": "client_credentials", "client_id": sandbox.client_id},
+        headers={"Host": host},
+        timeout=5,
+    )
+    assert token.status_code == 421 and token.json()["error"] == "invalid_request"
+    for path in ("/", "/openapi.json"):
+        page = requests.get(sandbox.base_url + path, headers={"Host": host}, timeout=5)
+        assert page.status_code == 421 and page.headers["Content-Type"].startswith("text/plain")
+        assert page.text == text("host_not_loopback")  # the same for every Host
+    assert [r.status for r in sandbox.requests[-4:]] == [421] * 4
+    assert all(r.grant_type is None for r in sandbox.token_requests[-1:])  # never processed
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST:8765", "127.0.0.1", "127.3.2.1:1", "[::1]", "[::1]:8765"]
+)
+def test_loopback_hosts_are_served_and_reflected(sandbox: Sandbox, host: str) -> None:
+    doc = requests.get(sandbox.openapi_url, headers={"Host": host}, timeout=5)
+    assert doc.status_code == 200
+    assert doc.json()["servers"] == [{"url": f"http://{host.lower()}"}]
+    index = requests.get(sandbox.base_url + "/", headers={"Host": host}, timeout=5).json()
+    assert index["auth_url"] == f"http://{host.lower()}/oauth/token"

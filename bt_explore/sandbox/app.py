@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import json
 import logging
 import math
@@ -1122,8 +1123,65 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     return body, headers
 
 
+_PORT = re.compile(r":[0-9]{1,5}")
+
+
+def _loopback_host(host: str) -> bool:
+    """Whether a ``Host`` header names a loopback address: ``localhost``, 127.0.0.0/8 or
+    ``[::1]``, with or without a port.
+
+    Example:
+        >>> [_loopback_host(h) for h in ("localhost:8765", "127.0.0.2", "[::1]:80", "evil.test")]
+        [True, True, True, False]
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket:
+            return False
+    else:
+        name, colon, port = host.partition(":")
+        port = colon + port
+    if port and not _PORT.fullmatch(port):
+        return False
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback and (address.version == 6) == host.startswith("[")
+
+
+def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """The 421 answer to a request whose ``Host`` is not a loopback name (never naming it)."""
+    locale = _path_locale(path)
+    if path.startswith(API_PREFIX):
+        body = orjson.dumps(envelope(None, [failure(None, "host_not_loopback", locale)]))
+        kind = "application/json"
+    elif path == TOKEN_PATH:
+        description = messages.text("host_not_loopback", "en")
+        body = orjson.dumps({"error": "invalid_request", "error_description": description})
+        kind = "application/json"
+    else:
+        body = messages.text("host_not_loopback", "en").encode("utf-8")
+        kind = "text/plain; charset=utf-8"
+    headers = [
+        ("Content-Type", kind),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return body, headers
+
+
 class _FaultsAndLog:
-    """WSGI middleware: latency, injected faults and the request log around the Flask app."""
+    """WSGI middleware around the Flask app: the loopback-Host check, latency, injected faults
+    and the request log.
+
+    A request whose ``Host`` header is not a loopback name is answered 421 before anything
+    else: a web page whose domain an attacker re-points at 127.0.0.1 (DNS rebinding) sends its
+    own domain as ``Host``, and must neither reach the API nor see its name in ``/openapi.json``.
+    """
 
     def __init__(self, app: Callable, state: SandboxState) -> None:
         self.app = app
@@ -1133,9 +1191,6 @@ class _FaultsAndLog:
         state = self.state
         path = environ.get("PATH_INFO", "") or "/"
         arrived = state.now()
-        latency, fault, retry_after = state.decide_fault(path)
-        if latency:
-            time.sleep(latency / 1000.0)
 
         def record(status: int | None, dropped: bool = False) -> None:
             org = environ.get(_ORG_KEY)
@@ -1155,6 +1210,15 @@ class _FaultsAndLog:
                 )
             )
 
+        host = environ.get("HTTP_HOST")
+        if host is not None and not _loopback_host(host):
+            body, headers = _misdirected_answer(path)
+            record(421)
+            start_response(f"421 {status_phrase(421)}", headers)
+            return [body]
+        latency, fault, retry_after = state.decide_fault(path)
+        if latency:
+            time.sleep(latency / 1000.0)
         if fault == "drop":
             record(None, dropped=True)
             _drop(environ)

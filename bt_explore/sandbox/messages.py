@@ -223,6 +223,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{phrase} (injected by the sandbox's fault settings).",
         "de": "{phrase} (von den Fehlereinstellungen der Sandbox erzeugt).",
     },
+    "host_not_loopback": {
+        "en": "The sandbox answers only requests whose Host header names a loopback address "
+        "(localhost, 127.0.0.1, [::1]).",
+        "de": "Die Sandbox beantwortet nur Anfragen, deren Host-Header eine Loopback-Adresse nennt "
+        "(localhost, 127.0.0.1, [::1]).",
+    },
     "internal_error": {
         "en": "Internal server error.",
         "de": "Interner Serverfehler.",

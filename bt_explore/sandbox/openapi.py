@@ -77,6 +77,7 @@ _ERRORS = {
     "403": "The token is not scoped to the organization in the URL.",
     "404": "Unknown entity (or an id of the wrong shape) or route.",
     "405": "Wrong HTTP method.",
+    "421": "The Host header is not a loopback name (localhost, 127.0.0.1, [::1]).",
     "429": "Too many requests (see Retry-After).",
     "500": "Server trouble.",
     "503": "Service unavailable.",

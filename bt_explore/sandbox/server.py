@@ -89,7 +89,9 @@ class Sandbox:
     format; the files it lacks come from the demo data. ``max_body_size`` is the largest request
     body in bytes it accepts (default 1 MiB; larger ones get 413; ``None``: no limit);
     ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
-    ``None``: all).
+    ``None``: all). It answers only requests whose ``Host`` header names a loopback address
+    (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
+    page cannot reach it through DNS rebinding.
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
