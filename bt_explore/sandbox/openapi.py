@@ -33,6 +33,7 @@ def _id(kind: str) -> dict:
 
 
 _STRING = {"type": "string"}
+_EMPTY = {"type": "string", "maxLength": 0}
 _I18N = {"description": '[], "", {locale: text} or [{key, value}]'}
 
 #: Path placeholder -> (OpenAPI parameter schema, description).
@@ -94,7 +95,7 @@ def _schemas() -> dict[str, Any]:
             "street": _STRING,
             "zip": _STRING,
             "city": _STRING,
-            "country": _STRING,
+            "country": {"type": "string", "pattern": "^([A-Z]{2})?$", "description": "ISO 3166"},
             "geoCoordinates": {"type": ["object", "null"]},
         },
     }
@@ -186,8 +187,9 @@ def _schemas() -> dict[str, Any]:
             "title": _STRING,
             "firstName": {"type": "string", "minLength": 1},
             "lastName": {"type": "string", "minLength": 1},
-            "birthday": {"type": ["string", "null"], "format": "date"},
-            "email": {"type": "string", "format": "email"},
+            # "" is what an optional, unset birthday or e-mail is sent and answered as
+            "birthday": {"anyOf": [{"type": "null"}, _EMPTY, {"type": "string", "format": "date"}]},
+            "email": {"anyOf": [_EMPTY, {"type": "string", "format": "email"}]},
             "mobile": _STRING,
             "notes": _STRING,
             "address": _ref("Address"),
