@@ -196,6 +196,13 @@ def test_the_default_body_limit_is_one_mebibyte_and_can_be_lifted(sandbox: Sandb
     huge = '{"notes": "' + "x" * (1024 * 1024) + '"}'
     answer = _post_raw(sandbox, headers, "appointment/add", huge)
     assert answer.status_code == 413
+    # one limit for everything: werkzeug's own 500 kB cap on a form field does not apply
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": sandbox.client_id,
+        "pad": "x" * 600_000,
+    }
+    assert requests.post(sandbox.auth_url, data=form, timeout=5).status_code == 200
     assert Sandbox(max_body_size=None).app.config["MAX_CONTENT_LENGTH"] is None
     with pytest.raises(ValueError, match="max_body_size"):
         Sandbox(max_body_size=-1)

@@ -3,8 +3,10 @@
 Routes are registered from :data:`bt_explore.endpoints.ENDPOINTS` below
 ``/module/v3/<locale>/``; ``POST /oauth/token`` is the auth server, ``GET /openapi.json`` the
 contract. Every API answer, error or not, is the Module API envelope; the token endpoint answers
-RFC 6749 JSON. A WSGI middleware in front of Flask injects the configured faults and writes the
-request log.
+RFC 6749 JSON. A WSGI middleware in front of Flask answers only loopback ``Host`` headers,
+injects the configured faults and writes the request log. Request bodies are bounded
+(``SandboxState.max_body_size``, 413), and a JSON body holding a value no answer could carry is
+refused (400) before anything is stored.
 
 Example:
     >>> from bt_explore.sandbox.state import SandboxState
@@ -1274,8 +1276,10 @@ def create_app(state: SandboxState) -> Flask:
     """
     app = Flask("bt_explore.sandbox")
     app.config["SANDBOX_STATE"] = state
-    # Reading a larger body raises RequestEntityTooLarge (413), answered by on_http_error below.
+    # Reading a larger body raises RequestEntityTooLarge (413), answered by on_http_error below;
+    # one limit for the whole body and for a form field (werkzeug's own default is 500 kB).
     app.config["MAX_CONTENT_LENGTH"] = state.max_body_size
+    app.config["MAX_FORM_MEMORY_SIZE"] = state.max_body_size
     app.url_map.strict_slashes = False
     api = _Api(state)
 
