@@ -3,8 +3,10 @@
 Routes are registered from :data:`bt_explore.endpoints.ENDPOINTS` below
 ``/module/v3/<locale>/``; ``POST /oauth/token`` is the auth server, ``GET /openapi.json`` the
 contract. Every API answer, error or not, is the Module API envelope; the token endpoint answers
-RFC 6749 JSON. A WSGI middleware in front of Flask injects the configured faults and writes the
-request log.
+RFC 6749 JSON. A WSGI middleware in front of Flask answers only loopback ``Host`` headers,
+injects the configured faults and writes the request log. Request bodies are bounded
+(``SandboxState.max_body_size``, 413), and a JSON body holding a value no answer could carry is
+refused (400) before anything is stored.
 
 Example:
     >>> from bt_explore.sandbox.state import SandboxState
@@ -16,8 +18,10 @@ Example:
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import json
 import logging
+import math
 import re
 import socket
 import threading
@@ -83,6 +87,68 @@ def _valid_mobile(value: str) -> bool:
     return bool(_MOBILE.match(_MOBILE_CHARS.sub("", value)))
 
 
+#: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).
+#: orjson, which writes every answer, gives up beyond 255 levels, and an answer wraps a stored
+#: value in levels of its own (envelope, APPOINTMENT, customer).
+MAX_BODY_DEPTH = 64
+#: The integers orjson can write: signed and unsigned 64-bit.
+_INT_RANGE = (-(2**63), 2**64 - 1)
+#: At most this many problems of one body are reported.
+_MAX_BODY_PROBLEMS = 10
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from the JSON escape "\ud800"
+        return False
+    return True
+
+
+def _unservable(
+    value: Any, parameter: str | None, problems: list[tuple[str | None, str, dict]], depth: int = 1
+) -> None:
+    """Append ``(parameter, message key, fields)`` for each part of the parsed JSON ``value``
+    that the sandbox could not write into an answer; ``value`` sits at ``parameter``, nested
+    ``depth`` levels deep.
+
+    Checked before anything is stored: a stored value that cannot be answered would turn every
+    later answer that includes it into a 500.
+
+    Example:
+        >>> problems = []
+        >>> _unservable({"notes": "\\ud800", "n": [2**64]}, None, problems)
+        >>> [(parameter, key) for parameter, key, _ in problems]
+        [('notes', 'text_not_unicode'), ('n[0]', 'number_out_of_range')]
+    """
+    if len(problems) >= _MAX_BODY_PROBLEMS or value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+            problems.append((parameter, "number_out_of_range", {}))
+    elif isinstance(value, float):
+        if not math.isfinite(value):  # NaN, Infinity, or a literal such as 1e400
+            problems.append((parameter, "number_out_of_range", {}))
+    elif isinstance(value, str):
+        if not _is_unicode(value):
+            problems.append((parameter, "text_not_unicode", {}))
+    elif depth > MAX_BODY_DEPTH:
+        problems.append((parameter, "nesting_too_deep", {"max": MAX_BODY_DEPTH}))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _is_unicode(key):
+                # name the key as its JSON escape, so the failure itself can be answered
+                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                name = f"{parameter}.{shown}" if parameter else shown
+                problems.append((name, "text_not_unicode", {}))
+            else:
+                name = f"{parameter}.{key}" if parameter else key
+                _unservable(item, name, problems, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _unservable(item, f"{parameter or ''}[{index}]", problems, depth + 1)
+
+
 class ApiFailure(Exception):
     """An error answer: HTTP ``status`` with failure ``messages`` (and optional headers)."""
 
@@ -140,6 +206,19 @@ def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> dict:
 def _not_found(parameter: str, key: str, locale: str, *, kind: str, value: str) -> ApiFailure:
     """A 404 whose one failure names ``parameter``: no ``kind`` is known by ``value``."""
     return ApiFailure(404, [failure(parameter, key, locale, kind=kind, value=value)])
+
+
+def _request_body() -> bytes:
+    """The request body; raises RequestEntityTooLarge (413) beyond the app's MAX_CONTENT_LENGTH.
+
+    werkzeug checks a ``Content-Length`` against the limit but cuts a chunked body at it
+    without a word: reading one more byte of the cut stream raises instead.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit:
+        request.stream.read(1)
+    return raw
 
 
 def _path_locale(path: str) -> str:
@@ -493,7 +572,7 @@ class _Api:
         if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
             got = request.headers.get("Content-Type") or "no Content-Type"
             raise ApiFailure(400, [failure(None, "content_type_json", locale, got=got)])
-        raw = request.get_data(cache=True)
+        raw = _request_body()
         try:
             body = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -506,6 +585,10 @@ class _Api:
             )
         if not isinstance(body, dict):
             raise ApiFailure(400, [failure(None, "body_not_object", locale)])
+        problems: list[tuple[str | None, str, dict]] = []
+        _unservable(body, None, problems)
+        if problems:
+            raise ApiFailure(400, [failure(p, key, locale, **f) for p, key, f in problems])
         return body
 
     # --- organization, templates, resources ------------------------------------------------
@@ -899,8 +982,8 @@ def _token_params() -> dict[str, str]:
             "application/x-www-form-urlencoded, multipart/form-data or "
             "application/json",
         )
+    raw = _request_body()  # request.form below parses these cached bytes
     if mimetype == "application/json":
-        raw = request.get_data(cache=True)
         try:
             body = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -912,6 +995,13 @@ def _token_params() -> dict[str, str]:
             ) from None
         if not isinstance(body, dict):
             raise _TokenFailure(400, "invalid_request", "the JSON body must be an object")
+        problems: list[tuple[str | None, str, dict]] = []
+        _unservable(body, None, problems)
+        if problems:
+            parameter, key, fields = problems[0]
+            raise _TokenFailure(
+                400, "invalid_request", f"{parameter}: {messages.text(key, 'en', **fields)}"
+            )
         params = {}
         for key, value in body.items():
             if value is None:
@@ -1035,8 +1125,65 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     return body, headers
 
 
+_PORT = re.compile(r":[0-9]{1,5}")
+
+
+def _loopback_host(host: str) -> bool:
+    """Whether a ``Host`` header names a loopback address: ``localhost``, 127.0.0.0/8 or
+    ``[::1]``, with or without a port.
+
+    Example:
+        >>> [_loopback_host(h) for h in ("localhost:8765", "127.0.0.2", "[::1]:80", "evil.test")]
+        [True, True, True, False]
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket:
+            return False
+    else:
+        name, colon, port = host.partition(":")
+        port = colon + port
+    if port and not _PORT.fullmatch(port):
+        return False
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback and (address.version == 6) == host.startswith("[")
+
+
+def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """The 421 answer to a request whose ``Host`` is not a loopback name (never naming it)."""
+    locale = _path_locale(path)
+    if path.startswith(API_PREFIX):
+        body = orjson.dumps(envelope(None, [failure(None, "host_not_loopback", locale)]))
+        kind = "application/json"
+    elif path == TOKEN_PATH:
+        description = messages.text("host_not_loopback", "en")
+        body = orjson.dumps({"error": "invalid_request", "error_description": description})
+        kind = "application/json"
+    else:
+        body = messages.text("host_not_loopback", "en").encode("utf-8")
+        kind = "text/plain; charset=utf-8"
+    headers = [
+        ("Content-Type", kind),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return body, headers
+
+
 class _FaultsAndLog:
-    """WSGI middleware: latency, injected faults and the request log around the Flask app."""
+    """WSGI middleware around the Flask app: the loopback-Host check, latency, injected faults
+    and the request log.
+
+    A request whose ``Host`` header is not a loopback name is answered 421 before anything
+    else: a web page whose domain an attacker re-points at 127.0.0.1 (DNS rebinding) sends its
+    own domain as ``Host``, and must neither reach the API nor see its name in ``/openapi.json``.
+    """
 
     def __init__(self, app: Callable, state: SandboxState) -> None:
         self.app = app
@@ -1046,9 +1193,6 @@ class _FaultsAndLog:
         state = self.state
         path = environ.get("PATH_INFO", "") or "/"
         arrived = state.now()
-        latency, fault, retry_after = state.decide_fault(path)
-        if latency:
-            time.sleep(latency / 1000.0)
 
         def record(status: int | None, dropped: bool = False) -> None:
             org = environ.get(_ORG_KEY)
@@ -1068,6 +1212,15 @@ class _FaultsAndLog:
                 )
             )
 
+        host = environ.get("HTTP_HOST")
+        if host is not None and not _loopback_host(host):
+            body, headers = _misdirected_answer(path)
+            record(421)
+            start_response(f"421 {status_phrase(421)}", headers)
+            return [body]
+        latency, fault, retry_after = state.decide_fault(path)
+        if latency:
+            time.sleep(latency / 1000.0)
         if fault == "drop":
             record(None, dropped=True)
             _drop(environ)
@@ -1123,6 +1276,10 @@ def create_app(state: SandboxState) -> Flask:
     """
     app = Flask("bt_explore.sandbox")
     app.config["SANDBOX_STATE"] = state
+    # Reading a larger body raises RequestEntityTooLarge (413), answered by on_http_error below;
+    # one limit for the whole body and for a form field (werkzeug's own default is 500 kB).
+    app.config["MAX_CONTENT_LENGTH"] = state.max_body_size
+    app.config["MAX_FORM_MEMORY_SIZE"] = state.max_body_size
     app.url_map.strict_slashes = False
     api = _Api(state)
 
@@ -1178,12 +1335,16 @@ def create_app(state: SandboxState) -> Flask:
         if request.path == TOKEN_PATH:
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
+            if code == 413:
+                text = f"the request body is too large (at most {state.max_body_size} bytes)"
             answer = _token_error(code, error, text or status_phrase(code))
             answer.headers.update(headers)
             return answer
         locale = _path_locale(request.path)
         if code == 404:
             msg = failure(None, "route_not_found", locale, method=request.method, path=request.path)
+        elif code == 413:
+            msg = failure(None, "body_too_large", locale, max=state.max_body_size)
         elif code == 405:
             msg = failure(
                 None,

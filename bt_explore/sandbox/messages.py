@@ -109,9 +109,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The request body is not valid JSON: {detail}.",
         "de": "Der Request-Body ist kein gültiges JSON: {detail}.",
     },
+    "body_too_large": {
+        "en": "The request body is too large (at most {max} bytes).",
+        "de": "Der Request-Body ist zu groß (höchstens {max} Bytes).",
+    },
     "body_not_object": {
         "en": "The request body must be a JSON object.",
         "de": "Der Request-Body muss ein JSON-Objekt sein.",
+    },
+    "number_out_of_range": {
+        "en": "This parameter is out of range: numbers must be finite and integers fit in 64 bits "
+        "(-2^63 to 2^64-1).",
+        "de": "Dieser Parameter liegt außerhalb des Wertebereichs: Zahlen müssen endlich sein und "
+        "Ganzzahlen in 64 Bit passen (-2^63 bis 2^64-1).",
+    },
+    "nesting_too_deep": {
+        "en": "This parameter is nested too deeply (at most {max} levels of objects and arrays "
+        "in the body).",
+        "de": "Dieser Parameter ist zu tief verschachtelt (höchstens {max} Ebenen aus Objekten und "
+        "Arrays im Body).",
+    },
+    "text_not_unicode": {
+        "en": "This parameter is not valid Unicode text (a lone surrogate such as \\ud800).",
+        "de": "Dieser Parameter ist kein gültiger Unicode-Text (ein einzelnes Surrogat wie "
+        "\\ud800).",
     },
     "email_invalid": {
         "en": "This parameter is invalid: '{value}' is not an e-mail address.",
@@ -201,6 +222,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "server_fault": {
         "en": "{phrase} (injected by the sandbox's fault settings).",
         "de": "{phrase} (von den Fehlereinstellungen der Sandbox erzeugt).",
+    },
+    "host_not_loopback": {
+        "en": "The sandbox answers only requests whose Host header names a loopback address "
+        "(localhost, 127.0.0.1, [::1]).",
+        "de": "Die Sandbox beantwortet nur Anfragen, deren Host-Header eine Loopback-Adresse nennt "
+        "(localhost, 127.0.0.1, [::1]).",
     },
     "internal_error": {
         "en": "Internal server error.",

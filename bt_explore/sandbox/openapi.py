@@ -33,6 +33,7 @@ def _id(kind: str) -> dict:
 
 
 _STRING = {"type": "string"}
+_EMPTY = {"type": "string", "maxLength": 0}
 _I18N = {"description": '[], "", {locale: text} or [{key, value}]'}
 
 #: Path placeholder -> (OpenAPI parameter schema, description).
@@ -77,6 +78,7 @@ _ERRORS = {
     "403": "The token is not scoped to the organization in the URL.",
     "404": "Unknown entity (or an id of the wrong shape) or route.",
     "405": "Wrong HTTP method.",
+    "421": "The Host header is not a loopback name (localhost, 127.0.0.1, [::1]).",
     "429": "Too many requests (see Retry-After).",
     "500": "Server trouble.",
     "503": "Service unavailable.",
@@ -93,7 +95,7 @@ def _schemas() -> dict[str, Any]:
             "street": _STRING,
             "zip": _STRING,
             "city": _STRING,
-            "country": _STRING,
+            "country": {"type": "string", "pattern": "^([A-Z]{2})?$", "description": "ISO 3166"},
             "geoCoordinates": {"type": ["object", "null"]},
         },
     }
@@ -185,8 +187,9 @@ def _schemas() -> dict[str, Any]:
             "title": _STRING,
             "firstName": {"type": "string", "minLength": 1},
             "lastName": {"type": "string", "minLength": 1},
-            "birthday": {"type": ["string", "null"], "format": "date"},
-            "email": {"type": "string", "format": "email"},
+            # "" is what an optional, unset birthday or e-mail is sent and answered as
+            "birthday": {"anyOf": [{"type": "null"}, _EMPTY, {"type": "string", "format": "date"}]},
+            "email": {"anyOf": [_EMPTY, {"type": "string", "format": "email"}]},
             "mobile": _STRING,
             "notes": _STRING,
             "address": _ref("Address"),
@@ -405,6 +408,7 @@ def _operation(ep: Endpoint) -> dict:
             "required": True,
             "content": {"application/json": {"schema": _ref(body)}},
         }
+        responses["413"] = _json(_ref("Envelope"), "The body is larger than the sandbox accepts.")
     return operation
 
 
@@ -440,6 +444,9 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
                     "401": _json(_ref("TokenError"), "invalid_client."),
                     "403": _json(_ref("TokenError"), "Organization not accessible."),
                     "405": _json(_ref("TokenError"), "Wrong HTTP method."),
+                    "413": _json(
+                        _ref("TokenError"), "The body is larger than the sandbox accepts."
+                    ),
                 },
             }
         }

@@ -24,7 +24,12 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
-from bt_explore.sandbox.state import RequestRecord, SandboxState
+from bt_explore.sandbox.state import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_REQUEST_LOG_SIZE,
+    RequestRecord,
+    SandboxState,
+)
 
 __all__ = ["Sandbox"]
 
@@ -97,7 +102,12 @@ class Sandbox:
     ``data_dir`` serves your own data instead of the demo practice: a folder with any of the
     files of ``bt_explore/sandbox/data/`` (``organizations.json``, ``templates.json``,
     ``resources.json``, ``appointments.json``, ``clients.json``, ``static_*.json``) in the same
-    format; the files it lacks come from the demo data.
+    format; the files it lacks come from the demo data. ``max_body_size`` is the largest request
+    body in bytes it accepts (default 1 MiB; larger ones get 413; ``None``: no limit);
+    ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
+    ``None``: all). It answers only requests whose ``Host`` header names a loopback address
+    (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
+    page cannot reach it through DNS rebinding.
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -118,6 +128,8 @@ class Sandbox:
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
         data_dir: str | Path | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
         _check_loopback(host)
         self.host = host
@@ -130,6 +142,8 @@ class Sandbox:
             refresh_token_lifetime=refresh_token_lifetime,
             seed=seed,
             data_dir=data_dir,
+            max_body_size=max_body_size,
+            request_log_size=request_log_size,
         )
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
@@ -321,7 +335,7 @@ class Sandbox:
     # --- request log, appointments -------------------------------------------------------------
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request so far (a snapshot copy), oldest first."""
+        """The newest requests (up to ``request_log_size``; a snapshot copy), oldest first."""
         return self.state.log.records()
 
     @property

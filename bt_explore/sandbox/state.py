@@ -24,6 +24,7 @@ import re
 import string
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -44,6 +45,8 @@ from bt_explore.sandbox.engine import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_REQUEST_LOG_SIZE",
     "AppointmentBook",
     "BookingConflict",
     "Clock",
@@ -56,6 +59,11 @@ __all__ = [
 ]
 
 log = logging.getLogger("bt_explore.sandbox")
+
+#: How many request records a sandbox keeps by default (the newest ones).
+DEFAULT_REQUEST_LOG_SIZE = 10_000
+#: The largest request body a sandbox accepts by default, in bytes (larger ones get 413).
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
 
@@ -543,27 +551,37 @@ class RequestRecord:
 
 
 class RequestLog:
-    """A thread-safe list of :class:`RequestRecord`.
+    """A thread-safe list of the newest ``maxlen`` :class:`RequestRecord` (older ones drop out).
+
+    ``maxlen=None`` keeps every record; a long-running sandbox should not do that.
 
     Example:
         >>> from datetime import datetime, timezone
-        >>> log_ = RequestLog()
-        >>> log_.add(RequestRecord("GET", "/openapi.json", "", 200, datetime.now(timezone.utc)))
-        >>> len(log_.records())
-        1
+        >>> log_ = RequestLog(maxlen=2)
+        >>> for path in ("/a", "/b", "/c"):
+        ...     log_.add(RequestRecord("GET", path, "", 404, datetime.now(timezone.utc)))
+        >>> [r.path for r in log_.records()]
+        ['/b', '/c']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, maxlen: int | None = DEFAULT_REQUEST_LOG_SIZE) -> None:
+        if maxlen is not None and maxlen < 0:
+            raise ValueError(f"request_log_size must be >= 0 or None, got {maxlen!r}")
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=maxlen)
+
+    @property
+    def maxlen(self) -> int | None:
+        """How many records are kept (``None``: all)."""
+        return self._records.maxlen
 
     def add(self, record: RequestRecord) -> None:
-        """Append one record."""
+        """Append one record, forgetting the oldest one when the log is full."""
         with self._lock:
             self._records.append(record)
 
     def records(self) -> list[RequestRecord]:
-        """A snapshot copy of every record, oldest first."""
+        """A snapshot copy of the kept records, oldest first."""
         with self._lock:
             return list(self._records)
 
@@ -638,6 +656,10 @@ class FaultSettings:
 class SandboxState:
     """The whole state of one sandbox: clock, data, tokens, appointments, faults, request log.
 
+    ``max_body_size`` is the largest request body in bytes the sandbox accepts (larger ones are
+    answered 413; ``None``: no limit); ``request_log_size`` how many of the newest requests the
+    log keeps (``None``: all).
+
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00", seed=1)
         >>> state.tokens.access_lifetime
@@ -654,7 +676,11 @@ class SandboxState:
         refresh_token_lifetime: int = 1800,
         seed: int = 0,
         data_dir: str | Path | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
+        if max_body_size is not None and max_body_size < 0:
+            raise ValueError(f"max_body_size must be >= 0 or None, got {max_body_size!r}")
         self.data = DemoData.load(data_dir)
         demo_tz = self.data.org_rules[self.data.demo_organization_id].tz
         self.clock = Clock(now, default_tz=demo_tz)
@@ -664,7 +690,9 @@ class SandboxState:
             refresh_lifetime=refresh_token_lifetime,
         )
         self.book = AppointmentBook(self.data, self.clock, seed=seed)
-        self.log = RequestLog()
+        self.log = RequestLog(request_log_size)
+        #: The largest request body in bytes (``None``: no limit); larger bodies get 413.
+        self.max_body_size = max_body_size
         self.seed = seed
         self._faults_lock = threading.Lock()
         self.faults = FaultSettings(rng=random.Random(seed))

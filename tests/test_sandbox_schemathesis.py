@@ -1,0 +1,112 @@
+"""Contract fuzzing: the sandbox answers what its own ``/openapi.json`` promises.
+
+schemathesis reads the document a started sandbox serves and, for every operation, sends
+generated requests (schema-valid and invalid ones, boundary values, wrong methods) over real HTTP
+to 127.0.0.1 with a real access token. Every answer must be no 5xx, have a documented status
+code, content type and headers, and a body that conforms to the documented schema. The run is
+deterministic (fixed seed, derandomized Hypothesis, no example database), bounded in examples
+per operation, and needs no network beyond loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from _sandbox_http import token
+
+from bt_explore.sandbox import Sandbox
+
+schemathesis = pytest.importorskip("schemathesis")
+checks = pytest.importorskip("schemathesis.checks")
+SchemathesisConfig = pytest.importorskip("schemathesis.config").SchemathesisConfig
+
+#: Generated examples per operation (on top of the coverage phase's boundary cases); the file
+#: takes about 8 s.
+MAX_EXAMPLES = 10
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def fuzzed_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        yield sb
+
+
+def _free_slots(sb: Sandbox, access: str) -> list[str]:
+    """Free slot ids of every template in one week, so that some bookings and moves succeed."""
+    ids = []
+    for template in sorted(t["id"] for t in sb.state.data.templates_of(sb.organization_id)):
+        answer = requests.get(
+            f"{sb.api_url}en/organization/{sb.organization_id}/bookingTemplate/{template}"
+            "/bookingSlot/year/2026/week/50/listWeek",
+            headers={"Authorization": f"Bearer {access}"},
+            timeout=5,
+        )
+        assert answer.status_code == 200, answer.text
+        ids += [slot["id"] for slot in answer.json()["content"]["list"][:20]]
+    return ids
+
+
+@pytest.fixture(scope="module")
+def sandbox_schema(fuzzed_sandbox: Sandbox):
+    sb = fuzzed_sandbox
+    access = token(sb)
+    data = sb.state.data
+    # Real ids most of the time, generated ones otherwise: without them nearly every call of an
+    # organization's entity would be a 403 or 404 and the answers' content would go unchecked.
+    dictionaries = {
+        "templates": sorted(t["id"] for t in data.templates_of(sb.organization_id)),
+        "resources": sorted(r["id"] for r in data.resources_of(sb.organization_id)),
+        "appointments": sorted(a.id for a in sb.state.book.all(sb.organization_id)),
+        "slots": _free_slots(sb, access),
+        "emails": ["jd@scrubs.doc", "anna.schmidt@praxis.example"],
+        "mobiles": ["+49 170 1234567", "0170/7654321"],
+    }
+    bindings = {
+        "path.template_id": "templates",
+        "path.resource_id": "resources",
+        "path.appointment_id": "appointments",
+        "body.bookingSlotId": "slots",
+        "body.customer.email": "emails",
+        "body.customer.mobile": "mobiles",
+    }
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 20261201,
+            "suppress-health-check": ["all"],
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+            },
+            "auth": {"openapi": {"bearer": {"bearer": access}}},
+            "dictionaries": {name: {"values": values} for name, values in dictionaries.items()},
+            "parameters": {
+                "path.org": sb.organization_id,
+                **{key: {"dictionary": name, "probability": 0.8} for key, name in bindings.items()},
+            },
+        }
+    )
+    return schemathesis.openapi.from_url(sb.openapi_url, config=config)
+
+
+schema = schemathesis.pytest.from_fixture("sandbox_schema")
+
+
+@schema.parametrize()
+def test_the_sandbox_keeps_its_openapi_contract(case) -> None:
+    # static/error/{code}/show answers the 4xx or 5xx it is asked for: there a 5xx is the contract
+    asked_for = case.operation.definition.raw.get("operationId") == "static_error"
+    wanted = [c for c in CHECKS if not (asked_for and c is checks.not_a_server_error)]
+    response = case.call_and_validate(checks=wanted, timeout=10)
+    if asked_for and response.status_code >= 500:
+        assert response.status_code == int(case.path_parameters["code"]), response.text
