@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -35,9 +34,6 @@ from bt_explore.errors import (
     BookingtimeError,
     ConfigurationError,
     PermissionDenied,
-    RateLimited,
-    ServerError,
-    TransportError,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,17 +44,12 @@ __all__ = ["ScanError", "SlotCall", "plan_calls", "scan_slots", "SCAN_COLUMNS"]
 
 log = logging.getLogger("bt_explore.scan")
 
-# Errors worth another attempt: the GET is idempotent and the cause is likely transient.
-_RETRYABLE: tuple[type[BaseException], ...] = (RateLimited, ServerError, TransportError)
 # Errors that doom every other call too: stop the scan at once instead of failing N times.
 _FATAL: tuple[type[BaseException], ...] = (
     AuthenticationError,
     PermissionDenied,
     ConfigurationError,
 )
-
-#: Longest single wait the scan accepts from a ``Retry-After`` header, in seconds.
-MAX_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True, order=True)
@@ -203,7 +194,6 @@ class _Job:
     lo: date
     hi: date
     result: _SlotPiece | None = None
-    attempts: int = 0
 
 
 def _as_date(
@@ -363,38 +353,6 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
     )
 
 
-def _run_job(
-    client: Client,
-    job: _Job,
-    organization_id: str | None,
-    retries: int,
-    backoff: float,
-    stop: threading.Event,
-) -> Any:
-    template_id = str(job.template["id"])
-    while True:
-        job.attempts += 1
-        try:
-            return _fetch(client, job, organization_id)
-        except _RETRYABLE as exc:
-            if job.attempts > retries or stop.is_set():
-                raise
-            retry_after = getattr(exc, "retry_after", None)
-            delay = backoff * 2 ** (job.attempts - 1)
-            if isinstance(retry_after, (int, float)) and retry_after > 0:
-                delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
-            log.info(
-                "retrying %s for template %s in %.1f s after: %s",
-                job.call.label,
-                template_id,
-                delay,
-                exc,
-            )
-            # Wake early if the scan is being abandoned, instead of sleeping out the delay.
-            if stop.wait(delay):
-                raise
-
-
 def _setup(client: Client, organization_id: str | None, *, parallel: bool) -> tuple[Any, list[Any]]:
     """The organization (for its time zone) and its templates; both at once when allowed, since
     each costs a full round trip before the first slot call can start."""
@@ -418,8 +376,6 @@ def scan_slots(
     concurrency: int = 8,
     progress: bool = True,
     errors: Literal["raise", "report"] = "raise",
-    retries: int = 2,
-    backoff: float = 0.5,
     organization_id: str | None = None,
 ) -> pd.DataFrame:
     """Every free slot of ``template_ids`` (default: all) from ``start`` to ``end``, as one frame.
@@ -431,9 +387,10 @@ def scan_slots(
     over its whole window. Per template the range is split into the fewest
     ``listMonth``/``listWeek``/``listDay`` calls (:func:`plan_calls`); the calls run on
     ``concurrency`` threads sharing ``client`` and its tokens (one thread when the client
-    records or replays a cassette: vcrpy is not thread-safe). Calls that fail with 429, 5xx or a
-    transport error are retried ``retries`` more times after the client's own retries
-    (exponential ``backoff`` seconds, at least the server's ``Retry-After``).
+    records or replays a cassette: vcrpy is not thread-safe). Calls that fail with 429, 502-504
+    or a transport error are retried by the client's one retry policy
+    (:func:`bt_explore.retry.default_retry`, set with ``Client(retry=...)``); the scan itself
+    does not retry, it reports what still failed.
 
     The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
     one row per distinct slot, sorted by ``template_id`` and ``start`` (slots at the same time in
@@ -451,8 +408,6 @@ def scan_slots(
     """
     if concurrency < 1:
         raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
-    if retries < 0:
-        raise ValueError(f"retries: must be 0 or more, got {retries!r}")
     if errors not in ("raise", "report"):
         raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
 
@@ -498,7 +453,7 @@ def scan_slots(
         min(concurrency, max(len(jobs), 1)),
     )
 
-    failures = _execute(client, jobs, organization_id, concurrency, progress, retries, backoff, tz)
+    failures = _execute(client, jobs, organization_id, concurrency, progress, tz)
 
     frame = _assemble(jobs, tz_name)
     frame.attrs["templates"] = len(chosen)
@@ -517,8 +472,6 @@ def _execute(
     organization_id: str | None,
     concurrency: int,
     progress: bool,
-    retries: int,
-    backoff: float,
     tz: ZoneInfo,
 ) -> list[_Failure]:
     """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
@@ -527,13 +480,11 @@ def _execute(
     failures: list[_Failure] = []
     if not jobs:
         return failures
-    stop = threading.Event()
     bar = tqdm(total=len(jobs), desc="slot calls", unit="call", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
     try:
         pending: dict[Future[Any], _Job] = {
-            pool.submit(_run_job, client, j, organization_id, retries, backoff, stop): j
-            for j in jobs
+            pool.submit(_fetch, client, j, organization_id): j for j in jobs
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -548,7 +499,6 @@ def _execute(
                     except Exception as error:  # an answer that is not a slot list
                         exc = error
                 if isinstance(exc, _FATAL) or not isinstance(exc, Exception):
-                    stop.set()
                     raise exc
                 name = str(job.template.get("name") or "")
                 gap = (max(job.call.start, job.lo), min(job.call.end, job.hi))
@@ -557,7 +507,6 @@ def _execute(
                     "slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc
                 )
     finally:
-        stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     failures.sort(key=lambda f: (f.template_id, f.call))

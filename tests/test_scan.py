@@ -1,4 +1,4 @@
-"""scan_slots: call planning, concurrency, retries, failures named — against a scripted client
+"""scan_slots: call planning, concurrency, failures named — against a scripted client
 and against the real sandbox over HTTP."""
 
 from __future__ import annotations
@@ -287,18 +287,14 @@ def test_same_frame_sequential_and_concurrent() -> None:
     assert len(client.threads) == calls
 
 
-def test_escaped_rate_limit_and_server_errors_are_retried() -> None:
+def test_the_scan_itself_does_not_retry_it_reports_the_gap() -> None:
+    # retrying is the client's job (one retry policy); what reaches the scan is final
     client = FakeClient(NOW)
     key = _key(TEMPLATES[0], _plan(TEMPLATES[0])[-1])
-    url = "http://127.0.0.1/module/v3/en/x"
-    client.faults[key] = [
-        RateLimited(429, "GET", url, retry_after=0.01),
-        ServerError(503, "GET", url),
-    ]
-    frame = scan_slots(client, progress=False, retries=2, backoff=0.001)
-    assert Counter(client.calls)[key] == 3
-    assert frame.attrs["missing"] == []
-    pd.testing.assert_frame_equal(frame, scan_slots(FakeClient(NOW), progress=False))
+    client.faults[key] = [ServerError(503, "GET", "http://127.0.0.1/module/v3/en/x")]
+    frame = scan_slots(client, progress=False, errors="report")
+    assert Counter(client.calls)[key] == 1
+    assert [m["template_id"] for m in frame.attrs["missing"]] == [TEMPLATES[0]["id"]]
 
 
 def test_permanent_failure_raises_scan_error_naming_template_and_dates() -> None:
@@ -310,7 +306,7 @@ def test_permanent_failure_raises_scan_error_naming_template_and_dates() -> None
         TransportError("connection dropped", method="GET", url="http://127.0.0.1/x")
     ] * 5
     with pytest.raises(ScanError) as info:
-        scan_slots(client, progress=False, retries=1, backoff=0.001)
+        scan_slots(client, progress=False)
     err = info.value
     assert tpl["id"] in str(err) and "Haircut" in str(err)
     # the missing days are those of the template's window the call was to cover
@@ -325,7 +321,7 @@ def test_permanent_failure_raises_scan_error_naming_template_and_dates() -> None
             "error": "GET …/x: connection dropped",
         }
     ]
-    assert Counter(client.calls)[_key(tpl, call)] == 2  # the first try and one retry
+    assert Counter(client.calls)[_key(tpl, call)] == 1  # no retry by the scan
     # what did arrive is kept on the error, without the failed month
     mine = err.partial[err.partial["template_id"] == tpl["id"]]
     assert set(mine["start"].dt.month) == {11}
@@ -337,7 +333,7 @@ def test_errors_report_returns_the_rest_and_lists_the_gap() -> None:
     tpl = TEMPLATES[1]
     call = _plan(tpl)[0]  # listWeek 2026-W48
     client.faults[_key(tpl, call)] = [ServerError(500, "GET", "http://127.0.0.1/x")] * 3
-    frame = scan_slots(client, progress=False, errors="report", retries=0)
+    frame = scan_slots(client, progress=False, errors="report")
     assert [(m["template_id"], m["start"], m["end"]) for m in frame.attrs["missing"]] == [
         (tpl["id"], date(2026, 11, 27), date(2026, 11, 29))
     ]
@@ -479,10 +475,10 @@ def test_429_and_503_answers_are_survived_with_identical_results(
     fresh: Sandbox, reference: pd.DataFrame
 ) -> None:
     fresh.set_faults(rate=0.3, statuses=(429, 503), retry_after=0, seed=11)
-    with _client(fresh) as client:
-        frame = scan_slots(
-            client, start=RANGE[0], end=RANGE[1], progress=False, retries=3, backoff=0.01
-        )
+    # the client's one retry policy, with more tries than the default 3 (0.3 ** 7 per call)
+    retry = default_retry(total=6, backoff_factor=0)
+    with bt_explore.connect(sandbox=fresh, retry=retry) as client:
+        frame = scan_slots(client, start=RANGE[0], end=RANGE[1], progress=False)
     statuses = Counter(r.status for r in fresh.api_requests)
     assert statuses[429] > 0 and statuses[503] > 0
     assert frame.attrs["missing"] == []
@@ -497,7 +493,7 @@ def test_a_period_that_keeps_failing_is_named_with_template_and_dates(
     fresh.set_faults(rate=1.0, statuses=(503,), paths=rf"/bookingTemplate/{victim}/bookingSlot/")
     with _client(fresh) as client:
         with pytest.raises(ScanError) as info:
-            scan_slots(client, start=RANGE[0], end=RANGE[1], progress=False, retries=1, backoff=0)
+            scan_slots(client, start=RANGE[0], end=RANGE[1], progress=False)
     err = info.value
     assert victim in str(err) and name in str(err)
     assert {m["template_id"] for m in err.missing} == {victim}
@@ -507,9 +503,9 @@ def test_a_period_that_keeps_failing_is_named_with_template_and_dates(
         assert m["start"].isoformat() in str(err) and m["end"].isoformat() in str(err)
         covered |= {m["start"] + timedelta(days=i) for i in range((m["end"] - m["start"]).days + 1)}
     assert set(reference.loc[reference["template_id"] == victim, "start"].dt.date) <= covered
-    # each failed call: 4 tries by the client's Retry (3 retries) × 2 tries by the scan
+    # each failed call: 4 requests, the first and the client's 3 retries; the scan adds none
     failed = [r for r in fresh.api_requests if r.status == 503]
-    assert len(failed) == 4 * 2 * len(err.missing)
+    assert len(failed) == 4 * len(err.missing)
     # the rest arrived, unchanged
     pd.testing.assert_frame_equal(
         err.partial, reference[reference["template_id"] != victim].reset_index(drop=True)
