@@ -10,15 +10,45 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Notebooks replay their cassettes: nbval's kernels inherit these variables.
+#: The variables bt_explore reads; a developer's own must never change a test's result.
+_OURS = ("BOOKINGTIME_", "BT_EXPLORE_")
+#: What this test session sets for itself (decided once, in pytest_configure).
+_SESSION_ENV: dict[str, str] = {}
 
-    The kernel is a separate process that no pytest fixture reaches, so the notebooks select
-    replay mode from the environment (``bt_explore.connect()`` reads ``BT_EXPLORE_MODE``).
-    ``bt-explore record`` sets ``BT_EXPLORE_MODE=record`` itself, which is kept.
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run the same whatever the environment holds: every ``BOOKINGTIME_*`` and
+    ``BT_EXPLORE_*`` variable is removed, and the notebooks replay their cassettes.
+
+    nbval's kernels are separate processes that no fixture reaches: they inherit this cleaned
+    environment, and select replay mode from it (``connect()`` reads ``BT_EXPLORE_MODE``).
+    ``bt-explore record`` runs the tests with ``BT_EXPLORE_MODE=record`` to re-record the
+    cassettes: its variables are kept, and with ``--live`` the credentials too.
     """
-    os.environ.setdefault("BT_EXPLORE_MODE", "replay")
-    os.environ.setdefault("BT_EXPLORE_CASSETTE_DIR", str(ROOT / "cassettes"))
+    recording = os.environ.get("BT_EXPLORE_MODE") == "record"
+    live = recording and os.environ.get("BT_EXPLORE_RECORD_LIVE") == "1"
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if (recording and k.startswith("BT_EXPLORE_")) or (live and k.startswith("BOOKINGTIME_"))
+    }
+    for name in [k for k in os.environ if k.startswith(_OURS)]:
+        del os.environ[name]
+    _SESSION_ENV.update(
+        {"BT_EXPLORE_MODE": "replay", "BT_EXPLORE_CASSETTE_DIR": str(ROOT / "cassettes"), **kept}
+    )
+    os.environ.update(_SESSION_ENV)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts with only the session's own variables and in an empty working
+    directory, so no ``.env`` is read unless the test writes one (or names one) itself."""
+    for name in [k for k in os.environ if k.startswith(_OURS) and k not in _SESSION_ENV]:
+        monkeypatch.delenv(name)
+    for name, value in _SESSION_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
 
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}

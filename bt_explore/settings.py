@@ -6,7 +6,9 @@ Each value is taken from the first place that has it:
 2. the environment: ``BOOKINGTIME_CLIENT_ID``, ``BOOKINGTIME_CLIENT_SECRET``,
    ``BOOKINGTIME_ORGANIZATION_ID``, ``BOOKINGTIME_AUTH_URL``, ``BOOKINGTIME_API_URL``,
    ``BOOKINGTIME_LOCALE``, ``BOOKINGTIME_TIMEOUT``;
-3. a ``.env`` file (read with python-dotenv; ``os.environ`` is left untouched);
+3. a ``.env`` file: ``.env`` in the working directory, or the path given as ``env_file=``
+   (read with python-dotenv; ``os.environ`` is left untouched; parent folders are not
+   searched);
 4. the defaults: bookingtime's real URLs, locale ``en``, timeouts of 5 s to connect and 30 s to
    read, an empty client secret (modules are public clients).
 
@@ -95,24 +97,12 @@ def _check_url(name: str, value: str, source: str) -> str:
     return value
 
 
-def _find_env_file(path: Path) -> Path:
-    """A bare relative name (``.env``) is looked up in the working directory and its parents,
-    so a notebook kernel running in ``notebooks/`` finds the project's ``.env``."""
-    if path.is_absolute() or len(path.parts) != 1 or path.is_file():
-        return path
-    for folder in Path.cwd().resolve().parents:
-        candidate = folder / path
-        if candidate.is_file():
-            return candidate
-    return path
-
-
 class Settings:
     """Where and as whom to talk to bookingtime, resolved once at construction.
 
-    Arguments override environment variables, which override the ``.env`` file (looked up in
-    the working directory, then its parents; ``env_file=None`` skips it), which overrides the
-    defaults. Nothing is sent anywhere.
+    Arguments override environment variables, which override the ``.env`` file (``env_file``:
+    by default ``.env`` in the working directory, never a parent folder's; ``env_file=None``
+    skips it), which overrides the defaults. Nothing is sent anywhere.
     ``client_id`` may be missing here; :meth:`require` (called by :class:`~bt_explore.Client`)
     raises :class:`~bt_explore.ConfigurationError` naming both the argument and the variable.
 
@@ -171,7 +161,9 @@ class Settings:
         file_values: dict[str, str | None] = {}
         env_path = None
         if env_file is not None:
-            env_path = _find_env_file(Path(env_file))
+            # the working directory's .env (or the path given), never a parent folder's: a
+            # .env somewhere above must not silently turn an offline run live
+            env_path = Path(env_file)
             if env_path.is_file():
                 from dotenv import dotenv_values
 

@@ -163,11 +163,11 @@ def test_read_only_and_replace():
         s.replace(colour="red")
 
 
-def test_env_file_is_found_in_a_parent_folder(tmp_path, monkeypatch):
-    """A notebook kernel runs in notebooks/; the project's .env sits one level up."""
+def test_a_parent_folder_s_env_file_is_never_read(tmp_path, monkeypatch):
+    """A .env somewhere above must not silently turn an offline run live."""
     (tmp_path / ".env").write_text("BOOKINGTIME_CLIENT_ID=23fromparentenvfile\n")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
-    s = Settings()
-    assert s.client_id == "23fromparentenvfile"
-    assert Settings(env_file=None).client_id is None
+    assert Settings().client_id is None
+    assert Settings(env_file="../.env").client_id == "23fromparentenvfile"  # said explicitly
+    assert Settings(env_file=tmp_path / ".env").client_id == "23fromparentenvfile"
