@@ -222,3 +222,25 @@ def test_no_hand_typed_speedups():
                 text = text.replace(block(text, name), "")
         typed = _FIGURE.findall(text)
         assert not typed, f"{path.name} types figures {typed}: let a benchmark write them"
+
+
+def test_write_docs_replaces_only_its_block(tmp_path, capsys):
+    from benchmarks._docs import replace_block, run_and_write
+
+    page = tmp_path / "performance.md"
+    page.write_text("intro\n<!-- BEGIN x-figures -->\nold\n<!-- END x-figures -->\nrest\n")
+
+    def main(argv):
+        print("measured", *argv)
+        return 0
+
+    assert run_and_write("x-figures", main, ["--repeat", "5", "--write-docs"], page=page) == 0
+    text = page.read_text()
+    assert text.startswith("intro\n<!-- BEGIN x-figures -->\nWritten by `python -m ")
+    assert "--repeat 5 --write-docs` on " in text and " cores (" in text
+    assert "```text\n$ python -m " in text and "measured --repeat 5\n```\n" in text
+    assert text.endswith("<!-- END x-figures -->\nrest\n") and "old" not in text
+    assert fence_problems(text) == []
+    assert "measured --repeat 5" in capsys.readouterr().out  # still shown on the terminal
+    with pytest.raises(ValueError):
+        replace_block("no markers here", "x-figures", "new")
