@@ -47,6 +47,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from benchmarks._docs import run_and_write as write_docs
 from bt_explore.frames import slots_frame, templates_frame
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -287,7 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=9, help="runs per contender (≥ 5)")
     parser.add_argument("--slots", type=int, default=100_000, help="total slots")
     parser.add_argument("--templates", type=int, default=10_000, help="templates")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="also write the output into the frames-figures block of docs/performance.md",
+    )
     args = parser.parse_args(argv)
+    if args.write_docs:
+        return write_docs("frames-figures", main, argv)
     if args.repeat < 5:
         parser.error("--repeat must be at least 5 (the figures are medians of ≥ 5 runs)")
 

@@ -54,6 +54,7 @@ import pandas as pd
 
 import bt_explore
 import bt_explore.scan as scan_module
+from benchmarks._docs import run_and_write as write_docs
 from bt_explore import Sandbox, scan_slots
 from bt_explore.scan import SlotCall
 
@@ -293,7 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant (median)")
     parser.add_argument("--fault-rate", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="also write the output into the scan-figures block of docs/performance.md",
+    )
     args = parser.parse_args(argv)
+    if args.write_docs:
+        return write_docs("scan-figures", main, argv)
 
     print(
         f"slot scans over {args.weeks} weeks from {NOW[:10]} (each template cut to its booking "

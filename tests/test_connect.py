@@ -161,14 +161,11 @@ def test_bt_explore_connect_is_the_function_however_it_was_imported(tmp_path):
 
 
 def test_readme_client_snippets_run(capsys):
-    import re
-    from pathlib import Path
+    from _docs import read, snippets
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("<!-- BEGIN client -->") : readme.index("<!-- END client -->")]
     blocks = [
         b
-        for b in re.findall(r"```python\n(.*?)```", section, re.S)
+        for b in snippets(read("client"))
         if 'now="2026-12-01T09:00:00+01:00"' in b
         and "connect(" in b
         and b.lstrip().startswith(("import", "from"))
@@ -176,7 +173,7 @@ def test_readme_client_snippets_run(capsys):
     ]
     assert len(blocks) >= 3
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
+        exec(compile(block, "docs/client.md", "exec"), {})
     out = capsys.readouterr().out
     assert "Test AppointmentTemplate 2026-12-01T11:00:00+01:00" in out
     assert "bookingSlotId: The booking slot is no longer available." in out

@@ -6,13 +6,13 @@ import contextlib
 import io
 import json
 import logging
-import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import orjson
 import pandas as pd
 import pytest
+from _docs import read as read_doc
+from _docs import snippets as doc_snippets
 
 from bt_explore import frames
 from bt_explore.frames import (
@@ -891,14 +891,13 @@ def test_template_resources_from_the_raw_walkthrough():
     assert_schema(frame, TEMPLATE_RESOURCE_COLUMNS)
 
 
-# --- the README's frames section ----------------------------------------------------------
+# --- docs/frames.md ----------------------------------------------------------------------
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-SECTION = README[README.index("<!-- BEGIN frames -->") : README.index("<!-- END frames -->")]
-SNIPPETS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+SECTION = read_doc("frames")
+SNIPPETS = doc_snippets(SECTION)
 
 
-def test_readme_section_covers_every_flattener_and_the_benchmark():
+def test_docs_page_covers_every_flattener_and_the_benchmark():
     assert len(SNIPPETS) >= 4
     code = "\n".join(SNIPPETS)
     for name in FLATTENERS:
@@ -909,10 +908,10 @@ def test_readme_section_covers_every_flattener_and_the_benchmark():
 
 
 @pytest.mark.parametrize("index", range(len(SNIPPETS)))
-def test_readme_snippets_print_what_they_show(index):
+def test_docs_snippets_print_what_they_show(index):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(SNIPPETS[index], f"README frames snippet {index}", "exec"), {})
+        exec(compile(SNIPPETS[index], f"docs/frames.md snippet {index}", "exec"), {})
     printed = out.getvalue().splitlines()
     assert printed
     for line in printed:

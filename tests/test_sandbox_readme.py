@@ -1,20 +1,18 @@
-"""The README's sandbox section: its Python snippets run, its claims hold."""
+"""docs/sandbox.md: its Python snippets run, its claims hold."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import re
 import string
-from pathlib import Path
 
 import pytest
+from _docs import code_blocks, read, snippets
 
 from bt_explore.sandbox.messages import LOCALES, TEXTS
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-SECTION = README[README.index("<!-- BEGIN sandbox -->") : README.index("<!-- END sandbox -->")]
-SNIPPETS = re.findall(r"```python\n(.*?)```", SECTION, re.DOTALL)
+SECTION = read("sandbox")
+SNIPPETS = snippets(SECTION)
 
 
 def test_section_has_snippets_and_the_commands() -> None:
@@ -28,7 +26,7 @@ def test_section_has_snippets_and_the_commands() -> None:
 def test_python_snippets_run(index: int) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(SNIPPETS[index], f"README sandbox snippet {index}", "exec"), {})
+        exec(compile(SNIPPETS[index], f"docs/sandbox.md snippet {index}", "exec"), {})
     printed = out.getvalue()
     if "sb.advance(301)" in SNIPPETS[index]:
         assert "2026-12-01 08:05:01+00:00" in printed
@@ -55,7 +53,7 @@ def test_every_message_has_english_and_german_with_the_same_fields() -> None:
 
 
 def test_curl_walkthrough_runs_against_a_sandbox() -> None:
-    """The README's curl sequence, on a free port instead of 8765."""
+    """The page's curl sequence, on a free port instead of 8765."""
     import shutil
     import subprocess
 
@@ -63,7 +61,7 @@ def test_curl_walkthrough_runs_against_a_sandbox() -> None:
 
     if not (shutil.which("bash") and shutil.which("curl") and shutil.which("jq")):
         pytest.skip("needs bash, curl and jq")
-    script = re.search(r"```bash\n(AUTH=.*?)```", SECTION, re.DOTALL).group(1)
+    (script,) = [b.code for b in code_blocks(SECTION, "bash") if b.code.startswith("AUTH=")]
     with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
         script = script.replace("127.0.0.1:8765", f"127.0.0.1:{sb.port}")
         done = subprocess.run(
