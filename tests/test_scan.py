@@ -18,7 +18,7 @@ import pytest
 import bt_explore
 from bt_explore import Client, Sandbox
 from bt_explore.client import default_retry
-from bt_explore.errors import PermissionDenied, RateLimited, ServerError, TransportError
+from bt_explore.errors import PermissionDenied, ServerError, TransportError
 from bt_explore.frames import slots_frame
 from bt_explore.scan import SCAN_COLUMNS, ScanError, SlotCall, plan_calls, scan_slots
 
