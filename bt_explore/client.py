@@ -78,8 +78,6 @@ SETTLE_MIN_SECONDS = 1.0
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Enough to map the slots of a long scan to their templates without growing forever.
 _SLOT_MEMORY = 200_000
-#: Bytes read from the socket at a time for an answer's body.
-_READ_CHUNK = 1 << 20
 
 
 def new_custom_id() -> str:
@@ -243,46 +241,11 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
     plan = []
     i = 0
     while i < n:
-        _, _, call, j = best[i]
-        assert call is not None
-        plan.append(call)
+        _, _, step, j = best[i]
+        assert step is not None
+        plan.append(step)
         i = j
     return plan
-
-
-class _Session(requests.Session):
-    """A ``requests.Session`` that reads the environment's proxy and CA-bundle settings once
-    per server instead of on every request.
-
-    requests looks them up for each request (``HTTPS_PROXY``, ``NO_PROXY``,
-    ``REQUESTS_CA_BUNDLE``...), which walks ``os.environ`` a few times: a measurable share
-    of a request to a fast server, and a concurrent scan sends hundreds. The first request to
-    a server reads them as requests would; later ones reuse the answer.
-
-    Example:
-        >>> session = _Session()
-        >>> session.merge_environment_settings("https://api.bookingtime.com/x", {}, None, None, None)["stream"]
-        False
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-    def merge_environment_settings(
-        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
-        if proxies or not self.trust_env or not isinstance(url, str):
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        # the session's own settings take part in the merge: a change to them is a new key
-        own = (self.stream, self.verify, self.cert, tuple(sorted(self.proxies.items())))
-        key = (parts.scheme, parts.netloc, stream, verify, cert, own)
-        settings = self._environment.get(key)
-        if settings is None:
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            self._environment[key] = settings
-        return dict(settings, proxies=dict(settings["proxies"]))
 
 
 class _SlotMemory:
@@ -368,7 +331,7 @@ class Client:
                 + (": use Client(Settings(client_id=...))" if isinstance(settings, str) else "")
             )
         self.settings = (settings if settings is not None else Settings()).require()
-        self.session = session if session is not None else _Session()
+        self.session = session if session is not None else requests.Session()
         self._owns_session = session is None
         retry = retry or default_retry()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=retry)
@@ -395,6 +358,9 @@ class Client:
         self._closed = False
         #: makes the ``customId`` of each booking; replace it for reproducible recordings
         self.custom_ids: Callable[[], str] = new_custom_id
+        #: calls must not run concurrently (set for a client that records or replays a
+        #: cassette); :func:`bt_explore.scan_slots` then scans on one thread
+        self.single_threaded = False
 
     def __repr__(self) -> str:
         return (
@@ -526,15 +492,7 @@ class Client:
                 headers=self._headers,
                 auth=self.auth.for_organization(organization_id),
                 timeout=self.settings.timeout,
-                stream=True,
             )
-            try:
-                # What requests does for stream=False, in larger pieces: its 10 KiB chunks cost
-                # a trip through the GIL each, which adds up when several threads read answers
-                # at once (a concurrent scan reads months of slots per call).
-                response._content = b"".join(response.iter_content(_READ_CHUNK)) or b""
-            finally:
-                response.close()  # back to the pool (a no-op once the body is read)
         except requests.RequestException as exc:
             sent = None if _maybe_sent(exc) else False
             raise TransportError(_describe(exc), method=method, url=url, sent=sent) from exc

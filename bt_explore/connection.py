@@ -17,7 +17,7 @@ Example:
     >>> import bt_explore
     >>> with bt_explore.connect(mode="sandbox", now="2026-12-01T09:00:00+01:00") as client:
     ...     print(client.organization()["name"])
-    Test Organization
+    Praxis am Park (bt_explore demo)
 """
 
 from __future__ import annotations

@@ -259,8 +259,8 @@ class ApiError(BookingtimeError):
         return (_rebuild, (type(self), self.__dict__.copy()))
 
 
-def _rebuild(cls: type, state: dict[str, Any]) -> ApiError:
-    err = cls.__new__(cls)
+def _rebuild(cls: type[ApiError], state: dict[str, Any]) -> ApiError:
+    err = Exception.__new__(cls)
     err.__dict__.update(state)
     Exception.__init__(err, err._text())
     return err
@@ -426,7 +426,7 @@ def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ..
         malformed = True
     else:
         malformed = not isinstance(data, dict)
-    if malformed:
+    if malformed or not isinstance(data, dict):
         raise UnexpectedResponse(
             response.status_code, method or "GET", response.url, excerpt=_excerpt(response)
         )

@@ -20,11 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+
+from bt_explore.extras import missing_extra
+
+try:
+    import matplotlib
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("matplotlib", "bt_explore.plots") from exc
 
 __all__ = ["availability_heatmap", "daily_availability", "resource_load"]
 
@@ -138,7 +144,8 @@ def daily_availability(
     table = table.reindex(pd.date_range(table.index.min(), table.index.max()), fill_value=0)
     labels = sorted(table.columns)
     # the default cycle repeats after 10 colours; a scan often has more templates than that
-    colors = matplotlib.colormaps["tab20" if len(labels) > 10 else "tab10"].colors
+    cmap = matplotlib.colormaps["tab20" if len(labels) > 10 else "tab10"]
+    colors = [cmap(k) for k in range(cmap.N)]
     for i, label in enumerate(labels):
         color = colors[i % len(colors)]
         ax.plot(table.index, table[label], marker="o", markersize=3, label=label, color=color)
@@ -192,7 +199,7 @@ def resource_load(
     """
     _require(slots, ["resource_ids"], "resource_load")
     fig, ax = _axes(ax, (8.0, 4.0))
-    names = _resource_names(resources)  # type: ignore[arg-type]
+    names = _resource_names(resources)
     ids = slots["resource_ids"].dropna().explode().dropna()
     if ids.empty:
         return _empty(fig, ax, title)

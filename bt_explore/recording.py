@@ -36,9 +36,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import vcr
-import yaml
-from vcr.matchers import body as _body_matcher
+from bt_explore.extras import missing_extra
+
+try:
+    import vcr
+    import yaml
+    from vcr.matchers import body as _body_matcher
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra(
+        exc.name if exc.name in ("vcr", "yaml") else "vcr", "record/replay"
+    ) from exc
 
 from bt_explore.client import Client
 from bt_explore.errors import BookingtimeError
@@ -116,8 +123,8 @@ class CassetteMissing(BookingtimeError, FileNotFoundError):
     The message says how to record it.
 
     Example:
-        >>> str(CassetteMissing("demo", Path("cassettes/demo.yaml")))  # doctest: +ELLIPSIS
-        'cassette demo not found at cassettes/demo.yaml; record it with `bt-explore record`...'
+        >>> print(CassetteMissing("demo", Path("cassettes/demo.yaml")))  # doctest: +ELLIPSIS
+        cassette demo not found at cassettes/demo.yaml; record it with `bt-explore record`...
     """
 
     def __init__(self, name: str, path: Path) -> None:
@@ -201,7 +208,7 @@ def _scrub_body(body: bytes | str | None, content_type: str, fields: Iterable[st
         return None
     was_bytes = isinstance(body, bytes)
     try:
-        text = body.decode("utf-8") if was_bytes else body
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError:
         return body
     fields = tuple(fields)
@@ -477,7 +484,8 @@ def _attach(client: Client, cassette_cm: Any) -> Client:
     import sys
 
     stack = contextlib.ExitStack()
-    client.cassette = stack.enter_context(cassette_cm)
+    stack.enter_context(cassette_cm)
+    client.single_threaded = True  # vcrpy is not thread-safe (kevin1024/vcrpy#849)
 
     def finish() -> None:
         atexit.unregister(client.close)  # closed by hand: don't keep the client until exit

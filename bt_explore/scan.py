@@ -3,8 +3,9 @@
 :func:`scan_slots` plans the fewest ``listMonth`` / ``listWeek`` / ``listDay`` calls that cover
 the range for each template (:func:`plan_calls`), runs them in a bounded thread pool that
 shares one :class:`~bt_explore.client.Client` (so one access token per organization), shows a
-``tqdm.auto`` progress bar, and returns one frame with the :data:`bt_explore.frames.SLOT_COLUMNS`
-plus ``template_name``. A call that still fails after the client's and the scan's retries is
+``tqdm.auto`` progress bar (when tqdm, of the ``notebook`` extra, is installed), and returns one
+frame with the :data:`bt_explore.frames.SLOT_COLUMNS` plus ``template_name``. A call that still
+fails after the client's retries is
 never dropped silently: the scan raises :class:`ScanError` naming every missing template/period,
 or with ``errors="report"`` returns what it got with the gaps in ``frame.attrs["missing"]``.
 
@@ -35,6 +36,7 @@ from bt_explore.errors import (
     ConfigurationError,
     PermissionDenied,
 )
+from bt_explore.extras import missing_extra
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
@@ -304,7 +306,7 @@ def _utc(day: date, tz: ZoneInfo) -> np.datetime64:
 
     Example:
         >>> _utc(date(2026, 3, 29), ZoneInfo("Europe/Berlin"))
-        numpy.datetime64('2026-03-28T23:00:00.000000')
+        np.datetime64('2026-03-28T23:00:00.000000')
     """
     # fold=0 reads a skipped midnight with the offset before the gap (= the first instant that
     # exists) and a repeated one as its first occurrence; integer arithmetic keeps it exact.
@@ -374,7 +376,7 @@ def scan_slots(
     end: date | datetime | timedelta | str | None = None,
     *,
     concurrency: int = 8,
-    progress: bool = True,
+    progress: bool | None = None,
     errors: Literal["raise", "report"] = "raise",
     organization_id: str | None = None,
 ) -> pd.DataFrame:
@@ -411,7 +413,7 @@ def scan_slots(
     if errors not in ("raise", "report"):
         raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
 
-    if concurrency > 1 and getattr(client, "cassette", None) is not None:
+    if concurrency > 1 and getattr(client, "single_threaded", False):
         # vcrpy drops interactions recorded from several threads (kevin1024/vcrpy#849), and a
         # replay has no network latency to hide anyway.
         log.info("the client records or replays a cassette: scanning on one thread")
@@ -466,21 +468,41 @@ def scan_slots(
     return frame
 
 
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, progress: bool | None) -> Any:
+    """A ``tqdm.auto`` bar of the slot calls: when asked (``True``), or by default (``None``)
+    when tqdm (the ``notebook`` extra) is installed."""
+    if progress is False:
+        return _NoBar()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        if progress is None:
+            return _NoBar()
+        raise missing_extra("tqdm", "scan_slots(progress=True)") from exc
+    return tqdm(total=total, desc="slot calls", unit="call")
+
+
 def _execute(
     client: Client,
     jobs: list[_Job],
     organization_id: str | None,
     concurrency: int,
-    progress: bool,
+    progress: bool | None,
     tz: ZoneInfo,
 ) -> list[_Failure]:
     """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
-    from tqdm.auto import tqdm
-
     failures: list[_Failure] = []
     if not jobs:
         return failures
-    bar = tqdm(total=len(jobs), desc="slot calls", unit="call", disable=not progress)
+    bar = _progress_bar(len(jobs), progress)
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
     try:
         pending: dict[Future[Any], _Job] = {

@@ -27,7 +27,12 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import ipywidgets as widgets
+from bt_explore.extras import missing_extra
+
+try:
+    import ipywidgets as widgets
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise missing_extra("ipywidgets", "bt_explore.widgets") from exc
 
 import bt_explore.errors as errors
 import bt_explore.frames as frames

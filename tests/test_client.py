@@ -327,32 +327,6 @@ def test_slot_memory_forgets_the_oldest_answers_beyond_its_limit() -> None:
     assert memory.get("4fe-0") == "fce" and len(memory._batches) <= 6
 
 
-def test_session_reads_proxy_settings_once_per_server_and_follows_its_own_changes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bt_explore.client import _Session
-
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # they would override verify
-        monkeypatch.delenv(name, raising=False)
-    session = _Session()
-    url = "https://api.bookingtime.com/module/v3/en/x"
-    first = session.merge_environment_settings(url, {}, True, None, None)
-    assert first["proxies"]["https"] == "http://127.0.0.1:3128"
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9999")
-    # the environment was read once for this server ...
-    assert session.merge_environment_settings(url, {}, True, None, None) == first
-    # ... but the session's own settings still count, and explicit proxies bypass the cache
-    session.verify = "/tmp/ca.pem"
-    assert session.merge_environment_settings(url, {}, True, None, None)["verify"] == "/tmp/ca.pem"
-    explicit = session.merge_environment_settings(
-        url, {"https": "http://127.0.0.1:1"}, True, None, None
-    )
-    assert explicit["proxies"]["https"] == "http://127.0.0.1:1"
-
-
 def test_slot_period_df_is_one_call_with_the_frame_of_the_dict_path(client, sb):
     from bt_explore.frames import slots_frame
 

@@ -89,7 +89,8 @@ def _required(template: Mapping[str, Any]) -> list[str]:
 
 
 def _price(template: Mapping[str, Any]) -> str:
-    price = template.get("price") if isinstance(template.get("price"), dict) else {}
+    price = template.get("price")
+    price = price if isinstance(price, dict) else {}
     gross = price.get("priceGross", template.get("priceGross"))
     currency = price.get("currency", template.get("currency")) or ""
     return "" if gross in (None, "") else f"{float(gross):.2f} {currency}".strip()

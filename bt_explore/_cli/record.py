@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HELP = "re-record every cassette (tests and notebooks) and refresh the notebooks' outputs"
 
@@ -59,8 +60,13 @@ def execute_notebook(path: Path, env: dict[str, str], timeout: int, *, save: boo
     Saved notebooks keep their outputs but no execution timing, widget state or widget views
     (their model ids are random), so re-running gives the same file.
     """
-    import nbformat
-    from nbclient import NotebookClient
+    from bt_explore.extras import missing_extra
+
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError as exc:
+        raise missing_extra(exc.name or "nbclient", "bt-explore record") from exc
 
     nb = nbformat.read(path, as_version=4)
     old_env = os.environ.copy()
@@ -80,7 +86,7 @@ def execute_notebook(path: Path, env: dict[str, str], timeout: int, *, save: boo
         nbformat.write(normalize_notebook(nb), path)
 
 
-def normalize_notebook(nb):  # type: ignore[no-untyped-def]
+def normalize_notebook(nb: Any) -> Any:
     """Drop what differs from run to run: widget state and views, timing, kernel versions."""
     nb.metadata.pop("widgets", None)
     lang = nb.metadata.get("language_info")

@@ -36,21 +36,44 @@ __all__ = ["Sandbox"]
 log = logging.getLogger("bt_explore.sandbox")
 
 
+class _Connections:
+    """The open connections of a server, so that stopping it can close keep-alive ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+
+    def add(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._open.add(conn)
+
+    def discard(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(conn)
+
+    def close_all(self) -> None:
+        with self._lock:
+            conns = list(self._open)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class _QuietHandler(WSGIRequestHandler):
     """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr."""
 
     def setup(self) -> None:
         super().setup()
-        track = getattr(self.server, "bt_connections", None)
-        if track is not None:
-            with self.server.bt_connections_lock:
-                track.add(self.connection)
+        open_connections: _Connections | None = getattr(self.server, "bt_connections", None)
+        if open_connections is not None:
+            open_connections.add(self.connection)
 
     def finish(self) -> None:
-        track = getattr(self.server, "bt_connections", None)
-        if track is not None:
-            with self.server.bt_connections_lock:
-                track.discard(self.connection)
+        open_connections: _Connections | None = getattr(self.server, "bt_connections", None)
+        if open_connections is not None:
+            open_connections.discard(self.connection)
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -81,13 +104,7 @@ def _stop_server(server: BaseWSGIServer, thread: threading.Thread) -> None:
         return
     server.shutdown()
     server.server_close()
-    with server.bt_connections_lock:  # type: ignore[attr-defined]
-        open_connections = list(server.bt_connections)  # type: ignore[attr-defined]
-    for conn in open_connections:
-        try:
-            conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    server.bt_connections.close_all()  # type: ignore[attr-defined]
     thread.join(timeout=5)
     log.info("sandbox stopped")
 
@@ -165,8 +182,7 @@ class Sandbox:
         server = make_server(
             self.host, self._requested_port, self.app, threaded=True, request_handler=_QuietHandler
         )
-        server.bt_connections = set()  # type: ignore[attr-defined]
-        server.bt_connections_lock = threading.Lock()  # type: ignore[attr-defined]
+        server.bt_connections = _Connections()  # type: ignore[attr-defined]
         # A short poll interval makes stop() (and so every test's teardown) quick.
         thread = threading.Thread(
             target=server.serve_forever,
