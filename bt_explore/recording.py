@@ -40,6 +40,7 @@ import vcr
 import yaml
 from vcr.matchers import body as _body_matcher
 
+from bt_explore import times
 from bt_explore.errors import BookingtimeError
 
 __all__ = [
@@ -512,7 +513,7 @@ def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Any:
     if not cassette:
         raise TypeError("connect(mode='replay') needs cassette='<name>' (a file in cassettes/)")
     meta = read_metadata(cassette)
-    recorded_at = datetime.fromisoformat(str(meta.get("recorded_at") or RECORD_NOW))
+    recorded_at = times.parse_timestamp(str(meta.get("recorded_at") or RECORD_NOW))
     allowed = {"organization_id", "locale", "timeout", "session", "retry"}
     unknown = set(kwargs) - allowed
     if unknown:

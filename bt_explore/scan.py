@@ -224,29 +224,10 @@ def _now(client: Any, tz: ZoneInfo) -> datetime:
             continue
         value = clock()
         if isinstance(value, datetime):
-            return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
+            return times.aware(value, tz, "clock").astimezone(tz)
         if isinstance(value, (int, float)):
             return datetime.fromtimestamp(value, tz)
     return datetime.now(tz)
-
-
-def _as_date(
-    value: date | datetime | timedelta | str, tz: ZoneInfo, today: date, name: str
-) -> date:
-    if isinstance(value, timedelta):
-        return today + timedelta(days=value.days)
-    if isinstance(value, datetime):
-        return value.astimezone(tz).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _as_date(datetime.fromisoformat(value), tz, today, name)
-        except ValueError:
-            pass
-    raise ValueError(
-        f"{name}: expected a date, datetime, timedelta or ISO date string, got {value!r}"
-    )
 
 
 def _int_or(value: Any, default: int | None) -> int | None:
@@ -490,8 +471,8 @@ def scan_slots(
     tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
     tz = ZoneInfo(tz_name or "UTC")
     today = _now(client, tz).date()
-    lo_req = _as_date(start, tz, today, "start") if start is not None else None
-    hi_req = _as_date(end, tz, today, "end") if end is not None else None
+    lo_req = times.as_date(start, "start", tz=tz, today=today) if start is not None else None
+    hi_req = times.as_date(end, "end", tz=tz, today=today) if end is not None else None
 
     by_id = {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
     if template_ids is None:

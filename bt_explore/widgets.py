@@ -25,11 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ipywidgets as widgets
 
-from bt_explore import errors, frames
+from bt_explore import errors, frames, times
 
 __all__ = [
     "BookingExplorer",
@@ -310,11 +309,7 @@ def _zone(name: Any) -> tzinfo | None:
         return name
     if not name or not isinstance(name, str):
         return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("unknown time zone %r; showing times in UTC", name)
-        return None
+    return times.zone(name, fallback=None)
 
 
 def _resource_name(resource: Mapping[str, Any]) -> str:
@@ -337,7 +332,7 @@ def _to_datetime(value: Any, tz: tzinfo | None) -> datetime | None:
         value = value.to_pydatetime()
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = times.parse_timestamp(value)
         except ValueError:
             return None
     if not isinstance(value, datetime):
@@ -539,7 +534,7 @@ class ExplorerController:
         """The current time in the organization's time zone (the injected clock, if any)."""
         current = self._clock() if self._clock is not None else datetime.now(timezone.utc)
         if isinstance(current, str):
-            current = datetime.fromisoformat(current)
+            current = times.parse_timestamp(current)
         if current.tzinfo is None:
             current = current.replace(tzinfo=timezone.utc)
         return current.astimezone(self.tz) if self.tz is not None else current
