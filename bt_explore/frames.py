@@ -287,6 +287,30 @@ _Struct = msgspec.Struct
 # "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
 
 
+class _Counted(msgspec.Struct, gc=False):
+    """An element of a list that is only counted: its fields are skipped, not decoded."""
+
+
+# A list that is only counted: elements that are objects become empty structs (cheap).
+_COUNTED_LIST = tuple[_Counted | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY
+
+
+class _I18nEntry(msgspec.Struct, gc=False):
+    """One text of an I18n list; the API's spellings of the locale and text keys vary."""
+
+    key: Any = None
+    locale: Any = None
+    language: Any = None
+    lang: Any = None
+    value: Any = None
+    text: Any = None
+    name: Any = None
+
+
+# I18n lists come as [], "", {"en": "..."} or [{"key": "en", "value": "..."}].
+_I18N = tuple[_I18nEntry | _NOT_AN_OBJECT, ...] | dict[str, Any] | _SCALAR
+
+
 class _Geo(msgspec.Struct, gc=False):
     latitude: Any = None
     longitude: Any = None
@@ -313,19 +337,19 @@ class _Resource(msgspec.Struct, gc=False):
     customId: Any = None
     type: Any = None
     name: Any = None
-    nameI18nList: Any = None
+    nameI18nList: _I18N = None
     firstName: Any = None
     lastName: Any = None
     gender: Any = None
     title: Any = None
     description: Any = None
-    descriptionI18nList: Any = None
+    descriptionI18nList: _I18N = None
     image: Any = None
 
 
 class _Step(msgspec.Struct, gc=False):
     name: Any = None
-    nameI18nList: Any = None
+    nameI18nList: _I18N = None
     selectionQuantity: Any = None
     selectionDisplay: Any = None
     # a resource object or its bare id (a str)
@@ -336,9 +360,9 @@ class _Template(msgspec.Struct, gc=False):
     id: Any = None
     customId: Any = None
     name: Any = None
-    nameI18nList: Any = None
+    nameI18nList: _I18N = None
     description: Any = None
-    descriptionI18nList: Any = None
+    descriptionI18nList: _I18N = None
     location: Any = None
     image: Any = None
     duration: Any = None
@@ -359,9 +383,9 @@ class _Template(msgspec.Struct, gc=False):
     bookingLeadTime: Any = None
     address: _Address | _NOT_AN_OBJECT = None
     bookingStepList: tuple[_Step | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-    emailTemplateList: Any = None
-    smsTemplateList: Any = None
-    extraFieldList: Any = None
+    emailTemplateList: _COUNTED_LIST = None
+    smsTemplateList: _COUNTED_LIST = None
+    extraFieldList: _COUNTED_LIST = None
 
 
 class _Customer(msgspec.Struct, gc=False):
@@ -378,9 +402,9 @@ class _Appointment(msgspec.Struct, gc=False):
     id: Any = None
     customId: Any = None
     name: Any = None
-    nameI18nList: Any = None
+    nameI18nList: _I18N = None
     description: Any = None
-    descriptionI18nList: Any = None
+    descriptionI18nList: _I18N = None
     start: Any = None
     end: Any = None
     duration: Any = None
@@ -396,7 +420,7 @@ class _Appointment(msgspec.Struct, gc=False):
     customer: _Customer | _NOT_AN_OBJECT = None
     address: _Address | _NOT_AN_OBJECT = None
     bookingResourceList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-    fileList: Any = None
+    fileList: _COUNTED_LIST = None
     organizationId: Any = None
 
 
@@ -606,9 +630,9 @@ def _slot_records(data: FrameInput) -> tuple[list[Any], Any]:
 
 def _get(value: Any, key: str) -> Any:
     """``value.key`` for a struct that has the field, else ``None``."""
-    if isinstance(value, _Struct) and key in value.__struct_fields__:
-        return getattr(value, key)
-    return None
+    # not isinstance(value, msgspec.Struct): a metaclass check, ~20x slower than this
+    fields = getattr(type(value), "__struct_fields__", ())
+    return getattr(value, key) if key in fields else None
 
 
 def _column(rows: list[Any], key: str) -> list[Any]:
@@ -616,7 +640,7 @@ def _column(rows: list[Any], key: str) -> list[Any]:
     kinds = set(map(type, rows))
     if len(kinds) == 1:
         (kind,) = kinds
-        if issubclass(kind, _Struct) and key in kind.__struct_fields__:
+        if key in getattr(kind, "__struct_fields__", ()):
             return list(map(operator.attrgetter(key), rows))  # the usual case, at C speed
     return [_get(r, key) for r in rows]
 
@@ -672,17 +696,18 @@ _I18N_VALUE_FIELDS = ("value", "text", "name")
 
 
 def _i18n_pairs(i18n: Any) -> list[tuple[str, str]]:
-    pairs = []
     if isinstance(i18n, dict) and any(f in i18n for f in _I18N_KEY_FIELDS):
-        i18n = [i18n]  # one {"key": ..., "value": ...} entry without its list
+        i18n = (msgspec.convert(i18n, _I18nEntry),)  # one entry without its list
     if isinstance(i18n, dict):
-        pairs = [(k, v) for k, v in i18n.items() if isinstance(v, str)]
-    elif isinstance(i18n, list):
+        return [(k, v) for k, v in i18n.items() if isinstance(v, str)]
+    pairs = []
+    if type(i18n) is tuple:
         for item in i18n:
-            if not isinstance(item, dict):
+            if type(item) is not _I18nEntry:
                 continue
-            key = next((item[f] for f in _I18N_KEY_FIELDS if isinstance(item.get(f), str)), None)
-            text = next((item[f] for f in _I18N_VALUE_FIELDS if isinstance(item.get(f), str)), None)
+            keys = (item.key, item.locale, item.language, item.lang)
+            key = next((k for k in keys if isinstance(k, str)), None)
+            text = next((t for t in (item.value, item.text, item.name) if isinstance(t, str)), None)
             if key is not None and text is not None:
                 pairs.append((key, text))
     return pairs
@@ -899,7 +924,8 @@ def _utc_instants(values: list[Any]) -> np.ndarray:
     """
     if not set(map(type, values)) <= {str}:
         values = [v if type(v) is str else None for v in values]  # numbers are not timestamps
-    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    # cache=False: pandas' cache (unique values first) costs more than it saves on slot lists
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce", cache=False)
     return _in_range(pd.DatetimeIndex(parsed).as_unit("us").tz_localize(None).to_numpy())
 
 
