@@ -281,7 +281,6 @@ _NOT_AN_OBJECT = tuple[Any, ...] | _SCALAR
 _NOT_AN_ARRAY = dict[str, Any] | _SCALAR
 _UNSET = msgspec.UNSET
 _Unset = msgspec.UnsetType
-_Struct = msgspec.Struct
 
 # Leaf values are typed ``Any``: the column converters (``_as_int`` & co.) check them, so that
 # "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
@@ -545,8 +544,18 @@ def _read(data: FrameInput, kind: _Kind) -> Any:
         data = list(data)
     try:
         return msgspec.convert(data, kind.shape, strict=False)
-    except msgspec.ValidationError as exc:
+    except msgspec.ValidationError:
+        pass  # a Python value JSON cannot hold (a date, a set, a non-str key) where an object goes
+    try:
+        as_json = msgspec.json.encode(data, enc_hook=_unreadable)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise TypeError(f"{kind.what}: cannot read the data: {exc}") from None
+    return kind.decode(as_json)
+
+
+def _unreadable(value: Any) -> None:
+    """What JSON encoding makes of a value it has no form for: null (read as missing)."""
+    return None
 
 
 def _unwrap(top: Any, kind: _Kind) -> Any:
