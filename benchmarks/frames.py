@@ -402,8 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         and tframe.equals(templates_frame(msgspec.json.decode(template_body)))
     )
     del tframe
-    print(f"slot frame matches json_normalize and the dict path: {verdict(same_slots, 'slots')}")
-    print(f"template frame matches the dict path: {verdict(same_templates, 'templates')}")
+    print(
+        f"slot frame matches json_normalize and the frame from dicts: {verdict(same_slots, 'slots')}"
+    )
+    print(f"template frame matches the frame from dicts: {verdict(same_templates, 'templates')}")
 
     ours_peak = _peak_mb(lambda: slots_bt_explore(payloads))
     json_peak = _peak_mb(lambda: slots_json_floor(payloads))

@@ -900,7 +900,7 @@ _CONVERTERS: dict[str, Callable[[list[Any]], Any]] = {
 def _frame(schema: Mapping[str, str], columns: Mapping[str, Any], length: int) -> pd.DataFrame:
     """A DataFrame with exactly ``schema``'s columns in order, from raw value lists.
 
-    Values that are already arrays (built by a fast path) are taken as they are.
+    Values that are already arrays (the slot columns) are taken as they are.
     """
     data = {}
     for name, dtype in schema.items():
