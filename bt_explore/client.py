@@ -35,13 +35,13 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+import bt_explore.times as times
 from bt_explore.auth import Clock, TokenAuth, now_seconds
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS
 from bt_explore.errors import (
@@ -65,7 +65,7 @@ from bt_explore.version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from bt_explore.frames import _SlotPiece
+    from bt_explore.frames import SlotPiece
 
 __all__ = ["Client", "ApiResult", "default_retry", "plan_slot_calls", "new_custom_id"]
 
@@ -159,40 +159,16 @@ def _slot_range(content: Any) -> dict[str, Any]:
     return result
 
 
-def _parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-
-
 def _slot_time(slot: Any) -> datetime | None:
     """A slot's aware ``timestamp``; ``None`` for a slot without a usable one."""
     value = slot.get("timestamp") if isinstance(slot, dict) else None
     if not isinstance(value, str):
         return None
     try:
-        ts = _parse_ts(value)
+        ts = times.parse_timestamp(value)
     except ValueError:
         return None
     return ts if ts.tzinfo is not None else None
-
-
-def _zone(name: str) -> ZoneInfo:
-    """The time zone ``name``; UTC (with a warning) for a name that is not a known zone."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        log.warning("ignoring unknown time zone %r from the API; using UTC", name)
-        return ZoneInfo("UTC")
-
-
-def _as_day(value: date | datetime | str, name: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ValueError(f"{name} must be a date or 'YYYY-MM-DD', got {value!r}") from None
 
 
 def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]]:
@@ -635,7 +611,7 @@ class Client:
             >>> len(client.slots_day(template_id, date(2026, 12, 2))["list"])  # doctest: +SKIP
             28
         """
-        d = _as_day(day, "day")
+        d = times.as_date(day, "day")
         content = self._get(
             "slot_list_day",
             organization_id,
@@ -698,19 +674,19 @@ class Client:
             >>> df["start"].min()                                               # doctest: +SKIP
             Timestamp('2026-11-30 08:00:00+0100', tz='Europe/Berlin')
         """
-        from bt_explore.frames import _resolve_tz, _slot_table, _template_identity
+        from bt_explore.frames import slot_table, template_identity
 
         if isinstance(template, str):
             template = self._known_template(template, organization_id)
-        template_id, duration = _template_identity(template, None)
+        template_id, duration = template_identity(template)
         piece = self._slot_period(str(template_id or ""), kind, day, organization_id)
-        return _slot_table(
-            [(piece, template_id, duration)], _resolve_tz(tz, piece.time_zone, "slots")
+        return slot_table(
+            [(piece, template_id, duration)], times.resolve_zone(tz, piece.time_zone, "slots")
         )
 
     def _slot_period(
         self, template_id: str, kind: str, day: date | str, organization_id: str | None
-    ) -> _SlotPiece:
+    ) -> SlotPiece:
         """One listDay/listWeek/listMonth call, decoded into slot columns (no frame yet)."""
         response = self._slot_period_answer(template_id, kind, day, organization_id)
         return self._slot_piece_of(template_id, response, organization_id)
@@ -720,7 +696,7 @@ class Client:
     ) -> requests.Response:
         """Send one listDay/listWeek/listMonth call; the 2xx answer, undecoded (a scan's
         threads only wait for answers and leave the decoding to :meth:`_slot_piece_of`)."""
-        d = _as_day(day, "day")
+        d = times.as_date(day, "day")
         if kind == "day":
             endpoint, path = "slot_list_day", {"year": d.year, "month": d.month, "day": d.day}
         elif kind == "week":
@@ -737,16 +713,16 @@ class Client:
 
     def _slot_piece_of(
         self, template_id: str, response: requests.Response, organization_id: str | None
-    ) -> _SlotPiece:
+    ) -> SlotPiece:
         """Decode a slot answer of :meth:`_slot_period_answer` and remember its slots."""
-        from bt_explore.frames import _slot_piece
+        from bt_explore.frames import slot_piece
 
         try:
-            piece = _slot_piece(response.content)
+            piece = slot_piece(response.content)
         except (ValueError, TypeError):
             # Not a slot answer at all: the envelope decoder names the problem (status, excerpt).
             content, _ = decode_envelope(response)
-            piece = _slot_piece(_slot_range(content))
+            piece = slot_piece(_slot_range(content))
         self._remember_slot_ids(template_id, piece.ids.tolist())  # a missing id: never asked
         self._remember_time_zone(organization_id, piece.time_zone)
         return piece
@@ -771,15 +747,15 @@ class Client:
             ('2026-12-01T00:00:00+01:00', 305)
         """
         whole_days = not isinstance(start, datetime) and not isinstance(end, datetime)
-        org_tz = None if whole_days else _zone(self._time_zone(organization_id))
+        org_tz = None if whole_days else times.zone(self._time_zone(organization_id))
         if org_tz is None:
-            lo_day, hi_day = _as_day(start, "start"), _as_day(end, "end")
+            lo_day, hi_day = times.as_date(start, "start"), times.as_date(end, "end")
             if hi_day <= lo_day:
                 raise ValueError(f"end ({hi_day}) must be after start ({lo_day})")
             first, stop = lo_day, hi_day
         else:
-            lo = _aware(start, org_tz, "start")
-            hi = _aware(end, org_tz, "end")
+            lo = times.aware(start, org_tz, "start")
+            hi = times.aware(end, org_tz, "end")
             if hi <= lo:
                 raise ValueError(f"end ({hi.isoformat()}) must be after start ({lo.isoformat()})")
             first = lo.astimezone(org_tz).date()
@@ -797,7 +773,7 @@ class Client:
             else:
                 pieces.append(self.slots_month(template_id, *args, organization_id=organization_id))
         zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
-        tz = org_tz or _zone(zone or self._time_zone(organization_id))
+        tz = org_tz or times.zone(zone or self._time_zone(organization_id))
         seen: dict[str, tuple[datetime, dict[str, Any]]] = {}
         for piece in pieces:
             for slot in piece["list"]:
@@ -831,7 +807,7 @@ class Client:
         # No time zone is more than 14 hours ahead of UTC: a later day needs no look-up.
         if first > (datetime.fromtimestamp(now, timezone.utc) + timedelta(hours=14)).date():
             return first
-        today = datetime.fromtimestamp(now, _zone(self._time_zone(organization_id))).date()
+        today = datetime.fromtimestamp(now, times.zone(self._time_zone(organization_id))).date()
         return max(first, today)
 
     # -- appointments -------------------------------------------------------------------------
@@ -1226,19 +1202,6 @@ def _segment(name: str, value: Any) -> str:
     if text in (".", ".."):
         raise ValueError(f"{name} cannot be {text!r}: in a URL it names a folder, not a value")
     return quote(text, safe="")
-
-
-def _aware(value: date | datetime | str, tz: ZoneInfo, name: str) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = _parse_ts(value)
-        except ValueError:
-            raise ValueError(
-                f"{name} must be a date, a datetime or ISO 8601, got {value!r}"
-            ) from None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, dtime())
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
 def _check_booking_arguments(

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
+import msgspec
 import requests
 
 __all__ = [
@@ -499,11 +499,11 @@ def raise_for_answer(response: requests.Response) -> None:
 
 
 def _loads(body: bytes) -> Any:
-    """Parse a JSON body: orjson (several times faster on large slot lists), else the tolerant
-    standard parser for what orjson refuses (``NaN``, integers beyond 64 bits)."""
+    """Parse a JSON body: msgspec (fast on large slot lists, exact for integers of any size),
+    else the standard parser for what is not strict JSON but some servers send (``NaN``)."""
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
         return json.loads(body)
 
 

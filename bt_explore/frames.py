@@ -2,16 +2,21 @@
 
 Every flattener is a pure function: records in, a DataFrame out. The input can be what the
 client returns (a list of dicts, a ``LIST`` / ``RANGE_LIST`` dict, a single entity), the full
-response envelope (``{"messageList": [...], "content": ...}``), or the raw response body as
-``bytes`` / ``str``. Raw bodies of templates and slots take the fast path: they are decoded
-straight into the few fields a frame needs (typed msgspec structs), without building the whole
-JSON tree, and fall back to the tolerant dict path (``loads`` and plain dicts) when a payload
-does not have the expected types. Both paths give the same frame.
+response envelope (``{"messageList": [...], "content": ...}``), the client's ``ApiResult``, a
+``requests.Response`` or the raw response body as ``bytes`` / ``str``.
+
+There is one data path. Each answer is read into typed msgspec structs that hold just the fields
+a frame needs: raw bodies are decoded straight from bytes (without building the JSON tree as
+dicts), Python objects are converted with ``msgspec.convert`` into the same structs. The structs
+are lenient where the API is loose: a field that should hold an object also accepts anything
+else, and leaf values are taken as they come and checked by the column converters.
 
 The columns and dtypes never depend on the data: an empty input, missing keys, ``null``, ``[]``
 where an object is expected, unknown extra keys, values of the wrong type and I18n lists in any
 of their forms give the same schema (``TEMPLATE_COLUMNS``, ``SLOT_COLUMNS``, ...). Values that
-cannot be read become ``<NA>`` / ``NaT`` and lists become empty tuples.
+cannot be read become ``<NA>`` / ``NaT`` and lists become empty tuples. Timestamps are parsed by
+pandas to UTC and then shown in the frame's time zone, which keeps instants right across DST
+changes.
 
 Example:
     >>> from bt_explore.frames import slots_frame
@@ -32,29 +37,32 @@ import json
 import logging
 import math
 import operator
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
+import msgspec
 import numpy as np
-import orjson
 import pandas as pd
 
-try:  # msgspec makes raw bodies fast; without it the tolerant orjson path does all the work
-    import msgspec
-except ImportError:  # pragma: no cover - msgspec is a declared dependency
-    msgspec = None
+from bt_explore.times import resolve_zone
 
 __all__ = [
     "APPOINTMENT_COLUMNS",
+    "DATETIME",
     "RESOURCE_COLUMNS",
     "SLOT_COLUMNS",
+    "STR",
     "TEMPLATE_COLUMNS",
     "TEMPLATE_RESOURCE_COLUMNS",
+    "TUPLE",
+    "SlotPiece",
     "appointments_frame",
     "loads",
     "resources_frame",
+    "slot_piece",
+    "slot_table",
     "slots_frame",
+    "template_identity",
     "template_resources_frame",
     "templates_frame",
 ]
@@ -63,19 +71,18 @@ log = logging.getLogger("bt_explore.frames")
 
 #: A raw JSON body (bytes or text), an envelope, a container dict, a list of records, one record
 #: or ``None``. Objects with a ``content`` attribute are read too: the client's ``ApiResult``
-#: (parsed content) and a ``requests.Response`` (raw body, so it takes the fast path).
+#: (parsed content) and a ``requests.Response`` (raw body, decoded straight from bytes).
 FrameInput = bytes | bytearray | memoryview | str | Mapping[str, Any] | Iterable[Any] | None
 #: A time zone name (``"Europe/Berlin"``) or a ``tzinfo``.
 TimeZone = str | _dt.tzinfo
 
-# pandas 3 has a dedicated "str" dtype; pandas 2 spells the nullable string dtype "string".
+#: The dtype of text columns: pandas 3's "str" (pandas 2 spells the nullable one "string").
 STR = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
 #: Datetime columns are tz-aware with microsecond resolution. The time zone is the frame's
 #: (the answer's ``timeZone`` or the ``tz=`` argument); the schemas show the UTC fallback.
 DATETIME = "datetime64[us, UTC]"
 #: List columns hold a tuple of strings per row (hashable, ``explode``-able), never NA.
 TUPLE = "object"
-
 TEMPLATE_COLUMNS: dict[str, str] = {
     "template_id": STR,
     "custom_id": STR,
@@ -255,9 +262,233 @@ _APPOINTMENT_PATHS: dict[str, tuple[str, ...]] = {
     "organization_id": ("organizationId",),
 }
 
+
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _NoneType = type(None)
 _EMPTY: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# The answers' shapes: msgspec structs, lenient where the API is loose
+# --------------------------------------------------------------------------------------------
+
+# Every JSON value that is not an object. A field typed ``S | _NOT_AN_OBJECT`` reads an object
+# into struct ``S`` and keeps anything else (PHP sends [] for an empty object), so that a body
+# of odd shapes decodes like a regular one and the flatteners see the oddity as "not an S".
+_SCALAR = str | int | float | bool | None
+_NOT_AN_OBJECT = tuple[Any, ...] | _SCALAR
+# ... and every JSON value that is not an array, for fields that hold a list.
+_NOT_AN_ARRAY = dict[str, Any] | _SCALAR
+_UNSET = msgspec.UNSET
+_Unset = msgspec.UnsetType
+
+# Leaf values are typed ``Any``: the column converters (``_as_int`` & co.) check them, so that
+# "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
+
+
+class _Counted(msgspec.Struct, gc=False):
+    """An element of a list that is only counted: its fields are skipped, not decoded."""
+
+
+# A list that is only counted: elements that are objects become empty structs (cheap).
+_COUNTED_LIST = tuple[_Counted | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY
+
+
+class _I18nEntry(msgspec.Struct, gc=False):
+    """One text of an I18n list; the API's spellings of the locale and text keys vary."""
+
+    key: Any = None
+    locale: Any = None
+    language: Any = None
+    lang: Any = None
+    value: Any = None
+    text: Any = None
+    name: Any = None
+
+
+# I18n lists come as [], "", {"en": "..."} or [{"key": "en", "value": "..."}].
+_I18N = tuple[_I18nEntry | _NOT_AN_OBJECT, ...] | dict[str, Any] | _SCALAR
+
+
+class _Geo(msgspec.Struct, gc=False):
+    latitude: Any = None
+    longitude: Any = None
+
+
+class _Address(msgspec.Struct, gc=False):
+    name: Any = None
+    extra: Any = None
+    street: Any = None
+    zip: Any = None
+    city: Any = None
+    country: Any = None
+    geoCoordinates: _Geo | _NOT_AN_OBJECT = None
+
+
+class _Price(msgspec.Struct, gc=False):
+    priceGross: Any = None
+    taxRate: Any = None
+    currency: Any = None
+
+
+class _Resource(msgspec.Struct, gc=False):
+    id: Any = None
+    customId: Any = None
+    type: Any = None
+    name: Any = None
+    nameI18nList: _I18N = None
+    firstName: Any = None
+    lastName: Any = None
+    gender: Any = None
+    title: Any = None
+    description: Any = None
+    descriptionI18nList: _I18N = None
+    image: Any = None
+
+
+class _Step(msgspec.Struct, gc=False):
+    name: Any = None
+    nameI18nList: _I18N = None
+    selectionQuantity: Any = None
+    selectionDisplay: Any = None
+    # a resource object or its bare id (a str)
+    bookingResourceList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
+
+
+class _Template(msgspec.Struct, gc=False):
+    id: Any = None
+    customId: Any = None
+    name: Any = None
+    nameI18nList: _I18N = None
+    description: Any = None
+    descriptionI18nList: _I18N = None
+    location: Any = None
+    image: Any = None
+    duration: Any = None
+    leadTime: Any = None
+    followupTime: Any = None
+    price: _Price | _NOT_AN_OBJECT = None
+    showPrice: Any = None
+    priceGross: Any = None
+    taxRate: Any = None
+    currency: Any = None
+    appointmentAddressRequired: Any = None
+    customerAddressRequired: Any = None
+    customerEmailRequired: Any = None
+    customerMobileRequired: Any = None
+    additionalCustomerCountMax: Any = None
+    bookingDayEarliest: Any = None
+    bookingDayLatest: Any = None
+    bookingLeadTime: Any = None
+    address: _Address | _NOT_AN_OBJECT = None
+    bookingStepList: tuple[_Step | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
+    emailTemplateList: _COUNTED_LIST = None
+    smsTemplateList: _COUNTED_LIST = None
+    extraFieldList: _COUNTED_LIST = None
+
+
+class _Customer(msgspec.Struct, gc=False):
+    customId: Any = None
+    gender: Any = None
+    title: Any = None
+    firstName: Any = None
+    lastName: Any = None
+    email: Any = None
+    mobile: Any = None
+
+
+class _Appointment(msgspec.Struct, gc=False):
+    id: Any = None
+    customId: Any = None
+    name: Any = None
+    nameI18nList: _I18N = None
+    description: Any = None
+    descriptionI18nList: _I18N = None
+    start: Any = None
+    end: Any = None
+    duration: Any = None
+    timeZone: Any = None
+    protected: Any = None
+    showPrice: Any = None
+    price: _Price | _NOT_AN_OBJECT = None
+    priceGross: Any = None
+    taxRate: Any = None
+    currency: Any = None
+    canceled: Any = None
+    moved: Any = None
+    customer: _Customer | _NOT_AN_OBJECT = None
+    address: _Address | _NOT_AN_OBJECT = None
+    bookingResourceList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
+    fileList: _COUNTED_LIST = None
+    organizationId: Any = None
+
+
+class _Slot(msgspec.Struct, gc=False):
+    id: Any = None
+    timestamp: Any = None
+    bookingResourceCombination: tuple[Any, ...] | _NOT_AN_ARRAY = None
+
+
+# The top level of an answer: the envelope, a container (LIST / RANGE_LIST) or one record,
+# hence a record struct plus the container's fields. The container fields default to UNSET to
+# keep "key absent" apart from null: an object is the envelope when it has ``content`` but
+# neither ``class`` nor ``id``, a LIST when it has ``recordList`` or ``class`` "LIST".
+
+
+class _TemplateTop(_Template, gc=False):
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _TemplateTop | tuple[_Template | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
+    recordList: tuple[_Template | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+
+
+class _ResourceTop(_Resource, gc=False):
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _ResourceTop | tuple[_Resource | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
+    recordList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+
+
+class _AppointmentTop(_Appointment, gc=False):
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _AppointmentTop | tuple[_Appointment | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
+    recordList: tuple[_Appointment | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+
+
+class _SlotTop(_Slot, gc=False):
+    """A RANGE_LIST, the earliest answer (``bookingSlotList``), an envelope or one slot."""
+
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _SlotTop | tuple[_Slot | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
+    timeZone: Any = None
+    list: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+    bookingSlotList: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+    recordList: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+    rangeStart: Any = _UNSET
+    rangeEnd: Any = _UNSET
+
+
+class _Kind(NamedTuple):
+    """How to read one kind of answer: its record struct, its top-level type and decoder."""
+
+    what: str
+    record: type
+    top: type
+    shape: Any  # the top-level type: the top struct, a list of records or a non-object
+    decode: Callable[[Any], Any]
+
+
+def _kind(what: str, record: type, top: type) -> _Kind:
+    shape = top | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR
+    return _Kind(what, record, top, shape, msgspec.json.Decoder(shape).decode)
+
+
+_TEMPLATES = _kind("templates", _Template, _TemplateTop)
+_RESOURCES = _kind("resources", _Resource, _ResourceTop)
+_APPOINTMENTS = _kind("appointments", _Appointment, _AppointmentTop)
+_SLOTS = _kind("slots", _Slot, _SlotTop)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,20 +497,18 @@ _EMPTY: tuple[str, ...] = ()
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
-    """Decode a JSON response body into Python objects (msgspec or orjson, stdlib fallback).
+    """Decode a JSON response body into Python objects (msgspec; stdlib for what it rejects).
 
-    msgspec keeps integers of any size exact, where orjson turns those beyond 64 bits into
-    floats; the stdlib reads what both reject (``NaN`` literals, lone surrogates).
+    msgspec keeps integers of any size exact; the standard library reads what is not strict
+    JSON but some servers send (``NaN`` literals, lone surrogates).
 
     Example:
         >>> loads(b'{"content": {"class": "LIST", "recordList": []}}')["content"]["class"]
         'LIST'
     """
     try:
-        if msgspec is not None:
-            return _decode_any(data)
-        return orjson.loads(data)
-    except (ValueError, TypeError) as exc:  # msgspec.DecodeError, orjson.JSONDecodeError
+        return msgspec.json.decode(data.encode("utf-8") if isinstance(data, str) else data)
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         problem = exc
     try:
         text = data if isinstance(data, str) else bytes(data).decode("utf-8")
@@ -300,35 +529,76 @@ def _content_of(obj: Any) -> Any:
     return obj
 
 
-def _unwrap(obj: Any) -> Any:
-    """Strip what surrounds the records: an ``ApiResult``, the response envelope."""
-    obj = _content_of(obj)
-    if _is_raw(obj):
-        obj = loads(obj)
-    if isinstance(obj, Mapping) and not isinstance(obj, dict):
-        obj = dict(obj)
-    if isinstance(obj, dict) and "content" in obj and "class" not in obj and "id" not in obj:
-        obj = obj["content"]
-    return obj
+def _read(data: FrameInput, kind: _Kind) -> Any:
+    """``data`` as ``kind``'s top-level type: raw bodies decoded straight from bytes, Python
+    objects converted (``strict=False``) into the same structs."""
+    data = _content_of(data)
+    if _is_raw(data):
+        try:
+            return kind.decode(data.encode("utf-8") if isinstance(data, str) else data)
+        except (msgspec.DecodeError, UnicodeEncodeError):
+            data = loads(data)  # not strict JSON (NaN, lone surrogates), or a clear ValueError
+    elif isinstance(data, Mapping) and not isinstance(data, dict):
+        data = dict(data)
+    elif not isinstance(data, (dict, list, tuple)) and isinstance(data, Iterable):
+        data = list(data)
+    try:
+        return msgspec.convert(data, kind.shape, strict=False)
+    except msgspec.ValidationError:
+        pass  # a Python value JSON cannot hold (a date, a set, a non-str key) where an object goes
+    try:
+        as_json = msgspec.json.encode(data, enc_hook=_unreadable)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"{kind.what}: cannot read the data: {exc}") from None
+    return kind.decode(as_json)
 
 
-def _locate_records(obj: Any, what: str) -> Any:
-    """The record list inside a ``LIST``, a list of records or one record."""
+def _unreadable(value: Any) -> None:
+    """What JSON encoding makes of a value it has no form for: null (read as missing)."""
+    return None
+
+
+def _unwrap(top: Any, kind: _Kind) -> Any:
+    """Strip the response envelope: an object with ``content`` but no ``class`` and no ``id``."""
+    if isinstance(top, kind.top) and top.content is not _UNSET:
+        if top.cls is _UNSET and top.id is _UNSET:
+            return top.content
+    return top
+
+
+def _one_record(top: Any) -> Any:
+    """A top-level object read as the record itself (its ``id`` may be UNSET: absent)."""
+    return msgspec.structs.replace(top, id=None) if top.id is _UNSET else top
+
+
+def _only_records(items: tuple[Any, ...], kind: _Kind) -> list[Any]:
+    """The records among ``items``; other JSON values (null, numbers, lists) are skipped."""
+    record = kind.record
+    kept = [item for item in items if type(item) is record]
+    if len(kept) != len(items):
+        log.debug(
+            "%s: tolerant path: skipped %d records that are not JSON objects",
+            kind.what,
+            len(items) - len(kept),
+        )
+    return kept
+
+
+def _records(data: FrameInput, kind: _Kind) -> list[Any]:
+    """The records of a ``LIST``, a list of records or one record (in any wrapping)."""
+    obj = _unwrap(_read(data, kind), kind)
     if obj is None:
         return []
-    if isinstance(obj, dict):
-        records = obj.get("recordList")
-        if isinstance(records, list):
-            return records
-        if "recordList" in obj or obj.get("class") == "LIST":
+    if type(obj) is tuple:
+        return _only_records(obj, kind)
+    if isinstance(obj, kind.top):
+        if type(obj.recordList) is tuple:
+            return _only_records(obj.recordList, kind)
+        if obj.recordList is not _UNSET or obj.cls == "LIST":
             return []
-        return [obj]
-    if isinstance(obj, list):
-        return obj
-    if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
-        return list(obj)
+        return [_one_record(obj)]
     raise TypeError(
-        f"{what}: expected a JSON body, a LIST, a list of records or a record, "
+        f"{kind.what}: expected a JSON body, a LIST, a list of records or a record, "
         f"got {type(obj).__name__}"
     )
 
@@ -337,245 +607,50 @@ _SLOT_LIST_KEYS = ("list", "bookingSlotList", "recordList")
 _SLOT_CONTAINER_KEYS = (*_SLOT_LIST_KEYS, "rangeStart", "rangeEnd")
 
 
-def _locate_slots(obj: Any) -> tuple[Any, Any]:
-    """The slot list and the answer's time zone inside a RANGE_LIST / earliest answer."""
+def _slot_records(data: FrameInput) -> tuple[list[Any], Any]:
+    """The slots and the answer's time zone of a RANGE_LIST / earliest answer, a list of slots
+    or one slot (in any wrapping)."""
+    obj = _unwrap(_read(data, _SLOTS), _SLOTS)
     if obj is None:
         return [], None
-    if isinstance(obj, dict):
-        time_zone = obj.get("timeZone")
+    if type(obj) is tuple:
+        return _only_records(obj, _SLOTS), None
+    if isinstance(obj, _SlotTop):
         for key in _SLOT_LIST_KEYS:
-            if isinstance(obj.get(key), list):
-                return obj[key], time_zone
-        if any(key in obj for key in _SLOT_CONTAINER_KEYS) or obj.get("class") in (
+            records = getattr(obj, key)
+            if type(records) is tuple:
+                return _only_records(records, _SLOTS), obj.timeZone
+        if any(getattr(obj, key) is not _UNSET for key in _SLOT_CONTAINER_KEYS) or obj.cls in (
             "RANGE_LIST",
             "LIST",
         ):
-            return [], time_zone
-        return [obj], time_zone
-    if isinstance(obj, list):
-        return obj, None
-    if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes)):
-        return list(obj), None
+            return [], obj.timeZone
+        return [_one_record(obj)], obj.timeZone
     raise TypeError(
         "slots: expected a JSON body, a RANGE_LIST, an earliest answer, a list of slots or a "
         f"slot, got {type(obj).__name__}"
     )
 
 
-def _dict_records(records: list[Any], what: str) -> list[dict[str, Any]]:
-    kept = [r for r in records if isinstance(r, dict)]
-    if len(kept) != len(records):
-        skipped = len(records) - len(kept)
-        log.debug("%s: skipped %d records that are not JSON objects", what, skipped)
-    return kept
-
-
 # --------------------------------------------------------------------------------------------
-# Fast path for raw bodies: decode only the fields a frame needs, into typed structs
-# --------------------------------------------------------------------------------------------
-
-
-class _FallBack(Exception):
-    """The raw body does not fit the typed fast path; use the tolerant dict path."""
-
-
-if msgspec is not None:
-    _Raw = msgspec.Raw
-    _Struct = msgspec.Struct
-    _UNSET = msgspec.UNSET
-    _Unset = msgspec.UnsetType
-
-    class _Anything(msgspec.Struct, gc=False):
-        """An element we only count."""
-
-    class _Geo(msgspec.Struct, gc=False):
-        latitude: float | None = None
-        longitude: float | None = None
-
-    class _Address(msgspec.Struct, gc=False):
-        name: str | None = None
-        extra: str | None = None
-        street: str | None = None
-        zip: str | None = None
-        city: str | None = None
-        country: str | None = None
-        # PHP serialises an empty object as [], hence the tuple alternative
-        geoCoordinates: _Geo | tuple[_Anything, ...] | None = None
-
-    class _Price(msgspec.Struct, gc=False):
-        priceGross: float | None = None
-        taxRate: float | None = None
-        currency: str | None = None
-
-    class _ResourceRef(msgspec.Struct, gc=False):
-        id: str | None = None
-
-    class _Step(msgspec.Struct, gc=False):
-        bookingResourceList: tuple[_ResourceRef | str, ...] | None = None
-
-    class _Template(msgspec.Struct, gc=False):
-        id: str | None = None
-        customId: str | None = None
-        name: str | None = None
-        description: str | None = None
-        location: str | None = None
-        image: str | None = None
-        duration: int | None = None
-        leadTime: int | None = None
-        followupTime: int | None = None
-        price: _Price | tuple[_Anything, ...] | None = None
-        showPrice: bool | None = None
-        priceGross: float | None = None
-        taxRate: float | None = None
-        currency: str | None = None
-        appointmentAddressRequired: bool | None = None
-        customerAddressRequired: bool | None = None
-        customerEmailRequired: bool | None = None
-        customerMobileRequired: bool | None = None
-        additionalCustomerCountMax: int | None = None
-        bookingDayEarliest: int | None = None
-        bookingDayLatest: int | None = None
-        bookingLeadTime: int | None = None
-        address: _Address | tuple[_Anything, ...] | None = None
-        bookingStepList: tuple[_Step, ...] | None = None
-        emailTemplateList: tuple[_Raw, ...] | None = None
-        smsTemplateList: tuple[_Raw, ...] | None = None
-        extraFieldList: tuple[_Raw, ...] | None = None
-
-    class _Slot(msgspec.Struct, gc=False):
-        # Required and not nullable: a slot that lacks one sends the body to the dict path,
-        # so the fast path needs no missing-value checks.
-        id: str
-        timestamp: str
-        bookingResourceCombination: tuple[str, ...]
-
-    # The top levels keep "key absent" (UNSET) apart from null, so that the fast path takes
-    # exactly the decisions _unwrap / _locate_* take on dicts.
-    class _TemplateTop(msgspec.Struct, gc=False):
-        content: _TemplateTop | tuple[_Template, ...] | None | _Unset = _UNSET
-        cls: str | None | _Unset = msgspec.field(default=_UNSET, name="class")
-        id: Any = _UNSET
-        recordList: tuple[_Template, ...] | None | _Unset = _UNSET
-
-    class _SlotTop(msgspec.Struct, gc=False):
-        content: _SlotTop | tuple[_Slot, ...] | None | _Unset = _UNSET
-        cls: str | None | _Unset = msgspec.field(default=_UNSET, name="class")
-        id: str | None | _Unset = _UNSET
-        timestamp: str | None | _Unset = _UNSET
-        bookingResourceCombination: tuple[str, ...] | None | _Unset = _UNSET
-        timeZone: str | None | _Unset = _UNSET
-        list: tuple[_Slot, ...] | None | _Unset = _UNSET
-        bookingSlotList: tuple[_Slot, ...] | None | _Unset = _UNSET
-        recordList: tuple[_Slot, ...] | None | _Unset = _UNSET
-        rangeStart: Any = _UNSET
-        rangeEnd: Any = _UNSET
-
-    _decode_any = msgspec.json.Decoder().decode
-    _decode_template_body = msgspec.json.Decoder(_TemplateTop | tuple[_Template, ...]).decode
-    _decode_slot_body = msgspec.json.Decoder(_SlotTop | tuple[_Slot, ...]).decode
-else:  # pragma: no cover
-    _Struct = ()  # isinstance(x, ()) is always False
-    _UNSET = object()
-    _Template = _Slot = None
-    _decode_any = _decode_template_body = _decode_slot_body = None
-
-
-def _typed(decode: Callable[[Any], Any], data: Any) -> Any:
-    """Decode a raw body with a typed decoder, or raise ``_FallBack``."""
-    if msgspec is None:
-        raise _FallBack("msgspec is not installed")
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    try:
-        return decode(data)
-    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-        raise _FallBack(str(exc)) from None
-
-
-def _typed_unwrap(top: Any) -> Any:
-    """``_unwrap`` for a decoded top-level struct."""
-    if (
-        isinstance(top, _Struct)
-        and top.content is not _UNSET
-        and top.cls is _UNSET
-        and top.id is _UNSET
-    ):
-        return top.content
-    return top
-
-
-def _typed_template_records(data: Any) -> tuple[Any, ...]:
-    """``_locate_records`` on the typed decoding of a raw template body."""
-    obj = _typed_unwrap(_typed(_decode_template_body, data))
-    if obj is None:
-        return ()
-    if type(obj) is tuple:
-        return obj
-    if type(obj.recordList) is tuple:
-        return obj.recordList
-    if obj.recordList is not _UNSET or obj.cls == "LIST":
-        return ()
-    raise _FallBack("a single template: its fields are read on the dict path")
-
-
-def _typed_slot_records(data: Any) -> tuple[tuple[Any, ...], Any]:
-    """``_locate_slots`` on the typed decoding of a raw slot body."""
-    obj = _typed_unwrap(_typed(_decode_slot_body, data))
-    if obj is None:
-        return (), None
-    if type(obj) is tuple:
-        return obj, None
-    time_zone = None if obj.timeZone is _UNSET else obj.timeZone
-    for key in _SLOT_LIST_KEYS:
-        records = getattr(obj, key)
-        if type(records) is tuple:
-            return records, time_zone
-    if any(getattr(obj, key) is not _UNSET for key in _SLOT_CONTAINER_KEYS) or obj.cls in (
-        "RANGE_LIST",
-        "LIST",
-    ):
-        return (), time_zone
-    return (obj,), time_zone
-
-
-# --------------------------------------------------------------------------------------------
-# Reading values: dicts (tolerant path) and structs (fast path) through the same code
+# Reading values from structs
 # --------------------------------------------------------------------------------------------
 
 
 def _get(value: Any, key: str) -> Any:
-    if type(value) is dict:
-        return value.get(key)
-    if isinstance(value, _Struct):
-        return getattr(value, key, None)
-    return None
+    """``value.key`` for a struct that has the field, else ``None``."""
+    # not isinstance(value, msgspec.Struct): a metaclass check, ~20x slower than this
+    fields = getattr(type(value), "__struct_fields__", ())
+    return getattr(value, key) if key in fields else None
 
 
 def _column(rows: list[Any], key: str) -> list[Any]:
-    """``row[key]`` for every row; ``None`` where a row is not an object or lacks the key."""
-    if (
-        type(rows) is tuple
-        and rows
-        and type(rows[0]) is _Template
-        and key in _Template.__struct_fields__
-    ):
-        # a typed decoder's record tuple: every row is a _Template
-        return list(map(operator.attrgetter(key), rows))
+    """``row.key`` for every row; ``None`` where a row is not a struct with that field."""
     kinds = set(map(type, rows))
-    if kinds <= {dict, _NoneType}:
-        if _NoneType in kinds:
-            return [r.get(key) if r is not None else None for r in rows]
-        return [r.get(key) for r in rows]
-    structs = [kind for kind in kinds if issubclass(kind, _Struct)]
-    if len(structs) == 1 and dict not in kinds:
-        # typed fast path: every object at this position is the same struct class
-        cls = structs[0]
-        if key not in cls.__struct_fields__:
-            return [None] * len(rows)
-        get = operator.attrgetter(key)
-        if len(kinds) == 1:
-            return list(map(get, rows))
-        return [get(r) if type(r) is cls else None for r in rows]
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if key in getattr(kind, "__struct_fields__", ()):
+            return list(map(operator.attrgetter(key), rows))  # the usual case, at C speed
     return [_get(r, key) for r in rows]
 
 
@@ -600,61 +675,48 @@ def _count(value: Any) -> int | None:
 
 
 def _id_of(value: Any) -> Any:
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is dict:
-        return value.get("id")
-    return _get(value, "id")
+    """A resource's id: the bare id string, or the ``id`` of a resource object."""
+    return value if type(value) is str else _get(value, "id")
 
 
 def _id_tuple(values: Any) -> tuple[str, ...]:
     """The string ids in a list of ids or of objects with an ``id``, in order, without repeats."""
-    if type(values) is not list and type(values) is not tuple:
+    if type(values) is not tuple:
         return _EMPTY
-    ids = [rid for rid in map(_id_of, values) if type(rid) is str]
-    return tuple(dict.fromkeys(ids))
+    return tuple(dict.fromkeys(rid for rid in map(_id_of, values) if type(rid) is str))
 
 
 def _step_resource_ids(steps: Any) -> tuple[str, ...]:
     """The resource ids over all booking steps, in order, without repeats."""
-    if type(steps) is tuple:
-        # typed fast path: _Step structs holding _ResourceRef structs or id strings
-        unique = {
-            (resource if type(resource) is str else resource.id): None
-            for step in steps
-            if step.bookingResourceList
-            for resource in step.bookingResourceList
-        }
-        unique.pop(None, None)
-        return tuple(unique)
-    if type(steps) is not list:
+    if type(steps) is not tuple:
         return _EMPTY
-    ids: list[str] = []
-    for step in steps:
-        resources = _get(step, "bookingResourceList")
-        if type(resources) is list or type(resources) is tuple:
-            ids.extend(rid for rid in map(_id_of, resources) if type(rid) is str)
-    return tuple(dict.fromkeys(ids))
+    ids = {
+        rid: None
+        for step in steps
+        if type(step) is _Step and type(step.bookingResourceList) is tuple
+        for rid in map(_id_of, step.bookingResourceList)
+        if type(rid) is str
+    }
+    return tuple(ids)
 
 
-# I18n lists come as [], "", {"en": "..."} or [{"key": "en", "value": "..."}].
 _I18N_KEY_FIELDS = ("key", "locale", "language", "lang")
 _I18N_VALUE_FIELDS = ("value", "text", "name")
 
 
 def _i18n_pairs(i18n: Any) -> list[tuple[str, str]]:
-    pairs = []
     if isinstance(i18n, dict) and any(f in i18n for f in _I18N_KEY_FIELDS):
-        i18n = [i18n]  # one {"key": ..., "value": ...} entry without its list
+        i18n = (msgspec.convert(i18n, _I18nEntry),)  # one entry without its list
     if isinstance(i18n, dict):
-        pairs = [(k, v) for k, v in i18n.items() if isinstance(v, str)]
-    elif isinstance(i18n, list):
+        return [(k, v) for k, v in i18n.items() if isinstance(v, str)]
+    pairs = []
+    if type(i18n) is tuple:
         for item in i18n:
-            if not isinstance(item, dict):
+            if type(item) is not _I18nEntry:
                 continue
-            key = next((item[f] for f in _I18N_KEY_FIELDS if isinstance(item.get(f), str)), None)
-            text = next((item[f] for f in _I18N_VALUE_FIELDS if isinstance(item.get(f), str)), None)
+            keys = (item.key, item.locale, item.language, item.lang)
+            key = next((k for k in keys if isinstance(k, str)), None)
+            text = next((t for t in (item.value, item.text, item.name) if isinstance(t, str)), None)
             if key is not None and text is not None:
                 pairs.append((key, text))
     return pairs
@@ -838,7 +900,7 @@ _CONVERTERS: dict[str, Callable[[list[Any]], Any]] = {
 def _frame(schema: Mapping[str, str], columns: Mapping[str, Any], length: int) -> pd.DataFrame:
     """A DataFrame with exactly ``schema``'s columns in order, from raw value lists.
 
-    Values that are already arrays (built by a fast path) are taken as they are.
+    Values that are already arrays (the slot columns) are taken as they are.
     """
     data = {}
     for name, dtype in schema.items():
@@ -850,153 +912,30 @@ def _frame(schema: Mapping[str, str], columns: Mapping[str, Any], length: int) -
     return pd.DataFrame(data, index=pd.RangeIndex(length), copy=False)
 
 
-def _resolve_tz(tz: TimeZone | None, answer_tz: Any, what: str) -> str | _dt.tzinfo:
-    """``tz=`` if given (checked), else the answer's ``timeZone`` if valid, else UTC."""
-    if tz is not None:
-        if isinstance(tz, _dt.tzinfo):
-            return tz
-        if isinstance(tz, str) and _valid_tz_name(tz):
-            return tz
-        raise ValueError(
-            f"tz: unknown time zone {tz!r} (expected an IANA name like 'Europe/Berlin')"
-        )
-    if answer_tz is None:
-        return "UTC"
-    if isinstance(answer_tz, str) and _valid_tz_name(answer_tz):
-        return answer_tz
-    log.warning("%s: ignoring invalid timeZone %r in the answer; using UTC", what, answer_tz)
-    return "UTC"
-
-
-def _valid_tz_name(name: str) -> bool:
-    if name.upper() == "UTC":
-        return True
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        return False
-    return True
-
-
-# "YYYY-MM-DDTHH:MM:SS+HH:MM", the API's timestamp form: what _parse_canonical reads.
-_CANONICAL_LENGTH = 25
-_CANONICAL_SEPARATORS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":", 22: ":"}
-_CANONICAL_DIGITS = [i for i in range(19) if i not in _CANONICAL_SEPARATORS] + [20, 21, 23, 24]
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-def _canonical_bytes(strings: list[Any]) -> np.ndarray | None:
-    """The strings as an (n, 26) uint8 matrix, each row ending in "|", if they can be.
-
-    Joined with "|" (which no canonical timestamp contains), every row of 26 characters must
-    end in "|" and hold only canonical characters elsewhere (checked by the caller), so each
-    string has exactly 25 characters: no per-string length check is needed.
-    """
-    try:
-        joined = "|".join(strings)  # TypeError unless every value is a str
-    except TypeError:
-        return None
-    count = len(strings)
-    width = _CANONICAL_LENGTH + 1
-    if len(joined) + 1 != count * width or count == 0:
-        return None
-    try:
-        data = (joined + "|").encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    chars = np.frombuffer(data, dtype=np.uint8).reshape(count, width)
-    if not (chars[:, _CANONICAL_LENGTH] == ord("|")).all():
-        return None
-    return chars
-
-
-def _parse_canonical(strings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised parse of canonical ISO 8601 timestamps with offset.
-
-    Returns microseconds since the epoch (UTC) and a mask of the values read; everything else
-    (other ISO forms, garbage, non-strings) is left to pandas. pandas' ISO parser works one
-    string at a time, which costs more than the JSON decoding of a slot list.
-    """
-    count = len(strings)
-    chars = _canonical_bytes(strings)
-    if chars is not None:
-        ok = np.ones(count, dtype=bool)  # the checks below reject a "|" in any other column
-    else:
-        width = _CANONICAL_LENGTH + 1  # one more, so that longer strings show a character there
-        # fromiter keeps nested lists as single objects, where np.array would add a dimension
-        objects = np.fromiter(strings, dtype=object, count=count)
-        try:
-            text = objects.astype(f"U{width}")
-        except (TypeError, ValueError):
-            return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
-        # Non-strings were stringified by numpy; none of them (None, numbers, datetimes: those
-        # have a space, not "T") has the canonical form, so the checks below reject them.
-        chars = text.view(np.uint32).reshape(count, width)
-        ok = chars[:, _CANONICAL_LENGTH] == 0
-    for position, separator in _CANONICAL_SEPARATORS.items():
-        ok &= chars[:, position] == ord(separator)
-    sign_char = chars[:, 19]
-    ok &= (sign_char == ord("+")) | (sign_char == ord("-"))
-    digits = chars[:, _CANONICAL_DIGITS] - chars.dtype.type(ord("0"))  # wraps below "0": > 9
-    ok &= (digits <= 9).all(axis=1)
-    columns = np.ascontiguousarray(digits.T, dtype=np.int64)  # one row per digit position
-
-    def number(first: int, width: int) -> np.ndarray:
-        row = _CANONICAL_DIGITS.index(first)
-        value = columns[row].copy()
-        for i in range(row + 1, row + width):
-            value *= 10
-            value += columns[i]
-        return value
-
-    year, month, day = number(0, 4), number(5, 2), number(8, 2)
-    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
-    offset_hour, offset_minute = number(20, 2), number(23, 2)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_ok = (month >= 1) & (month <= 12)
-    days_in_month = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
-    ok &= month_ok & (day >= 1) & (day <= days_in_month)
-    ok &= (hour < 24) & (minute < 60) & (second < 60) & (offset_hour < 24) & (offset_minute < 60)
-    # days from the civil date (H. Hinnant's algorithm), exact for the proleptic Gregorian
-    y = year - (month <= 2)
-    era = np.floor_divide(y, 400)
-    year_of_era = y - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days = era * 146097 + day_of_era - 719468
-    sign = np.where(sign_char == ord("-"), -1, 1)
-    seconds = days * 86400 + hour * 3600 + minute * 60 + second
-    seconds -= sign * (offset_hour * 3600 + offset_minute * 60)
-    return np.where(ok, seconds * 1_000_000, 0), ok
-
-
+# Far-off years are garbage in booking data, and pandas cannot even display some of them in a
+# local time zone: they count as unreadable.
 _EARLIEST = np.datetime64("1700-01-01T00:00:00", "us")
 _LATEST = np.datetime64("2200-01-01T00:00:00", "us")
+_NO_TIMES = np.array([], dtype="M8[us]")
 
 
-def _utc_micros(values: list[Any]) -> np.ndarray:
-    """ISO 8601 strings (any offsets) → naive UTC ``datetime64[us]``; unreadable → NaT."""
-    micros, ok = _parse_canonical(values)
-    result = micros.view("M8[us]")
-    rest = np.flatnonzero(~ok)
-    if len(rest):
-        others = [values[i] if type(values[i]) is str else None for i in rest]
-        try:
-            parsed = pd.to_datetime(others, utc=True, format="ISO8601")
-        except (ValueError, OverflowError):
-            parsed = pd.to_datetime(others, utc=True, format="ISO8601", errors="coerce")
-        result = result.copy()
-        result[rest] = pd.DatetimeIndex(parsed).as_unit("us").tz_localize(None).to_numpy()
-    return _plausible(result)
+def _in_range(utc: np.ndarray) -> np.ndarray:
+    implausible = (utc < _EARLIEST) | (utc >= _LATEST)
+    return np.where(implausible, np.datetime64("NaT", "us"), utc) if implausible.any() else utc
 
 
-def _plausible(result: np.ndarray) -> np.ndarray:
-    # Far-off years are garbage in booking data, and pandas cannot even display some of them
-    # in a local time zone: they count as unreadable.
-    implausible = (result < _EARLIEST) | (result >= _LATEST)
-    if implausible.any():
-        result = np.where(implausible, np.datetime64("NaT", "us"), result)
-    return result
+def _utc_instants(values: list[Any]) -> np.ndarray:
+    """ISO 8601 strings (any offsets; none means UTC) → naive UTC ``datetime64[us]``.
+
+    Values that are not strings, do not parse, or fall outside 1700–2199 become NaT. Parsing to
+    UTC first and converting to a zone afterwards keeps instants right across DST changes,
+    where the offset differs from one timestamp to the next.
+    """
+    if not set(map(type, values)) <= {str}:
+        values = [v if type(v) is str else None for v in values]  # numbers are not timestamps
+    # cache=False: pandas' cache (unique values first) costs more than it saves on slot lists
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce", cache=False)
+    return _in_range(pd.DatetimeIndex(parsed).as_unit("us").tz_localize(None).to_numpy())
 
 
 def _aware(utc: np.ndarray, tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
@@ -1004,13 +943,8 @@ def _aware(utc: np.ndarray, tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
 
 
 def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
-    """ISO 8601 strings (any offsets) → tz-aware microsecond datetimes in ``tz``.
-
-    Parsing to UTC first and converting afterwards keeps instants right across DST changes,
-    where the offset differs from one timestamp to the next. Unreadable values and instants
-    outside 1700–2199 become NaT; strings without an offset are read as UTC.
-    """
-    return _aware(_utc_micros(values), tz)
+    """ISO 8601 strings → tz-aware microsecond datetimes in ``tz`` (see :func:`_utc_instants`)."""
+    return _aware(_utc_instants(values), tz)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1021,12 +955,12 @@ def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
 def _template_columns(records: list[Any], locale: str | None) -> dict[str, list[Any]]:
     columns = _paths(records, _TEMPLATE_PATHS)
     price = _column(records, "price")
-    for column, nested, flat in (
-        ("price_gross", "priceGross", "priceGross"),
-        ("tax_rate", "taxRate", "taxRate"),
-        ("currency", "currency", "currency"),
+    for column, key in (
+        ("price_gross", "priceGross"),
+        ("tax_rate", "taxRate"),
+        ("currency", "currency"),
     ):
-        columns[column] = _first_present(_column(price, nested), _column(records, flat))
+        columns[column] = _first_present(_column(price, key), _column(records, key))
     steps = _column(records, "bookingStepList")
     columns["booking_step_count"] = [_count(s) for s in steps]
     resource_ids = [_step_resource_ids(s) for s in steps]
@@ -1047,17 +981,6 @@ def _template_columns(records: list[Any], locale: str | None) -> dict[str, list[
     return columns
 
 
-def _template_records(data: FrameInput, locale: str | None) -> Any:
-    """Template records: typed structs from a raw body when possible, else dicts."""
-    data = _content_of(data)
-    if _is_raw(data) and locale is None:
-        try:
-            return _typed_template_records(data)
-        except _FallBack as exc:
-            log.debug("templates: tolerant path (%s)", exc)
-    return _dict_records(_locate_records(_unwrap(data), "templates"), "templates")
-
-
 def templates_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFrame:
     """Flatten booking templates into one row per template (schema ``TEMPLATE_COLUMNS``).
 
@@ -1075,11 +998,22 @@ def templates_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFr
               name  duration  price_gross address_city
         0  Haircut        30         25.0       Berlin
     """
-    records = _template_records(data, locale)
+    records = _records(data, _TEMPLATES)
     return _frame(TEMPLATE_COLUMNS, _template_columns(records, locale), len(records))
 
 
-def _template_identity(template: Any, template_id: str | None) -> tuple[Any, Any]:
+def template_identity(
+    template: Mapping[str, Any] | str | None, template_id: str | None = None
+) -> tuple[str | None, int | None]:
+    """The template id and duration (minutes) that slot frames use: from a template dict, a
+    ``templates_frame`` row or a bare template id; ``template_id`` overrides the id.
+
+    Example:
+        >>> template_identity({"id": "fc01", "duration": 30})
+        ('fc01', 30)
+        >>> template_identity("fc01", template_id="fc02")
+        ('fc02', None)
+    """
     duration = None
     tid = None
     if isinstance(template, str):
@@ -1110,51 +1044,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _slot_records(data: FrameInput) -> tuple[Any, Any]:
-    data = _content_of(data)
-    if _is_raw(data):
-        try:
-            return _typed_slot_records(data)
-        except _FallBack as exc:
-            log.debug("slots: tolerant path (%s)", exc)
-    slots, answer_tz = _locate_slots(_unwrap(data))
-    return _dict_records(slots, "slots"), answer_tz
-
-
-def _combination(value: Any) -> tuple[str, ...]:
-    if type(value) is tuple:
-        return value  # typed fast path: already a tuple of str
-    if type(value) is list:
-        return tuple(v for v in value if type(v) is str)
-    return _EMPTY
-
-
-def _combinations(values: list[Any]) -> list[tuple[str, ...]]:
-    if set(map(type, values)) <= {list} and set(
+def _combinations(values: list[Any]) -> np.ndarray:
+    """The resource id tuples: the string ids of each tuple, ``()`` for anything else."""
+    if set(map(type, values)) <= {tuple} and set(
         map(type, itertools.chain.from_iterable(values))
     ) <= {str}:
-        return list(map(tuple, values))  # the usual case, at C speed
-    return [_combination(v) for v in values]
-
-
-def _slot_columns(slots: Any) -> tuple[np.ndarray, list[Any], np.ndarray, np.ndarray, bool]:
-    """Slot ids (an object array of str, or the "str" NA where missing), timestamps, resource
-    id tuples, their counts, and whether every id is a str (the typed fast path)."""
-    typed = type(slots) is tuple and (not slots or type(slots[0]) is _Slot)
-    if typed:
-        # typed fast path: the decoder guarantees every row is a _Slot with all three fields
-        count = len(slots)
-        ids = np.fromiter(map(operator.attrgetter("id"), slots), dtype=object, count=count)
-        stamps = list(map(operator.attrgetter("timestamp"), slots))
-        combos = np.fromiter(
-            map(operator.attrgetter("bookingResourceCombination"), slots), dtype=object, count=count
-        )
-    else:
-        ids = np.asarray(_str_array(_column(slots, "id")), dtype=object)
-        stamps = _column(slots, "timestamp")
-        combos = _tuple_array(_combinations(_column(slots, "bookingResourceCombination")))
-    counts = np.fromiter(map(len, combos), dtype=np.int64, count=len(combos))
-    return ids, stamps, combos, counts, typed
+        return _tuple_array(values)  # the usual case, at C speed
+    return _tuple_array(
+        [tuple(v for v in c if type(v) is str) if type(c) is tuple else _EMPTY for c in values]
+    )
 
 
 _MAX_DURATION_MINUTES = 10**8  # ~190 years: beyond it the template's duration is garbage
@@ -1163,7 +1061,7 @@ _MAX_DURATION_MINUTES = 10**8  # ~190 years: beyond it the template's duration i
 def _slot_ends(start: np.ndarray, duration: int | None) -> np.ndarray:
     """UTC ends: adding elapsed time to UTC instants keeps ends right across DST changes."""
     if duration is not None and abs(duration) <= _MAX_DURATION_MINUTES:
-        return _plausible(start + np.timedelta64(duration, "m"))
+        return _in_range(start + np.timedelta64(duration, "m"))
     if duration is not None:
         log.warning("slots: template duration %r minutes is out of range; end is NaT", duration)
     return np.full(len(start), np.datetime64("NaT", "us"))
@@ -1192,43 +1090,70 @@ def slots_frame(
         >>> str(df.loc[0, "end"]), int(df.loc[0, "resource_count"])
         ('2027-03-28 03:30:00+02:00', 2)
     """
-    tid, duration = _template_identity(template, template_id)
-    piece = _slot_piece(data)
-    zone = _resolve_tz(tz, piece.time_zone, "slots")
-    return _slot_table([(piece, tid, duration)], zone)
+    tid, duration = template_identity(template, template_id)
+    piece = slot_piece(data)
+    return slot_table([(piece, tid, duration)], resolve_zone(tz, piece.time_zone, "slots"))
 
 
-class _SlotPiece(NamedTuple):
+class SlotPiece(NamedTuple):
     """The slot columns of one answer, decoded but not yet a frame: what a scan collects per
-    call, so that many answers become one frame without a DataFrame each."""
+    call, so that many answers become one frame (:func:`slot_table`) without a DataFrame each.
+
+    Example:
+        >>> piece = slot_piece([{"id": "4f01", "timestamp": "2026-10-25T01:30:00+02:00",
+        ...     "bookingResourceCombination": ["br01"]}])
+        >>> piece.ids.tolist(), str(piece.start[0]), piece.combos.tolist()
+        (['4f01'], '2026-10-24T23:30:00.000000', [('br01',)])
+    """
 
     ids: np.ndarray  # object: str, or the "str" NA where an id is missing
     start: np.ndarray  # datetime64[us], naive UTC; NaT where unreadable
     combos: np.ndarray  # object: a tuple of resource ids per slot
     counts: np.ndarray  # int64: len of each tuple
     time_zone: Any  # the answer's timeZone, unchecked
-    complete: bool  # every id is a str (the typed fast path guarantees it)
+    complete: bool  # every id is a str
 
-    def take(self, index: np.ndarray) -> _SlotPiece:
+    def take(self, index: np.ndarray) -> SlotPiece:
         """The rows at ``index`` (an integer array)."""
-        return _SlotPiece(
+        return SlotPiece(
             self.ids[index], self.start[index], self.combos[index], self.counts[index],
             self.time_zone, self.complete,
         )  # fmt: skip
 
 
-def _slot_piece(data: FrameInput) -> _SlotPiece:
-    """Decode one slot answer (raw bodies take the typed fast path) into a :class:`_SlotPiece`."""
+def slot_piece(data: FrameInput) -> SlotPiece:
+    """Decode one slot answer (any input :func:`slots_frame` takes) into a :class:`SlotPiece`.
+
+    Example:
+        >>> slot_piece(b'{"timeZone": "Europe/Berlin", "list": []}').time_zone
+        'Europe/Berlin'
+    """
     slots, answer_tz = _slot_records(data)
-    ids, stamps, combos, counts, typed = _slot_columns(slots)
-    return _SlotPiece(ids, _utc_micros(stamps), combos, counts, answer_tz, typed)
+    count = len(slots)
+    ids = np.fromiter(map(operator.attrgetter("id"), slots), dtype=object, count=count)
+    complete = set(map(type, ids)) <= {str}
+    if not complete:
+        ids = np.asarray(_str_array(ids), dtype=object)
+    combos = _combinations(list(map(operator.attrgetter("bookingResourceCombination"), slots)))
+    counts = np.fromiter(map(len, combos), dtype=np.int64, count=count)
+    start = _utc_instants(list(map(operator.attrgetter("timestamp"), slots)))
+    return SlotPiece(ids, start, combos, counts, answer_tz, complete)
 
 
-def _slot_table(
-    pieces: list[tuple[_SlotPiece, str | None, int | None]], zone: str | _dt.tzinfo
+def slot_table(
+    pieces: Iterable[tuple[SlotPiece, str | None, int | None]], tz: TimeZone
 ) -> pd.DataFrame:
     """One frame (schema ``SLOT_COLUMNS``) from decoded pieces, each with its template id and
-    duration, times shown in ``zone``."""
+    duration (minutes, or ``None``), times shown in ``tz`` (a zone name or ``tzinfo``; see
+    :func:`bt_explore.times.resolve_zone` to pick it).
+
+    Example:
+        >>> piece = slot_piece([{"id": "4f01", "timestamp": "2026-10-25T02:30:00+02:00"}])
+        >>> df = slot_table([(piece, "fc01", 60)], "Europe/Berlin")
+        >>> str(df.loc[0, "end"])
+        '2026-10-25 02:30:00+01:00'
+    """
+    pieces = list(pieces)
     lengths = np.fromiter((len(p.ids) for p, _, _ in pieces), dtype=np.intp, count=len(pieces))
     length = int(lengths.sum())
     which = np.repeat(np.arange(len(pieces), dtype=np.intp), lengths)
@@ -1240,8 +1165,8 @@ def _slot_table(
             complete=all(p.complete for p, _, _ in pieces),
         ),
         "template_id": pd.array([tid for _, tid, _ in pieces], dtype=STR).take(which),
-        "start": _aware(start, zone),
-        "end": _aware(np.concatenate(ends) if ends else _NO_TIMES, zone),
+        "start": _aware(start, tz),
+        "end": _aware(np.concatenate(ends) if ends else _NO_TIMES, tz),
         "resource_ids": (
             np.concatenate([p.combos for p, _, _ in pieces]) if pieces else np.array([], object)
         ),
@@ -1250,9 +1175,6 @@ def _slot_table(
         ),
     }
     return _frame(SLOT_COLUMNS, columns, length)
-
-
-_NO_TIMES = np.array([], dtype="M8[us]")
 
 
 def resources_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFrame:
@@ -1269,7 +1191,7 @@ def resources_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFr
         >>> df.loc[0, ["resource_id", "name", "last_name"]].tolist()
         ['br01', 'Frau Lee', 'Lee']
     """
-    records = _dict_records(_locate_records(_unwrap(data), "resources"), "resources")
+    records = _records(data, _RESOURCES)
     columns = _paths(records, _RESOURCE_PATHS)
     _localize(
         columns, records, locale, {"name": "nameI18nList", "description": "descriptionI18nList"}
@@ -1302,9 +1224,9 @@ def appointments_frame(
         >>> str(df.loc[0, "end"]), df.loc[0, "customer_last_name"]
         ('2026-10-25 02:30:00+01:00', 'Doe')
     """
-    records = _dict_records(_locate_records(_unwrap(data), "appointments"), "appointments")
+    records = _records(data, _APPOINTMENTS)
     columns: dict[str, Any] = _paths(records, _APPOINTMENT_PATHS)
-    zone = _resolve_tz(tz, _common_time_zone(columns["time_zone"]), "appointments")
+    zone = resolve_zone(tz, _common_time_zone(columns["time_zone"]), "appointments")
     columns["start"] = _timestamps(_column(records, "start"), zone)
     columns["end"] = _timestamps(_column(records, "end"), zone)
     price = _column(records, "price")
@@ -1317,7 +1239,7 @@ def appointments_frame(
     resources = _column(records, "bookingResourceList")
     columns["resource_ids"] = [_id_tuple(r) for r in resources]
     columns["resource_count"] = [
-        len(ids) if isinstance(r, list) else None
+        len(ids) if type(r) is tuple else None
         for ids, r in zip(columns["resource_ids"], resources, strict=True)
     ]
     columns["file_count"] = [_count(v) for v in _column(records, "fileList")]
@@ -1341,41 +1263,38 @@ def template_resources_frame(data: FrameInput, *, locale: str | None = None) -> 
         >>> df[["template_id", "step_index", "resource_id"]].values.tolist()
         [['fc01', 0, 'br01'], ['fc01', 0, 'br02']]
     """
-    templates = _dict_records(_locate_records(_unwrap(data), "templates"), "templates")
+    if locale is not None and not isinstance(locale, str):
+        raise TypeError(f"locale: expected a string like 'de' or 'en_GB', got {locale!r}")
     rows: dict[str, list[Any]] = {name: [] for name in TEMPLATE_RESOURCE_COLUMNS}
-    for template in templates:
-        steps = template.get("bookingStepList")
-        if not isinstance(steps, list):
+
+    def name_of(record: Any) -> Any:
+        localized = _localized(record.nameI18nList, locale) if locale is not None else None
+        return localized or record.name
+
+    for template in _records(data, _TEMPLATES):
+        steps = template.bookingStepList
+        if type(steps) is not tuple:
             continue
-        template_name = template.get("name")
-        if locale is not None:
-            template_name = _localized(template.get("nameI18nList"), locale) or template_name
+        template_name = name_of(template)
         for index, step in enumerate(steps):
-            resources = _get(step, "bookingResourceList")
-            if not isinstance(resources, list):
+            if type(step) is not _Step or type(step.bookingResourceList) is not tuple:
                 continue
-            step_name = _get(step, "name")
-            if locale is not None:
-                step_name = _localized(_get(step, "nameI18nList"), locale) or step_name
-            for resource in resources:
-                if isinstance(resource, str):
-                    resource = {"id": resource}
-                elif not isinstance(resource, dict):
+            step_name = name_of(step)
+            for resource in step.bookingResourceList:
+                if type(resource) is str:
+                    resource = _Resource(id=resource)
+                elif type(resource) is not _Resource:
                     continue
-                resource_name = resource.get("name")
-                if locale is not None:
-                    localized = _localized(resource.get("nameI18nList"), locale)
-                    resource_name = localized or resource_name
-                rows["template_id"].append(template.get("id"))
+                rows["template_id"].append(template.id)
                 rows["template_name"].append(template_name)
                 rows["step_index"].append(index)
                 rows["step_name"].append(step_name)
-                rows["selection_quantity"].append(_get(step, "selectionQuantity"))
-                rows["selection_display"].append(_get(step, "selectionDisplay"))
-                rows["resource_id"].append(resource.get("id"))
-                rows["resource_custom_id"].append(resource.get("customId"))
-                rows["resource_type"].append(resource.get("type"))
-                rows["resource_name"].append(resource_name)
-                rows["resource_first_name"].append(resource.get("firstName"))
-                rows["resource_last_name"].append(resource.get("lastName"))
+                rows["selection_quantity"].append(step.selectionQuantity)
+                rows["selection_display"].append(step.selectionDisplay)
+                rows["resource_id"].append(resource.id)
+                rows["resource_custom_id"].append(resource.customId)
+                rows["resource_type"].append(resource.type)
+                rows["resource_name"].append(name_of(resource))
+                rows["resource_first_name"].append(resource.firstName)
+                rows["resource_last_name"].append(resource.lastName)
     return _frame(TEMPLATE_RESOURCE_COLUMNS, rows, len(rows["template_id"]))

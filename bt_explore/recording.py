@@ -47,6 +47,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         exc.name if exc.name in ("vcr", "yaml") else "vcr", "record/replay"
     ) from exc
 
+import bt_explore.times as times
 from bt_explore.client import Client
 from bt_explore.errors import BookingtimeError
 from bt_explore.settings import Settings
@@ -517,7 +518,7 @@ def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Client:
     if not cassette:
         raise TypeError("connect(mode='replay') needs cassette='<name>' (a file in cassettes/)")
     meta = read_metadata(cassette)
-    recorded_at = datetime.fromisoformat(str(meta.get("recorded_at") or RECORD_NOW))
+    recorded_at = times.parse_timestamp(str(meta.get("recorded_at") or RECORD_NOW))
     allowed = {"organization_id", "locale", "timeout", "session", "retry"}
     unknown = set(kwargs) - allowed
     if unknown:

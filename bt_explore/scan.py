@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import requests
 
+from bt_explore import times
 from bt_explore.errors import (
     AuthenticationError,
     BookingtimeError,
@@ -40,7 +41,7 @@ from bt_explore.extras import missing_extra
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
-    from bt_explore.frames import _SlotPiece
+    from bt_explore.frames import SlotPiece
 
 __all__ = ["ScanError", "SlotCall", "plan_calls", "scan_slots", "SCAN_COLUMNS"]
 
@@ -195,26 +196,7 @@ class _Job:
     call: SlotCall
     lo: date
     hi: date
-    result: _SlotPiece | None = None
-
-
-def _as_date(
-    value: date | datetime | timedelta | str, tz: ZoneInfo, today: date, name: str
-) -> date:
-    if isinstance(value, timedelta):
-        return today + timedelta(days=value.days)
-    if isinstance(value, datetime):
-        return value.astimezone(tz).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _as_date(datetime.fromisoformat(value), tz, today, name)
-        except ValueError:
-            pass
-    raise ValueError(
-        f"{name}: expected a date, datetime, timedelta or ISO date string, got {value!r}"
-    )
+    result: SlotPiece | None = None
 
 
 def _int_or(value: Any, default: int | None) -> int | None:
@@ -267,18 +249,18 @@ def _fetch(client: Client, job: _Job, organization_id: str | None) -> Any:
 
 def _decode(
     client: Client, job: _Job, answer: Any, organization_id: str | None, tz: ZoneInfo
-) -> _SlotPiece:
+) -> SlotPiece:
     """One call's slots from its answer (see :func:`_fetch`), shaped by :func:`_shape`."""
-    from bt_explore.frames import _slot_piece
+    from bt_explore.frames import slot_piece
 
     if isinstance(answer, requests.Response):
         piece = client._slot_piece_of(str(job.template["id"]), answer, organization_id)
     else:
-        piece = _slot_piece(answer)
+        piece = slot_piece(answer)
     return _shape(job, piece, tz)
 
 
-def _shape(job: _Job, piece: _SlotPiece, tz: ZoneInfo) -> _SlotPiece:
+def _shape(job: _Job, piece: SlotPiece, tz: ZoneInfo) -> SlotPiece:
     """Make one call's slots a ready part of the scan: keep those on the days this call stands
     for (its period inside the template's window, so the calls of a template never overlap
     even when a server pads its answers), drop repeated slot ids and put them in time order
@@ -324,7 +306,7 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
     The parts of a template cover disjoint days, so putting them in template and period order
     is the sort, and one frame is built for all of them at once; only a server that lists one
     slot id at two different times needs the general (slower) de-duplication and sort."""
-    from bt_explore.frames import STR, _resolve_tz, _slot_table, _template_identity
+    from bt_explore.frames import STR, slot_table, template_identity
 
     parts = sorted(
         (j for j in jobs if j.result is not None and len(j.result.ids)),
@@ -333,8 +315,8 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
     if not parts:
         return _empty_scan(tz_name)
     answer_tz = next((j.result.time_zone for j in parts if j.result.time_zone), None)
-    pieces = [(j.result, *_template_identity(j.template, None)) for j in parts]
-    frame = _slot_table(pieces, _resolve_tz(tz_name, answer_tz, "slots"))
+    pieces = [(j.result, *template_identity(j.template)) for j in parts]
+    frame = slot_table(pieces, times.resolve_zone(tz_name, answer_tz, "slots"))
     lengths = [len(j.result.ids) for j in parts]
     names = pd.array([str(j.template.get("name") or "") for j in parts], dtype=STR)
     frame.insert(
@@ -423,8 +405,8 @@ def scan_slots(
     tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
     tz = ZoneInfo(tz_name or "UTC")
     today = client.now().astimezone(tz).date()
-    lo_req = _as_date(start, tz, today, "start") if start is not None else None
-    hi_req = _as_date(end, tz, today, "end") if end is not None else None
+    lo_req = times.as_date(start, "start", tz=tz, today=today) if start is not None else None
+    hi_req = times.as_date(end, "end", tz=tz, today=today) if end is not None else None
 
     by_id = {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
     if template_ids is None:

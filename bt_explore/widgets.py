@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bt_explore.extras import missing_extra
 
@@ -36,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 import bt_explore.errors as errors
 import bt_explore.frames as frames
+import bt_explore.times as times
 
 __all__ = [
     "BookingExplorer",
@@ -316,11 +316,7 @@ def _zone(name: Any) -> tzinfo | None:
         return name
     if not name or not isinstance(name, str):
         return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("unknown time zone %r; showing times in UTC", name)
-        return None
+    return times.zone(name, fallback=None)
 
 
 def _resource_name(resource: Mapping[str, Any]) -> str:
@@ -343,7 +339,7 @@ def _to_datetime(value: Any, tz: tzinfo | None) -> datetime | None:
         value = value.to_pydatetime()
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = times.parse_timestamp(value)
         except ValueError:
             return None
     if not isinstance(value, datetime):
@@ -550,7 +546,7 @@ class ExplorerController:
         else:
             current = datetime.now(timezone.utc)
         if isinstance(current, str):
-            current = datetime.fromisoformat(current)
+            current = times.parse_timestamp(current)
         if current.tzinfo is None:
             current = current.replace(tzinfo=timezone.utc)
         return current.astimezone(self.tz) if self.tz is not None else current

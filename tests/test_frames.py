@@ -916,3 +916,37 @@ def test_docs_snippets_print_what_they_show(index):
     assert printed
     for line in printed:
         assert f"# {line}".rstrip() in SNIPPETS[index], f"printed but not shown: {line!r}"
+
+
+# --- one data path ------------------------------------------------------------------------
+
+
+def test_python_values_that_json_cannot_hold_are_read_as_missing():
+    import datetime
+
+    frame = templates_frame(
+        [
+            {"id": "fc01", "address": datetime.date(2026, 1, 1), "duration": 30},
+            {"id": "fc02", "address": {1: "x", "city": "Berlin"}, "extra": object()},
+            {"id": "fc03", "address": {"city": "Köln", "zip": {5}}},
+        ]
+    )
+    assert_schema(frame, TEMPLATE_COLUMNS)
+    assert frame["template_id"].tolist() == ["fc01", "fc02", "fc03"]
+    assert pd.isna(frame.loc[0, "address_city"]) and frame.loc[0, "duration"] == 30
+    assert frame["address_city"].tolist()[1:] == ["Berlin", "Köln"]
+
+
+def test_slot_pieces_of_several_answers_make_one_frame():
+    first = envelope(range_list(slot("4f01", "2026-10-25T02:30:00+02:00", "br01")))
+    second = [slot("4f02", "2026-10-25T02:30:00+01:00", "br01", "br02")]
+    pieces = [(frames.slot_piece(first), "fc01", 60), (frames.slot_piece(second), "fc02", None)]
+    frame = frames.slot_table(pieces, "Europe/Berlin")
+    assert_schema(frame, SLOT_COLUMNS, tz="Europe/Berlin")
+    assert frame["template_id"].tolist() == ["fc01", "fc02"]
+    assert str(frame.loc[0, "end"]) == "2026-10-25 02:30:00+01:00"
+    assert pd.isna(frame.loc[1, "end"])
+    assert frame["resource_count"].tolist() == [1, 2]
+    assert frames.template_identity({"id": "fc01", "duration": "45"}) == ("fc01", 45)
+    empty = frames.slot_table([], "UTC")
+    assert_schema(empty, SLOT_COLUMNS) and len(empty) == 0
