@@ -334,9 +334,10 @@ class Client:
         self._closed = False
         #: makes the ``customId`` of each booking; replace it for reproducible recordings
         self.custom_ids: Callable[[], str] = new_custom_id
-        #: calls must not run concurrently (set for a client that records or replays a
-        #: cassette); :func:`bt_explore.scan_slots` then scans on one thread
-        self.single_threaded = False
+        #: the vcrpy cassette this client records to or replays from (``connect(mode=
+        #: "record" | "replay")``), else ``None``; vcrpy is not thread-safe, so
+        #: :func:`bt_explore.scan_slots` then scans on one thread
+        self.cassette: Any = None
 
     def __repr__(self) -> str:
         return (

@@ -485,8 +485,7 @@ def _attach(client: Client, cassette_cm: Any) -> Client:
     import sys
 
     stack = contextlib.ExitStack()
-    stack.enter_context(cassette_cm)
-    client.single_threaded = True  # vcrpy is not thread-safe (kevin1024/vcrpy#849)
+    client.cassette = stack.enter_context(cassette_cm)
 
     def finish() -> None:
         atexit.unregister(client.close)  # closed by hand: don't keep the client until exit

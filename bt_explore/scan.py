@@ -395,7 +395,7 @@ def scan_slots(
     if errors not in ("raise", "report"):
         raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
 
-    if concurrency > 1 and getattr(client, "single_threaded", False):
+    if concurrency > 1 and getattr(client, "cassette", None) is not None:
         # vcrpy drops interactions recorded from several threads (kevin1024/vcrpy#849), and a
         # replay has no network latency to hide anyway.
         log.info("the client records or replays a cassette: scanning on one thread")

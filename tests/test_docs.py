@@ -42,8 +42,8 @@ PAGES = [
 
 def test_readme_opens_with_the_two_commands():
     head = README[:1200]
-    assert 'pip install -e ".[dev]" && bt-explore demo' in head
-    assert re.search(r"^pytest$", head, re.MULTILINE)
+    assert re.search(r'^pip install -e "\.\[notebook\]" && bt-explore demo$', head, re.MULTILINE)
+    assert re.search(r'^pip install -e "\.\[dev\]" && pytest$', head, re.MULTILINE)
     assert code_blocks(README)[0].lang == "bash", "the two commands are the README's first block"
 
 
