@@ -474,14 +474,14 @@ class _Kind(NamedTuple):
     """How to read one kind of answer: its record struct, its top-level type and decoder."""
 
     what: str
-    record: type
-    top: type
+    record: type[Any]
+    top: type[Any]
     shape: Any  # the top-level type: the top struct, a list of records or a non-object
     decode: Callable[[Any], Any]
 
 
-def _kind(what: str, record: type, top: type) -> _Kind:
-    shape = top | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR
+def _kind(what: str, record: type[Any], top: type[Any]) -> _Kind:
+    shape: Any = top | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR  # type: ignore[valid-type]
     return _Kind(what, record, top, shape, msgspec.json.Decoder(shape).decode)
 
 
@@ -533,7 +533,7 @@ def _read(data: FrameInput, kind: _Kind) -> Any:
     """``data`` as ``kind``'s top-level type: raw bodies decoded straight from bytes, Python
     objects converted (``strict=False``) into the same structs."""
     data = _content_of(data)
-    if _is_raw(data):
+    if isinstance(data, (bytes, bytearray, memoryview, str)):
         try:
             return kind.decode(data.encode("utf-8") if isinstance(data, str) else data)
         except (msgspec.DecodeError, UnicodeEncodeError):

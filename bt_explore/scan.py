@@ -309,24 +309,24 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
     from bt_explore.frames import STR, slot_table, template_identity
 
     parts = sorted(
-        (j for j in jobs if j.result is not None and len(j.result.ids)),
-        key=lambda j: (str(j.template["id"]), j.call.start),
+        ((j, j.result) for j in jobs if j.result is not None and len(j.result.ids)),
+        key=lambda part: (str(part[0].template["id"]), part[0].call.start),
     )
     if not parts:
         return _empty_scan(tz_name)
-    answer_tz = next((j.result.time_zone for j in parts if j.result.time_zone), None)
-    pieces = [(j.result, *template_identity(j.template)) for j in parts]
+    answer_tz = next((piece.time_zone for _, piece in parts if piece.time_zone), None)
+    pieces = [(piece, *template_identity(j.template)) for j, piece in parts]
     frame = slot_table(pieces, times.resolve_zone(tz_name, answer_tz, "slots"))
-    lengths = [len(j.result.ids) for j in parts]
-    names = pd.array([str(j.template.get("name") or "") for j in parts], dtype=STR)
+    lengths = [len(piece.ids) for _, piece in parts]
+    names = pd.array([str(j.template.get("name") or "") for j, _ in parts], dtype=STR)
     frame.insert(
         frame.columns.get_loc("template_id") + 1,
         "template_name",
         names.take(np.repeat(np.arange(len(parts), dtype=np.intp), lengths)),
     )
     by_template: dict[str, list[Any]] = {}
-    for job in parts:
-        by_template.setdefault(str(job.template["id"]), []).extend(job.result.ids.tolist())
+    for job, piece in parts:
+        by_template.setdefault(str(job.template["id"]), []).extend(piece.ids.tolist())
     if all(len(set(ids)) == len(ids) for ids in by_template.values()):
         return frame
     log.warning("the server listed some slot ids at two different times; keeping the first")

@@ -238,7 +238,7 @@ def _list(records: list[dict]) -> dict:
 def _address(value: dict | None) -> dict | None:
     if not value:
         return None
-    base = {
+    base: dict[str, Any] = {
         "class": "ADDRESS",
         "name": "",
         "extra": "",
@@ -253,7 +253,7 @@ def _address(value: dict | None) -> dict | None:
 
 
 def _customer(value: dict, locale: str) -> dict:
-    base = {
+    base: dict[str, Any] = {
         "class": "CUSTOMER",
         "customId": "",
         "gender": "NOT_SPECIFIED",
