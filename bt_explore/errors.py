@@ -34,7 +34,6 @@ Example:
 from __future__ import annotations
 
 import http
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -498,13 +497,10 @@ def raise_for_answer(response: requests.Response) -> None:
     )
 
 
-def _loads(body: bytes) -> Any:
-    """Parse a JSON body: msgspec (fast on large slot lists, exact for integers of any size),
-    else the standard parser for what is not strict JSON but some servers send (``NaN``)."""
-    try:
-        return msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return json.loads(body)
+def _loads(body: bytes | str) -> Any:
+    """Parse a JSON body (msgspec: fast on large slot lists, exact for integers of any size);
+    ``ValueError`` for a body that is not JSON."""
+    return msgspec.json.decode(body)
 
 
 def _sent_slot_id(request: requests.PreparedRequest | None) -> bool:
@@ -513,7 +509,7 @@ def _sent_slot_id(request: requests.PreparedRequest | None) -> bool:
     if not body:
         return False
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except (ValueError, TypeError):
         return False
     slot = data.get("bookingSlotId") if isinstance(data, dict) else None

@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -35,6 +34,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+import msgspec
 
 from bt_explore.extras import missing_extra
 
@@ -215,9 +216,7 @@ def _scrub_body(body: bytes | str | None, content_type: str, fields: Iterable[st
     fields = tuple(fields)
     if "json" in content_type or text[:1] in "{[":
         try:
-            text = json.dumps(
-                _scrub_json(json.loads(text), fields), ensure_ascii=False, separators=(",", ":")
-            )
+            text = msgspec.json.encode(_scrub_json(msgspec.json.decode(text), fields)).decode()
         except ValueError:
             text = _scrub_text(text)
     elif "x-www-form-urlencoded" in content_type or ("=" in text and " " not in text):
