@@ -46,7 +46,7 @@ CUSTOM_ID_TAIL = st.text(alphabet="abcXYZ019-_.~ üé+%:@", min_size=1, max_size
 ACCESS_LIFETIME = 300
 
 MACHINE_SETTINGS = settings(
-    max_examples=12,
+    max_examples=10,
     stateful_step_count=30,
     deadline=None,
     derandomize=True,
