@@ -4,10 +4,12 @@ through the faulty API:
 
 - ``book()`` returned: the appointment exists, exactly once, with the returned id;
 - it raised saying the booking was not made (``TransportError(sent=False)``, an ``ApiError``
-  whose note says "safe to book again", a 4xx, a token-endpoint error before any add got
-  through): no appointment carries the customId;
-- it raised ``BookingOutcomeUnknown``: counted, and looked up afterwards (faults cleared) —
-  but only legitimate if an ``appointment/add`` reached the server and was not refused with 401;
+  whose note says "safe to book again" or that was raised before sending, a 4xx, a
+  token-endpoint error before any add got through): no appointment carries the customId;
+- it raised ``BookingOutcomeUnknown``: counted, and looked up afterwards (faults cleared) with
+  ``appointment_by_custom_id``, which must then agree with the store (or fail otherwise than
+  ``NotFound``) — and only legitimate if an ``appointment/add`` reached the server and was not
+  refused with 401;
 - anything else from ``book()`` leaves the caller without an answer: a violation;
 - at the end no customId is on two appointments, no resource is double-booked, and every
   appointment in the store was made by some call the soak knows to have succeeded.
@@ -48,6 +50,7 @@ from bt_explore import (
     TransportError,
 )
 from bt_explore.client import default_retry
+from bt_explore.sandbox import RequestRecord
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ADD = r"/appointment/add$"
@@ -272,11 +275,8 @@ class Soak:
         if scenario == "read timeout":
             self._wait_for_held_add(mark, started)
         adds = [r for r in self.sb.requests[mark:] if r.path.endswith("/appointment/add")]
-        # a dropped add (status None) may have been processed as far as the client can tell;
-        # a 401 was refused before anything happened
-        add_got_through = any(r.status != 401 for r in adds)
         mine = [a for a in self.store() if a["customId"] == custom_id]
-        outcome = self._reconcile_booking(scenario, custom_id, result, mine, add_got_through)
+        outcome = self._reconcile_booking(scenario, custom_id, result, mine, adds)
         self.bookings.append(Booking(custom_id, scenario, outcome, bool(mine)))
         self.outcomes[("book", scenario, outcome)] += 1
 
@@ -295,8 +295,11 @@ class Soak:
         custom_id: str,
         result: Any,
         mine: list[dict[str, Any]],
-        add_got_through: bool,
+        adds: list[RequestRecord],
     ) -> str:
+        # a dropped add (status None) may have been processed as far as the client can tell;
+        # a 401 was refused before anything happened
+        add_got_through = any(r.status != 401 for r in adds)
         what = f"book(customId={custom_id!r})"
         if len(mine) > 1:
             self.violation(scenario, f"{what}: {len(mine)} appointments carry the customId")
@@ -319,8 +322,11 @@ class Soak:
                 )
             self._look_up_later(scenario, custom_id, bool(mine))
             return "unknown, then found" if mine else "unknown, then absent"
-        not_made = (isinstance(result, TransportError) and result.sent is False) or (
-            isinstance(result, ApiError) and "safe to book again" in (result.note or "")
+        not_made = (
+            (isinstance(result, TransportError) and result.sent is False)
+            or (isinstance(result, ApiError) and "safe to book again" in (result.note or ""))
+            # refused before sending (say, a customId the client will not put in a URL)
+            or (isinstance(result, ApiError) and result.status_code is None and not adds)
         )
         refused = isinstance(result, ApiError) and 400 <= (result.status_code or 0) < 500
         token_trouble = (
@@ -348,6 +354,8 @@ class Soak:
             found = self.client.appointment_by_custom_id(custom_id)["customId"] == custom_id
         except NotFound:
             found = False
+        except BookingtimeError:
+            return  # still unknown, and saying so: honest
         if found != exists:
             defect = DEFECT_A if "/" in custom_id or custom_id in (".", "..") else "NOT known"
             self.violation(
