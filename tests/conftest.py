@@ -17,3 +17,21 @@ def sandbox() -> Iterator[Sandbox]:
     """A started :class:`~bt_explore.sandbox.Sandbox` with its clock pinned to ``SANDBOX_NOW``."""
     with Sandbox(now=SANDBOX_NOW) as sb:
         yield sb
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--soak-seconds`` / ``--soak-seed``: the budget and seed of tests/test_soak.py's soak."""
+    group = parser.getgroup("bt_explore soak")
+    group.addoption(
+        "--soak-seconds",
+        type=float,
+        default=2.0,
+        help="wall-clock budget of the random soak in tests/test_soak.py (default 2; "
+        "its operations are capped at 40 per second as well)",
+    )
+    group.addoption(
+        "--soak-seed",
+        type=int,
+        default=11,
+        help="seed of the random soak's choices and faults (default 11)",
+    )
