@@ -663,9 +663,8 @@ class Client:
         """The free slots of the ``"day"``, ISO ``"week"`` or ``"month"`` containing ``day`` —
         exactly one ``listDay`` / ``listWeek`` / ``listMonth`` call — as a slot DataFrame.
 
-        The raw answer goes straight into the typed fast path of
-        :func:`bt_explore.frames.slots_frame` (no Python dicts in between), the path every call
-        of :func:`bt_explore.scan_slots` takes. ``template`` is a template dict (its
+        The raw answer is decoded straight from bytes by :mod:`bt_explore.frames` (no Python
+        dicts in between), the path every call of :func:`bt_explore.scan_slots` takes. ``template`` is a template dict (its
         ``duration`` gives ``end``) or a template id; times are shown in ``tz``, else in the
         answer's time zone. The slot ids are remembered like ``slots_day()`` & co. do, so
         ``book(slot_id)`` can check the template's required fields without another request.
@@ -680,23 +679,29 @@ class Client:
         if isinstance(template, str):
             template = self._known_template(template, organization_id)
         template_id, duration = template_identity(template)
-        piece = self._slot_period(str(template_id or ""), kind, day, organization_id)
+        answer = self.slot_period_answer(str(template_id or ""), kind, day, organization_id)
+        piece = self.slot_period_piece(str(template_id or ""), answer, organization_id)
         return slot_table(
             [(piece, template_id, duration)], times.resolve_zone(tz, piece.time_zone, "slots")
         )
 
-    def _slot_period(
-        self, template_id: str, kind: str, day: date | str, organization_id: str | None
-    ) -> SlotPiece:
-        """One listDay/listWeek/listMonth call, decoded into slot columns (no frame yet)."""
-        response = self._slot_period_answer(template_id, kind, day, organization_id)
-        return self._slot_piece_of(template_id, response, organization_id)
-
-    def _slot_period_answer(
-        self, template_id: str, kind: str, day: date | str, organization_id: str | None
+    def slot_period_answer(
+        self,
+        template_id: str,
+        kind: str,
+        day: date | str,
+        organization_id: str | None = None,
     ) -> requests.Response:
-        """Send one listDay/listWeek/listMonth call; the 2xx answer, undecoded (a scan's
-        threads only wait for answers and leave the decoding to :meth:`_slot_piece_of`)."""
+        """Send one ``listDay`` / ``listWeek`` / ``listMonth`` call (``kind``: ``"day"``,
+        ``"week"`` or ``"month"``, the period containing ``day``); its 2xx answer, undecoded.
+
+        Typed errors for the others, as every call. A scan's worker threads only wait for
+        answers like this and leave the decoding to :meth:`slot_period_piece`.
+
+        Example:
+            >>> answer = client.slot_period_answer(template_id, "week", "2026-12-02")  # doctest: +SKIP
+            >>> client.slot_period_piece(template_id, answer).ids[:2]                  # doctest: +SKIP
+        """
         d = times.as_date(day, "day")
         if kind == "day":
             endpoint, path = "slot_list_day", {"year": d.year, "month": d.month, "day": d.day}
@@ -712,10 +717,22 @@ class Client:
         raise_for_answer(response)
         return response
 
-    def _slot_piece_of(
-        self, template_id: str, response: requests.Response, organization_id: str | None
+    def slot_period_piece(
+        self,
+        template_id: str,
+        response: requests.Response,
+        organization_id: str | None = None,
     ) -> SlotPiece:
-        """Decode a slot answer of :meth:`_slot_period_answer` and remember its slots."""
+        """Decode an answer of :meth:`slot_period_answer` into slot columns
+        (:class:`bt_explore.frames.SlotPiece`, no frame yet) and remember its slots, like
+        ``slots_day()`` & co., so that ``book(slot_id)`` knows their template.
+
+        Example:
+            >>> answer = client.slot_period_answer(template_id, "day", "2026-12-02")  # doctest: +SKIP
+            >>> piece = client.slot_period_piece(template_id, answer)                 # doctest: +SKIP
+            >>> len(piece.ids), piece.time_zone                                         # doctest: +SKIP
+            (14, 'Europe/Berlin')
+        """
         from bt_explore.frames import slot_piece
 
         try:

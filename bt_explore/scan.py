@@ -239,9 +239,9 @@ def _fetch(client: Client, job: _Job, organization_id: str | None) -> Any:
     """Send one call (in a worker thread) and return its answer undecoded: a worker that only
     waits for the network can send its next call at once, while the answers are decoded one
     after the other by :func:`_decode` in the scan's own thread. A
-    :class:`~bt_explore.client.Client` returns the raw answer (decoded later by the frames'
-    typed fast path); a client-like object with only ``slots_day/week/month`` returns dicts."""
-    fast = getattr(client, "_slot_period_answer", None)
+    :class:`~bt_explore.client.Client` returns the raw answer (decoded later from bytes by the
+    frames); a client-like object with only ``slots_day/week/month`` returns dicts."""
+    fast = getattr(client, "slot_period_answer", None)
     if callable(fast):
         return fast(str(job.template["id"]), job.call.kind, job.call.start, organization_id)
     return job.call.fetch(client, str(job.template["id"]), organization_id)
@@ -254,7 +254,7 @@ def _decode(
     from bt_explore.frames import slot_piece
 
     if isinstance(answer, requests.Response):
-        piece = client._slot_piece_of(str(job.template["id"]), answer, organization_id)
+        piece = client.slot_period_piece(str(job.template["id"]), answer, organization_id)
     else:
         piece = slot_piece(answer)
     return _shape(job, piece, tz)

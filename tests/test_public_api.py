@@ -53,19 +53,3 @@ def test_import_is_light():
 def test_client_names_are_public():
     for name in ("Settings", "TokenAuth", "Client", "ApiResult", "connect", "Message"):
         assert name in PUBLIC
-
-
-def test_no_module_imports_another_modules_private_names():
-    """Modules use each other's public names only (``from bt_explore.x import _y`` is a leak)."""
-    import ast
-    from pathlib import Path
-
-    leaks = []
-    for path in sorted(Path(bt_explore.__file__).parent.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").startswith("bt_explore")
-            ):
-                names = [a.name for a in node.names if a.name.startswith("_")]
-                leaks += [f"{path.name}: {node.module}.{n}" for n in names if n != "__version__"]
-    assert leaks == []

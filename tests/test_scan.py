@@ -574,7 +574,7 @@ def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
 ) -> None:
     with _client(fresh) as client:
         victim = client.templates()[0]["id"]
-        send = client._slot_period_answer
+        send = client.slot_period_answer
 
         def proxy_page(template_id, kind, day, organization_id):
             response = send(template_id, kind, day, organization_id)
@@ -582,7 +582,7 @@ def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
                 response._content = b"<html>502 Bad Gateway</html>"  # a 200 from a bad proxy
             return response
 
-        client._slot_period_answer = proxy_page
+        client.slot_period_answer = proxy_page
         frame = scan_slots(
             client, start=RANGE[0], end=RANGE[1], errors="report", concurrency=4, progress=False
         )
