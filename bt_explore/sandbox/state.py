@@ -23,7 +23,7 @@ import string
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources as importlib_resources
@@ -531,6 +531,8 @@ class RequestLog:
     """A thread-safe list of the newest ``maxlen`` :class:`RequestRecord` (older ones drop out).
 
     ``maxlen=None`` keeps every record; a long-running sandbox should not do that.
+    ``on_add``, when set, is called with every record as it is added (``bt-explore sandbox
+    --request-log`` writes them to a file that way, for a process that is not the sandbox's).
 
     Example:
         >>> from datetime import datetime, timezone
@@ -546,6 +548,7 @@ class RequestLog:
             raise ValueError(f"request_log_size must be >= 0 or None, got {maxlen!r}")
         self._lock = threading.Lock()
         self._records: deque[RequestRecord] = deque(maxlen=maxlen)
+        self.on_add: Callable[[RequestRecord], None] | None = None
 
     @property
     def maxlen(self) -> int | None:
@@ -556,6 +559,8 @@ class RequestLog:
         """Append one record, forgetting the oldest one when the log is full."""
         with self._lock:
             self._records.append(record)
+            if self.on_add is not None:
+                self.on_add(record)
 
     def records(self) -> list[RequestRecord]:
         """A snapshot copy of the kept records, oldest first."""
