@@ -145,10 +145,12 @@ def test_slot_codec_round_trip_and_malformed_ids() -> None:
     ids = {codec.encode(templates[0], start + 900 * i, (resources[0],)) for i in range(200)}
     assert len(ids) == 200
     one = codec.encode(templates[0], start, (resources[0],))
+    assert one == f"4f0000{start // 60:010d}0001" + "0" * 12  # template, minute, resources
     assert codec.decode("4f0002" + one[6:]) is None  # no third template
-    assert codec.decode(one[:-5] + "0000a") is None  # a gap before the fourth resource
-    assert codec.decode(one[:12] + "000ZZ" + one[17:]) is None  # no such resource
-    assert codec.decode(one[:12] + "0" * 20) is None  # no resource
+    assert codec.decode(one[:6] + "00000000x9" + one[16:]) is None  # the minute is decimal
+    assert codec.decode(one[:-4] + "000a") is None  # a gap before the fourth resource
+    assert codec.decode(one[:16] + "00ZZ" + one[20:]) is None  # no such resource
+    assert codec.decode(one[:16] + "0" * 16) is None  # no resource
     assert codec.decode("4f" + "!" * 30) is None and codec.decode("fc" + "a" * 30) is None
     with pytest.raises(ValueError):
         codec.encode(templates[0], start, tuple(resources))

@@ -419,15 +419,19 @@ class _Api:
             now, first_only=first_only,
         )  # fmt: skip
         encode = self.data.slot_codec.encode
-        return [
-            {
-                "class": "BOOKING_SLOT",
-                "id": encode(rules.id, start, combo),
-                "timestamp": datetime.fromtimestamp(start, org.tz).isoformat(),
-                "bookingResourceCombination": list(combo),
-            }
-            for start, combo in pairs
-        ]
+        out, last, timestamp = [], None, ""
+        for start, combo in pairs:
+            if start != last:  # the combinations of one start follow each other
+                last, timestamp = start, datetime.fromtimestamp(start, org.tz).isoformat()
+            out.append(
+                {
+                    "class": "BOOKING_SLOT",
+                    "id": encode(rules.id, start, combo),
+                    "timestamp": timestamp,
+                    "bookingResourceCombination": list(combo),
+                }
+            )
+        return out
 
     def _range(
         self, org: str, template_id: str, first: date, stop: date, parameter: str, locale: str

@@ -339,70 +339,74 @@ def free_slots(
 
 
 class SlotCodec:
-    """Deterministic, reversible slot ids: ``"4f"`` + 30 base-62 characters.
+    """Deterministic, reversible slot ids: ``"4f"`` + 30 characters of ``[0-9a-zA-Z]``.
 
-    The 30 characters are fixed-width base-62 fields: the template's position in the data files
-    (4 characters), the start in minutes since the epoch (6), and the positions of one to four
-    resources, each plus one, ``00000`` for none (5 each). The same data files and clock give the
-    same ids; an id that does not decode to known positions is refused (``None``).
+    The 30 characters are fixed-width fields: the template's position in the data files (4
+    base-62 digits), the start in minutes since the epoch (10 decimal digits), and the positions
+    of one to four resources, each plus one, ``0000`` for none (4 base-62 digits each). The same
+    data files and clock give the same ids; an id that does not decode to known positions is
+    refused (``None``).
 
     Example:
         >>> c = SlotCodec(["fc" + "x" * 30], ["br" + "y" * 30])
         >>> c.encode("fc" + "x" * 30, 1796112000, ("br" + "y" * 30,))
-        '4f0000021BvO00001000000000000000'
+        '4f000000299352000001000000000000'
         >>> c.decode("4f" + "Z" * 30) is None
         True
     """
 
     ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     MAX_RESOURCES = 4
-    _WIDTHS = (4, 6) + (5,) * MAX_RESOURCES
+    _INDEX, _MINUTE = 4, 10  # field widths; the index fields are base 62, the minute decimal
 
     def __init__(self, template_ids: Iterable[str], resource_ids: Iterable[str]) -> None:
         self._templates = list(template_ids)
         self._resources = list(resource_ids)
-        self._template_index = {t: i for i, t in enumerate(self._templates)}
-        self._resource_index = {r: i for i, r in enumerate(self._resources)}
+        # The fixed-width field of every template and resource (a resource's is its index + 1).
+        self._template_field = {t: self._base62(i) for i, t in enumerate(self._templates)}
+        self._resource_field = {r: self._base62(i + 1) for i, r in enumerate(self._resources)}
 
     @classmethod
-    def _digits(cls, number: int, width: int) -> str:
-        if not 0 <= number < 62**width:
-            raise ValueError(f"{number} does not fit {width} base-62 digits")
-        out = []
-        for _ in range(width):
+    def _base62(cls, number: int) -> str:
+        if not 0 <= number < 62**cls._INDEX:
+            raise ValueError(f"{number} does not fit {cls._INDEX} base-62 digits")
+        out = ""
+        for _ in range(cls._INDEX):
             number, digit = divmod(number, 62)
-            out.append(cls.ALPHABET[digit])
-        return "".join(reversed(out))
+            out = cls.ALPHABET[digit] + out
+        return out
 
     def encode(self, template_id: str, start: int, combination: Sequence[str]) -> str:
         """The slot id of ``template_id`` at ``start`` (epoch seconds) with these resources."""
-        if len(combination) > self.MAX_RESOURCES:
-            raise ValueError(f"a slot holds at most {self.MAX_RESOURCES} resources")
-        if start % 60:
-            raise ValueError(f"a slot starts on a whole minute, not at {start}")
-        resources = [self._resource_index[r] + 1 for r in combination]
-        resources += [0] * (self.MAX_RESOURCES - len(resources))
-        numbers = (self._template_index[template_id], start // 60, *resources)
-        return "4f" + "".join(map(self._digits, numbers, self._WIDTHS))
+        if not 1 <= len(combination) <= self.MAX_RESOURCES:
+            raise ValueError(f"a slot holds one to {self.MAX_RESOURCES} resources")
+        minute, seconds = divmod(start, 60)
+        if seconds or not 0 <= minute < 10**self._MINUTE:
+            raise ValueError(f"a slot starts on a whole minute after 1970, not at {start}")
+        resources = "".join([self._resource_field[r] for r in combination])
+        return (
+            f"4f{self._template_field[template_id]}{minute:010d}"
+            f"{resources:0<{self._INDEX * self.MAX_RESOURCES}}"
+        )
 
     def decode(self, slot_id: str) -> tuple[str, int, tuple[str, ...]] | None:
         """(template id, start epoch seconds, resource ids) of ``slot_id``, or ``None``."""
         if not isinstance(slot_id, str) or len(slot_id) != 32 or not slot_id.startswith("4f"):
             return None
-        numbers, at = [], 2
-        for width in self._WIDTHS:
-            number = 0
-            for char in slot_id[at : at + width]:
-                digit = self.ALPHABET.find(char)
-                if digit < 0:
-                    return None
-                number = number * 62 + digit
-            numbers.append(number)
-            at += width
-        template, minute, *resources = numbers
+        minute = slot_id[6:16]
+        index_fields = [slot_id[2:6]] + [slot_id[at : at + 4] for at in range(16, 32, 4)]
+        if not (minute.isascii() and minute.isdigit()):
+            return None
+        if any(char not in self.ALPHABET for field in index_fields for char in field):
+            return None
+        template, *resources = (
+            sum(self.ALPHABET.index(c) * 62**k for k, c in enumerate(reversed(field)))
+            for field in index_fields
+        )
         used = [r for r in resources if r]
         if template >= len(self._templates) or not used or resources[: len(used)] != used:
             return None  # an unknown template, no resource, or a gap between resources
         if any(r > len(self._resources) for r in used):
             return None
-        return self._templates[template], minute * 60, tuple(self._resources[r - 1] for r in used)
+        combination = tuple(self._resources[r - 1] for r in used)
+        return self._templates[template], int(minute) * 60, combination
