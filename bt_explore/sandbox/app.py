@@ -418,7 +418,7 @@ class _Api:
             org, rules, self.data.working_days, self.state.book.busy, range_start, range_end,
             now, first_only=first_only,
         )  # fmt: skip
-        encode = self.data.slot_codec.encode
+        encode = self.data.slot_codec.encoder(rules.id)
         out, last, timestamp = [], None, ""
         for start, combo in pairs:
             if start != last:  # the combinations of one start follow each other
@@ -426,7 +426,7 @@ class _Api:
             out.append(
                 {
                     "class": "BOOKING_SLOT",
-                    "id": encode(rules.id, start, combo),
+                    "id": encode(start, combo),
                     "timestamp": timestamp,
                     "bookingResourceCombination": list(combo),
                 }

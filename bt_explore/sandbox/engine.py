@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -378,16 +378,29 @@ class SlotCodec:
 
     def encode(self, template_id: str, start: int, combination: Sequence[str]) -> str:
         """The slot id of ``template_id`` at ``start`` (epoch seconds) with these resources."""
-        if not 1 <= len(combination) <= self.MAX_RESOURCES:
-            raise ValueError(f"a slot holds one to {self.MAX_RESOURCES} resources")
-        minute, seconds = divmod(start, 60)
-        if seconds or not 0 <= minute < 10**self._MINUTE:
-            raise ValueError(f"a slot starts on a whole minute after 1970, not at {start}")
-        resources = "".join([self._resource_field[r] for r in combination])
-        return (
-            f"4f{self._template_field[template_id]}{minute:010d}"
-            f"{resources:0<{self._INDEX * self.MAX_RESOURCES}}"
-        )
+        return self.encoder(template_id)(start, combination)
+
+    def encoder(self, template_id: str) -> Callable[[int, Sequence[str]], str]:
+        """``encode`` for the slots of one template, as a listing has many: the template's field
+        and each combination's resource fields are put together once, not once per slot."""
+        prefix = "4f" + self._template_field[template_id]
+        width = self._INDEX * self.MAX_RESOURCES
+        suffixes: dict[tuple[str, ...], str] = {}
+
+        def encode(start: int, combination: Sequence[str]) -> str:
+            key = tuple(combination)
+            suffix = suffixes.get(key)
+            if suffix is None:
+                if not 1 <= len(combination) <= self.MAX_RESOURCES:
+                    raise ValueError(f"a slot holds one to {self.MAX_RESOURCES} resources")
+                fields = "".join([self._resource_field[r] for r in combination])
+                suffix = suffixes[key] = fields.ljust(width, "0")
+            minute, seconds = divmod(start, 60)
+            if seconds or not 0 <= minute < 10**self._MINUTE:
+                raise ValueError(f"a slot starts on a whole minute after 1970, not at {start}")
+            return f"{prefix}{minute:010d}{suffix}"
+
+        return encode
 
     def decode(self, slot_id: str) -> tuple[str, int, tuple[str, ...]] | None:
         """(template id, start epoch seconds, resource ids) of ``slot_id``, or ``None``."""
