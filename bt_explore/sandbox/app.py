@@ -428,7 +428,7 @@ class _Api:
                     "class": "BOOKING_SLOT",
                     "id": encode(start, combo),
                     "timestamp": timestamp,
-                    "bookingResourceCombination": list(combo),
+                    "bookingResourceCombination": combo,  # a tuple: a JSON array
                 }
             )
         return out
