@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -258,3 +259,33 @@ def test_cli_subcommand_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch
     assert "2026-12-01T09:00:00+01:00" in out and "latency" in out
     bad = parser.parse_args(["--host", "0.0.0.0"])
     assert command.run(bad) == 2
+
+
+def test_cli_faults_and_request_log(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:
+    from bt_explore._cli import sandbox as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    log_file = tmp_path / "requests.jsonl"
+    args = parser.parse_args(
+        ["--port", "0", "--now", "2026-12-01T09:00:00+01:00", "--fault-rate", "1",
+         "--fault-statuses", "503", "--request-log", str(log_file)]
+    )  # fmt: skip
+    statuses: list[int] = []
+
+    def fake_wait() -> None:
+        out = capsys.readouterr().out
+        url = next(line.split()[2] for line in out.splitlines() if "API URL" in line)
+        statuses.append(requests.get(url + "en/static/country/list", timeout=5).status_code)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "_block_until_interrupted", fake_wait)
+    assert command.run(args) == 0
+    assert statuses == [503]
+    (line,) = log_file.read_text().splitlines()
+    record = json.loads(line)
+    assert (record["method"], record["path"], record["status"]) == (
+        "GET", "/module/v3/en/static/country/list", 503,
+    )  # fmt: skip
+    assert record["time"] == "2026-12-01T08:00:00Z"
+    assert command.run(parser.parse_args(["--fault-rate", "2"])) == 2
