@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -132,24 +133,30 @@ def test_template_rules_build_distinct_combinations() -> None:
 
 
 # --- slot ids --------------------------------------------------------------------------------
-def test_slot_codec_round_trip_and_tamper_detection() -> None:
+def test_slot_codec_round_trip_and_malformed_ids() -> None:
     templates = ["fc" + "a" * 30, "fc" + "b" * 30]
     resources = ["br" + c * 30 for c in "cdefg"]
     codec = SlotCodec(templates, resources)
     start = int(datetime(2027, 5, 3, 9, 15, tzinfo=timezone.utc).timestamp())
-    for combo in [(), (resources[0],), tuple(resources[1:5])]:
+    for combo in [(resources[0],), tuple(resources[1:5])]:
         slot_id = codec.encode(templates[1], start, combo)
         assert ID_PATTERN.match(slot_id) and slot_id.startswith("4f")
         assert codec.decode(slot_id) == (templates[1], start, combo)
         assert SlotCodec(templates, resources).encode(templates[1], start, combo) == slot_id
-        tampered = slot_id[:-1] + ("a" if slot_id[-1] != "a" else "b")
-        assert codec.decode(tampered) is None
     ids = {codec.encode(templates[0], start + 900 * i, (resources[0],)) for i in range(200)}
     assert len(ids) == 200
-    assert codec.decode("4fZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ") is None
+    one = codec.encode(templates[0], start, (resources[0],))
+    assert one == f"4f0000{start // 60:010d}0001" + "0" * 12  # template, minute, resources
+    assert codec.decode("4f0002" + one[6:]) is None  # no third template
+    assert codec.decode(one[:6] + "00000000x9" + one[16:]) is None  # the minute is decimal
+    assert codec.decode(one[:-4] + "000a") is None  # a gap before the fourth resource
+    assert codec.decode(one[:16] + "00ZZ" + one[20:]) is None  # no such resource
+    assert codec.decode(one[:16] + "0" * 16) is None  # no resource
     assert codec.decode("4f" + "!" * 30) is None and codec.decode("fc" + "a" * 30) is None
     with pytest.raises(ValueError):
         codec.encode(templates[0], start, tuple(resources))
+    with pytest.raises(ValueError):
+        codec.encode(templates[0], start + 30, (resources[0],))
 
 
 # --- clock -----------------------------------------------------------------------------------
@@ -252,3 +259,33 @@ def test_cli_subcommand_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch
     assert "2026-12-01T09:00:00+01:00" in out and "latency" in out
     bad = parser.parse_args(["--host", "0.0.0.0"])
     assert command.run(bad) == 2
+
+
+def test_cli_faults_and_request_log(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:
+    from bt_explore._cli import sandbox as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    log_file = tmp_path / "requests.jsonl"
+    args = parser.parse_args(
+        ["--port", "0", "--now", "2026-12-01T09:00:00+01:00", "--fault-rate", "1",
+         "--fault-statuses", "503", "--request-log", str(log_file)]
+    )  # fmt: skip
+    statuses: list[int] = []
+
+    def fake_wait() -> None:
+        out = capsys.readouterr().out
+        url = next(line.split()[2] for line in out.splitlines() if "API URL" in line)
+        statuses.append(requests.get(url + "en/static/country/list", timeout=5).status_code)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "_block_until_interrupted", fake_wait)
+    assert command.run(args) == 0
+    assert statuses == [503]
+    (line,) = log_file.read_text().splitlines()
+    record = json.loads(line)
+    assert (record["method"], record["path"], record["status"]) == (
+        "GET", "/module/v3/en/static/country/list", 503,
+    )  # fmt: skip
+    assert record["time"] == "2026-12-01T08:00:00Z"
+    assert command.run(parser.parse_args(["--fault-rate", "2"])) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 HELP = "serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C"
@@ -39,6 +40,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="serve the JSON data files in DIR (same format as the demo's; missing ones come "
         "from the demo data) instead of the demo practice",
     )
+    p.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer this share of API requests with an error status (0-1; seeded by --seed)",
+    )
+    p.add_argument(
+        "--fault-statuses",
+        default="500,503,429",
+        metavar="CODES",
+        help="the error statuses --fault-rate draws from (default 500,503,429)",
+    )
+    p.add_argument(
+        "--request-log",
+        default=None,
+        metavar="FILE",
+        help="append every request to FILE as one JSON line (method, path, query, status, time, "
+        "grant_type, organization_id, dropped), written before the answer is sent",
+    )
+
+
+def _line_writer(path: str) -> Callable[[Any], None]:
+    """A callable appending a record to ``path`` as one JSON line, flushed at once."""
+    import msgspec
+
+    stream = open(path, "ab", buffering=0)  # noqa: SIM115 - open while the sandbox serves
+    encode = msgspec.json.encode
+
+    def write(record: Any) -> None:
+        stream.write(encode(record) + b"\n")
+
+    return write
 
 
 def _block_until_interrupted() -> None:
@@ -54,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from bt_explore.sandbox import Sandbox
 
     try:
+        statuses = [int(code) for code in args.fault_statuses.split(",") if code.strip()]
         sb = Sandbox(
             now=args.now,
             port=args.port,
@@ -61,10 +96,13 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency,
             seed=args.seed,
             data_dir=args.data,
+            faults={"rate": args.fault_rate, "statuses": statuses} if args.fault_rate else None,
         )
     except ValueError as exc:
         print(f"bt-explore sandbox: {exc}")
         return 2
+    if args.request_log:
+        sb.state.log.on_add = _line_writer(args.request_log)
     try:
         sb.start()
     except OSError as exc:
@@ -84,6 +122,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"  clock            {sb.now().astimezone(org_tz).isoformat()} ({clock}, {org_tz.key})")
     if args.latency:
         print(f"  latency          {args.latency:g} ms")
+    if args.fault_rate:
+        print(
+            f"  faults           {args.fault_rate:.0%} of API answers are one of "
+            f"{args.fault_statuses} (seed {args.seed})"
+        )
+    if args.request_log:
+        print(f"  request log      {args.request_log}")
     print("Press Ctrl-C to stop.", flush=True)
     # SIGTERM (e.g. `kill`) stops as cleanly as Ctrl-C; background jobs may ignore SIGINT.
     try:

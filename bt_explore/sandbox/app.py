@@ -6,7 +6,8 @@ contract. Every API answer, error or not, is the Module API envelope; the token 
 RFC 6749 JSON. A WSGI middleware in front of Flask answers only loopback ``Host`` headers,
 injects the configured faults and writes the request log. Request bodies are bounded
 (``SandboxState.max_body_size``, 413), and a JSON body holding a value no answer could carry is
-refused (400) before anything is stored.
+refused (400) before anything is stored. Bodies are read and answers written with
+``msgspec.json``.
 
 Example:
     >>> from bt_explore.sandbox.state import SandboxState
@@ -19,33 +20,23 @@ from __future__ import annotations
 
 import calendar
 import ipaddress
-import json
 import logging
 import math
 import re
 import socket
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import orjson
+import msgspec
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
 from bt_explore.sandbox.auth import TokenClaims, TokenError
-from bt_explore.sandbox.engine import (
-    DayGrid,
-    TemplateRules,
-    day_grid,
-    free_groups,
-    local_midnight,
-)
+from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
 from bt_explore.sandbox.state import (
     Appointment,
@@ -88,13 +79,72 @@ def _valid_mobile(value: str) -> bool:
 
 
 #: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).
-#: orjson, which writes every answer, gives up beyond 255 levels, and an answer wraps a stored
-#: value in levels of its own (envelope, APPOINTMENT, customer).
+#: Common JSON readers (orjson among them) give up beyond 255 levels, and an answer wraps a
+#: stored value in levels of its own (envelope, APPOINTMENT, customer).
 MAX_BODY_DEPTH = 64
-#: The integers orjson can write: signed and unsigned 64-bit.
+#: The integers common JSON readers (orjson among them) can read: signed and unsigned 64-bit.
 _INT_RANGE = (-(2**63), 2**64 - 1)
 #: At most this many problems of one body are reported.
 _MAX_BODY_PROBLEMS = 10
+
+
+#: Reads request bodies; a float literal beyond the float range (``1e400``) becomes infinity,
+#: which :func:`_unservable` refuses naming its parameter (msgspec itself refuses it unnamed).
+_BODY_DECODER = msgspec.json.Decoder(float_hook=float)
+#: A JSON escape: a valid surrogate pair, a lone surrogate (group 1) or any other escape.
+_ESCAPE = re.compile(
+    rb"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)",
+    re.DOTALL,
+)
+
+
+def _decode_body(raw: bytes) -> Any:
+    """The JSON value of a request body; raises ``ValueError`` (or ``RecursionError``).
+
+    msgspec refuses a lone UTF-16 surrogate escape (``"\\ud800"``) outright. So that the
+    refusal can name the parameter holding it, each one is decoded as a private-use character
+    the body does not contain and turned back into the lone surrogate afterwards, which
+    :func:`_unservable` then reports.
+
+    Example:
+        >>> _decode_body(rb'{"a": ["\\ud800", "\\ud83d\\ude00"], "b": 1e400}')
+        {'a': ['\\ud800', '😀'], 'b': inf}
+    """
+    try:
+        return _BODY_DECODER.decode(raw)
+    except msgspec.DecodeError:
+        if not any(m.group(1) for m in _ESCAPE.finditer(raw)):
+            raise
+    text = raw.decode("utf-8")  # msgspec would refuse invalid UTF-8 anyway
+    marker = next(
+        (chr(c) for c in range(0xE000, 0xF900)
+         if chr(c) not in text and f"\\u{c:04x}" not in text.lower()),
+        None,
+    )  # fmt: skip
+    if marker is None:
+        raise ValueError("lone UTF-16 surrogates (\\ud800) are not Unicode text")
+    lone: list[str] = []
+
+    def swap(match: re.Match[bytes]) -> bytes:
+        if match.group(1) is None:
+            return match.group()
+        lone.append(chr(int(match.group(1)[1:], 16)))
+        return f"\\u{ord(marker):04x}".encode()
+
+    value = _BODY_DECODER.decode(_ESCAPE.sub(swap, raw))
+    found = iter(lone)
+
+    def restore(item: Any) -> Any:
+        if isinstance(item, str):
+            return "".join(next(found) if c == marker else c for c in item)
+        if isinstance(item, list):
+            return [restore(v) for v in item]
+        if isinstance(item, dict):
+            return {restore(k): restore(v) for k, v in item.items()}
+        return item
+
+    return restore(value)
 
 
 def _is_unicode(text: str) -> bool:
@@ -174,9 +224,8 @@ class _TokenFailure(Exception):
 def _json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    # orjson: slot lists of a month are a few thousand records, and the benchmark scans many.
     return Response(
-        orjson.dumps(payload), status=status, headers=headers, mimetype="application/json"
+        msgspec.json.encode(payload), status=status, headers=headers, mimetype="application/json"
     )
 
 
@@ -272,97 +321,12 @@ def _customer(value: dict, locale: str) -> dict:
     return base
 
 
-#: Day entries kept per app. Only days inside a booking window get one: the windows of all
-#: demo templates together span about 700 days, so this bound is rarely reached.
-_DAY_CACHE_SIZE = 4096
-_GRID_CACHE_SIZE = 8192
-#: ``orjson.Fragment`` splices ready JSON into an answer (older orjson releases lack it).
-_FRAGMENT = getattr(orjson, "Fragment", None)
-_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-class _LruCache:
-    """A thread-safe mapping that forgets its least recently used entry beyond ``maxsize``."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-class _DaySlots:
-    """One template's free slots on one local day: the groups and their JSON, comma-joined."""
-
-    __slots__ = ("first", "fragment", "grid", "groups", "last")
-
-    def __init__(self, grid: DayGrid, groups: list[tuple[int, tuple]], fragment: bytes) -> None:
-        self.grid = grid
-        self.groups = groups
-        self.fragment = fragment
-        starts = [start for start, _ in groups]
-        self.first = min(starts, default=0)
-        self.last = max(starts, default=0)
-
-
-def _day_stamper(grid: DayGrid, tz: ZoneInfo) -> Callable[[int], str]:
-    """``epoch -> datetime.fromtimestamp(epoch, tz).isoformat()`` for starts of ``grid``'s day.
-
-    On a day with one UTC offset (every day but the DST switches), the local time is plain
-    arithmetic on a precomputed offset, which is several times cheaper than a datetime per slot.
-    """
-    first = datetime.fromtimestamp(grid.start, tz)
-    offset = first.utcoffset()
-    if offset is None or offset != datetime.fromtimestamp(grid.end - 1, tz).utcoffset():
-
-        def slow(epoch: int) -> str:
-            return datetime.fromtimestamp(epoch, tz).isoformat()
-
-        return slow
-    shift = int(offset.total_seconds()) - (grid.day.toordinal() - _UNIX_EPOCH_ORDINAL) * 86400
-    prefix = grid.day.isoformat() + "T"
-    suffix = first.isoformat()[19:]
-
-    def fast(epoch: int) -> str:
-        wall = epoch + shift
-        if not 0 <= wall < 86400:
-            return datetime.fromtimestamp(epoch, tz).isoformat()
-        hours, rest = divmod(wall, 3600)
-        minutes, seconds = divmod(rest, 60)
-        return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}{suffix}"
-
-    return fast
-
-
 class _Api:
     """The request handlers over one :class:`SandboxState` (one method per endpoint name)."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.data = state.data
-        # Bounded: a long-running sandbox listing ever new days must not grow without limit.
-        self._grids: _LruCache = _LruCache(_GRID_CACHE_SIZE)
-        self._days: _LruCache = _LruCache(_DAY_CACHE_SIZE)
 
     # --- helpers -------------------------------------------------------------------------
     def _tz(self, org: str):
@@ -441,93 +405,33 @@ class _Api:
         }
 
     # --- slot listing ----------------------------------------------------------------------
-    # Listings are served from per-(template, local day) entries holding the day's free slots
-    # as ready JSON. An entry's key holds everything its content depends on besides the
-    # read-only demo data: the busy-state version (new on every booking, move and cancel) and
-    # what the clock's ``bookingLeadTime`` cut-off removes from that day (DayGrid.cut_key).
-    # The booking window's days are checked per request, so the clock moving on never serves a
-    # stale entry, and an answer is byte for byte the one free_slots() would give.
-
-    def _grid(self, rules: TemplateRules, day: date) -> DayGrid:
-        key = (rules.id, day)
-        grid = self._grids.get(key)
-        if grid is None:
-            org = self.data.org_rules[rules.organization_id]
-            grid = day_grid(org, rules, self.data.working_days, day)
-            self._grids.put(key, grid)
-        return grid
-
-    def _records(
-        self, template_id: str, grid: DayGrid, groups: list[tuple[int, tuple]], tz: ZoneInfo
-    ) -> list[dict]:
-        """BOOKING_SLOT dicts of ``groups`` (free starts of ``grid``'s day with their combos)."""
-        encode = self.data.slot_codec.encode
-        stamp = _day_stamper(grid, tz)
-        out = []
-        for start, combos in groups:
-            timestamp = stamp(start)
-            for combo in combos:
-                out.append(
-                    {
-                        "class": "BOOKING_SLOT",
-                        "id": encode(template_id, start, combo),
-                        "timestamp": timestamp,
-                        "bookingResourceCombination": list(combo),
-                    }
-                )
+    def _slots(
+        self, rules: TemplateRules, range_start: int, range_end: int, now: int | None = None,
+        *, first_only: bool = False,
+    ) -> list[dict]:  # fmt: skip
+        """BOOKING_SLOT dicts of the free slots of ``[range_start, range_end)`` at ``now``
+        (default: the sandbox clock)."""
+        org = self.data.org_rules[rules.organization_id]
+        if now is None:
+            now = int(self.state.now().timestamp())
+        pairs = free_slots(
+            org, rules, self.data.working_days, self.state.book.busy, range_start, range_end,
+            now, first_only=first_only,
+        )  # fmt: skip
+        encode = self.data.slot_codec.encoder(rules.id)
+        out, last, timestamp = [], None, ""
+        for start, combo in pairs:
+            if start != last:  # the combinations of one start follow each other
+                last, timestamp = start, datetime.fromtimestamp(start, org.tz).isoformat()
+            out.append(
+                {
+                    "class": "BOOKING_SLOT",
+                    "id": encode(start, combo),
+                    "timestamp": timestamp,
+                    "bookingResourceCombination": combo,  # a tuple: a JSON array
+                }
+            )
         return out
-
-    def _free_days(
-        self, rules: TemplateRules, range_start: int, range_end: int, now: int
-    ) -> Iterator[_DaySlots]:
-        """The day entries of ``rules``' booking window that ``[range_start, range_end)`` touches."""
-        if not rules.combinations or range_end <= range_start:
-            return
-        tz = self.data.org_rules[rules.organization_id].tz
-        min_start, first_day, last_day = rules.window(now, tz)
-        day = max(datetime.fromtimestamp(range_start, tz).date(), first_day)
-        stop_day = min(datetime.fromtimestamp(range_end - 1, tz).date(), last_day)
-        version, busy = self.state.book.snapshot()
-        while day <= stop_day:
-            grid = self._grid(rules, day)
-            key = (rules.id, day, version, grid.cut_key(min_start))
-            entry = self._days.get(key)
-            if entry is None:
-                groups = free_groups(grid, rules, busy, min_start)
-                records = self._records(rules.id, grid, groups, tz)
-                entry = _DaySlots(grid, groups, orjson.dumps(records)[1:-1])
-                self._days.put(key, entry)
-            yield entry
-            day += timedelta(days=1)
-
-    def _slot_list(self, rules: TemplateRules, range_start: int, range_end: int) -> Any:
-        """The free slots of ``[range_start, range_end)`` as the answer's ``list`` value."""
-        now = int(self.state.now().timestamp())
-        tz = self.data.org_rules[rules.organization_id].tz
-        parts = []
-        for entry in self._free_days(rules, range_start, range_end, now):
-            if not entry.groups:
-                continue
-            if range_start <= entry.first and entry.last < range_end:
-                parts.append(entry.fragment)
-                continue
-            inside = [g for g in entry.groups if range_start <= g[0] < range_end]
-            if inside:
-                records = self._records(rules.id, entry.grid, inside, tz)
-                parts.append(orjson.dumps(records)[1:-1])
-        joined = b"[" + b",".join(parts) + b"]"
-        return _FRAGMENT(joined) if _FRAGMENT is not None else orjson.loads(joined)
-
-    def _earliest(
-        self, rules: TemplateRules, range_start: int, range_end: int, now: int
-    ) -> list[dict]:
-        """The BOOKING_SLOTs of the first free start in ``[range_start, range_end)`` at ``now``."""
-        tz = self.data.org_rules[rules.organization_id].tz
-        for entry in self._free_days(rules, range_start, range_end, now):
-            for group in entry.groups:
-                if range_start <= group[0] < range_end:
-                    return self._records(rules.id, entry.grid, [group], tz)
-        return []
 
     def _range(
         self, org: str, template_id: str, first: date, stop: date, parameter: str, locale: str
@@ -546,7 +450,7 @@ class _Api:
                 "rangeStart": self._iso(start, org),
                 "rangeEnd": self._iso(end, org),
                 "timeZone": tz.key,
-                "list": self._slot_list(self.data.template_rules[template_id], start, end),
+                "list": self._slots(self.data.template_rules[template_id], start, end),
             }
         )
 
@@ -574,8 +478,8 @@ class _Api:
             raise ApiFailure(400, [failure(None, "content_type_json", locale, got=got)])
         raw = _request_body()
         try:
-            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            body = _decode_body(raw) if raw.strip() else None
+        except (ValueError, RecursionError) as exc:
             raise ApiFailure(
                 400, [failure(None, "json_malformed", locale, detail=str(exc))]
             ) from None
@@ -641,7 +545,7 @@ class _Api:
         min_start, first_day, last_day = rules.window(now, tz)
         start = max(min_start, local_midnight(first_day, tz))
         end = local_midnight(last_day + timedelta(days=1), tz)
-        slots = self._earliest(rules, start, max(start, end), now)
+        slots = self._slots(rules, start, max(start, end), now, first_only=True)
         return _api_answer(
             {
                 "class": "RANGE_LIST",
@@ -771,7 +675,11 @@ class _Api:
         else:
             decoded = self.data.slot_codec.decode(slot_id)
             rules = self.data.template_rules.get(decoded[0]) if decoded else None
-            if rules is None or rules.organization_id != org:
+            if (
+                rules is None
+                or rules.organization_id != org
+                or decoded[2] not in rules.combinations
+            ):
                 errors.append(failure("bookingSlotId", "slot_unknown", locale, value=slot_id))
             else:
                 tpl = self.data.templates[rules.id]
@@ -985,8 +893,8 @@ def _token_params() -> dict[str, str]:
     raw = _request_body()  # request.form below parses these cached bytes
     if mimetype == "application/json":
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            body = _decode_body(raw)
+        except (ValueError, RecursionError) as exc:
             raise _TokenFailure(
                 400,
                 "invalid_request",
@@ -1120,7 +1028,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
         else:
             msg = failure(None, "server_fault", locale, phrase=f"{status} {status_phrase(status)}")
         payload = envelope(None, [msg])
-    body = orjson.dumps(payload)
+    body = msgspec.json.encode(payload)
     headers.append(("Content-Length", str(len(body))))
     return body, headers
 
@@ -1159,11 +1067,11 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     """The 421 answer to a request whose ``Host`` is not a loopback name (never naming it)."""
     locale = _path_locale(path)
     if path.startswith(API_PREFIX):
-        body = orjson.dumps(envelope(None, [failure(None, "host_not_loopback", locale)]))
+        body = msgspec.json.encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
     elif path == TOKEN_PATH:
         description = messages.text("host_not_loopback", "en")
-        body = orjson.dumps({"error": "invalid_request", "error_description": description})
+        body = msgspec.json.encode({"error": "invalid_request", "error_description": description})
         kind = "application/json"
     else:
         body = messages.text("host_not_loopback", "en").encode("utf-8")

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import jwt
 
@@ -30,8 +29,6 @@ __all__ = ["IssuedToken", "TokenClaims", "TokenError", "TokenService"]
 
 _ALGORITHM = "HS256"
 _ISSUER = "bt_explore.sandbox"
-#: How many verified tokens a TokenService remembers (oldest forgotten first).
-_VERIFIED_MEMORY = 1024
 
 
 class TokenError(Exception):
@@ -89,7 +86,6 @@ class TokenService:
         # expire_tokens() bumps the generation; tokens of older generations are refused.
         self._generation = 0
         self._lock = threading.Lock()
-        self._verified: dict[str, dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -137,25 +133,17 @@ class TokenService:
         ``token_revoked`` (issued before :meth:`expire_all`) or ``token_is_refresh`` (a refresh
         token presented where an access token is needed).
         """
-        claims = self._verified.get(token)
-        if claims is None:
-            try:
-                # Expiry is checked below against the sandbox clock, not PyJWT's wall clock.
-                claims = jwt.decode(
-                    token,
-                    self._key,
-                    algorithms=[_ALGORITHM],
-                    issuer=_ISSUER,
-                    options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
-                )
-            except jwt.PyJWTError as exc:
-                raise TokenError("token_invalid") from exc
-            with self._lock:
-                # A token's signature stays valid: remember the verified claims (a client sends
-                # the same access token many times), the checks below still run every time.
-                if len(self._verified) >= _VERIFIED_MEMORY:
-                    self._verified.pop(next(iter(self._verified)))
-                self._verified[token] = claims
+        try:
+            # Expiry is checked below against the sandbox clock, not PyJWT's wall clock.
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[_ALGORITHM],
+                issuer=_ISSUER,
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenError("token_invalid") from exc
         typ = claims.get("typ")
         if typ != kind:
             raise TokenError("token_is_refresh" if typ == "refresh" else "token_invalid")

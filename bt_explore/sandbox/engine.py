@@ -14,12 +14,11 @@ organization (local time, DST-correct through :mod:`zoneinfo`). A start ``s`` is
 
 Busy intervals are kept per resource as sorted tuples, so a check is two bisections and a month
 of a template costs a few thousand of them. A day's candidate starts (:class:`DayGrid`) depend on
-the data files only; :func:`free_groups` filters them by clock and bookings, which is what the
-app's per-day slot cache builds on.
+the data files only; :func:`free_groups` filters them by clock and bookings.
 
-Slot ids are deterministic and self-describing: ``"4f"`` + 30 base-62 characters that encode
-(template, start minute, resources) with an integrity tag, so the server decodes any slot id it
-ever handed out — in any sandbox instance over the same data — without keeping a table.
+Slot ids are deterministic and self-describing: ``"4f"`` + 30 base-62 characters, fixed-width
+fields for (template, start minute, resources), so the server decodes any slot id it ever handed
+out — in any sandbox instance over the same data — without keeping a table.
 
 Example:
     >>> codec = SlotCodec(["fc" + "a" * 30], ["br" + "b" * 30])
@@ -33,11 +32,8 @@ Example:
 from __future__ import annotations
 
 import bisect
-import hashlib
-import hmac
 import itertools
-import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -181,8 +177,7 @@ class DayGrid:
 
     ``candidates`` are the grid starts whose whole block fits an opening interval, in the
     engine's order (opening interval, then time); ``combos`` are the combinations whose
-    resources all work that weekday. Nothing here depends on the clock or on bookings, so a
-    grid can be kept as long as the data files do not change.
+    resources all work that weekday. Nothing here depends on the clock or on bookings.
 
     Example:
         >>> org = OrganizationRules.from_entity({"timeZone": "UTC", "openingHours": [
@@ -198,17 +193,6 @@ class DayGrid:
     end: int
     candidates: tuple[int, ...]
     combos: tuple[tuple[str, ...], ...]
-
-    def cut_key(self, min_start: int) -> int | None:
-        """What ``start >= min_start`` removes from this day, as a hashable value.
-
-        ``None`` when no candidate is earlier than ``min_start``; otherwise the first candidate
-        that survives (``-1`` if none does). Two cut-offs with the same key select exactly the
-        same candidates, so results computed for one are valid for the other.
-        """
-        if not self.candidates or min(self.candidates) >= min_start:
-            return None
-        return min((c for c in self.candidates if c >= min_start), default=-1)
 
 
 def day_grid(
@@ -355,106 +339,87 @@ def free_slots(
 
 
 class SlotCodec:
-    """Deterministic, reversible slot ids: ``"4f"`` + 30 base-62 characters.
+    """Deterministic, reversible slot ids: ``"4f"`` + 30 characters of ``[0-9a-zA-Z]``.
 
-    The id packs the template's and resources' positions in the data files and the start minute,
-    tagged with a keyed BLAKE2s hash (so a made-up id is refused, not misread) and scrambled so ids
-    look opaque, as the real service's do.
+    The 30 characters are fixed-width fields: the template's position in the data files (4
+    base-62 digits), the start in minutes since the epoch (10 decimal digits), and the positions
+    of one to four resources, each plus one, ``0000`` for none (4 base-62 digits each). The same
+    data files and clock give the same ids; an id that does not decode to known positions is
+    refused (``None``).
 
     Example:
         >>> c = SlotCodec(["fc" + "x" * 30], ["br" + "y" * 30])
-        >>> c.decode("4f" + "0" * 30) is None
+        >>> c.encode("fc" + "x" * 30, 1796112000, ("br" + "y" * 30,))
+        '4f000000299352000001000000000000'
+        >>> c.decode("4f" + "Z" * 30) is None
         True
     """
 
-    _KEY = b"bt_explore sandbox slot ids v1"
-    _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    _MAX_RESOURCES = 4
-    _PAYLOAD = 18
-    _TAG = 4
-    _STRUCT = struct.Struct(">BHIB4H")
-    _CHUNK = 62**10
+    ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    MAX_RESOURCES = 4
+    _INDEX, _MINUTE = 4, 10  # field widths; the index fields are base 62, the minute decimal
 
     def __init__(self, template_ids: Iterable[str], resource_ids: Iterable[str]) -> None:
         self._templates = list(template_ids)
         self._resources = list(resource_ids)
-        self._template_index = {t: i for i, t in enumerate(self._templates)}
-        self._resource_index = {r: i for i, r in enumerate(self._resources)}
-        self._digits = {c: i for i, c in enumerate(self._ALPHABET)}
-        # Two base-62 digits per divmod halves the work of the hottest loop of a slot scan.
-        self._pairs = [a + b for a in self._ALPHABET for b in self._ALPHABET]
-        # Ids are deterministic, so repeated scans of the same ranges reuse them.
-        self._cache: dict[tuple[str, int, tuple[str, ...]], str] = {}
+        # The fixed-width field of every template and resource (a resource's is its index + 1).
+        self._template_field = {t: self._base62(i) for i, t in enumerate(self._templates)}
+        self._resource_field = {r: self._base62(i + 1) for i, r in enumerate(self._resources)}
 
-    def _ten_digits(self, chunk: int) -> str:
-        # chunk < 62**10: five two-digit pairs, most significant first.
-        pairs = self._pairs
-        chunk, e = divmod(chunk, 3844)
-        chunk, d = divmod(chunk, 3844)
-        chunk, c = divmod(chunk, 3844)
-        a, b = divmod(chunk, 3844)
-        return pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]
-
-    def _tag(self, payload: bytes) -> bytes:
-        return hashlib.blake2s(payload, digest_size=self._TAG, key=self._KEY).digest()
-
-    def _mask(self, tag: bytes) -> int:
-        mask = hashlib.blake2s(tag, digest_size=self._PAYLOAD, key=self._KEY, person=b"mask")
-        return int.from_bytes(mask.digest(), "big")
+    @classmethod
+    def _base62(cls, number: int) -> str:
+        if not 0 <= number < 62**cls._INDEX:
+            raise ValueError(f"{number} does not fit {cls._INDEX} base-62 digits")
+        out = ""
+        for _ in range(cls._INDEX):
+            number, digit = divmod(number, 62)
+            out = cls.ALPHABET[digit] + out
+        return out
 
     def encode(self, template_id: str, start: int, combination: Sequence[str]) -> str:
         """The slot id of ``template_id`` at ``start`` (epoch seconds) with these resources."""
-        key = (template_id, start, tuple(combination))
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        if len(combination) > self._MAX_RESOURCES:
-            raise ValueError(f"a slot holds at most {self._MAX_RESOURCES} resources")
-        indices = [self._resource_index[r] for r in combination]
-        indices += [0] * (self._MAX_RESOURCES - len(indices))
-        payload = self._STRUCT.pack(
-            1,
-            self._template_index[template_id],
-            start // 60,
-            len(combination),
-            *indices,
-        ).ljust(self._PAYLOAD, b"\0")
-        tag = self._tag(payload)
-        scrambled = int.from_bytes(payload, "big") ^ self._mask(tag)
-        number = (int.from_bytes(tag, "big") << (8 * self._PAYLOAD)) | scrambled
-        # 30 base-62 digits as three 10-digit chunks: the chunks are machine-size ints, so the
-        # digit loop does not divide a 176-bit number 15 times.
-        high, rest = divmod(number, self._CHUNK * self._CHUNK)
-        middle, low = divmod(rest, self._CHUNK)
-        slot_id = "4f" + self._ten_digits(high) + self._ten_digits(middle) + self._ten_digits(low)
-        if len(self._cache) > 500_000:
-            self._cache.clear()
-        self._cache[key] = slot_id
-        return slot_id
+        return self.encoder(template_id)(start, combination)
+
+    def encoder(self, template_id: str) -> Callable[[int, Sequence[str]], str]:
+        """``encode`` for the slots of one template, as a listing has many: the template's field
+        and each combination's resource fields are put together once, not once per slot."""
+        prefix = "4f" + self._template_field[template_id]
+        width = self._INDEX * self.MAX_RESOURCES
+        suffixes: dict[tuple[str, ...], str] = {}
+
+        def encode(start: int, combination: Sequence[str]) -> str:
+            key = tuple(combination)
+            suffix = suffixes.get(key)
+            if suffix is None:
+                if not 1 <= len(combination) <= self.MAX_RESOURCES:
+                    raise ValueError(f"a slot holds one to {self.MAX_RESOURCES} resources")
+                fields = "".join([self._resource_field[r] for r in combination])
+                suffix = suffixes[key] = fields.ljust(width, "0")
+            minute, seconds = divmod(start, 60)
+            if seconds or not 0 <= minute < 10**self._MINUTE:
+                raise ValueError(f"a slot starts on a whole minute after 1970, not at {start}")
+            return f"{prefix}{minute:010d}{suffix}"
+
+        return encode
 
     def decode(self, slot_id: str) -> tuple[str, int, tuple[str, ...]] | None:
         """(template id, start epoch seconds, resource ids) of ``slot_id``, or ``None``."""
         if not isinstance(slot_id, str) or len(slot_id) != 32 or not slot_id.startswith("4f"):
             return None
-        number = 0
-        for char in slot_id[2:]:
-            digit = self._digits.get(char)
-            if digit is None:
-                return None
-            number = number * 62 + digit
-        size = self._TAG + self._PAYLOAD
-        if number >= 1 << (8 * size):
+        minute = slot_id[6:16]
+        index_fields = [slot_id[2:6]] + [slot_id[at : at + 4] for at in range(16, 32, 4)]
+        if not (minute.isascii() and minute.isdigit()):
             return None
-        blob = number.to_bytes(size, "big")
-        tag = blob[: self._TAG]
-        scrambled = int.from_bytes(blob[self._TAG :], "big")
-        payload = (scrambled ^ self._mask(tag)).to_bytes(self._PAYLOAD, "big")
-        if not hmac.compare_digest(tag, self._tag(payload)):
+        if any(char not in self.ALPHABET for field in index_fields for char in field):
             return None
-        version, t_index, minute, count, *indices = struct.unpack_from(">BHIB4H", payload)
-        if version != 1 or count > self._MAX_RESOURCES or t_index >= len(self._templates):
+        template, *resources = (
+            sum(self.ALPHABET.index(c) * 62**k for k, c in enumerate(reversed(field)))
+            for field in index_fields
+        )
+        used = [r for r in resources if r]
+        if template >= len(self._templates) or not used or resources[: len(used)] != used:
+            return None  # an unknown template, no resource, or a gap between resources
+        if any(r > len(self._resources) for r in used):
             return None
-        if any(i >= len(self._resources) for i in indices[:count]):
-            return None
-        combination = tuple(self._resources[i] for i in indices[:count])
-        return self._templates[t_index], minute * 60, combination
+        combination = tuple(self._resources[r - 1] for r in used)
+        return self._templates[template], int(minute) * 60, combination

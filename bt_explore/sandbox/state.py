@@ -16,8 +16,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import itertools
-import json
 import logging
 import random
 import re
@@ -25,13 +23,15 @@ import string
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from bt_explore.endpoints import STATIC_LISTS, is_id
 from bt_explore.sandbox.auth import TokenService
@@ -149,11 +149,11 @@ def _load_json(data_dir: Path | None, name: str) -> Any:
     if data_dir is not None and (Path(data_dir) / name).is_file():
         path = Path(data_dir) / name
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return msgspec.json.decode(path.read_bytes())
         except ValueError as exc:
             raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
     resource = importlib_resources.files("bt_explore.sandbox").joinpath("data", name)
-    return json.loads(resource.read_text(encoding="utf-8"))
+    return msgspec.json.decode(resource.read_bytes())
 
 
 class DemoData:
@@ -294,17 +294,11 @@ class Appointment:
     created: str = ""
 
 
-#: Versions of published busy mappings; process-wide, so no two books ever share one.
-_VERSIONS = itertools.count(1)
-
-
 class AppointmentBook:
     """The appointments of one sandbox and the busy intervals they cause, behind one lock.
 
     Reads of :attr:`busy` take no lock: writers publish a fresh mapping after every change, so a
-    reader sees either the state before or after a booking, never half of one. Each published
-    mapping carries a new :attr:`version` (see :meth:`snapshot`), which is what slot caches key
-    on: anything that changes availability publishes, so a version never names two states.
+    reader sees either the state before or after a booking, never half of one.
 
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
@@ -320,30 +314,13 @@ class AppointmentBook:
         self._appointments: dict[str, Appointment] = {}
         self._by_custom_id: dict[tuple[str, str], str] = {}
         self._blocks: dict[str, list[tuple[int, int, str]]] = {}
-        # (version, busy) in one attribute, so a reader gets a matching pair without a lock.
-        self._snapshot: tuple[int, Busy] = (next(_VERSIONS), {})
+        self._busy: Busy = {}
         self._load_seed_appointments()
 
     @property
     def busy(self) -> Busy:
         """The current busy intervals: resource id -> (sorted block starts, block ends)."""
-        return self._snapshot[1]
-
-    @property
-    def version(self) -> int:
-        """The version of :attr:`busy`; it changes with every booking, move and cancel."""
-        return self._snapshot[0]
-
-    def snapshot(self) -> tuple[int, Busy]:
-        """``(version, busy)`` of one published state, read atomically.
-
-        Example:
-            >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
-            >>> version, busy = state.book.snapshot()
-            >>> version == state.book.version and busy is state.book.busy
-            True
-        """
-        return self._snapshot
+        return self._busy
 
     def _load_seed_appointments(self) -> None:
         # Seed appointments are placed relative to the sandbox's today so they stay upcoming.
@@ -397,7 +374,7 @@ class AppointmentBook:
         for rid in resource_ids:
             blocks = self._blocks.get(rid, [])
             busy[rid] = (tuple(b[0] for b in blocks), tuple(b[1] for b in blocks))
-        self._snapshot = (next(_VERSIONS), busy)
+        self._busy = busy
 
     def _new_id(self) -> str:
         while True:
@@ -432,7 +409,7 @@ class AppointmentBook:
             raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
         template_id, start, combo = decoded
         rules = self._data.template_rules[template_id]
-        if rules.organization_id != organization_id:
+        if rules.organization_id != organization_id or combo not in rules.combinations:
             raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
         busy = self.busy
         if ignore is not None and not ignore.canceled:
@@ -554,6 +531,8 @@ class RequestLog:
     """A thread-safe list of the newest ``maxlen`` :class:`RequestRecord` (older ones drop out).
 
     ``maxlen=None`` keeps every record; a long-running sandbox should not do that.
+    ``on_add``, when set, is called with every record as it is added (``bt-explore sandbox
+    --request-log`` writes them to a file that way, for a process that is not the sandbox's).
 
     Example:
         >>> from datetime import datetime, timezone
@@ -569,6 +548,7 @@ class RequestLog:
             raise ValueError(f"request_log_size must be >= 0 or None, got {maxlen!r}")
         self._lock = threading.Lock()
         self._records: deque[RequestRecord] = deque(maxlen=maxlen)
+        self.on_add: Callable[[RequestRecord], None] | None = None
 
     @property
     def maxlen(self) -> int | None:
@@ -579,6 +559,8 @@ class RequestLog:
         """Append one record, forgetting the oldest one when the log is full."""
         with self._lock:
             self._records.append(record)
+            if self.on_add is not None:
+                self.on_add(record)
 
     def records(self) -> list[RequestRecord]:
         """A snapshot copy of the kept records, oldest first."""
