@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
-import json
 import logging
 import math
 import operator
@@ -497,10 +496,8 @@ _SLOTS = _kind("slots", _Slot, _SlotTop)
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
-    """Decode a JSON response body into Python objects (msgspec; stdlib for what it rejects).
-
-    msgspec keeps integers of any size exact; the standard library reads what is not strict
-    JSON but some servers send (``NaN`` literals, lone surrogates).
+    """Decode a JSON response body into Python objects (msgspec, which keeps integers of any
+    size exact); ``ValueError`` for what is not JSON.
 
     Example:
         >>> loads(b'{"content": {"class": "LIST", "recordList": []}}')["content"]["class"]
@@ -509,12 +506,7 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
     try:
         return msgspec.json.decode(data.encode("utf-8") if isinstance(data, str) else data)
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
-        problem = exc
-    try:
-        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"data: not a valid JSON body ({problem})") from None
+        raise ValueError(f"data: not a valid JSON body ({exc})") from None
 
 
 def _is_raw(data: Any) -> bool:
@@ -537,7 +529,7 @@ def _read(data: FrameInput, kind: _Kind) -> Any:
         try:
             return kind.decode(data.encode("utf-8") if isinstance(data, str) else data)
         except (msgspec.DecodeError, UnicodeEncodeError):
-            data = loads(data)  # not strict JSON (NaN, lone surrogates), or a clear ValueError
+            data = loads(data)  # JSON of another shape (converted below), or a clear ValueError
     elif isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
     elif not isinstance(data, (dict, list, tuple)) and isinstance(data, Iterable):

@@ -676,7 +676,8 @@ class _Api:
             decoded = self.data.slot_codec.decode(slot_id)
             rules = self.data.template_rules.get(decoded[0]) if decoded else None
             if (
-                rules is None
+                decoded is None
+                or rules is None
                 or rules.organization_id != org
                 or decoded[2] not in rules.combinations
             ):
