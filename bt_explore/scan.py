@@ -390,6 +390,8 @@ def scan_slots(
         >>> slots = scan_slots(client, end=timedelta(weeks=4))            # doctest: +SKIP
         >>> slots.groupby("template_name").size()                         # doctest: +SKIP
     """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f"concurrency: must be a whole number, got {concurrency!r}")
     if concurrency < 1:
         raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
     if errors not in ("raise", "report"):

@@ -358,6 +358,9 @@ def test_unknown_template_and_bad_arguments_are_named() -> None:
         scan_slots(client, ["fcNOPE"], progress=False)
     with pytest.raises(ValueError, match="concurrency"):
         scan_slots(client, concurrency=0)
+    for odd in (float("nan"), 2.5, True, "8"):  # a NaN once made a pool with no thread: a hang
+        with pytest.raises(TypeError, match="concurrency: must be a whole number"):
+            scan_slots(client, concurrency=odd)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="errors"):
         scan_slots(client, errors="ignore")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="start"):
