@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
@@ -68,6 +68,7 @@ __all__ = [
     "authorization_code_grant",
     "authorize_view",
     "error_page",
+    "headless_browser",
     "load_users",
     "redirect_uri_allowed",
     "s256",
@@ -492,3 +493,38 @@ def authorization_code_grant(
         "token_type": "Bearer",
         "expires_in": token.expires_in,
     }
+
+
+def headless_browser(
+    username: str, password: str, *, decision: str = "allow", timeout: float = 10.0
+) -> Callable[[str], None]:
+    """A stand-in for a person at a browser, for tests and examples: given the sign-in URL, it
+    opens the page, submits ``username``/``password`` with ``decision`` (``"allow"`` or
+    ``"deny"``) and follows the redirect to the application, all with ``requests``.
+
+    Pass it as ``show_url=`` to :func:`bt_explore.login` / :func:`bt_explore.signin.sign_in`
+    with ``open_browser=False``. It only ever talks to loopback addresses.
+
+    Example:
+        >>> person = headless_browser("ada@example.com", "ada-demo")
+        >>> callable(person)
+        True
+    """
+    import requests
+
+    def browse(url: str) -> None:
+        with requests.Session() as session:
+            session.trust_env = False  # loopback only: no proxies from the environment
+            page = session.get(url, timeout=timeout, allow_redirects=False)
+            if page.status_code != 200:  # an error page, or already redirected back with an error
+                if page.is_redirect:
+                    session.get(page.headers["Location"], timeout=timeout)
+                return
+            form = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+            form.update(username=username, password=password, decision=decision)
+            post_url = urlunsplit(urlsplit(url)._replace(query=""))
+            answer = session.post(post_url, data=form, timeout=timeout, allow_redirects=False)
+            if answer.is_redirect:
+                session.get(answer.headers["Location"], timeout=timeout)
+
+    return browse
