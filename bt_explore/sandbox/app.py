@@ -1338,6 +1338,7 @@ def create_app(state: SandboxState) -> Flask:
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
                 "organization_id": state.data.demo_organization_id,
+                "other_organization_id": state.data.other_organization_id,
                 "now": state.now().isoformat(),
             }
         )
