@@ -113,6 +113,8 @@ _DONE_PAGE = (
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
+    # a browser's idle speculative connection must not hold up the one-at-a-time server
+    timeout = 2
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         parts = urlsplit(self.path)
