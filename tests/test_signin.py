@@ -240,3 +240,23 @@ def test_cli_demo_user_on_its_own_sandbox(monkeypatch, capsys):
     monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: ADA(url) or True)
     assert main(["demo", "--user", "--no-book"]) == 0
     assert "ada via client" in capsys.readouterr().out
+
+
+def test_cassettes_never_hold_the_code_or_the_verifier():
+    from bt_explore import recording
+
+    body = b"grant_type=authorization_code&code=abc123&code_verifier=xyz789&client_id=23x"
+    scrubbed = recording._scrub_body(
+        body, "application/x-www-form-urlencoded", recording._SECRET_BODY_FIELDS
+    )
+    assert b"abc123" not in scrubbed and b"xyz789" not in scrubbed
+    assert b"grant_type=authorization_code" in scrubbed
+
+
+def test_a_notebook_shows_a_link(monkeypatch, sandbox):
+    shown = []
+    monkeypatch.setattr(signin, "_in_notebook", lambda: True)
+    monkeypatch.setattr(signin, "_show_in_notebook", lambda url: (shown.append(url), ADA(url)))
+    with bt_explore.login(sandbox=sandbox, open_browser=False) as client:
+        assert client.organization(organization_id=sandbox.other_organization_id)
+    assert shown and shown[0].startswith(sandbox.authorize_url)
