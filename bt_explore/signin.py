@@ -400,11 +400,11 @@ def sign_in(
         try:
             if show_url is not None:
                 if open_browser:
-                    webbrowser.open(url)
+                    _open(url)
                 show_url(url)
             elif _in_notebook():
                 if open_browser:
-                    webbrowser.open(url)
+                    _open(url)
                 _show_in_notebook(url)
             else:
                 opened = open_browser and _open(url)

@@ -260,3 +260,17 @@ def test_a_notebook_shows_a_link(monkeypatch, sandbox):
     with bt_explore.login(sandbox=sandbox, open_browser=False) as client:
         assert client.organization(organization_id=sandbox.other_organization_id)
     assert shown and shown[0].startswith(sandbox.authorize_url)
+
+
+def test_a_pasted_redirect_address_is_checked_like_the_listeners():
+    url = "http://127.0.0.1:5/callback?code=c0de&state=s1"
+    assert signin._code_from(url + "\n", "s1") == "c0de"
+    with pytest.raises(SignInError, match="state_mismatch"):
+        signin._code_from(url, "other")
+
+
+def test_connect_checks_the_auth_argument():
+    with pytest.raises(ValueError, match="'app' or 'user'"):
+        bt_explore.connect(mode="sandbox", auth="person")
+    with pytest.raises(TypeError, match="only go with auth='user'"):
+        bt_explore.connect(mode="sandbox", open_browser=False)
