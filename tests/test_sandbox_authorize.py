@@ -7,10 +7,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from bt_explore.sandbox import Sandbox
 from bt_explore.sandbox.authorize import s256
 
 VERIFIER = "v" * 43 + "-erifier_0123456789"
 REDIRECT = "http://127.0.0.1:50123/callback"
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """One sandbox for the tests that neither move its clock nor read its log or set faults."""
+    with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        yield sb
 
 
 def _params(sb, **changes):
@@ -59,8 +67,8 @@ def _access(sb, refresh, org):
     return requests.post(sb.auth_url, data={**form, "organization_id": org})
 
 
-def test_the_page_is_a_plain_form_without_javascript(sandbox):
-    page = requests.get(sandbox.authorize_url, params=_params(sandbox), timeout=5)
+def test_the_page_is_a_plain_form_without_javascript(shared):
+    page = requests.get(shared.authorize_url, params=_params(shared), timeout=5)
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     assert "<form" in page.text and "<script" not in page.text
@@ -83,26 +91,26 @@ def test_a_person_grants_more_than_the_application_has(sandbox):
     assert [r.status for r in sandbox.requests if r.path == "/oauth/authorize"] == [302]
 
 
-def test_a_person_grants_only_their_own_organizations(sandbox):
-    code = _code(sandbox)  # Ada: both organizations
-    ben = _redirected(_post(sandbox, _params(sandbox), user="ben@example.com", password="ben-demo"))
-    refresh = _exchange(sandbox, ben["code"]).json()["refresh_token"]
-    assert _access(sandbox, refresh, sandbox.other_organization_id).status_code == 403
-    assert _access(sandbox, refresh, sandbox.organization_id).status_code == 200
-    assert _exchange(sandbox, code).status_code == 200
+def test_a_person_grants_only_their_own_organizations(shared):
+    code = _code(shared)  # Ada: both organizations
+    ben = _redirected(_post(shared, _params(shared), user="ben@example.com", password="ben-demo"))
+    refresh = _exchange(shared, ben["code"]).json()["refresh_token"]
+    assert _access(shared, refresh, shared.other_organization_id).status_code == 403
+    assert _access(shared, refresh, shared.organization_id).status_code == 200
+    assert _exchange(shared, code).status_code == 200
 
 
-def test_organization_id_narrows_the_grant(sandbox):
-    code = _code(sandbox, organization_id=sandbox.other_organization_id)
-    refresh = _exchange(sandbox, code).json()["refresh_token"]
-    assert _access(sandbox, refresh, sandbox.other_organization_id).status_code == 200
-    assert _access(sandbox, refresh, sandbox.organization_id).status_code == 403
+def test_organization_id_narrows_the_grant(shared):
+    code = _code(shared, organization_id=shared.other_organization_id)
+    refresh = _exchange(shared, code).json()["refresh_token"]
+    assert _access(shared, refresh, shared.other_organization_id).status_code == 200
+    assert _access(shared, refresh, shared.organization_id).status_code == 403
 
 
 @pytest.mark.parametrize("port", ["", ":1", ":65000"])
-def test_loopback_redirect_uris_match_on_any_port(sandbox, port):
+def test_loopback_redirect_uris_match_on_any_port(shared, port):
     uri = f"http://127.0.0.1{port}/callback"
-    page = requests.get(sandbox.authorize_url, params=_params(sandbox, redirect_uri=uri))
+    page = requests.get(shared.authorize_url, params=_params(shared, redirect_uri=uri))
     assert page.status_code == 200
 
 
@@ -117,10 +125,10 @@ def test_loopback_redirect_uris_match_on_any_port(sandbox, port):
         ({"redirect_uri": "https://127.0.0.1:5000/callback"}, "redirect_uri is not registered"),
     ],
 )
-def test_client_and_redirect_uri_errors_are_shown_never_redirected(sandbox, changes, shown):
+def test_client_and_redirect_uri_errors_are_shown_never_redirected(shared, changes, shown):
     for answer in (
-        requests.get(sandbox.authorize_url, params=_params(sandbox, **changes), timeout=5),
-        _post(sandbox, _params(sandbox, **changes)),
+        requests.get(shared.authorize_url, params=_params(shared, **changes), timeout=5),
+        _post(shared, _params(shared, **changes)),
     ):
         assert answer.status_code == 400 and "Location" not in answer.headers
         assert shown in answer.text
@@ -136,16 +144,16 @@ def test_client_and_redirect_uri_errors_are_shown_never_redirected(sandbox, chan
         ({"code_challenge": "short"}, "invalid_request"),
     ],
 )
-def test_other_errors_go_back_to_the_redirect_uri_with_state(sandbox, changes, error):
+def test_other_errors_go_back_to_the_redirect_uri_with_state(shared, changes, error):
     answer = requests.get(
-        sandbox.authorize_url, params=_params(sandbox, **changes), allow_redirects=False
+        shared.authorize_url, params=_params(shared, **changes), allow_redirects=False
     )
     back = _redirected(answer)
     assert back["error"] == error and back["state"] == "st4te" and "code" not in back
 
 
-def test_declining_sends_access_denied_back(sandbox):
-    back = _redirected(_post(sandbox, _params(sandbox), password="", decision="deny"))
+def test_declining_sends_access_denied_back(shared):
+    back = _redirected(_post(shared, _params(shared), password="", decision="deny"))
     assert back == {
         "error": "access_denied",
         "error_description": "the person declined",
@@ -153,8 +161,8 @@ def test_declining_sends_access_denied_back(sandbox):
     }
 
 
-def test_a_wrong_password_shows_the_page_again(sandbox):
-    answer = _post(sandbox, _params(sandbox), password="wrong")
+def test_a_wrong_password_shows_the_page_again(shared):
+    answer = _post(shared, _params(shared), password="wrong")
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert "Wrong e-mail or password" in answer.text
 
@@ -166,10 +174,10 @@ def test_a_wrong_password_shows_the_page_again(sandbox):
         ({"code_verifier": "w" * 43}, {}, "already used"),
     ],
 )
-def test_codes_are_single_use(sandbox, first, second, why):
-    code = _code(sandbox)
-    _exchange(sandbox, code, **first)
-    answer = _exchange(sandbox, code, **second)
+def test_codes_are_single_use(shared, first, second, why):
+    code = _code(shared)
+    _exchange(shared, code, **first)
+    answer = _exchange(shared, code, **second)
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant" and why in answer.json()["error_description"]
 
@@ -185,8 +193,8 @@ def test_codes_are_single_use(sandbox, first, second, why):
         ({"client_id": "23" + "0" * 30}, 401, "invalid_client", "unknown"),
     ],
 )
-def test_token_endpoint_errors(sandbox, changes, status, error, why):
-    answer = _exchange(sandbox, _code(sandbox), **changes)
+def test_token_endpoint_errors(shared, changes, status, error, why):
+    answer = _exchange(shared, _code(shared), **changes)
     assert answer.status_code == status
     assert answer.json()["error"] == error and why in answer.json()["error_description"]
     assert "refresh_token" not in answer.json()
