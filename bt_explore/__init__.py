@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "Client": "bt_explore.client",
     "ApiResult": "bt_explore.client",
     "connect": "bt_explore.connection",
+    "login": "bt_explore.connection",
     # errors
     "BookingtimeError": "bt_explore.errors",
     "ConfigurationError": "bt_explore.errors",
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "ServerError": "bt_explore.errors",
     "UnexpectedResponse": "bt_explore.errors",
     "BookingOutcomeUnknown": "bt_explore.errors",
+    "SignInError": "bt_explore.errors",
     "Message": "bt_explore.errors",
     # sandbox
     "Sandbox": "bt_explore.sandbox",
@@ -80,7 +82,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bt_explore.auth import TokenAuth
     from bt_explore.client import ApiResult, Client
-    from bt_explore.connection import connect
+    from bt_explore.connection import connect, login
     from bt_explore.errors import (
         ApiError,
         AuthenticationError,
@@ -92,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PermissionDenied,
         RateLimited,
         ServerError,
+        SignInError,
         SlotUnavailable,
         TransportError,
         UnexpectedResponse,

@@ -10,7 +10,10 @@ first request that needs them, and then:
   for the settings' organization, ``auth.for_organization(org)`` for another one, and
   ``auth.for_organization(None)`` for calls outside any organization (``static/*``);
 - renews a token ``renew_before`` seconds ahead of its expiry (at most half its lifetime ahead);
-- goes back to client credentials when the refresh token has expired or is rejected;
+- goes back to its *refresh-token source* when the refresh token has expired or is rejected:
+  :class:`ClientCredentials` (the application alone, the default) asks for a new one;
+  :class:`PersonGrant` (a person signed in, see :mod:`bt_explore.signin`) cannot, and raises an
+  :class:`~bt_explore.AuthenticationError` that says to sign in again;
 - re-sends a request once with a fresh token when the API answers 401;
 - lets many threads share it: one lock per token, so N threads that start cold send one
   client-credentials and one refresh request between them.
@@ -33,7 +36,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -54,7 +57,15 @@ from bt_explore.errors import (
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 
-__all__ = ["TokenAuth", "OrganizationAuth", "Clock", "now_seconds"]
+__all__ = [
+    "TokenAuth",
+    "OrganizationAuth",
+    "Clock",
+    "now_seconds",
+    "RefreshSource",
+    "ClientCredentials",
+    "PersonGrant",
+]
 
 log = logging.getLogger("bt_explore.auth")
 
@@ -95,6 +106,109 @@ def _lifetime(answer: dict[str, Any], default: float) -> float:
         return default
 
 
+class RefreshSource(Protocol):
+    """Where a :class:`TokenAuth` gets its refresh token from (a strategy).
+
+    ``fetch(auth)`` returns a token answer (``refresh_token``, ``expires_in``); ``rejected()``
+    hears that the token endpoint refused the last one; ``secrets()`` lists what must never be
+    quoted back in an error.
+    """
+
+    def fetch(self, auth: TokenAuth) -> dict[str, Any]: ...
+
+    def rejected(self) -> None: ...
+
+    def secrets(self) -> list[str | None]: ...
+
+
+class ClientCredentials:
+    """The application authenticates alone: client id and secret give a new refresh token
+    whenever one is needed (bookingtime's Client Credentials Flow; for test applications).
+
+    Example:
+        >>> ClientCredentials()
+        ClientCredentials()
+    """
+
+    def __repr__(self) -> str:
+        return "ClientCredentials()"
+
+    def fetch(self, auth: TokenAuth) -> dict[str, Any]:
+        return auth._post(
+            {
+                "grant_type": "client_credentials",
+                "client_id": auth.settings.client_id or "",
+                "client_secret": auth.settings.client_secret,
+            },
+            organization_id=None,
+        )
+
+    def rejected(self) -> None:
+        pass  # the next fetch simply asks again
+
+    def secrets(self) -> list[str | None]:
+        return []
+
+
+class PersonGrant:
+    """A person's grant: the refresh token their sign-in gave (Authorization Code Flow).
+
+    It cannot be renewed without the person: once it has expired (by the auth's clock) or the
+    token endpoint rejected it, :meth:`fetch` raises an :class:`AuthenticationError` saying to
+    sign in again, never falling back to client credentials. ``expires_at`` is in the auth
+    clock's epoch seconds (``None``: unknown). The repr never shows the token.
+
+    Example:
+        >>> grant = PersonGrant("eyJ...", expires_at=1800.0, user="ada")
+        >>> grant
+        PersonGrant(user='ada', expires_at=1800)
+    """
+
+    def __init__(
+        self, refresh_token: str | None, *, expires_at: float | None = None, user: str = ""
+    ) -> None:
+        self._token = refresh_token
+        self.expires_at = expires_at
+        self.user = user
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        until = "None" if self.expires_at is None else f"{self.expires_at:.0f}"
+        return f"PersonGrant(user={self.user!r}, expires_at={until})"
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The refresh token, or ``None`` once it has been rejected (a credential: keep it)."""
+        return self._token
+
+    def fetch(self, auth: TokenAuth) -> dict[str, Any]:
+        with self._lock:
+            token = self._token
+        now = now_seconds(auth.clock)
+        why = ""
+        if token is None:
+            why = "there is no refresh token (it was rejected, or nobody signed in)"
+        elif self.expires_at is not None and now >= self.expires_at:
+            why = "the refresh token of the sign-in has expired"
+        if why:
+            raise AuthenticationError(
+                None,
+                "POST",
+                auth.settings.auth_url,
+                [Message("failure", "sign_in_required", f"{why}; sign in again")],
+                note="run bt_explore.login() or `bt-explore login`",
+            )
+        life = 1800.0 if self.expires_at is None else self.expires_at - now
+        return {"refresh_token": token, "expires_in": life}
+
+    def rejected(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def secrets(self) -> list[str | None]:
+        return [self._token]
+
+
 class TokenAuth(AuthBase):
     """``requests`` auth that fetches, caches and renews bookingtime tokens per organization.
 
@@ -119,6 +233,7 @@ class TokenAuth(AuthBase):
         session: requests.Session | None = None,
         clock: Clock | None = None,
         renew_before: float = 60.0,
+        refresh_source: RefreshSource | None = None,
     ) -> None:
         import time
 
@@ -132,6 +247,10 @@ class TokenAuth(AuthBase):
         self.session = session
         self.clock: Clock = clock if clock is not None else time.time
         self.renew_before = float(renew_before)
+        #: where refresh tokens come from: :class:`ClientCredentials` or a :class:`PersonGrant`
+        self.refresh_source: RefreshSource = (
+            refresh_source if refresh_source is not None else ClientCredentials()
+        )
         self._refresh: _Token | None = None
         self._access: dict[str | None, _Token] = {}
         self._refresh_lock = threading.Lock()
@@ -139,6 +258,13 @@ class TokenAuth(AuthBase):
         self._locks_guard = threading.Lock()
         #: counts of token requests sent, by grant type (for curious users and tests)
         self.token_requests: dict[str, int] = {"client_credentials": 0, "refresh_token": 0}
+
+    def use(self, refresh_source: RefreshSource) -> None:
+        """Take refresh tokens from ``refresh_source`` from now on, forgetting every token."""
+        with self._refresh_lock:
+            self.refresh_source = refresh_source
+            self._refresh = None
+            self._access.clear()
 
     def __repr__(self) -> str:
         return (
@@ -205,7 +331,7 @@ class TokenAuth(AuthBase):
             return token.value
 
     def clear(self) -> None:
-        """Forget every token; the next request starts with client credentials again."""
+        """Forget every token; the next request asks the refresh-token source again."""
         with self._refresh_lock:
             self._refresh = None
             self._access.clear()
@@ -245,14 +371,7 @@ class TokenAuth(AuthBase):
             token = self._refresh
             if not force_new and token is not None and now_seconds(self.clock) < token.renew_at:
                 return token
-            answer = self._post(
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": self.settings.client_id or "",
-                    "client_secret": self.settings.client_secret,
-                },
-                organization_id=None,
-            )
+            answer = self.refresh_source.fetch(self)
             self._refresh = self._token_from(answer, "refresh_token", 1800.0)
             return self._refresh
 
@@ -268,6 +387,7 @@ class TokenAuth(AuthBase):
             with self._refresh_lock:
                 if self._refresh is refresh:
                     self._refresh = None
+                    self.refresh_source.rejected()
             return self._exchange(self._refresh_token(), organization_id)
 
     def _exchange(self, refresh: _Token, organization_id: str | None) -> _Token:
@@ -308,7 +428,11 @@ class TokenAuth(AuthBase):
     def _secrets(self) -> list[str | None]:
         """What this auth sends that must never be quoted back: the secret and the tokens."""
         tokens = [self._refresh, *self._access.values()]
-        return [self.settings.client_secret, *(t.value for t in tokens if t is not None)]
+        return [
+            self.settings.client_secret,
+            *self.refresh_source.secrets(),
+            *(t.value for t in tokens if t is not None),
+        ]
 
     def _token_error(
         self, response: requests.Response, grant: str, organization_id: str | None

@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "scan": "scan",
     "record": "record",
+    "login": "login",
+    "logout": "logout",
+    "whoami": "whoami",
 }
 
 

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "connect",
+    "login",
+    "SIGN_IN_KWARGS",
     "modes",
     "live_client",
     "sandbox_client",
@@ -56,6 +58,9 @@ RECORD_LIVE_ENV = "BT_EXPLORE_RECORD_LIVE"
 SETTINGS_KWARGS = frozenset({*ENV_VARS, "env_file"})
 #: Keyword arguments of ``connect()`` that go to :class:`Client`.
 CLIENT_KWARGS = frozenset({"session", "clock", "retry"})
+#: Keyword arguments of ``connect(auth="user")`` / ``login()`` that go to the sign-in
+#: (:func:`bt_explore.signin.sign_in`; its ``timeout`` is called ``sign_in_timeout`` here).
+SIGN_IN_KWARGS = frozenset({"open_browser", "show_url", "remember", "sign_in_timeout"})
 #: Settings arguments that also make sense for a sandbox's client.
 _SANDBOX_SETTINGS = frozenset({"organization_id", "locale", "timeout"})
 
@@ -191,10 +196,16 @@ def connect(
     *,
     cassette: str | None = None,
     sandbox: Sandbox | None = None,
+    auth: str = "app",
     **kwargs: Any,
 ) -> Client:
     """A ready :class:`~bt_explore.Client`: ``"live"``, ``"sandbox"``, ``"replay"`` or
     ``"record"``.
+
+    ``auth="app"`` authenticates the application alone (client credentials: for test
+    applications); ``auth="user"`` lets a person sign in first (see :func:`login`, which takes
+    the sign-in arguments ``open_browser=``, ``show_url=``, ``remember=``,
+    ``sign_in_timeout=``).
 
     ``mode=None`` reads ``BT_EXPLORE_MODE``, else picks live when a client id is configured
     and the sandbox otherwise. ``kwargs`` are Settings arguments (``client_id=``,
@@ -217,6 +228,11 @@ def connect(
         ...     len(client.templates()) > 0
         True
     """
+    if auth not in ("app", "user"):
+        raise ValueError(f"auth must be 'app' or 'user', got {auth!r}")
+    sign_in_args = {k: kwargs.pop(k) for k in SIGN_IN_KWARGS & set(kwargs)}
+    if sign_in_args and auth != "user":
+        raise TypeError(f"{', '.join(sorted(sign_in_args))} only go with auth='user'")
     if mode is None and sandbox is not None:
         mode = "sandbox"
     chosen = mode if mode is not None else _default_mode(kwargs)
@@ -242,6 +258,16 @@ def connect(
         raise ValueError(
             f"unknown connect mode {chosen!r}{source}; valid modes: {', '.join(modes())}"
         )
+    if auth == "user":
+        from bt_explore.signin import sign_in
+
+        if "sign_in_timeout" in sign_in_args:
+            sign_in_args["timeout"] = sign_in_args.pop("sign_in_timeout")
+        try:
+            sign_in(client, **sign_in_args)
+        except BaseException:
+            client.close()
+            raise
     where = client.settings.api_url
     log.info(
         "connected in %s mode to organization %s (%s)",
@@ -250,3 +276,25 @@ def connect(
         where,
     )
     return client
+
+
+def login(mode: str | None = None, **kwargs: Any) -> Client:
+    """A client that acts for a person who signs in in the browser: ``connect(mode,
+    auth="user", **kwargs)``, bookingtime's Authorization Code Flow with PKCE.
+
+    The system browser opens on the sign-in page (``open_browser=False``: the address is only
+    shown; ``show_url=`` replaces how). A notebook shows a link and the cell completes when the
+    sign-in does. ``remember=True`` reuses and keeps the sign-in in the user's config folder
+    (``bt-explore login``/``logout``/``whoami``). ``sign_in_timeout=`` bounds the wait (300 s).
+    Raises :class:`~bt_explore.SignInError` when the sign-in does not complete.
+
+    Example:
+        >>> import bt_explore
+        >>> from bt_explore.sandbox.authorize import headless_browser
+        >>> with bt_explore.Sandbox() as sb:
+        ...     person = headless_browser("ada@example.com", "ada-demo")
+        ...     with bt_explore.login(sandbox=sb, open_browser=False, show_url=person) as client:
+        ...         print(client.organization(organization_id=sb.other_organization_id)["name"])
+        Studio Wien (not accessible)
+    """
+    return connect(mode, auth="user", **kwargs)

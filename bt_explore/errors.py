@@ -6,6 +6,7 @@
     ├── ConfigurationError        settings missing or invalid (nothing was sent)
     ├── TransportError            timeout, refused or dropped connection (no answer)
     ├── BookingOutcomeUnknown     a booking's answer was lost and could not be verified
+    ├── SignInError               a person's sign-in did not complete (no token was requested)
     └── ApiError                  the API answered with a non-2xx status or an unusable body
         ├── ValidationError       400: which fields are wrong (also raised before sending)
         │   └── SlotUnavailable   400 on bookingSlotId: the slot is no longer free
@@ -48,6 +49,7 @@ __all__ = [
     "ConfigurationError",
     "TransportError",
     "BookingOutcomeUnknown",
+    "SignInError",
     "ApiError",
     "ValidationError",
     "SlotUnavailable",
@@ -193,6 +195,23 @@ class BookingOutcomeUnknown(BookingtimeError):
             + f"; check with appointment_by_custom_id({custom_id!r}) before booking again"
         )
         super().__init__(text)
+
+
+class SignInError(BookingtimeError):
+    """A person's sign-in in the browser did not complete: declined, timed out, a wrong or
+    missing ``state``, an error sent back by the authorization server. ``reason`` is the
+    OAuth error code (``access_denied``, ``timeout``, ``state_mismatch``…). No token was
+    requested.
+
+    Example:
+        >>> str(SignInError("access_denied", "the person declined"))
+        'sign-in failed (access_denied): the person declined'
+    """
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"sign-in failed ({reason})" + (f": {detail}" if detail else ""))
 
 
 class ApiError(BookingtimeError):

@@ -6,7 +6,8 @@ recorded by one replays in the others:
 - requests match on **method, path, query** and, for POST/PUT, the **body** — never on host or
   port, so a sandbox on a random port (or bookingtime's real hosts) replays the same cassette;
 - secrets are scrubbed before anything is written: the ``Authorization`` header, ``client_id``,
-  ``client_secret`` and ``refresh_token`` in request bodies, and tokens in token-endpoint
+  ``client_secret``, ``refresh_token``, ``code`` and ``code_verifier`` (a person's sign-in) in
+  request bodies, and tokens in token-endpoint
   answers become stable placeholders (``<ACCESS_TOKEN>`` …); any other JWT-shaped string in a
   body is replaced too, as defence in depth;
 - bodies are stored decoded, volatile headers (``Date``, ``Server`` …) dropped;
@@ -89,9 +90,12 @@ PLACEHOLDERS: dict[str, str] = {
     "refresh_token": "<REFRESH_TOKEN>",
     "access_token": "<ACCESS_TOKEN>",
     "jwt": "<JWT>",
+    "code": "<AUTHORIZATION_CODE>",
+    "code_verifier": "<CODE_VERIFIER>",
 }
 
-_SECRET_BODY_FIELDS = ("client_id", "client_secret", "refresh_token")
+#: (``code`` and ``code_verifier``: a person's sign-in, the authorization_code grant)
+_SECRET_BODY_FIELDS = ("client_id", "client_secret", "refresh_token", "code", "code_verifier")
 _TOKEN_RESPONSE_FIELDS = ("refresh_token", "access_token", "id_token")
 _VOLATILE_HEADERS = {
     "date",

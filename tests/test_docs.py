@@ -26,6 +26,7 @@ PUBLIC = sorted(set(bt_explore.__all__) - _NOT_CALLABLE)
 #: The pages the README links to, one per concept; each shows at least one executed snippet.
 PAGES = [
     "client",
+    "signin",
     "sandbox",
     "frames",
     "scan",

@@ -7,6 +7,8 @@ Example:
     $ bt-explore demo               # on the built-in sandbox, no credentials needed
     $ bt-explore demo --live        # on bookingtime with BOOKINGTIME_* settings (books for real)
     $ bt-explore demo --no-book     # stop before booking
+    $ bt-explore demo --user        # sign in as a person first (a sandbox demo user)
+    $ bt-explore demo --user --sandbox http://127.0.0.1:8765   # as the one `bt-explore login` keeps
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "this books a real appointment unless --no-book is given",
     )
     p.add_argument("--no-book", action="store_true", help="stop after finding the earliest slot")
+    p.add_argument(
+        "--user",
+        action="store_true",
+        help="act for a person who signs in in the browser (Authorization Code Flow); on the "
+        "sandbox, in the organization the application alone may not access",
+    )
+    from bt_explore._cli.login import add_sign_in_arguments, add_target_arguments
+
+    add_target_arguments(p)
+    add_sign_in_arguments(p)
 
 
 def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
@@ -111,6 +123,13 @@ def run(args: argparse.Namespace) -> int:
     from bt_explore.connection import connect
     from bt_explore.sandbox import Sandbox
 
+    if args.user:
+        return _as_user(args)
+    if args.sandbox:
+        from bt_explore._cli.login import sandbox_settings
+
+        with connect(mode="live", **sandbox_settings(args.sandbox)) as client:
+            return _walkthrough(client, None, book=not args.no_book)
     if args.live:
         with connect(mode="live") as client:
             return _walkthrough(client, None, book=not args.no_book)
@@ -118,12 +137,33 @@ def run(args: argparse.Namespace) -> int:
         return _walkthrough(client, sb, book=not args.no_book)
 
 
+def _as_user(args: argparse.Namespace) -> int:
+    """The walkthrough for a person: the stored sign-in of `bt-explore login` when it is still
+    valid (``--sandbox URL`` or bookingtime), else a sign-in in the browser now."""
+    from bt_explore._cli.login import target_settings
+    from bt_explore.connection import connect
+    from bt_explore.sandbox import Sandbox
+
+    sign_in = {"open_browser": not args.no_browser, "sign_in_timeout": args.timeout}
+    if args.sandbox or args.live:
+        with connect(
+            mode="live", auth="user", remember=True, **target_settings(args), **sign_in
+        ) as client:
+            return _walkthrough(client, None, book=not args.no_book)
+    with Sandbox() as sb:
+        org = sb.other_organization_id or sb.organization_id
+        with connect(sandbox=sb, organization_id=org, auth="user", **sign_in) as client:
+            return _walkthrough(client, sb, book=not args.no_book)
+
+
 def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
     where = "the built-in sandbox" if sb is not None else client.settings.api_url
     _section(f"1. Authenticate ({where})")
     organization = client.organization()
+    person = getattr(client.auth.refresh_source, "user", None)
+    who = f"{person} via client" if person else "client"
     print(
-        f"client {_masked(client.settings.client_id)} → organization {organization.get('name')} "
+        f"{who} {_masked(client.settings.client_id)} → organization {organization.get('name')} "
         f"({organization.get('id')}, {organization.get('timeZone')})"
     )
 

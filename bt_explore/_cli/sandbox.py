@@ -117,7 +117,11 @@ def run(args: argparse.Namespace) -> int:
     print("  client secret    (empty)")
     print(f"  organization id  {sb.organization_id}")
     if sb.other_organization_id:
-        print(f"  no access (403)  {sb.other_organization_id}")
+        print(f"  no access (403)  {sb.other_organization_id}  (the client alone; a person may)")
+    print(f"  sign-in page     {sb.authorize_url}")
+    for user in sb.state.signins.users.values():
+        orgs = len(user.organization_ids)
+        print(f"  demo user        {user.username} / {user.password}  ({orgs} organization(s))")
     org_tz = sb.state.data.org_rules[sb.organization_id].tz
     print(f"  clock            {sb.now().astimezone(org_tz).isoformat()} ({clock}, {org_tz.key})")
     if args.latency:

@@ -36,6 +36,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
 from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.authorize import (
+    AUTHORIZE_PATH,
+    authorization_code_grant,
+    authorize_view,
+    error_page,
+)
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
 from bt_explore.sandbox.state import (
@@ -981,6 +987,8 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                         "(32 characters starting with 'f6')",
                     )
                 allowed = data.clients[claims.client_id].get("organizationIds", [])
+                if claims.organization_ids is not None:  # a person's grant: their organizations
+                    allowed = list(claims.organization_ids)
                 if org not in allowed:
                     raise _TokenFailure(
                         403, "access_denied", f"the client may not access organization {org}"
@@ -993,6 +1001,11 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                     "expires_in": issued.expires_in,
                 },
                 headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            )
+        if grant == "authorization_code":
+            status, answer = authorization_code_grant(state, params)
+            return _json_response(
+                answer, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}
             )
         raise _TokenFailure(
             400,
@@ -1022,6 +1035,11 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     if path == TOKEN_PATH:
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
         payload: dict = {"error": error, "error_description": f"{status} {status_phrase(status)}"}
+    elif path == AUTHORIZE_PATH:
+        page = f"<!doctype html><title>{status}</title><p>{status} {status_phrase(status)}</p>"
+        headers[0] = ("Content-Type", "text/html; charset=utf-8")
+        headers.append(("Content-Length", str(len(page))))
+        return page.encode(), headers
     else:
         locale = _path_locale(path)
         if status == 429:
@@ -1203,6 +1221,13 @@ def create_app(state: SandboxState) -> Flask:
     app.add_url_rule(
         TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
     )
+    app.add_url_rule(
+        AUTHORIZE_PATH,
+        "authorize",
+        authorize_view(state),
+        methods=["GET", "POST"],
+        provide_automatic_options=False,
+    )
 
     @app.get("/openapi.json")
     def openapi() -> Response:
@@ -1217,10 +1242,12 @@ def create_app(state: SandboxState) -> Flask:
             {
                 "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
                 "auth_url": base + TOKEN_PATH,
+                "authorize_url": base + AUTHORIZE_PATH,
                 "api_url": base + API_PREFIX,
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
                 "organization_id": state.data.demo_organization_id,
+                "other_organization_id": state.data.other_organization_id,
                 "now": state.now().isoformat(),
             }
         )
@@ -1247,6 +1274,10 @@ def create_app(state: SandboxState) -> Flask:
             if code == 413:
                 text = f"the request body is too large (at most {state.max_body_size} bytes)"
             answer = _token_error(code, error, text or status_phrase(code))
+            answer.headers.update(headers)
+            return answer
+        if request.path == AUTHORIZE_PATH:
+            answer = error_page(code, f"{code} {status_phrase(code)}")
             answer.headers.update(headers)
             return answer
         locale = _path_locale(request.path)

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import jwt
 
@@ -58,6 +59,10 @@ class TokenClaims:
     client_id: str
     organization_id: str | None
     expires_at: int
+    #: a person's grant (authorization code flow): who signed in, and the organizations the
+    #: refresh step may allow (``None``: the client's own organizations)
+    user_id: str | None = None
+    organization_ids: tuple[str, ...] | None = None
 
 
 class TokenService:
@@ -93,7 +98,9 @@ class TokenService:
             f"refresh_lifetime={self.refresh_lifetime})"
         )
 
-    def _issue(self, kind: str, client_id: str, organization_id: str | None, life: int) -> str:
+    def _issue(
+        self, kind: str, client_id: str, organization_id: str | None, life: int, **extra: Any
+    ) -> str:
         now = int(self._clock().timestamp())
         claims = {
             "iss": _ISSUER,
@@ -104,13 +111,23 @@ class TokenService:
             "exp": now + life,
             "jti": uuid.uuid4().hex,
             "gen": self._generation,
+            **extra,
         }
         return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
 
-    def issue_refresh(self, client_id: str) -> IssuedToken:
-        """A refresh token for ``client_id`` (client-credentials step)."""
+    def issue_refresh(
+        self,
+        client_id: str,
+        *,
+        user_id: str | None = None,
+        organization_ids: tuple[str, ...] | None = None,
+    ) -> IssuedToken:
+        """A refresh token for ``client_id`` (client-credentials step), or for a person's grant
+        to it (authorization code step: ``user_id`` and the granted ``organization_ids``)."""
+        extra = {} if user_id is None else {"usr": user_id, "orgs": list(organization_ids or ())}
         return IssuedToken(
-            self._issue("refresh", client_id, None, self.refresh_lifetime), self.refresh_lifetime
+            self._issue("refresh", client_id, None, self.refresh_lifetime, **extra),
+            self.refresh_lifetime,
         )
 
     def issue_access(self, client_id: str, organization_id: str | None) -> IssuedToken:
@@ -154,4 +171,12 @@ class TokenService:
             raise TokenError("token_revoked")
         if self._clock().timestamp() >= exp:
             raise TokenError("token_expired")
-        return TokenClaims(kind, claims["sub"], claims.get("org"), exp)
+        orgs = claims.get("orgs")
+        return TokenClaims(
+            kind,
+            claims["sub"],
+            claims.get("org"),
+            exp,
+            claims.get("usr"),
+            tuple(orgs) if isinstance(orgs, list) else None,
+        )

@@ -24,6 +24,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
+from bt_explore.sandbox.authorize import AUTHORIZE_PATH
 from bt_explore.sandbox.state import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_LOG_SIZE,
@@ -244,6 +245,11 @@ class Sandbox:
     def auth_url(self) -> str:
         """The token endpoint, ``…/oauth/token``."""
         return self.base_url + TOKEN_PATH
+
+    @property
+    def authorize_url(self) -> str:
+        """The authorization endpoint where a person signs in, ``…/oauth/authorize``."""
+        return self.base_url + AUTHORIZE_PATH
 
     @property
     def api_url(self) -> str:

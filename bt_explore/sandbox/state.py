@@ -35,6 +35,7 @@ import msgspec
 
 from bt_explore.endpoints import STATIC_LISTS, is_id
 from bt_explore.sandbox.auth import TokenService
+from bt_explore.sandbox.authorize import SignIns
 from bt_explore.sandbox.engine import (
     WEEKDAYS,
     Busy,
@@ -672,6 +673,8 @@ class SandboxState:
             refresh_lifetime=refresh_token_lifetime,
         )
         self.book = AppointmentBook(self.data, self.clock, seed=seed)
+        #: demo users and pending authorization codes (``/oauth/authorize``)
+        self.signins = SignIns(self.clock.now, data_dir)
         self.log = RequestLog(request_log_size)
         #: The largest request body in bytes (``None``: no limit); larger bodies get 413.
         self.max_body_size = max_body_size
