@@ -210,9 +210,9 @@ def _customer_problems(
             Problem("customer.gender", "choice_invalid", {"choices": ", ".join(GENDERS)})
         )
     birthday = customer.get("birthday")
-    if isinstance(birthday, str) and birthday.strip():
+    if isinstance(birthday, str) and birthday:
         try:
-            date.fromisoformat(birthday.strip())
+            date.fromisoformat(birthday)
         except ValueError:
             problems.append(Problem("customer.birthday", "date_invalid"))
     address = customer.get("address")
