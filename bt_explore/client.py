@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import re
 import threading
 import time
 import uuid
@@ -41,6 +40,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+import bt_explore.rules as rules
 import bt_explore.times as times
 from bt_explore.auth import Clock, TokenAuth, now_seconds
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS
@@ -75,7 +75,6 @@ log = logging.getLogger("bt_explore.client")
 #: booking; otherwise the client's read timeout.
 SETTLE_MIN_SECONDS = 1.0
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Enough to map the slots of a long scan to their templates without growing forever.
 _SLOT_MEMORY = 200_000
 
@@ -846,10 +845,12 @@ class Client:
         """Book a slot for a customer, safely; returns the APPOINTMENT.
 
         - The booking gets ``custom_id`` (generated when not given) as its ``customId``.
-        - Customer fields are checked before sending: first and last name always, the email's
-          shape, and whatever the template demands (``template=`` as a dict or an id, else the
-          template this client last listed the slot for, if it knows it). A
-          :class:`~bt_explore.ValidationError` is raised with nothing sent.
+        - Customer fields and ``address`` are checked before sending by
+          :func:`bt_explore.rules.booking_problems` (the sandbox's rules too): first and last
+          name always, e-mail, mobile and address shapes, and whatever the template demands
+          (``template=`` as a dict or an id, else the template this client last listed the slot
+          for, if it knows it). A :class:`~bt_explore.ValidationError` is raised with nothing
+          sent.
         - ``appointment/add`` is never re-sent. When its answer is lost (timeout, dropped
           connection, 5xx), ``appointment/{customId}/identify`` tells whether the booking
           exists: it is returned if so; if it certainly does not, the original error is raised
@@ -1288,35 +1289,11 @@ def _check_booking(
     address: Mapping[str, Any] | None,
 ) -> list[Message]:
     """Failure messages for a booking request, in the API's words; [] when it looks fine."""
-    required = "This parameter is required."
     problems: list[Message] = []
     if not isinstance(slot_id, str) or not slot_id.strip():
-        problems.append(Message("failure", "bookingSlotId", required))
-    if not isinstance(customer, Mapping):
-        return [*problems, Message("failure", "customer", "This parameter must be an object.")]
-
-    def present(value: Any) -> bool:
-        return value not in (None, "", {}, [])
-
-    for name in ("firstName", "lastName"):
-        if not present(customer.get(name)):
-            problems.append(Message("failure", f"customer.{name}", required))
-    email = customer.get("email")
-    if present(email) and not (isinstance(email, str) and _EMAIL.match(email)):
-        problems.append(Message("failure", "customer.email", "This parameter is invalid."))
-    if template:
-        demands = (
-            ("customerEmailRequired", "customer.email", customer.get("email")),
-            ("customerMobileRequired", "customer.mobile", customer.get("mobile")),
-            ("customerAddressRequired", "customer.address", customer.get("address")),
-            ("appointmentAddressRequired", "address", address),
-        )
-        for flag, parameter, value in demands:
-            if template.get(flag) and not present(value):
-                problems.append(
-                    Message("failure", parameter, f"{required} (the template requires it)")
-                )
-    return problems
+        problems.append(Message("failure", "bookingSlotId", rules.TEXTS["required"]))
+    found = rules.booking_problems(customer, template=template, address=address)
+    return problems + [Message("failure", p.parameter, p.text) for p in found]
 
 
 def _reason(exc: requests.RequestException) -> Any:

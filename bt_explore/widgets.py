@@ -35,6 +35,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 import bt_explore.errors as errors
 import bt_explore.frames as frames
+import bt_explore.rules as rules
 import bt_explore.times as times
 
 __all__ = [
@@ -93,11 +94,13 @@ FORM_FIELDS: tuple[FormField, ...] = (
 _FIELDS_BY_NAME = {f.name: f for f in FORM_FIELDS}
 _ADDRESS_FIELDS = ("street", "zip", "city")
 
-# Deliberately loose: the server has the final word, this only catches obvious typos early.
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
-_MOBILE_RE = re.compile(r"^\+?\d{6,15}$")
-_MOBILE_NOISE_RE = re.compile(r"[\s\-/().]")
-_ZIP_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,9}$")
+# How the form words a rule's problem next to its field (others show the rule's own text).
+_FORM_TEXTS = {
+    "required": "required",
+    "email_invalid": "not a valid email address (like name@example.com)",
+    "mobile_invalid": "not a valid phone number (6 to 15 digits, may start with +)",
+    "zip_invalid": "not a valid postal code",
+}
 
 
 def _num(value: Any) -> float | None:
@@ -155,15 +158,8 @@ def required_fields(template: Mapping[str, Any] | None) -> tuple[str, ...]:
         >>> required_fields({"customerEmailRequired": True})
         ('first_name', 'last_name', 'email')
     """
-    template = template or {}
-    names = ["first_name", "last_name"]
-    if template.get("customerEmailRequired"):
-        names.append("email")
-    if template.get("customerMobileRequired"):
-        names.append("mobile")
-    if template.get("customerAddressRequired") or template.get("appointmentAddressRequired"):
-        names.extend(_ADDRESS_FIELDS)
-    return tuple(names)
+    names = [n for p in rules.required_parameters(template) for n in _fields_for_parameter(p)]
+    return tuple(dict.fromkeys(names))
 
 
 def template_summary(template: Mapping[str, Any]) -> dict[str, str]:
@@ -204,30 +200,38 @@ def validate_customer(
 ) -> dict[str, str]:
     """Check the customer form; field name → what is wrong (empty when valid).
 
+    The verdict is :func:`bt_explore.rules.booking_problems`' on the booking the form would
+    send (a partial address included, so its missing parts are named).
+
     Example:
         >>> validate_customer({"first_name": "Jane", "last_name": "Doe", "email": "jane@"},
         ...                   {"customerEmailRequired": True})
         {'email': 'not a valid email address (like name@example.com)'}
     """
-    value = {f.name: str(values.get(f.name) or "").strip() for f in FORM_FIELDS}
-    required = set(required_fields(template))
-    # A partial address cannot be sent: once one part is given, the others are needed too.
-    if any(value[name] for name in _ADDRESS_FIELDS):
-        required.update(_ADDRESS_FIELDS)
-    problems: dict[str, str] = {}
-    for f in FORM_FIELDS:
-        text = value[f.name]
-        if not text:
-            if f.name in required:
-                problems[f.name] = "required"
-            continue
-        if f.name == "email" and not _EMAIL_RE.match(text):
-            problems[f.name] = "not a valid email address (like name@example.com)"
-        elif f.name == "mobile" and not _MOBILE_RE.match(_MOBILE_NOISE_RE.sub("", text)):
-            problems[f.name] = "not a valid phone number (6 to 15 digits, may start with +)"
-        elif f.name == "zip" and not _ZIP_RE.match(text):
-            problems[f.name] = "not a valid postal code"
-    return problems
+    value = {f.name: _form_value(values.get(f.name)) for f in FORM_FIELDS}
+    customer: dict[str, Any] = {"firstName": value["first_name"], "lastName": value["last_name"]}
+    for name in ("email", "mobile"):
+        if value[name] != "":
+            customer[name] = value[name]
+    parts = {name: value[name] for name in _ADDRESS_FIELDS if value[name] != ""}
+    if parts:
+        customer["address"] = parts
+    # The form has one address; a home visit (appointmentAddressRequired) uses it too.
+    home_visit = bool(template and template.get("appointmentAddressRequired"))
+    address = customer.get("address") if home_visit else None
+    found: dict[str, str] = {}
+    for problem in rules.booking_problems(customer, template=template, address=address):
+        for name in _fields_for_parameter(problem.parameter):
+            found.setdefault(name, _FORM_TEXTS.get(problem.key, problem.text))
+    return {f.name: found[f.name] for f in FORM_FIELDS if f.name in found}
+
+
+def _form_value(value: Any) -> Any:
+    """A form value as the booking would carry it: text stripped, nothing as ``""``; anything
+    else (not from the form's text boxes) is passed on for the rules to judge."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
 
 
 def customer_payload(values: Mapping[str, str], *, country: str | None = None) -> dict[str, Any]:

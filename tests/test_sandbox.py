@@ -475,6 +475,10 @@ def test_template_flags_decide_required_customer_fields(api: Api) -> None:
     answer = book(api, room, customer={"address": {"street": "Weg 1", "zip": "10115"}})
     assert set(failures(answer)) == {"customer.address.city"}
     answer = book(api, room, customer={"address": {"street": "Weg 1", "zip": "1", "city": "B"}})
+    assert failures(answer) == {
+        "customer.address.zip": "This parameter is invalid: '1' is not a postal code."
+    }
+    answer = book(api, room, customer={"address": {"street": "Weg 1", "zip": "10", "city": "B"}})
     assert answer.status_code == 201
     assert len(answer.json()["content"]["bookingResourceList"]) == 2
     home = first_slot(api, "fcIzeHkRNN3eQ2Pkph4dWYAUJkdFvpUW")["id"]

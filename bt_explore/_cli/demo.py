@@ -17,6 +17,8 @@ import argparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bt_explore.rules import required_parameters
+
 HELP = "walk through authenticate → templates → earliest slot → book, on the sandbox by default"
 
 #: The customer the demo books for (address fields only sent when the template asks for them).
@@ -90,14 +92,26 @@ def _cell(value: Any, limit: int = 44) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: How the templates table names what a booking must give (rules' parameter -> label).
+_LABELS = {
+    "customer.firstName": "name",
+    "customer.lastName": "name",
+    "customer.email": "email",
+    "customer.mobile": "mobile",
+    "customer.address": "address",
+    "address": "appt. address",
+}
+
+
 def _required(template: Mapping[str, Any]) -> list[str]:
-    flags = (
-        ("customerEmailRequired", "email"),
-        ("customerMobileRequired", "mobile"),
-        ("customerAddressRequired", "address"),
-        ("appointmentAddressRequired", "appt. address"),
-    )
-    return [label for flag, label in flags if template.get(flag)]
+    """What a customer must give to book ``template``, by :mod:`bt_explore.rules`.
+
+    Example:
+        >>> _required({"customerMobileRequired": True, "appointmentAddressRequired": True})
+        ['name', 'mobile', 'appt. address']
+    """
+    labels = [_LABELS[parameter] for parameter in required_parameters(template)]
+    return list(dict.fromkeys(labels))
 
 
 def _price(template: Mapping[str, Any]) -> str:
@@ -176,7 +190,7 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
         {
             **t,
             "price_text": _price(t),
-            "required": ", ".join(["name", *_required(t)]),
+            "required": ", ".join(_required(t)),
             "window": f"{t.get('bookingDayEarliest', 0)}–{t.get('bookingDayLatest', '?')} days",
         }
         for t in templates
@@ -221,10 +235,11 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
         return 0
 
     slot = slots[0]
+    required = required_parameters(template)
     customer = dict(DEMO_CUSTOMER)
-    if template.get("customerAddressRequired"):
+    if "customer.address" in required:
         customer["address"] = dict(DEMO_ADDRESS)
-    address = dict(DEMO_ADDRESS) if template.get("appointmentAddressRequired") else None
+    address = dict(DEMO_ADDRESS) if "address" in required else None
     _section(f"4. Book {slot.get('timestamp')} for {customer['firstName']} {customer['lastName']}")
     appointment = client.book(
         slot["id"], customer, template=template, address=address, notes="bt-explore demo"

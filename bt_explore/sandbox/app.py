@@ -35,6 +35,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
+from bt_explore.rules import booking_problems
 from bt_explore.sandbox.auth import TokenClaims, TokenError
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
@@ -64,24 +65,11 @@ _GRANT_KEY = "bt_explore.grant_type"
 _ORG_KEY = "bt_explore.organization_id"
 _ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/organization/([^/]+)/")
 _LOCALE_IN_PATH = re.compile(r"^/module/v3/([^/]+)/")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
-_MOBILE_CHARS = re.compile(r"[\s()/.-]")
-_MOBILE = re.compile(r"^\+?\d{6,15}$")
-_GENDERS = ("MALE", "FEMALE", "NOT_SPECIFIED")
 _SEND_FLAGS = (
     "sendAppointmentAddEventEmail",
     "sendAppointmentStartEventEmail",
     "sendAppointmentEndEventEmail",
 )
-
-
-def _valid_email(value: str) -> bool:
-    return bool(_EMAIL.match(value.strip()))
-
-
-def _valid_mobile(value: str) -> bool:
-    # People write numbers with spaces, dashes, slashes and parentheses; only digits count.
-    return bool(_MOBILE.match(_MOBILE_CHARS.sub("", value)))
 
 
 #: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).
@@ -601,73 +589,6 @@ class _Api:
         return self._range(org, template_id, first, stop, "month", locale)
 
     # --- appointments ----------------------------------------------------------------------
-    def _validate_address(self, value: Any, prefix: str, locale: str, errors: list) -> dict | None:
-        if not isinstance(value, dict):
-            errors.append(failure(prefix, "not_an_object", locale))
-            return None
-        for key in ("street", "zip", "city"):
-            item = value.get(key)
-            if item is None or (isinstance(item, str) and not item.strip()):
-                errors.append(failure(f"{prefix}.{key}", "required", locale))
-            elif not isinstance(item, str):
-                errors.append(failure(f"{prefix}.{key}", "not_a_string", locale))
-        for key in ("name", "extra", "country"):
-            item = value.get(key)
-            if item is not None and not isinstance(item, str):
-                errors.append(failure(f"{prefix}.{key}", "not_a_string", locale))
-        country = value.get("country")
-        if isinstance(country, str) and country and not re.fullmatch(r"[A-Z]{2}", country):
-            errors.append(failure(f"{prefix}.country", "invalid", locale))
-        return value
-
-    def _validate_customer(
-        self, customer: Any, tpl: dict | None, locale: str, errors: list
-    ) -> None:
-        if customer is None:
-            errors.append(failure("customer", "required", locale))
-            return
-        if not isinstance(customer, dict):
-            errors.append(failure("customer", "not_an_object", locale))
-            return
-        for key in ("firstName", "lastName"):
-            value = customer.get(key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                errors.append(failure(f"customer.{key}", "required", locale))
-            elif not isinstance(value, str):
-                errors.append(failure(f"customer.{key}", "not_a_string", locale))
-        for key in ("title", "notes", "customId", "locale", "email", "mobile", "birthday"):
-            value = customer.get(key)
-            if value is not None and not isinstance(value, str):
-                errors.append(failure(f"customer.{key}", "not_a_string", locale))
-        gender = customer.get("gender")
-        if gender is not None and gender not in _GENDERS:
-            errors.append(
-                failure("customer.gender", "choice_invalid", locale, choices=", ".join(_GENDERS))
-            )
-        birthday = customer.get("birthday")
-        if isinstance(birthday, str) and birthday:
-            try:
-                date.fromisoformat(birthday)
-            except ValueError:
-                errors.append(failure("customer.birthday", "date_invalid", locale))
-        for key, flag, valid, message in (
-            ("email", "customerEmailRequired", _valid_email, "email_invalid"),
-            ("mobile", "customerMobileRequired", _valid_mobile, "mobile_invalid"),
-        ):
-            value = customer.get(key)
-            if not (value is None or isinstance(value, str)):
-                continue  # already reported as not a string
-            if value and value.strip():
-                if not valid(value):
-                    errors.append(failure(f"customer.{key}", message, locale, value=value))
-            elif tpl and tpl.get(flag):
-                errors.append(failure(f"customer.{key}", "required", locale))
-        address = customer.get("address")
-        if address is not None and address != {}:
-            self._validate_address(address, "customer.address", locale, errors)
-        elif tpl and tpl.get("customerAddressRequired"):
-            errors.append(failure("customer.address", "required", locale))
-
     def _validate_booking(self, body: dict, org: str, locale: str) -> dict:
         errors: list[dict] = []
         tpl = None
@@ -690,12 +611,12 @@ class _Api:
                 errors.append(failure("bookingSlotId", "slot_unknown", locale, value=slot_id))
             else:
                 tpl = self.data.templates[rules.id]
-        self._validate_customer(body.get("customer"), tpl, locale, errors)
-        address = body.get("address")
-        if address is not None and address != {}:
-            self._validate_address(address, "address", locale, errors)
-        elif tpl and tpl.get("appointmentAddressRequired"):
-            errors.append(failure("address", "required", locale))
+        errors.extend(
+            failure(p.parameter, p.key, locale, **p.fields)
+            for p in booking_problems(
+                body.get("customer"), template=tpl, address=body.get("address")
+            )
+        )
         custom_id = body.get("customId")
         if custom_id is not None and not isinstance(custom_id, str):
             errors.append(failure("customId", "not_a_string", locale))

@@ -142,6 +142,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This parameter is invalid: '{value}' is not a mobile number.",
         "de": "Dieser Parameter ist ungültig: '{value}' ist keine Mobilfunknummer.",
     },
+    "zip_invalid": {
+        "en": "This parameter is invalid: '{value}' is not a postal code.",
+        "de": "Dieser Parameter ist ungültig: '{value}' ist keine Postleitzahl.",
+    },
     "choice_invalid": {
         "en": "This parameter is invalid: expected one of {choices}.",
         "de": "Dieser Parameter ist ungültig: erwartet wird einer von {choices}.",
