@@ -58,7 +58,7 @@ def client(sb):
 
 
 def test_400_validation_names_the_fields(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     with pytest.raises(ValidationError) as info:
         # call() sends what it is given: the API itself must refuse it
         client.call(
@@ -74,7 +74,7 @@ def test_400_validation_names_the_fields(client, sb):
 
 
 def test_slot_unavailable(client):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     client.book(slot["id"], ADA)
     with pytest.raises(SlotUnavailable) as info:
         client.book(slot["id"], ADA)
@@ -112,7 +112,7 @@ def test_404_unknown_entity(client):
 
 
 def test_429_on_a_post_carries_retry_after(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     before = len(sb.appointments())
     sb.set_faults(script=[429], retry_after=7)
     with pytest.raises(RateLimited) as info:
@@ -313,7 +313,7 @@ def test_client_wants_settings(settings):
 
 
 def test_additional_data_is_sent_as_lists(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA, additional_data={"source": ("web", "ad")})
     stored = [a for a in sb.appointments() if a["id"] == appointment["id"]]
     assert len(stored) == 1

@@ -102,9 +102,10 @@ def test_walkthrough_sequence(sandbox: Sandbox) -> None:
     earliest = requests.get(
         f"{base}/bookingTemplate/{template_id}/bookingSlot/earliest", headers=headers, timeout=5
     ).json()["content"]
-    assert {"rangeStart", "rangeEnd", "timeZone", "bookingSlotList", "list"} <= set(earliest)
-    assert earliest["list"] == earliest["bookingSlotList"] and earliest["list"]
-    slot = earliest["list"][0]
+    # the walkthrough's shape: bookingSlotList only (no RANGE_LIST ``list``, no ``class``)
+    assert set(earliest) == {"rangeStart", "rangeEnd", "timeZone", "bookingSlotList"}
+    assert earliest["bookingSlotList"]
+    slot = earliest["bookingSlotList"][0]
     # bookingLeadTime 120 min from 09:00 Berlin
     assert slot["timestamp"] == "2026-12-01T11:00:00+01:00"
     body = {
@@ -139,7 +140,7 @@ def test_request_log_records_token_and_api_calls(sandbox: Sandbox, api: Api) -> 
 
 # --- concurrency -----------------------------------------------------------------------------
 def test_twenty_threads_booking_one_slot_give_exactly_one_201(sandbox: Sandbox, api: Api) -> None:
-    slot_id = api.ok("slot_earliest", template_id=TEST_TEMPLATE)["list"][0]["id"]
+    slot_id = api.ok("slot_earliest", template_id=TEST_TEMPLATE)["bookingSlotList"][0]["id"]
     statuses: list[int] = []
     barrier = threading.Barrier(20)
     auth = api.session.headers["Authorization"]
@@ -325,7 +326,7 @@ def test_booking_windows(api: Api) -> None:
     home_visit = "fcIzeHkRNN3eQ2Pkph4dWYAUJkdFvpUW"  # bookingDayEarliest 1, David: Wed/Fri/Sat/Sun
     assert not day(home_visit, 1) and day(home_visit, 2)
     extended = "fcuYzagxTCrZdXyMKIcJjpGFnsVxs7fe"  # bookingLeadTime 1440 min
-    assert api.ok("slot_earliest", template_id=extended)["list"][0]["timestamp"] >= "2026-12-02T09"
+    assert api.ok("slot_earliest", template_id=extended)["bookingSlotList"][0]["timestamp"] >= "2026-12-02T09"
     today = [s["timestamp"] for s in day(TEST_TEMPLATE, 1)]
     assert today and min(today) == "2026-12-01T11:00:00+01:00"  # bookingLeadTime 120 from 09:00
 
@@ -372,7 +373,7 @@ APPOINTMENT_FIELDS = {
 
 
 def first_slot(api: Api, template: str = TEST_TEMPLATE) -> dict:
-    return api.ok("slot_earliest", template_id=template)["list"][0]
+    return api.ok("slot_earliest", template_id=template)["bookingSlotList"][0]
 
 
 def day_slots(api: Api, template: str, d: int) -> list[str]:

@@ -275,11 +275,14 @@ def _schemas() -> dict[str, Any]:
         "RangeList": {"type": "object", "required": list(range_props), "properties": range_props},
         "EarliestRange": {
             "type": "object",
-            "required": ["rangeStart", "rangeEnd", "timeZone", "list", "bookingSlotList"],
+            "required": ["rangeStart", "rangeEnd", "timeZone", "bookingSlotList"],
             "properties": {
-                **range_props,
+                "rangeStart": range_props["rangeStart"],
+                "rangeEnd": range_props["rangeEnd"],
+                "timeZone": _STRING,
                 "bookingSlotList": {"type": "array", "items": _ref("BookingSlot")},
             },
+            "additionalProperties": False,
         },
         "TemplateList": listing(_ref("BookingTemplate")),
         "ResourceList": listing(_ref("BookingResource")),
