@@ -1044,8 +1044,12 @@ class Client:
     def static_list(self, kind: str) -> list[dict[str, Any]]:
         """A static LIST: ``timeZone``, ``country``, ``currency``, ``language`` or ``sector``.
 
+        Records carry ``code`` and ``name`` (what bookingtime's own plugins read); sector codes
+        look like ``"01ab"``, the code an ORGANIZATION's ``sector`` holds.
+
         Example:
-            >>> client.static_list("currency")[0]                            # doctest: +SKIP
+            >>> {c["code"]: c["name"] for c in client.static_list("country")}["DE"]  # doctest: +SKIP
+            'Germany'
         """
         if kind not in STATIC_LISTS:
             raise ValueError(f"unknown static list {kind!r}; known: {', '.join(STATIC_LISTS)}")

@@ -82,7 +82,7 @@ def test_entities_by_id_and_custom_id(client):
 
 
 def test_static_lists(client):
-    assert any(c.get("key") == "DE" for c in client.countries())
+    assert any(c.get("code") == "DE" and c.get("name") for c in client.countries())
     assert client.currencies() and client.languages() and client.time_zones()
     assert client.static_list("sector")
     with pytest.raises(ValueError, match="timeZone"):

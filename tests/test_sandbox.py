@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 
@@ -505,10 +506,19 @@ def test_static_lists(sandbox: Sandbox) -> None:
         for kind in ("timeZone", "country", "currency", "language", "sector"):
             content = api.ok("static_list", kind=kind)
             assert content["class"] == "LIST" and content["recordTotal"] > 3, kind
-    names = {c["key"]: c["name"] for c in Api(sandbox, "de").ok("static_list", kind="country")["recordList"]}  # fmt: skip
+            # bookingtime's own plugins read ``code`` and ``name``; ``key`` would pass offline only
+            for record in content["recordList"]:
+                assert isinstance(record["code"], str) and record["code"], (kind, record)
+                assert isinstance(record["name"], str) and record["name"], (kind, record)
+                assert "key" not in record, (kind, record)
+    names = {c["code"]: c["name"] for c in Api(sandbox, "de").ok("static_list", kind="country")["recordList"]}  # fmt: skip
     assert names["DE"] == "Deutschland"
     zones = Api(sandbox).ok("static_list", kind="timeZone")["recordList"]
-    assert "Europe/Berlin" in {z["key"] for z in zones}
+    assert "Europe/Berlin" in {z["code"] for z in zones}
+    # sectors are codes like the SDK's "01ab", not words; the demo organization's is one of them
+    sectors = {s["code"] for s in Api(sandbox).ok("static_list", kind="sector")["recordList"]}
+    assert all(re.fullmatch(r"[0-9]{2}[a-z]{2}", code) for code in sectors), sectors
+    assert Api(sandbox).ok("organization_show")["sector"] in sectors
     unknown = Api(sandbox).call("static_list", kind="planet")
     assert unknown.status_code == 404 and "kind" in failures(unknown)
 

@@ -266,6 +266,7 @@ def _schemas() -> dict[str, Any]:
                 "openingHours": {"type": "array"},
                 "timeZone": _STRING,
                 "currency": _STRING,
+                "sector": {"type": "string", "description": 'A code of static/sector/list: "01ab".'},
             },
         },
         "BookingResource": resource,
@@ -286,7 +287,14 @@ def _schemas() -> dict[str, Any]:
         },
         "TemplateList": listing(_ref("BookingTemplate")),
         "ResourceList": listing(_ref("BookingResource")),
-        "StaticList": listing({"type": "object"}),
+        "StaticList": listing(
+            {
+                # bookingtime's own plugins read ``code`` and ``name`` of these records
+                "type": "object",
+                "required": ["class", "code", "name"],
+                "properties": {"class": _STRING, "code": _STRING, "name": _STRING},
+            }
+        ),
         "Customer": customer,
         "Appointment": appointment,
         "AppointmentAdd": {
