@@ -266,7 +266,10 @@ def _schemas() -> dict[str, Any]:
                 "openingHours": {"type": "array"},
                 "timeZone": _STRING,
                 "currency": _STRING,
-                "sector": {"type": "string", "description": 'A code of static/sector/list: "01ab".'},
+                "sector": {
+                    "type": "string",
+                    "description": 'A code of static/sector/list: "01ab".',
+                },
             },
         },
         "BookingResource": resource,
