@@ -355,3 +355,39 @@ def test_a_token_server_that_echoes_the_request_does_not_leak_the_secret(sb, sta
     text = f"{info.value} {info.value!r} {info.value.messages} {getattr(info.value, 'excerpt', '')}"
     assert secret not in text
     assert "[redacted]" in text
+
+
+def _slot(letter):
+    return {
+        "class": "BOOKING_SLOT",
+        "id": "4f" + letter * 30,
+        "timestamp": "2026-12-02T10:00:00+01:00",
+        "bookingResourceCombination": [],
+    }
+
+
+_RANGE = {"rangeStart": "2026-12-01T11:00:00+01:00", "rangeEnd": "2026-12-16T00:00:00+01:00"}
+
+_EARLIEST_ANSWERS = {
+    # the walkthrough's shape, which the sandbox serves
+    "bookingSlotList": ({**_RANGE, "timeZone": "Europe/Berlin", "bookingSlotList": [_slot("a")]}, "a"),
+    # a RANGE_LIST-like answer: live bookingtime might send it
+    "list": ({**_RANGE, "class": "RANGE_LIST", "timeZone": "Europe/Berlin", "list": [_slot("b")]}, "b"),
+    "both, bookingSlotList wins": ({**_RANGE, "bookingSlotList": [_slot("c")], "list": [_slot("d")]}, "c"),
+    "a bare slot": (_slot("e"), "e"),
+    "no slot list at all": ({**_RANGE, "timeZone": "Europe/Berlin"}, None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(_EARLIEST_ANSWERS))
+def test_earliest_slot_reads_every_shape_into_booking_slot_list(sb, shape):
+    content, letter = _EARLIEST_ANSWERS[shape]
+
+    def answer(path):
+        return 200, "application/json", json.dumps({"messageList": [], "content": content}).encode()
+
+    with _canned_api(answer) as api, make_client(sb, api_url=api) as client:
+        earliest = client.earliest_slot("fc" + "a" * 30)
+        assert "list" not in earliest  # one name for users: the walkthrough's
+        ids = [s["id"] for s in earliest["bookingSlotList"]]
+        assert ids == ([] if letter is None else ["4f" + letter * 30])
