@@ -3,8 +3,9 @@
 :class:`Client` talks to bookingtime's Module API v3 over a pooled ``requests.Session``.
 Its methods return plain Python data — the envelope's ``content``: entities are dicts, LIST
 endpoints return their ``recordList`` as ``list[dict]``, slot calls return the range dict
-(``rangeStart``, ``rangeEnd``, ``timeZone``, ``list``). :meth:`Client.call` returns an
-:class:`ApiResult` that also carries the envelope's messages.
+(``rangeStart``, ``rangeEnd``, ``timeZone`` and the slots: ``list`` for day/week/month,
+``bookingSlotList`` for the earliest slot, as bookingtime names them). :meth:`Client.call`
+returns an :class:`ApiResult` that also carries the envelope's messages.
 
 GET requests are retried with backoff on connection errors, 429 (honouring ``Retry-After``)
 and 502/503/504 by urllib3's ``Retry``; POST and PUT never are. :meth:`Client.book` gives every
@@ -15,7 +16,7 @@ Example:
     >>> import bt_explore
     >>> with bt_explore.connect(mode="sandbox") as client:                # doctest: +SKIP
     ...     template = client.templates()[0]
-    ...     slot = client.earliest_slot(template["id"])["list"][0]
+    ...     slot = client.earliest_slot(template["id"])["bookingSlotList"][0]
     ...     appointment = client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace",
     ...                                            "email": "ada@example.com"})
 """
@@ -144,17 +145,23 @@ def _records(content: Any) -> list[dict[str, Any]]:
     raise TypeError(f"expected a LIST content, got {_summary(content)}")
 
 
-def _slot_range(content: Any) -> dict[str, Any]:
-    """Normalize earliest/RANGE_LIST content: always a dict with a ``list`` of slots."""
+def _slot_range(content: Any, key: str = "list") -> dict[str, Any]:
+    """Normalize slot content: always a dict whose ``key`` holds the list of slots.
+
+    A RANGE_LIST says ``list`` (``key="list"``); the earliest answer says ``bookingSlotList``
+    (``key="bookingSlotList"``). Either name is read, the one ``key`` names first, and a bare
+    BOOKING_SLOT counts as a list of one; the other name is dropped so users index one key.
+    """
+    other = "list" if key == "bookingSlotList" else "bookingSlotList"
     if isinstance(content, dict) and content.get("class") == "BOOKING_SLOT":
-        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, "list": [content]}
+        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, key: [content]}
     if not isinstance(content, dict):
-        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, "list": []}
-    result = dict(content)
-    slots = content.get("list")
+        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, key: []}
+    slots = content.get(key)
     if not isinstance(slots, list):
-        slots = content.get("bookingSlotList")
-    result["list"] = list(slots) if isinstance(slots, list) else []
+        slots = content.get(other)
+    result = {k: v for k, v in content.items() if k != other}
+    result[key] = list(slots) if isinstance(slots, list) else []
     return result
 
 
@@ -590,17 +597,19 @@ class Client:
     def earliest_slot(
         self, template_id: str, *, organization_id: str | None = None
     ) -> dict[str, Any]:
-        """The earliest free slot(s): ``{rangeStart, rangeEnd, timeZone, list}``.
+        """The earliest free slot(s): ``{rangeStart, rangeEnd, timeZone, bookingSlotList}``.
 
-        ``list`` is filled from ``list`` or ``bookingSlotList``, whichever the answer has.
+        The shape of bookingtime's walkthrough. ``bookingSlotList`` is always a list: filled from
+        ``bookingSlotList``, else from ``list``, else from a bare BOOKING_SLOT answer.
 
         Example:
-            >>> slot = client.earliest_slot(template_id)["list"][0]          # doctest: +SKIP
+            >>> slot = client.earliest_slot(template_id)["bookingSlotList"][0]  # doctest: +SKIP
             >>> slot["id"], slot["timestamp"]  # doctest: +SKIP
             ('4f...', '2026-12-01T11:00:00+01:00')
         """
         content = self._get("slot_earliest", organization_id, template_id=template_id)
-        return self._remember_slots(template_id, _slot_range(content), organization_id)
+        earliest = _slot_range(content, "bookingSlotList")
+        return self._remember_slots(template_id, earliest, organization_id, "bookingSlotList")
 
     def slots_day(
         self, template_id: str, day: date | str, *, organization_id: str | None = None
@@ -1036,8 +1045,12 @@ class Client:
     def static_list(self, kind: str) -> list[dict[str, Any]]:
         """A static LIST: ``timeZone``, ``country``, ``currency``, ``language`` or ``sector``.
 
+        Records carry ``code`` and ``name`` (what bookingtime's own plugins read); sector codes
+        look like ``"01ab"``, the code an ORGANIZATION's ``sector`` holds.
+
         Example:
-            >>> client.static_list("currency")[0]                            # doctest: +SKIP
+            >>> {c["code"]: c["name"] for c in client.static_list("country")}["DE"]  # doctest: +SKIP
+            'Germany'
         """
         if kind not in STATIC_LISTS:
             raise ValueError(f"unknown static list {kind!r}; known: {', '.join(STATIC_LISTS)}")
@@ -1154,11 +1167,15 @@ class Client:
                     self._templates[str(record["id"])] = record
 
     def _remember_slots(
-        self, template_id: str, content: dict[str, Any], organization_id: str | None
+        self,
+        template_id: str,
+        content: dict[str, Any],
+        organization_id: str | None,
+        key: str = "list",
     ) -> dict[str, Any]:
         self._remember_slot_ids(
             template_id,
-            [str(s["id"]) for s in content["list"] if isinstance(s, dict) and s.get("id")],
+            [str(s["id"]) for s in content[key] if isinstance(s, dict) and s.get("id")],
         )
         self._remember_time_zone(organization_id, content.get("timeZone"))
         return content

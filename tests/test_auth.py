@@ -186,7 +186,7 @@ def test_tokens_never_appear_in_reprs_or_logs(sb, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3 and werkzeug included
     client = bt_explore.connect(sandbox=sb, session=session)
     templates = client.templates()
-    slot = client.earliest_slot(templates[0]["id"])["list"][0]
+    slot = client.earliest_slot(templates[0]["id"])["bookingSlotList"][0]
     client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace", "email": "a@b.de"})
     sb.expire_tokens()  # force the 401 path and its log lines too
     client.organization()

@@ -41,7 +41,7 @@ def client(sb):
 
 @pytest.fixture
 def slots(client):
-    return client.earliest_slot(client.templates()[0]["id"])["list"]
+    return client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"]
 
 
 def booked(sb, custom_id):
@@ -95,7 +95,7 @@ def test_identify_not_found_names_the_custom_id(client):
 
 def test_a_read_timeout_waits_for_the_booking_instead_of_saying_safe(sb):
     with bt_explore.connect(sandbox=sb, timeout=(5, 0.5)) as client:
-        slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+        slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
         sb.set_faults(slow_ms=1200, paths=ADD)  # add takes 1.2 s; the client waits 0.5 s
         started = time.monotonic()
         appointment = client.book(slot["id"], ADA, custom_id="slow-1")
@@ -107,7 +107,7 @@ def test_a_read_timeout_waits_for_the_booking_instead_of_saying_safe(sb):
 
 def test_a_booking_slower_than_the_settling_window_is_outcome_unknown(sb):
     with bt_explore.connect(sandbox=sb, timeout=(5, 0.3)) as client:
-        slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+        slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
         sb.set_faults(slow_ms=1800, paths=ADD)
         started = time.monotonic()
         with pytest.raises(BookingOutcomeUnknown) as info:
@@ -125,7 +125,7 @@ def test_a_gateway_timeout_is_settled_like_a_read_timeout(sb):
     with bt_explore.connect(
         sandbox=sb, timeout=(5, 0.3)
     ) as client:  # settled over max(read timeout, 1 s)
-        slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+        slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
         sb.set_faults(script=[504], paths=ADD)  # the gateway gave up; nothing was booked
         started = time.monotonic()
         with pytest.raises(BookingOutcomeUnknown):

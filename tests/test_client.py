@@ -44,12 +44,12 @@ def counts(sb):
 
 def test_cold_booking_flow_is_five_requests_and_warm_is_three(client, sb):
     template = client.templates()[0]
-    slot = client.earliest_slot(template["id"])["list"][0]
+    slot = client.earliest_slot(template["id"])["bookingSlotList"][0]
     client.book(slot["id"], ADA)
     assert counts(sb) == (2, 3)
     sb.clear_requests()
     template = client.templates()[0]
-    slot = client.earliest_slot(template["id"])["list"][0]
+    slot = client.earliest_slot(template["id"])["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA)
     assert counts(sb) == (0, 3)
     assert appointment["class"] == "APPOINTMENT"
@@ -82,7 +82,7 @@ def test_entities_by_id_and_custom_id(client):
 
 
 def test_static_lists(client):
-    assert any(c.get("key") == "DE" for c in client.countries())
+    assert any(c.get("code") == "DE" and c.get("name") for c in client.countries())
     assert client.currencies() and client.languages() and client.time_zones()
     assert client.static_list("sector")
     with pytest.raises(ValueError, match="timeZone"):
@@ -127,8 +127,8 @@ def test_organization_override_on_every_scoped_method(client, sb):
 def test_earliest_slot_shape(client):
     template = client.templates()[0]
     earliest = client.earliest_slot(template["id"])
-    assert set(earliest) >= {"rangeStart", "rangeEnd", "timeZone", "list"}
-    assert earliest["list"][0]["class"] == "BOOKING_SLOT"
+    assert set(earliest) == {"rangeStart", "rangeEnd", "timeZone", "bookingSlotList"}
+    assert earliest["bookingSlotList"][0]["class"] == "BOOKING_SLOT"
 
 
 def test_day_week_month_calls(client):
@@ -263,7 +263,7 @@ def test_get_gives_up_after_the_retries(fast, sb):
 
 def test_put_is_never_retried(client, sb):
     template = client.templates()[0]
-    slots = client.earliest_slot(template["id"])["list"]
+    slots = client.earliest_slot(template["id"])["bookingSlotList"]
     appointment = client.book(slots[0]["id"], ADA)
     sb.set_faults(script=[503])
     sb.clear_requests()
@@ -308,7 +308,7 @@ def test_dataframes(client):
     assert len(slots) == len(client.slots_day(tid, date(2026, 12, 2))["list"])
     assert len(client.earliest_slot_df(tid)) >= 1
     assert len(client.resources_df()) == len(client.resources())
-    slot = client.earliest_slot(tid)["list"][0]
+    slot = client.earliest_slot(tid)["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA)
     assert len(client.appointment_df(appointment["id"])) == 1
 

@@ -40,7 +40,7 @@ def client(sb):
 @pytest.fixture
 def slot(client):
     template = client.templates()[0]
-    return client.earliest_slot(template["id"])["list"][0]
+    return client.earliest_slot(template["id"])["bookingSlotList"][0]
 
 
 def adds(sb):
@@ -147,7 +147,7 @@ def test_customer_is_checked_before_sending(client, slot, sb, customer, field):
 
 def test_the_template_of_a_listed_slot_is_remembered(client, sb):
     massage = client.template_by_custom_id("massage")  # mobile required, email not
-    slot = client.earliest_slot(massage["id"])["list"][0]
+    slot = client.earliest_slot(massage["id"])["bookingSlotList"][0]
     sb.clear_requests()
     with pytest.raises(ValidationError) as info:
         client.book(slot["id"], {"firstName": "Ada", "lastName": "Lovelace"})
@@ -180,7 +180,7 @@ def test_unknown_template_still_checks_names(client, sb):
 
 def test_move_and_cancel(client, sb):
     template = client.templates()[0]
-    first, second = client.earliest_slot(template["id"])["list"][:2]
+    first, second = client.earliest_slot(template["id"])["bookingSlotList"][:2]
     appointment = client.book(first["id"], ADA)
     moved = client.move(appointment["id"], second["id"])
     assert moved["moved"] is True and moved["start"] == second["timestamp"]

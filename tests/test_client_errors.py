@@ -58,7 +58,7 @@ def client(sb):
 
 
 def test_400_validation_names_the_fields(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     with pytest.raises(ValidationError) as info:
         # call() sends what it is given: the API itself must refuse it
         client.call(
@@ -74,7 +74,7 @@ def test_400_validation_names_the_fields(client, sb):
 
 
 def test_slot_unavailable(client):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     client.book(slot["id"], ADA)
     with pytest.raises(SlotUnavailable) as info:
         client.book(slot["id"], ADA)
@@ -112,7 +112,7 @@ def test_404_unknown_entity(client):
 
 
 def test_429_on_a_post_carries_retry_after(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     before = len(sb.appointments())
     sb.set_faults(script=[429], retry_after=7)
     with pytest.raises(RateLimited) as info:
@@ -313,7 +313,7 @@ def test_client_wants_settings(settings):
 
 
 def test_additional_data_is_sent_as_lists(client, sb):
-    slot = client.earliest_slot(client.templates()[0]["id"])["list"][0]
+    slot = client.earliest_slot(client.templates()[0]["id"])["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA, additional_data={"source": ("web", "ad")})
     stored = [a for a in sb.appointments() if a["id"] == appointment["id"]]
     assert len(stored) == 1
@@ -355,3 +355,39 @@ def test_a_token_server_that_echoes_the_request_does_not_leak_the_secret(sb, sta
     text = f"{info.value} {info.value!r} {info.value.messages} {getattr(info.value, 'excerpt', '')}"
     assert secret not in text
     assert "[redacted]" in text
+
+
+def _slot(letter):
+    return {
+        "class": "BOOKING_SLOT",
+        "id": "4f" + letter * 30,
+        "timestamp": "2026-12-02T10:00:00+01:00",
+        "bookingResourceCombination": [],
+    }
+
+
+_RANGE = {"rangeStart": "2026-12-01T11:00:00+01:00", "rangeEnd": "2026-12-16T00:00:00+01:00"}
+
+_EARLIEST_ANSWERS = {
+    # the walkthrough's shape, which the sandbox serves
+    "bookingSlotList": ({**_RANGE, "timeZone": "Europe/Berlin", "bookingSlotList": [_slot("a")]}, "a"),
+    # a RANGE_LIST-like answer: live bookingtime might send it
+    "list": ({**_RANGE, "class": "RANGE_LIST", "timeZone": "Europe/Berlin", "list": [_slot("b")]}, "b"),
+    "both, bookingSlotList wins": ({**_RANGE, "bookingSlotList": [_slot("c")], "list": [_slot("d")]}, "c"),
+    "a bare slot": (_slot("e"), "e"),
+    "no slot list at all": ({**_RANGE, "timeZone": "Europe/Berlin"}, None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(_EARLIEST_ANSWERS))
+def test_earliest_slot_reads_every_shape_into_booking_slot_list(sb, shape):
+    content, letter = _EARLIEST_ANSWERS[shape]
+
+    def answer(path):
+        return 200, "application/json", json.dumps({"messageList": [], "content": content}).encode()
+
+    with _canned_api(answer) as api, make_client(sb, api_url=api) as client:
+        earliest = client.earliest_slot("fc" + "a" * 30)
+        assert "list" not in earliest  # one name for users: the walkthrough's
+        ids = [s["id"] for s in earliest["bookingSlotList"]]
+        assert ids == ([] if letter is None else ["4f" + letter * 30])

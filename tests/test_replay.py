@@ -41,7 +41,7 @@ def test_walkthrough(client):
     walkthrough = next(t for t in templates if t["name"] == "Test AppointmentTemplate")
     earliest = client.earliest_slot(walkthrough["id"])
     assert earliest["timeZone"] == "Europe/Berlin"
-    slot = earliest["list"][0]
+    slot = earliest["bookingSlotList"][0]
     customer = {"firstName": "John", "lastName": "Doe", "email": "jd@scrubs.example"}
 
     appointment = client.book(slot["id"], customer, template=walkthrough)
@@ -50,7 +50,7 @@ def test_walkthrough(client):
     assert appointment["start"] == slot["timestamp"]
     assert appointment["customId"] == "bttestwalkthrough000001"
     assert client.appointment_by_custom_id(appointment["customId"])["id"] == appointment["id"]
-    later = client.earliest_slot(walkthrough["id"])["list"]
+    later = client.earliest_slot(walkthrough["id"])["bookingSlotList"]
     assert slot["id"] not in {s["id"] for s in later}, "a booked slot must be gone"
     assert client.cancel(appointment["id"])["canceled"] is True
 

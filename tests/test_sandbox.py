@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 
@@ -102,9 +103,10 @@ def test_walkthrough_sequence(sandbox: Sandbox) -> None:
     earliest = requests.get(
         f"{base}/bookingTemplate/{template_id}/bookingSlot/earliest", headers=headers, timeout=5
     ).json()["content"]
-    assert {"rangeStart", "rangeEnd", "timeZone", "bookingSlotList", "list"} <= set(earliest)
-    assert earliest["list"] == earliest["bookingSlotList"] and earliest["list"]
-    slot = earliest["list"][0]
+    # the walkthrough's shape: bookingSlotList only (no RANGE_LIST ``list``, no ``class``)
+    assert set(earliest) == {"rangeStart", "rangeEnd", "timeZone", "bookingSlotList"}
+    assert earliest["bookingSlotList"]
+    slot = earliest["bookingSlotList"][0]
     # bookingLeadTime 120 min from 09:00 Berlin
     assert slot["timestamp"] == "2026-12-01T11:00:00+01:00"
     body = {
@@ -139,7 +141,7 @@ def test_request_log_records_token_and_api_calls(sandbox: Sandbox, api: Api) -> 
 
 # --- concurrency -----------------------------------------------------------------------------
 def test_twenty_threads_booking_one_slot_give_exactly_one_201(sandbox: Sandbox, api: Api) -> None:
-    slot_id = api.ok("slot_earliest", template_id=TEST_TEMPLATE)["list"][0]["id"]
+    slot_id = api.ok("slot_earliest", template_id=TEST_TEMPLATE)["bookingSlotList"][0]["id"]
     statuses: list[int] = []
     barrier = threading.Barrier(20)
     auth = api.session.headers["Authorization"]
@@ -325,7 +327,8 @@ def test_booking_windows(api: Api) -> None:
     home_visit = "fcIzeHkRNN3eQ2Pkph4dWYAUJkdFvpUW"  # bookingDayEarliest 1, David: Wed/Fri/Sat/Sun
     assert not day(home_visit, 1) and day(home_visit, 2)
     extended = "fcuYzagxTCrZdXyMKIcJjpGFnsVxs7fe"  # bookingLeadTime 1440 min
-    assert api.ok("slot_earliest", template_id=extended)["list"][0]["timestamp"] >= "2026-12-02T09"
+    first = api.ok("slot_earliest", template_id=extended)["bookingSlotList"][0]
+    assert first["timestamp"] >= "2026-12-02T09"
     today = [s["timestamp"] for s in day(TEST_TEMPLATE, 1)]
     assert today and min(today) == "2026-12-01T11:00:00+01:00"  # bookingLeadTime 120 from 09:00
 
@@ -372,7 +375,7 @@ APPOINTMENT_FIELDS = {
 
 
 def first_slot(api: Api, template: str = TEST_TEMPLATE) -> dict:
-    return api.ok("slot_earliest", template_id=template)["list"][0]
+    return api.ok("slot_earliest", template_id=template)["bookingSlotList"][0]
 
 
 def day_slots(api: Api, template: str, d: int) -> list[str]:
@@ -508,10 +511,19 @@ def test_static_lists(sandbox: Sandbox) -> None:
         for kind in ("timeZone", "country", "currency", "language", "sector"):
             content = api.ok("static_list", kind=kind)
             assert content["class"] == "LIST" and content["recordTotal"] > 3, kind
-    names = {c["key"]: c["name"] for c in Api(sandbox, "de").ok("static_list", kind="country")["recordList"]}  # fmt: skip
+            # bookingtime's own plugins read ``code`` and ``name``; ``key`` would pass offline only
+            for record in content["recordList"]:
+                assert isinstance(record["code"], str) and record["code"], (kind, record)
+                assert isinstance(record["name"], str) and record["name"], (kind, record)
+                assert "key" not in record, (kind, record)
+    names = {c["code"]: c["name"] for c in Api(sandbox, "de").ok("static_list", kind="country")["recordList"]}  # fmt: skip
     assert names["DE"] == "Deutschland"
     zones = Api(sandbox).ok("static_list", kind="timeZone")["recordList"]
-    assert "Europe/Berlin" in {z["key"] for z in zones}
+    assert "Europe/Berlin" in {z["code"] for z in zones}
+    # sectors are codes like the SDK's "01ab", not words; the demo organization's is one of them
+    sectors = {s["code"] for s in Api(sandbox).ok("static_list", kind="sector")["recordList"]}
+    assert all(re.fullmatch(r"[0-9]{2}[a-z]{2}", code) for code in sectors), sectors
+    assert Api(sandbox).ok("organization_show")["sector"] in sectors
     unknown = Api(sandbox).call("static_list", kind="planet")
     assert unknown.status_code == 404 and "kind" in failures(unknown)
 

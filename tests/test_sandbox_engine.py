@@ -179,11 +179,11 @@ def test_clock_pinned_wall_and_naive() -> None:
 
 
 def test_slots_follow_the_clock(sandbox: Sandbox) -> None:
-    template = "fc12345678910AbcDefGh1112131415a"
-    before = api_get(sandbox, f"bookingTemplate/{template}/bookingSlot/earliest")["list"][0]
+    earliest = "bookingTemplate/fc12345678910AbcDefGh1112131415a/bookingSlot/earliest"
+    before = api_get(sandbox, earliest)["bookingSlotList"][0]
     assert before["timestamp"] == "2026-12-01T11:00:00+01:00"
     sandbox.advance(3 * 3600)  # 12:00: lunch break, next start 13:00 + 120 min lead = 14:00
-    after = api_get(sandbox, f"bookingTemplate/{template}/bookingSlot/earliest")["list"][0]
+    after = api_get(sandbox, earliest)["bookingSlotList"][0]
     assert after["timestamp"] == "2026-12-01T14:00:00+01:00"
 
 

@@ -89,7 +89,7 @@ def test_drop_before_processing_books_nothing(sandbox: Sandbox) -> None:
     template = "fc12345678910AbcDefGh1112131415a"
     slot = requests.get(
         f"{base}/bookingTemplate/{template}/bookingSlot/earliest", headers=headers, timeout=5
-    ).json()["content"]["list"][0]["id"]
+    ).json()["content"]["bookingSlotList"][0]["id"]
     before = len(sandbox.appointments())
     sandbox.set_faults(script=["drop"])
     body = {"bookingSlotId": slot, "customId": "lost-1",
@@ -107,7 +107,7 @@ def test_drop_after_processes_the_booking_then_drops_the_answer(sandbox: Sandbox
     template = "fc12345678910AbcDefGh1112131415a"
     slot = requests.get(
         f"{base}/bookingTemplate/{template}/bookingSlot/earliest", headers=headers, timeout=5
-    ).json()["content"]["list"][0]["id"]
+    ).json()["content"]["bookingSlotList"][0]["id"]
     sandbox.set_faults(script=["drop_after"])
     body = {"bookingSlotId": slot, "customId": "safe-1",
             "customer": {"firstName": "A", "lastName": "B", "email": "a@b.example"}}  # fmt: skip

@@ -50,7 +50,7 @@ def _first_slot(sb: Sandbox, headers: dict) -> str:
         headers=headers,
         timeout=5,
     )
-    return answer.json()["content"]["list"][0]["id"]
+    return answer.json()["content"]["bookingSlotList"][0]["id"]
 
 
 NAMES = '"firstName": "A", "lastName": "B", "email": "a@b.de"'

@@ -124,12 +124,10 @@ def reference_earliest(state: SandboxState, template_id: str) -> bytes:
         state, template_id, brute_force_slots(state, template_id, start, end, first_only=True)
     )
     content = {
-        "class": "RANGE_LIST",
         "rangeStart": datetime.fromtimestamp(start, tz).isoformat(),
         "rangeEnd": datetime.fromtimestamp(end, tz).isoformat(),
         "timeZone": tz.key,
         "bookingSlotList": slots,
-        "list": slots,
     }
     return msgspec.json.encode(envelope(content))
 
@@ -214,7 +212,7 @@ def assert_matches_reference(api: Api, tpls: list[str], days: int = 3) -> None:
 
 
 def book_earliest(api: Api, template: str) -> tuple[str, str]:
-    slot = msgspec.json.decode(api.earliest(template))["content"]["list"][0]["id"]
+    slot = msgspec.json.decode(api.earliest(template))["content"]["bookingSlotList"][0]["id"]
     answer = api.send("appointment_add", {"bookingSlotId": slot, "customer": CUSTOMER})
     assert answer.status_code == 201, answer.data
     return slot, answer.json["content"]["id"]

@@ -184,7 +184,7 @@ class Soak:
         day = first + timedelta(days=self.rng.randint(0, 6))
         slots = self.client.slots_day(template["id"], day)["list"]
         if not slots:
-            slots = self.client.earliest_slot(template["id"])["list"]
+            slots = self.client.earliest_slot(template["id"])["bookingSlotList"]
         return self.rng.choice(slots) if slots else None
 
     def violation(self, scenario: str, text: str, defect: str = "NOT a known defect") -> None:
@@ -462,7 +462,7 @@ def test_one_token_endpoint_hiccup_does_not_fail_a_booking(
     """Issue 11 defect (c): a token request is safe to repeat, so one failed one is retried."""
     with bt_explore.connect(sandbox=sandbox, retry=default_retry(backoff_factor=0)) as client:
         template = client.templates()[1]
-        slot = client.earliest_slot(template["id"])["list"][0]
+        slot = client.earliest_slot(template["id"])["bookingSlotList"][0]
         client.auth.clear()
         sandbox.set_faults(script=[fault], paths=TOKEN, retry_after=0)
         appointment = client.book(slot["id"], CUSTOMER, custom_id="hiccup", template=template)

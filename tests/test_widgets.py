@@ -401,7 +401,7 @@ class _EmptyEarliest:
 
     def earliest_slot(self, template_id):
         answer = self._client.earliest_slot(template_id)
-        return {**answer, "list": [], "bookingSlotList": []}
+        return {**answer, "bookingSlotList": []}
 
 
 def test_no_free_slots_says_so(client, sb):

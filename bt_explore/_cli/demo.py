@@ -212,7 +212,7 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
     template = templates[0]
     _section(f"3. Earliest free slot of {template.get('name')!r}")
     earliest = client.earliest_slot(template["id"])
-    slots = earliest["list"]
+    slots = earliest["bookingSlotList"]
     if not slots:
         print("no free slot in the template's booking window")
         return 0

@@ -540,14 +540,14 @@ class _Api:
         start = max(min_start, local_midnight(first_day, tz))
         end = local_midnight(last_day + timedelta(days=1), tz)
         slots = self._slots(rules, start, max(start, end), now, first_only=True)
+        # The walkthrough's shape exactly: no ``class`` and ``bookingSlotList`` only (a RANGE_LIST
+        # says ``list``); sending both would let code pass offline that breaks live.
         return _api_answer(
             {
-                "class": "RANGE_LIST",
                 "rangeStart": self._iso(start, org),
                 "rangeEnd": self._iso(max(start, end), org),
                 "timeZone": tz.key,
                 "bookingSlotList": slots,
-                "list": slots,
             }
         )
 

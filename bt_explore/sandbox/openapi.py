@@ -266,6 +266,10 @@ def _schemas() -> dict[str, Any]:
                 "openingHours": {"type": "array"},
                 "timeZone": _STRING,
                 "currency": _STRING,
+                "sector": {
+                    "type": "string",
+                    "description": 'A code of static/sector/list: "01ab".',
+                },
             },
         },
         "BookingResource": resource,
@@ -275,15 +279,25 @@ def _schemas() -> dict[str, Any]:
         "RangeList": {"type": "object", "required": list(range_props), "properties": range_props},
         "EarliestRange": {
             "type": "object",
-            "required": ["rangeStart", "rangeEnd", "timeZone", "list", "bookingSlotList"],
+            "required": ["rangeStart", "rangeEnd", "timeZone", "bookingSlotList"],
             "properties": {
-                **range_props,
+                "rangeStart": range_props["rangeStart"],
+                "rangeEnd": range_props["rangeEnd"],
+                "timeZone": _STRING,
                 "bookingSlotList": {"type": "array", "items": _ref("BookingSlot")},
             },
+            "additionalProperties": False,
         },
         "TemplateList": listing(_ref("BookingTemplate")),
         "ResourceList": listing(_ref("BookingResource")),
-        "StaticList": listing({"type": "object"}),
+        "StaticList": listing(
+            {
+                # bookingtime's own plugins read ``code`` and ``name`` of these records
+                "type": "object",
+                "required": ["class", "code", "name"],
+                "properties": {"class": _STRING, "code": _STRING, "name": _STRING},
+            }
+        ),
         "Customer": customer,
         "Appointment": appointment,
         "AppointmentAdd": {
