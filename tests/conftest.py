@@ -20,7 +20,15 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--soak-seconds`` / ``--soak-seed``: the budget and seed of tests/test_soak.py's soak."""
+    """``--soak-seconds`` / ``--soak-seed``: the budget and seed of tests/test_soak.py's soak;
+    ``--fuzz-examples``: the examples per operation of tests/test_sandbox_schemathesis.py."""
+    parser.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=6,
+        help="generated examples per API operation in the schemathesis contract test "
+        "(default 6, on top of its boundary cases)",
+    )
     group = parser.getgroup("bt_explore soak")
     group.addoption(
         "--soak-seconds",

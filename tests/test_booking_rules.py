@@ -192,7 +192,7 @@ class _World:
         }
 
     def free_slot(self, template: Mapping[str, Any]) -> str:
-        return self.client.earliest_slot(template["id"])["list"][0]["id"]
+        return self.client.earliest_slot(template["id"])["bookingSlotList"][0]["id"]
 
 
 @pytest.fixture(scope="module")

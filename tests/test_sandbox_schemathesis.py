@@ -22,9 +22,6 @@ schemathesis = pytest.importorskip("schemathesis")
 checks = pytest.importorskip("schemathesis.checks")
 SchemathesisConfig = pytest.importorskip("schemathesis.config").SchemathesisConfig
 
-#: Generated examples per operation (on top of the coverage phase's boundary cases); the file
-#: takes about 8 s.
-MAX_EXAMPLES = 10
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
@@ -56,7 +53,7 @@ def _free_slots(sb: Sandbox, access: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def sandbox_schema(fuzzed_sandbox: Sandbox):
+def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
     sb = fuzzed_sandbox
     access = token(sb)
     data = sb.state.data
@@ -84,7 +81,9 @@ def sandbox_schema(fuzzed_sandbox: Sandbox):
             "suppress-health-check": ["all"],
             "generation": {
                 "mode": "all",
-                "max-examples": MAX_EXAMPLES,
+                # generated examples per operation, on top of the coverage phase's boundary
+                # cases: --fuzz-examples (default 6: the file takes about 5 s)
+                "max-examples": pytestconfig.getoption("--fuzz-examples"),
                 "deterministic": True,
                 "database": "none",
             },

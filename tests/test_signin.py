@@ -62,7 +62,7 @@ def test_a_person_signs_in_and_books_where_the_application_alone_may_not(sandbox
 
     with _login(sandbox, browser, sign_in_timeout=5) as client:
         template = client.templates(organization_id=other)[0]
-        slot = client.earliest_slot(template["id"], organization_id=other)["list"][0]
+        slot = client.earliest_slot(template["id"], organization_id=other)["bookingSlotList"][0]
         customer = {"gender": "FEMALE", "firstName": "Ada", "lastName": "Demo"}
         booked = client.book(slot["id"], customer, template=template, organization_id=other)
         assert client.appointment(booked["id"], organization_id=other)["id"] == booked["id"]
