@@ -26,6 +26,8 @@ __all__ = [
     "Appointment",
     "AppointmentAdd",
     "AppointmentMove",
+    "AuthorizeForm",
+    "AuthorizeRequest",
     "BookingResource",
     "BookingSlot",
     "BookingStep",
@@ -564,6 +566,37 @@ class TokenError(Struct):
         "slow_down",
     ]
     error_description: str = ""
+
+
+class AuthorizeRequest(Struct):
+    """The query of ``GET /oauth/authorize``: RFC 6749 §4.1.1 with PKCE (RFC 7636).
+
+    Example:
+        >>> AuthorizeRequest("code", "23" + "a" * 30, "http://127.0.0.1/cb").state
+        ''
+    """
+
+    response_type: Literal["code"]
+    client_id: ModuleId
+    redirect_uri: str
+    state: str = ""
+    code_challenge: Annotated[str, Meta(description="base64url SHA-256 of the verifier")] = ""
+    code_challenge_method: Literal["S256", ""] = ""
+    organization_id: OrganizationId | Literal[""] = ""
+
+
+class AuthorizeForm(AuthorizeRequest):
+    """The form the consent page posts to ``/oauth/authorize``: the query plus the person's
+    e-mail, password and decision.
+
+    Example:
+        >>> AuthorizeForm("code", "23" + "a" * 30, "http://127.0.0.1/cb").decision
+        'deny'
+    """
+
+    username: str = ""
+    password: str = ""
+    decision: Literal["allow", "deny"] = "deny"
 
 
 #: The answer of a failure: failure messages, ``content`` null.

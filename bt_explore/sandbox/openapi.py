@@ -24,6 +24,8 @@ import msgspec
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS, Endpoint
 from bt_explore.models import (
     AccessToken,
+    AuthorizeForm,
+    AuthorizeRequest,
     ErrorEnvelope,
     RefreshToken,
     TokenError,
@@ -74,7 +76,14 @@ _TOKEN_ANSWERS = (RefreshToken, AccessToken)
 
 def _components() -> tuple[dict[Any, dict], dict[str, Any]]:
     """``(type -> its $ref, component schemas)`` of every type the document names."""
-    types: list[Any] = [ErrorEnvelope, TokenRequest, *_TOKEN_ANSWERS, TokenError]
+    types: list[Any] = [
+        ErrorEnvelope,
+        TokenRequest,
+        *_TOKEN_ANSWERS,
+        TokenError,
+        AuthorizeRequest,
+        AuthorizeForm,
+    ]
     for ep in ENDPOINTS.values():
         types += [t for t in (ep.request, ep.response) if t is not None and t not in types]
     refs, schemas = msgspec.json.schema_components(types, ref_template=_REF + "{name}")
@@ -168,6 +177,62 @@ def _token_operation(refs: dict[Any, dict]) -> dict:
     }
 
 
+def _page(description: str, media: str = "text/html") -> dict:
+    return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
+
+
+def _authorize_operations(refs: dict[Any, dict], schemas: dict[str, Any]) -> dict:
+    """GET (the consent page, query from AuthorizeRequest) and POST (its form) of /oauth/authorize."""
+    query = schemas[refs[AuthorizeRequest]["$ref"].removeprefix(_REF)]
+    responses = {
+        "200": _page("The consent page: sign in and allow, or decline."),
+        "302": {
+            "description": "Back to redirect_uri with code and state, or error and "
+            "error_description (RFC 6749 §4.1.2).",
+            "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+        },
+        "400": _page("An error page: unknown client, redirect_uri not registered, wrong password."),
+        "405": _page("Wrong HTTP method."),
+        "421": _page(_ERRORS["421"], "text/plain"),
+        "429": {
+            **_page("Too many requests (see Retry-After)."),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+        "503": _page("Service unavailable."),
+    }
+    common = {"tags": ["auth"], "security": []}
+    return {
+        "get": {
+            "operationId": "authorize",
+            "summary": "A person signs in and lets the client act for them (authorization code).",
+            **common,
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in query.get("required", ()),
+                    "schema": schema,
+                }
+                for name, schema in query["properties"].items()
+            ],
+            "responses": responses,
+        },
+        "post": {
+            "operationId": "authorize_decision",
+            "summary": "The consent page's form: the person's e-mail, password and decision.",
+            **common,
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-www-form-urlencoded": {"schema": refs[AuthorizeForm]}},
+            },
+            "responses": {
+                **responses,
+                "413": _page("The body is larger than the sandbox accepts."),
+            },
+        },
+    }
+
+
 def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the sandbox (``server_url``: its base URL, if known).
 
@@ -177,7 +242,10 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
         True
     """
     refs, schemas = _components()
-    paths: dict[str, dict] = {"/oauth/token": {"post": _token_operation(refs)}}
+    paths: dict[str, dict] = {
+        "/oauth/token": {"post": _token_operation(refs)},
+        "/oauth/authorize": _authorize_operations(refs, schemas),
+    }
     for ep in ENDPOINTS.values():
         path = "/module/v3/{locale}/" + ep.path
         paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, refs)
