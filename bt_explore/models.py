@@ -338,9 +338,10 @@ class RangeList(_Wire, tag_field="class", tag="RANGE_LIST"):
     list: list[BookingSlot]
 
 
-class Earliest(_Wire):
+class Earliest(_Wire, forbid_unknown_fields=True):
     """The earliest-slot answer as bookingtime's walkthrough shows it: no ``class``,
-    ``bookingSlotList`` (not ``list``).
+    ``bookingSlotList`` (not ``list``; a sandbox that sent both would let code pass offline that
+    breaks live, so other keys are refused).
 
     Example:
         >>> Earliest(range_start=None, range_end=None, time_zone="UTC").booking_slot_list
