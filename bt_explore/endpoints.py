@@ -1,9 +1,10 @@
 """The bookingtime Module API v3, declared once.
 
 Every endpoint the project knows is one row of :data:`ENDPOINTS`: a Python name, the HTTP verb,
-the path template below ``/module/v3/{locale}/`` and the status a success answers with. The
-client builds its methods' URLs from this table, the sandbox registers its routes from it, and a
-test checks that the README and both sides agree with it.
+the path template below ``/module/v3/{locale}/``, the status a success answers with, and the
+request and response types of :mod:`bt_explore.models`. The client builds its methods' URLs from
+this table, the sandbox registers its routes from it, the sandbox's OpenAPI document is generated
+from it, and tests check that the README, both sides and every answer agree with it.
 
 Path placeholders are ``{org}`` (organization id), ``{template_id}``, ``{resource_id}``,
 ``{appointment_id}``, ``{custom_id}``, ``{year}``, ``{month}``, ``{day}``, ``{week}``,
@@ -20,6 +21,23 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from typing import Any
+
+from bt_explore.models import (
+    ID_PREFIXES,
+    Appointment,
+    AppointmentAdd,
+    AppointmentMove,
+    BookingResource,
+    BookingTemplate,
+    Earliest,
+    Envelope,
+    ErrorEnvelope,
+    List,
+    Organization,
+    RangeList,
+    StaticRecord,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -33,7 +51,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One Module API endpoint: name, verb, path template and success status.
+    """One Module API endpoint: name, verb, path template, success status, body and answer types.
+
+    ``request`` is the JSON body's type (``None``: no body); ``response`` the type a success
+    answer decodes to (for ``static_error``: the error envelope it is asked for).
 
     Example:
         >>> ep = Endpoint("organization_show", "GET", "organization/{org}/show")
@@ -49,6 +70,8 @@ class Endpoint:
     success_status: int = 200
     description: str = ""
     organization_scoped: bool = True
+    request: Any = None
+    response: Any = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -87,73 +110,88 @@ _SLOTS = "organization/{org}/bookingTemplate/{template_id}/bookingSlot"
 
 _TABLE: tuple[Endpoint, ...] = (
     Endpoint(
-        "organization_show", "GET", "organization/{org}/show", description="The organization."
+        "organization_show",
+        "GET",
+        "organization/{org}/show",
+        description="The organization.",
+        response=Envelope[Organization],
     ),
     Endpoint(
         "template_list",
         "GET",
         "organization/{org}/bookingTemplate/list",
         description="LIST of BOOKING_TEMPLATE.",
+        response=Envelope[List[BookingTemplate]],
     ),
     Endpoint(
         "template_show",
         "GET",
         "organization/{org}/bookingTemplate/{template_id}/show",
         description="One BOOKING_TEMPLATE by id.",
+        response=Envelope[BookingTemplate],
     ),
     Endpoint(
         "template_identify",
         "GET",
         "organization/{org}/bookingTemplate/{custom_id}/identify",
         description="One BOOKING_TEMPLATE by customId.",
+        response=Envelope[BookingTemplate],
     ),
     Endpoint(
         "resource_template_list",
         "GET",
         "organization/{org}/bookingResource/{resource_id}/bookingTemplate/list",
         description="LIST of the BOOKING_TEMPLATEs a resource takes part in.",
+        response=Envelope[List[BookingTemplate]],
     ),
     Endpoint(
         "resource_list",
         "GET",
         "organization/{org}/bookingResource/list",
         description="LIST of BOOKING_RESOURCE.",
+        response=Envelope[List[BookingResource]],
     ),
     Endpoint(
         "resource_show",
         "GET",
         "organization/{org}/bookingResource/{resource_id}/show",
         description="One BOOKING_RESOURCE by id.",
+        response=Envelope[BookingResource],
     ),
     Endpoint(
         "resource_identify",
         "GET",
         "organization/{org}/bookingResource/{custom_id}/identify",
         description="One BOOKING_RESOURCE by customId.",
+        response=Envelope[BookingResource],
     ),
     Endpoint(
         "slot_earliest",
         "GET",
         f"{_SLOTS}/earliest",
-        description="The earliest free slot(s): rangeStart, rangeEnd, timeZone, list.",
+        description="The earliest free slot(s): rangeStart, rangeEnd, timeZone, bookingSlotList.",
+        response=Envelope[Earliest],
     ),
     Endpoint(
         "slot_list_day",
         "GET",
         f"{_SLOTS}/year/{{year}}/month/{{month}}/day/{{day}}/listDay",
         description="RANGE_LIST of the free slots of one day.",
+        response=Envelope[RangeList],
     ),
     Endpoint(
         "slot_list_week",
         "GET",
         f"{_SLOTS}/year/{{year}}/week/{{week}}/listWeek",
         description="RANGE_LIST of the free slots of one ISO week.",
+        response=Envelope[RangeList],
     ),
     Endpoint(
         "slot_list_month",
         "GET",
         f"{_SLOTS}/year/{{year}}/month/{{month}}/listMonth",
         description="RANGE_LIST of the free slots of one month.",
+        response=Envelope[RangeList],
     ),
     Endpoint(
         "appointment_add",
@@ -161,30 +199,37 @@ _TABLE: tuple[Endpoint, ...] = (
         "organization/{org}/appointment/add",
         201,
         description="Book a slot: APPOINTMENT.",
+        request=AppointmentAdd,
+        response=Envelope[Appointment],
     ),
     Endpoint(
         "appointment_show",
         "GET",
         "organization/{org}/appointment/{appointment_id}/show",
         description="One APPOINTMENT by id.",
+        response=Envelope[Appointment],
     ),
     Endpoint(
         "appointment_identify",
         "GET",
         "organization/{org}/appointment/{custom_id}/identify",
         description="One APPOINTMENT by customId.",
+        response=Envelope[Appointment],
     ),
     Endpoint(
         "appointment_move",
         "PUT",
         "organization/{org}/appointment/{appointment_id}/move",
         description="Move to another slot: APPOINTMENT (moved: true).",
+        request=AppointmentMove,
+        response=Envelope[Appointment],
     ),
     Endpoint(
         "appointment_cancel",
         "PUT",
         "organization/{org}/appointment/{appointment_id}/cancel",
         description="Cancel: APPOINTMENT (canceled: true).",
+        response=Envelope[Appointment],
     ),
     Endpoint(
         "static_list",
@@ -192,6 +237,7 @@ _TABLE: tuple[Endpoint, ...] = (
         "static/{kind}/list",
         organization_scoped=False,
         description="A static LIST: timeZone, country, currency, language, sector.",
+        response=Envelope[List[StaticRecord]],
     ),
     Endpoint(
         "static_error",
@@ -199,6 +245,7 @@ _TABLE: tuple[Endpoint, ...] = (
         "static/error/{code}/show",
         organization_scoped=False,
         description="The error envelope for an HTTP status code, answered with that status.",
+        response=ErrorEnvelope,
     ),
 )
 
@@ -207,21 +254,6 @@ ENDPOINTS: dict[str, Endpoint] = {ep.name: ep for ep in _TABLE}
 
 #: The static lists the API serves under ``static/{kind}/list``.
 STATIC_LISTS: tuple[str, ...] = ("timeZone", "country", "currency", "language", "sector")
-
-#: Two-character id prefixes by entity type.
-ID_PREFIXES: dict[str, str] = {
-    "organization": "f6",
-    "bookingTemplate": "fc",
-    "bookingResource": "br",
-    "bookingSlot": "4f",
-    "appointment": "ed",
-    "moduleConfig": "5f",
-    "module": "23",
-    "customEntity": "6T",
-    "file": "w1",
-    "emailTemplate": "46",
-    "smsTemplate": "6G",
-}
 
 #: A bookingtime id: 2-character type prefix + 30 of ``[0-9a-zA-Z]``.
 ID_PATTERN = re.compile(r"^[0-9a-zA-Z]{2}[0-9a-zA-Z]{30}$")

@@ -90,6 +90,14 @@ def test_bt_explore_has_no_import_cycles():
     assert cycles(graph) == []
 
 
+def test_the_contract_modules_import_nothing_of_bt_explore_but_each_other():
+    # models and endpoints are the contract: client, sandbox, frames and docs derive from them,
+    # never the other way round, and importing them stays cheap (msgspec only)
+    graph = import_graph()
+    assert graph["bt_explore.models"] == set()
+    assert graph["bt_explore.endpoints"] == {"bt_explore.models"}
+
+
 def test_no_module_imports_another_module_s_private_names():
     offenders = []
     for path in PACKAGE.rglob("*.py"):

@@ -66,6 +66,8 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "slots": _free_slots(sb, access),
         "emails": ["jd@scrubs.doc", "anna.schmidt@praxis.example"],
         "mobiles": ["+49 170 1234567", "0170/7654321"],
+        "clients": [sb.client_id],
+        "redirect_uris": sorted(data.clients[sb.client_id]["redirectUris"]),
     }
     bindings = {
         "path.template_id": "templates",
@@ -74,6 +76,11 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "body.bookingSlotId": "slots",
         "body.customer.email": "emails",
         "body.customer.mobile": "mobiles",
+        # the authorization page: the demo client and its redirect URIs, so that consent pages
+        # and redirects are answered, not only "unknown client" pages
+        "query.client_id": "clients",
+        "query.redirect_uri": "redirect_uris",
+        "body.redirect_uri": "redirect_uris",
     }
     config = SchemathesisConfig.from_dict(
         {

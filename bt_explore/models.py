@@ -1,0 +1,604 @@
+"""The Module API's entities, containers and request bodies, declared once as msgspec Structs.
+
+Attribute names are Python's (``price_gross``); on the wire each is the API's camelCase name
+(``priceGross``), and ``class`` is the tag of the entities that carry one. Types are as loose as
+the API really is (see ``docs`` and ``bookingtime-api.md``): I18n lists come in four shapes, an
+address may be ``null`` or ``[]``, a template's price may be missing. The OpenAPI document of the
+sandbox is generated from these types, and each row of :data:`bt_explore.endpoints.ENDPOINTS`
+names its request and response types.
+
+Example:
+    >>> import msgspec
+    >>> body = b'{"messageList": [], "content": {"class": "PRICE", "priceGross": 9.5}}'
+    >>> msgspec.json.decode(body, type=Envelope[Price]).content.price_gross
+    9.5
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = [
+    "AccessToken",
+    "Address",
+    "Appointment",
+    "AppointmentAdd",
+    "AppointmentMove",
+    "AuthorizeForm",
+    "AuthorizeRequest",
+    "BookingResource",
+    "BookingSlot",
+    "BookingStep",
+    "BookingTemplate",
+    "Customer",
+    "Earliest",
+    "Envelope",
+    "ErrorEnvelope",
+    "GeoCoordinates",
+    "I18n",
+    "ID_PREFIXES",
+    "I18nEntry",
+    "List",
+    "Message",
+    "MessageTemplate",
+    "OpeningHours",
+    "Organization",
+    "Price",
+    "RangeList",
+    "RefreshToken",
+    "StaticRecord",
+    "TokenError",
+    "TokenRequest",
+    "id_pattern",
+]
+
+T = TypeVar("T")
+
+
+def _wire(name: str) -> str:
+    """``price_gross`` -> ``priceGross``; ``name_i18n_list`` -> ``nameI18nList``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def id_pattern(kind: str) -> str:
+    """The regular expression of a bookingtime id of ``kind`` (its prefix + 30 characters).
+
+    Example:
+        >>> id_pattern("bookingTemplate")
+        '^fc[0-9a-zA-Z]{30}$'
+    """
+    return f"^{ID_PREFIXES[kind]}[0-9a-zA-Z]{{30}}$"
+
+
+#: Two-character id prefixes by entity type.
+ID_PREFIXES: dict[str, str] = {
+    "organization": "f6",
+    "bookingTemplate": "fc",
+    "bookingResource": "br",
+    "bookingSlot": "4f",
+    "appointment": "ed",
+    "moduleConfig": "5f",
+    "module": "23",
+    "customEntity": "6T",
+    "file": "w1",
+    "emailTemplate": "46",
+    "smsTemplate": "6G",
+}
+
+OrganizationId = Annotated[str, Meta(pattern=id_pattern("organization"))]
+TemplateId = Annotated[str, Meta(pattern=id_pattern("bookingTemplate"))]
+ResourceId = Annotated[str, Meta(pattern=id_pattern("bookingResource"))]
+SlotId = Annotated[str, Meta(pattern=id_pattern("bookingSlot"))]
+AppointmentId = Annotated[str, Meta(pattern=id_pattern("appointment"))]
+ModuleId = Annotated[str, Meta(pattern=id_pattern("module"))]
+Timestamp = Annotated[datetime, Meta(description="ISO 8601 with the organization's offset")]
+
+
+class _Wire(Struct, rename=_wire, omit_defaults=True):
+    """Base of the API's records: camelCase on the wire; unset defaults are not sent."""
+
+
+class I18nEntry(_Wire):
+    """One ``{"key": locale, "value": text}`` of an I18n list in its list shape.
+
+    Example:
+        >>> I18nEntry(key="en", value="Check-up").value
+        'Check-up'
+    """
+
+    key: str
+    value: str
+
+
+#: An I18n list, in any of the four shapes the API sends: ``[]``, ``""``, ``{"en": "..."}`` or
+#: ``[{"key": "en", "value": "..."}]``.
+I18n = Annotated[
+    list[I18nEntry] | dict[str, str] | str,
+    Meta(description='[], "", {locale: text} or [{key, value}]'),
+]
+#: The empty list the API sends for a missing object (an address: ``null`` or ``[]``).
+EmptyList = Annotated[list[Any], Meta(max_length=0)]
+
+
+class Message(_Wire, tag_field="class", tag="MESSAGE"):
+    """One MESSAGE of an envelope's ``messageList``; failures name the parameter.
+
+    Example:
+        >>> Message(type="failure", parameter="customer.email", text="Required.").parameter
+        'customer.email'
+    """
+
+    type: Literal["success", "failure"]
+    parameter: str | None = None
+    text: str = ""
+
+
+class Envelope(_Wire, Generic[T]):
+    """Every Module API answer: ``{"messageList": [MESSAGE...], "content": ...}``.
+
+    Example:
+        >>> import msgspec
+        >>> msgspec.json.decode(b'{"messageList": [], "content": null}', type=Envelope[None])
+        Envelope(message_list=[], content=None)
+    """
+
+    message_list: list[Message]
+    content: T
+
+
+class GeoCoordinates(_Wire, tag_field="class", tag="GEO_COORDINATES"):
+    """GEO_COORDINATES of an address.
+
+    Example:
+        >>> GeoCoordinates(latitude=52.53, longitude=13.38).latitude
+        52.53
+    """
+
+    latitude: float
+    longitude: float
+
+
+class Address(_Wire):
+    """An ADDRESS (``class`` may be absent in a request body).
+
+    Example:
+        >>> Address(street="Parkstraße 1", zip="10115", city="Berlin", country="DE").city
+        'Berlin'
+    """
+
+    class_: Literal["ADDRESS"] = msgspec.field(default="ADDRESS", name="class")
+    name: str = ""
+    extra: str = ""
+    street: str = ""
+    zip: str = ""
+    city: str = ""
+    country: Annotated[str, Meta(description="ISO 3166 alpha-2 or empty")] = ""
+    geo_coordinates: GeoCoordinates | None = None
+
+
+#: An address as the API sends it: the ADDRESS, ``null`` or ``[]``.
+LooseAddress = Address | None | EmptyList
+
+
+class Price(_Wire, tag_field="class", tag="PRICE"):
+    """A template's PRICE.
+
+    Example:
+        >>> Price(price_gross=99.99, tax_rate=19, currency="EUR").currency
+        'EUR'
+    """
+
+    price_gross: float = 0.0
+    tax_rate: float = 0.0
+    currency: str = ""
+
+
+class BookingResource(_Wire, tag_field="class", tag="BOOKING_RESOURCE"):
+    """A BOOKING_RESOURCE: an employee, a room, a piece of equipment.
+
+    Example:
+        >>> BookingResource(id="br" + "a" * 30, type="EMPLOYEE", name="Dr. Anna Schmidt").type
+        'EMPLOYEE'
+    """
+
+    id: ResourceId
+    name: str
+    type: str = ""
+    custom_id: str = ""
+    name_i18n_list: I18n = ""
+    gender: str = ""
+    title: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    description: str = ""
+    description_i18n_list: I18n = ""
+    image: str = ""
+    additional_data: Any = None
+
+
+class BookingStep(_Wire, tag_field="class", tag="BOOKING_STEP"):
+    """A BOOKING_STEP of a template: choose ``selection_quantity`` of its resources.
+
+    Example:
+        >>> BookingStep(name="Staff", selection_quantity=1).booking_resource_list
+        []
+    """
+
+    name: str = ""
+    name_i18n_list: I18n = ""
+    description: str = ""
+    description_i18n_list: I18n = ""
+    selection_quantity: int = 1
+    selection_display: str = ""
+    booking_resource_list: list[BookingResource] = []
+    additional_data: Any = None
+
+
+class MessageTemplate(_Wire):
+    """An EMAIL_TEMPLATE or SMS_TEMPLATE a template sends on an ``event``.
+
+    Example:
+        >>> MessageTemplate(class_="EMAIL_TEMPLATE", id="46" + "a" * 30, event="APPOINTMENT_END").event
+        'APPOINTMENT_END'
+    """
+
+    class_: str = msgspec.field(name="class")
+    id: str
+    custom_id: str = ""
+    name: str = ""
+    event: str = ""
+
+
+class BookingTemplate(_Wire, tag_field="class", tag="BOOKING_TEMPLATE"):
+    """A BOOKING_TEMPLATE: a bookable service with its duration, price, steps and rules.
+
+    Example:
+        >>> BookingTemplate(id="fc" + "a" * 30, name="Check-up", duration=30).price is None
+        True
+    """
+
+    id: TemplateId
+    name: str
+    duration: Annotated[int, Meta(description="minutes")]
+    custom_id: str = ""
+    name_i18n_list: I18n = ""
+    location: str = ""
+    image: str = ""
+    lead_time: int = 0
+    followup_time: int = 0
+    price: Price | None = None
+    show_price: bool = False
+    price_gross: float = 0.0
+    currency: str = ""
+    tax_rate: float = 0.0
+    description: str = ""
+    description_i18n_list: I18n = ""
+    appointment_address_required: bool = False
+    customer_address_required: bool = False
+    customer_email_required: bool = False
+    customer_mobile_required: bool = False
+    additional_customer_count_max: int = 0
+    booking_day_earliest: Annotated[int, Meta(description="days")] = 0
+    booking_day_latest: Annotated[int, Meta(description="days")] = 0
+    booking_lead_time: Annotated[int, Meta(description="minutes")] = 0
+    address: LooseAddress = None
+    booking_step_list: list[BookingStep] = []
+    email_template_list: list[MessageTemplate] = []
+    sms_template_list: list[MessageTemplate] = []
+    extra_field_list: list[Any] = []
+    additional_data: Any = None
+
+
+class BookingSlot(_Wire, tag_field="class", tag="BOOKING_SLOT"):
+    """A free BOOKING_SLOT: its start and the resources that would serve it.
+
+    Example:
+        >>> import msgspec
+        >>> slot = msgspec.json.decode(
+        ...     b'{"class": "BOOKING_SLOT", "id": "4fAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",'
+        ...     b' "timestamp": "2026-12-01T09:00:00+01:00", "bookingResourceCombination": []}',
+        ...     type=BookingSlot,
+        ... )
+        >>> slot.timestamp.isoformat()
+        '2026-12-01T09:00:00+01:00'
+    """
+
+    id: SlotId
+    timestamp: Timestamp
+    booking_resource_combination: list[ResourceId]
+
+
+class List(_Wire, Generic[T], tag_field="class", tag="LIST"):
+    """A LIST container of records.
+
+    Example:
+        >>> List(record_total=0, record_list=[]).record_limit
+        0
+    """
+
+    record_total: int
+    record_list: list[T]
+    record_limit: int = 0
+
+
+class RangeList(_Wire, tag_field="class", tag="RANGE_LIST"):
+    """A RANGE_LIST: the free slots of a day, week or month.
+
+    Example:
+        >>> RangeList(range_start=None, range_end=None, time_zone="Europe/Berlin", list=[]).list
+        []
+    """
+
+    range_start: Timestamp | None
+    range_end: Timestamp | None
+    time_zone: str
+    list: list[BookingSlot]
+
+
+class Earliest(_Wire, forbid_unknown_fields=True):
+    """The earliest-slot answer as bookingtime's walkthrough shows it: no ``class``,
+    ``bookingSlotList`` (not ``list``; a sandbox that sent both would let code pass offline that
+    breaks live, so other keys are refused).
+
+    Example:
+        >>> Earliest(range_start=None, range_end=None, time_zone="UTC").booking_slot_list
+        []
+    """
+
+    range_start: Timestamp | None
+    range_end: Timestamp | None
+    time_zone: str
+    booking_slot_list: list[BookingSlot] = []
+
+
+class Customer(_Wire):
+    """The CUSTOMER of an appointment (``class`` may be absent in a request body).
+
+    An unset optional value is answered as ``""`` (``birthday``: ``null``).
+
+    Example:
+        >>> Customer(first_name="Ada", last_name="Lovelace", email="ada@example.org").gender
+        'NOT_SPECIFIED'
+    """
+
+    class_: Literal["CUSTOMER"] = msgspec.field(default="CUSTOMER", name="class")
+    custom_id: str = ""
+    gender: Literal["MALE", "FEMALE", "NOT_SPECIFIED"] = "NOT_SPECIFIED"
+    title: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    birthday: Annotated[str | None, Meta(description='"YYYY-MM-DD", "" or null')] = None
+    email: str = ""
+    mobile: str = ""
+    notes: str = ""
+    address: LooseAddress = None
+    locale: str = ""
+
+
+class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
+    """An APPOINTMENT: a booked slot with its customer and resources.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> t = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+        >>> Appointment(id="ed" + "a" * 30, start=t, end=t, duration=60).canceled
+        False
+    """
+
+    id: AppointmentId
+    start: Timestamp
+    end: Timestamp
+    duration: Annotated[int, Meta(description="minutes")]
+    custom_id: str = ""
+    time_zone: str = ""
+    protected: bool = False
+    name: str = ""
+    name_i18n_list: I18n = ""
+    description: str = ""
+    description_i18n_list: I18n = ""
+    show_price: bool = False
+    price_gross: float = 0.0
+    tax_rate: float = 0.0
+    currency: str = ""
+    customer: Customer | None = None
+    address: LooseAddress = None
+    canceled: bool = False
+    moved: bool = False
+    booking_resource_list: list[BookingResource] = []
+    file_list: list[Any] = []
+    organization_id: OrganizationId | None = None
+    booking_template_id: Annotated[
+        str | None, Meta(description="the sandbox's addition: the booked template's id")
+    ] = None
+    notes: str = ""
+    additional_data: dict[str, list[str]] | None = None
+
+
+class OpeningHours(_Wire, tag_field="class", tag="OPENING_HOURS"):
+    """One OPENING_HOURS interval of an organization.
+
+    Example:
+        >>> OpeningHours(weekday="MONDAY", start="08:00", end="12:00").end
+        '12:00'
+    """
+
+    weekday: str
+    start: str
+    end: str
+
+
+class Organization(_Wire, tag_field="class", tag="ORGANIZATION"):
+    """An ORGANIZATION (a practice, a shop, one branch of a chain).
+
+    Example:
+        >>> Organization(id="f6" + "a" * 30, name="Praxis", time_zone="Europe/Berlin").sector
+        ''
+    """
+
+    id: OrganizationId
+    name: str
+    time_zone: str
+    custom_id: str = ""
+    address: LooseAddress = None
+    telephone: str = ""
+    email: str = ""
+    description: str = ""
+    logo: str = ""
+    image_list: list[Any] = []
+    opening_hours: list[OpeningHours] = []
+    currency: str = ""
+    sector: Annotated[str, Meta(description='a code of static/sector/list, e.g. "01ab"')] = ""
+
+
+class StaticRecord(_Wire):
+    """A record of a static list (country, currency, language, sector, time zone).
+
+    Example:
+        >>> StaticRecord(class_="COUNTRY", code="DE", name="Germany").code
+        'DE'
+    """
+
+    class_: str = msgspec.field(name="class")
+    code: str
+    name: str
+    name_i18n_list: I18n = ""
+    symbol: str | None = None
+
+
+class AppointmentAdd(_Wire):
+    """The body of ``appointment/add``: the slot, the customer and optional extras.
+
+    Which customer fields are required follows the template's flags.
+
+    Example:
+        >>> import msgspec
+        >>> body = AppointmentAdd(
+        ...     booking_slot_id="4f" + "a" * 30, customer=Customer(first_name="Ada", last_name="L")
+        ... )
+        >>> msgspec.json.encode(body)[52:]
+        b'"customer":{"firstName":"Ada","lastName":"L"}}'
+    """
+
+    booking_slot_id: SlotId
+    customer: Customer
+    custom_id: Annotated[str, Meta(max_length=128)] | None = None
+    notes: str | None = None
+    address: Address | None = None
+    send_appointment_add_event_email: bool | None = None
+    send_appointment_start_event_email: bool | None = None
+    send_appointment_end_event_email: bool | None = None
+    additional_data: dict[str, list[str]] | None = None
+
+
+class AppointmentMove(_Wire):
+    """The body of ``appointment/{id}/move``: the new slot.
+
+    Example:
+        >>> AppointmentMove(booking_slot_id="4f" + "a" * 30).booking_slot_id[:2]
+        '4f'
+    """
+
+    booking_slot_id: SlotId
+
+
+class TokenRequest(Struct):
+    """The form of ``POST /oauth/token`` (RFC 6749 names).
+
+    Example:
+        >>> TokenRequest(grant_type="client_credentials", client_id="23" + "a" * 30).client_secret
+        ''
+    """
+
+    grant_type: Literal["client_credentials", "refresh_token", "authorization_code"]
+    client_id: ModuleId | None = None
+    client_secret: Annotated[str, Meta(description="empty for modules")] = ""
+    refresh_token: str | None = None
+    organization_id: OrganizationId | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+
+
+class RefreshToken(Struct):
+    """The token endpoint's answer to ``client_credentials`` and ``authorization_code``.
+
+    Example:
+        >>> RefreshToken(refresh_token="r", expires_in=3600).token_type
+        'Bearer'
+    """
+
+    refresh_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class AccessToken(Struct):
+    """The token endpoint's answer to ``refresh_token``: a short-lived access token.
+
+    Example:
+        >>> AccessToken(access_token="a", expires_in=300).expires_in
+        300
+    """
+
+    access_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class TokenError(Struct):
+    """An RFC 6749 §5.2 error of the token endpoint.
+
+    Example:
+        >>> TokenError(error="invalid_client", error_description="client_id is unknown").error
+        'invalid_client'
+    """
+
+    error: Literal[
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unsupported_grant_type",
+        "access_denied",
+        "server_error",
+        "temporarily_unavailable",
+        "slow_down",
+    ]
+    error_description: str = ""
+
+
+class AuthorizeRequest(Struct):
+    """The query of ``GET /oauth/authorize``: RFC 6749 §4.1.1 with PKCE (RFC 7636).
+
+    Example:
+        >>> AuthorizeRequest("code", "23" + "a" * 30, "http://127.0.0.1/cb").state
+        ''
+    """
+
+    response_type: Literal["code"]
+    client_id: ModuleId
+    redirect_uri: str
+    state: str = ""
+    code_challenge: Annotated[str, Meta(description="base64url SHA-256 of the verifier")] = ""
+    code_challenge_method: Literal["S256", ""] = ""
+    organization_id: OrganizationId | Literal[""] = ""
+
+
+class AuthorizeForm(AuthorizeRequest):
+    """The form the consent page posts to ``/oauth/authorize``: the query plus the person's
+    e-mail, password and decision.
+
+    Example:
+        >>> AuthorizeForm("code", "23" + "a" * 30, "http://127.0.0.1/cb").decision
+        'deny'
+    """
+
+    username: str = ""
+    password: str = ""
+    decision: Literal["allow", "deny"] = "deny"
+
+
+#: The answer of a failure: failure messages, ``content`` null.
+ErrorEnvelope = Envelope[None]
