@@ -8,7 +8,7 @@ from it, and tests check that the README, both sides and every answer agree with
 
 Path placeholders are ``{org}`` (organization id), ``{template_id}``, ``{resource_id}``,
 ``{appointment_id}``, ``{custom_id}``, ``{year}``, ``{month}``, ``{day}``, ``{week}``,
-``{code}`` and ``{kind}`` (static list name).
+``{code}``, ``{kind}`` (static list name) and ``{file_id}``.
 
 Example:
     >>> from bt_explore.endpoints import ENDPOINTS
@@ -33,9 +33,12 @@ from bt_explore.models import (
     Earliest,
     Envelope,
     ErrorEnvelope,
+    File,
+    FileAdd,
     List,
     Organization,
     RangeList,
+    RawBytes,
     StaticRecord,
 )
 
@@ -230,6 +233,22 @@ _TABLE: tuple[Endpoint, ...] = (
         "organization/{org}/appointment/{appointment_id}/cancel",
         description="Cancel: APPOINTMENT (canceled: true).",
         response=Envelope[Appointment],
+    ),
+    Endpoint(
+        "file_add",
+        "POST",
+        "organization/{org}/file/add",
+        201,
+        description="Attach a file (base64 fileContent) to an appointment: FILE.",
+        request=FileAdd,
+        response=Envelope[File],
+    ),
+    Endpoint(
+        "file_download",
+        "GET",
+        "organization/{org}/file/{file_id}/download",
+        description="The file's raw bytes (not JSON), with Content-Type and Content-Disposition.",
+        response=RawBytes,
     ),
     Endpoint(
         "static_list",

@@ -36,6 +36,8 @@ __all__ = [
     "Earliest",
     "Envelope",
     "ErrorEnvelope",
+    "File",
+    "FileAdd",
     "GeoCoordinates",
     "I18n",
     "ID_PREFIXES",
@@ -47,6 +49,7 @@ __all__ = [
     "Organization",
     "Price",
     "RangeList",
+    "RawBytes",
     "RefreshToken",
     "StaticRecord",
     "TokenError",
@@ -378,6 +381,24 @@ class Customer(_Wire):
     locale: str = ""
 
 
+class File(_Wire, tag_field="class", tag="FILE"):
+    """A FILE attached to an appointment (the sandbox's shape: bookingtime shows none).
+
+    Example:
+        >>> File(id="w1" + "a" * 30, name="Referral", file_name="referral.pdf").size
+        0
+    """
+
+    id: Annotated[str, Meta(pattern=id_pattern("file"))]
+    name: str = ""
+    file_name: str = ""
+    custom_id: str = ""
+    mime_type: str = ""
+    size: Annotated[int, Meta(description="bytes of the decoded file")] = 0
+    appointment_id: AppointmentId | None = None
+    timestamp_add: Timestamp | None = None
+
+
 class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
     """An APPOINTMENT: a booked slot with its customer and resources.
 
@@ -408,7 +429,7 @@ class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
     canceled: bool = False
     moved: bool = False
     booking_resource_list: list[BookingResource] = []
-    file_list: list[Any] = []
+    file_list: list[File] = []
     organization_id: OrganizationId | None = None
     booking_template_id: Annotated[
         str | None, Meta(description="the sandbox's addition: the booked template's id")
@@ -602,3 +623,25 @@ class AuthorizeForm(AuthorizeRequest):
 
 #: The answer of a failure: failure messages, ``content`` null.
 ErrorEnvelope = Envelope[None]
+
+
+class FileAdd(_Wire):
+    """The body of ``file/add``: a file, base64-encoded, for an appointment.
+
+    Example:
+        >>> FileAdd(
+        ...     name="Referral", file_name="referral.txt", file_content="aGk=",
+        ...     appointment_id="ed" + "a" * 30,
+        ... ).file_content
+        'aGk='
+    """
+
+    name: Annotated[str, Meta(min_length=1, max_length=255)]
+    file_name: Annotated[str, Meta(min_length=1, max_length=255)]
+    file_content: Annotated[str, Meta(description="the file's bytes, base64 (RFC 4648)")]
+    appointment_id: AppointmentId
+    custom_id: Annotated[str, Meta(max_length=128)] | None = None
+
+
+#: The answer of a download: the file's raw bytes, not JSON (an endpoint row's response type).
+RawBytes = Annotated[bytes, Meta(description="the raw bytes of a file, not JSON")]

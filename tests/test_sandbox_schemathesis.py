@@ -64,6 +64,9 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "resources": sorted(r["id"] for r in data.resources_of(sb.organization_id)),
         "appointments": sorted(a.id for a in sb.state.book.all(sb.organization_id)),
         "slots": _free_slots(sb, access),
+        "files": sorted(
+            f.id for a in sb.state.book.all() for f in sb.state.files.of_appointment(a.id)
+        ),
         "emails": ["jd@scrubs.doc", "anna.schmidt@praxis.example"],
         "mobiles": ["+49 170 1234567", "0170/7654321"],
         "clients": [sb.client_id],
@@ -73,6 +76,8 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "path.template_id": "templates",
         "path.resource_id": "resources",
         "path.appointment_id": "appointments",
+        "path.file_id": "files",
+        "body.appointmentId": "appointments",
         "body.bookingSlotId": "slots",
         "body.customer.email": "emails",
         "body.customer.mobile": "mobiles",

@@ -25,9 +25,11 @@ import math
 import re
 import socket
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from flask import Flask, Response, request
@@ -44,6 +46,7 @@ from bt_explore.sandbox.authorize import (
     error_page,
 )
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
+from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
 from bt_explore.sandbox.state import (
     Appointment,
@@ -391,7 +394,7 @@ class _Api:
             "canceled": appt.canceled,
             "moved": appt.moved,
             "bookingResourceList": [self.data.resources[r] for r in appt.resource_ids],
-            "fileList": [],
+            "fileList": [self.file_entity(f) for f in self.state.files.of_appointment(appt.id)],
             "organizationId": appt.organization_id,
             "bookingTemplateId": appt.template_id,
             "notes": appt.notes,
@@ -706,6 +709,65 @@ class _Api:
         return _api_answer(
             self.appointment_entity(appt, locale), 200, [messages.success(key, locale)]
         )
+
+    # --- files -------------------------------------------------------------------------------
+    def file_entity(self, stored: StoredFile) -> dict:
+        """The FILE dict of a stored file."""
+        return {
+            "class": "FILE",
+            "id": stored.id,
+            "customId": stored.custom_id,
+            "name": stored.name,
+            "fileName": stored.file_name,
+            "mimeType": stored.mime_type,
+            "size": len(stored.content),
+            "appointmentId": stored.appointment_id,
+            "timestampAdd": stored.added.astimezone(self._tz(stored.organization_id)).isoformat(),
+        }
+
+    def file_add(self, org: str, locale: str) -> Response:
+        body = self._json_body(locale)
+        files = self.state.files
+        problems, content = file_problems(body, files.max_size)
+        appointment_id = body.get("appointmentId")
+        if isinstance(appointment_id, str) and appointment_id:
+            fields: dict[str, Any] = {"kind": "appointment", "value": appointment_id}
+            if not is_id(appointment_id, "appointment"):
+                fields["prefix"] = ID_PREFIXES["appointment"]
+                problems.append(("appointmentId", "bad_id", fields))
+            elif self.state.book.get(org, appointment_id) is None:
+                problems.append(("appointmentId", "unknown_entity", fields))
+        if problems:
+            raise ApiFailure(400, [failure(p, key, locale, **f) for p, key, f in problems])
+        custom_id = body.get("customId") or ""
+        try:
+            stored = files.add(
+                org, str(appointment_id), body["name"], body["fileName"], content, custom_id
+            )
+        except FileCustomIdTaken:
+            raise ApiFailure(
+                400, [failure("customId", "file_custom_id_taken", locale, value=custom_id)]
+            ) from None
+        return _api_answer(self.file_entity(stored), 201, [messages.success("file_added", locale)])
+
+    def file_download(self, org: str, locale: str, file_id: str) -> Response:
+        self._check_id(file_id, "file", "fileId", locale)
+        stored = self.state.files.get(org, file_id)
+        if stored is None:
+            raise _not_found("fileId", "unknown_entity", locale, kind="file", value=file_id)
+        response = Response(stored.content, mimetype=stored.mime_type)
+        name = stored.file_name
+        try:
+            name.encode("ascii")
+            options = {"filename": name}
+        except UnicodeEncodeError:
+            simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+            options = {
+                "filename": simple,
+                "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~"),
+            }
+        response.headers.set("Content-Disposition", "attachment", **options)
+        return response
 
     # --- static ------------------------------------------------------------------------------
     def static_list(self, org: None, locale: str, kind: str) -> Response:

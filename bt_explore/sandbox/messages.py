@@ -203,6 +203,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The requested range ends before today ({today}).",
         "de": "Der angefragte Zeitraum endet vor heute ({today}).",
     },
+    "base64_invalid": {
+        "en": "This parameter is invalid: expected the file's bytes in base64 (RFC 4648).",
+        "de": "Dieser Parameter ist ungültig: erwartet werden die Bytes der Datei in Base64 "
+        "(RFC 4648).",
+    },
+    "file_too_large": {
+        "en": "The decoded file is too large (at most {max} bytes).",
+        "de": "Die dekodierte Datei ist zu groß (höchstens {max} Bytes).",
+    },
+    "file_name_invalid": {
+        "en": "This parameter is invalid: a file name without '/', '\\' or control characters.",
+        "de": "Dieser Parameter ist ungültig: ein Dateiname ohne '/', '\\' oder Steuerzeichen.",
+    },
+    "file_custom_id_taken": {
+        "en": "A file with customId '{value}' already exists.",
+        "de": "Eine Datei mit der customId '{value}' existiert bereits.",
+    },
+    "file_added": {
+        "en": "The file was added.",
+        "de": "Die Datei wurde hinzugefügt.",
+    },
     "appointment_added": {
         "en": "The appointment was booked.",
         "de": "Der Termin wurde gebucht.",

@@ -27,6 +27,7 @@ from bt_explore.models import (
     AuthorizeForm,
     AuthorizeRequest,
     ErrorEnvelope,
+    RawBytes,
     RefreshToken,
     TokenError,
     TokenRequest,
@@ -56,6 +57,7 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
     "week": ({"type": "integer", "minimum": 1, "maximum": 53}, "ISO week."),
     "code": ({"type": "integer", "minimum": 400, "maximum": 599}, "HTTP error status."),
     "kind": ({"type": "string", "enum": list(STATIC_LISTS)}, "Static list name."),
+    "file_id": (_id("file"), "File id."),
 }
 
 _ERRORS = {
@@ -85,7 +87,9 @@ def _components() -> tuple[dict[Any, dict], dict[str, Any]]:
         AuthorizeForm,
     ]
     for ep in ENDPOINTS.values():
-        types += [t for t in (ep.request, ep.response) if t is not None and t not in types]
+        types += [
+            t for t in (ep.request, ep.response) if t not in (None, RawBytes) and t not in types
+        ]
     refs, schemas = msgspec.json.schema_components(types, ref_template=_REF + "{name}")
     for schema in schemas.values():
         # a model's docstring minus its doctest example is the schema's description
@@ -124,6 +128,14 @@ def _operation(ep: Endpoint, refs: dict[Any, dict]) -> dict:
     if ep.name == "static_error":
         responses["4XX"] = _json(refs[ep.response], "The error envelope, with status = code.")
         responses["5XX"] = _json(refs[ep.response], "The error envelope, with status = code.")
+    elif ep.response is RawBytes:
+        # the file's own type (from its name), application/octet-stream when unknown
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        responses[str(ep.success_status)] = {
+            "description": ep.description,
+            "headers": {"Content-Disposition": {"required": True, "schema": {"type": "string"}}},
+            "content": {"application/octet-stream": binary, "*/*": binary},
+        }
     else:
         responses[str(ep.success_status)] = _json(refs[ep.response], ep.description or "Success.")
     for code, description in _ERRORS.items():

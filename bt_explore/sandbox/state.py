@@ -44,6 +44,7 @@ from bt_explore.sandbox.engine import (
     TemplateRules,
     free_slots,
 )
+from bt_explore.sandbox.files import FileStore
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -155,6 +156,18 @@ def _load_json(data_dir: Path | None, name: str) -> Any:
             raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
     resource = importlib_resources.files("bt_explore.sandbox").joinpath("data", name)
     return msgspec.json.decode(resource.read_bytes())
+
+
+def _seed_files(data_dir: Path | None) -> list[dict]:
+    """The files of ``files.json``; none when ``data_dir`` has its own appointments but no
+    files (the demo files belong to the demo appointments)."""
+    if (
+        data_dir is not None
+        and (data_dir / "appointments.json").is_file()
+        and not (data_dir / "files.json").is_file()
+    ):
+        return []
+    return _load_json(data_dir, "files.json")
 
 
 class DemoData:
@@ -673,6 +686,13 @@ class SandboxState:
             refresh_lifetime=refresh_token_lifetime,
         )
         self.book = AppointmentBook(self.data, self.clock, seed=seed)
+        #: the files attached to appointments (``file/add``), in memory
+        self.files = FileStore(
+            _seed_files(Path(data_dir) if data_dir is not None else None),
+            {a.id: a.organization_id for a in self.book.all()}.get,
+            self.clock.now,
+            rng_seed=seed,
+        )
         #: demo users and pending authorization codes (``/oauth/authorize``)
         self.signins = SignIns(self.clock.now, data_dir)
         self.log = RequestLog(request_log_size)
