@@ -64,6 +64,7 @@ from bt_explore.errors import (
     raise_for_answer,
     short_url,
 )
+from bt_explore.models import RawBytes
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 from bt_explore.version import __version__
@@ -135,6 +136,8 @@ def _summary(content: Any) -> str:
         return f"<{cls} {content.get('id', '')}>".replace(" >", ">")
     if isinstance(content, list):
         return f"<list of {len(content)}>"
+    if isinstance(content, bytes):
+        return f"<{len(content)} bytes>"
     return repr(content)
 
 
@@ -457,6 +460,8 @@ class Client:
         org = self._organization_of(endpoint_name, organization_id)
         response = self._send(endpoint.method, url, org, json=json)
         raise_for_answer(response)
+        if endpoint.response is RawBytes:  # a download: the bytes are the content, no envelope
+            return ApiResult(response.content, (), response.status_code, endpoint.method, url)
         content, messages = decode_envelope(response)
         return ApiResult(content, messages, response.status_code, endpoint.method, url)
 

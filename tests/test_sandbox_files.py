@@ -151,3 +151,28 @@ def test_a_huge_body_is_413(sb):
 def test_add_file_wants_bytes(client):
     with pytest.raises(TypeError):
         client.add_file(ERIKA, "a.txt", "text")  # type: ignore[arg-type]
+
+
+def test_call_answers_a_download_with_the_raw_bytes(client):
+    demo = client.appointment(ERIKA)["fileList"][0]
+    result = client.call("file_download", file_id=demo["id"])
+    assert result.status_code == 200 and result.messages == ()
+    assert result.content.startswith(b"Referral for Erika")
+    assert repr(result).endswith(f"content=<{demo['size']} bytes>)")
+
+
+@pytest.mark.parametrize("file_name", ['a"b;c.txt', "日本", "x\u2028y.bin", "🙂.png"])
+def test_odd_file_names_are_served_back(client, tmp_path, file_name):
+    added = client.add_file(ERIKA, file_name, b"odd")
+    assert added["fileName"] == file_name
+    assert client.download_file(added["id"]) == b"odd"
+    written = client.download_file(added["id"], tmp_path)
+    assert written.parent == tmp_path and written.read_bytes() == b"odd"
+
+
+def test_failures_speak_german(sb):
+    url = f"{sb.api_url}de/organization/{sb.organization_id}/file/add"
+    body = {"name": "x", "fileName": "x.txt", "fileContent": "%", "appointmentId": ERIKA}
+    answer = requests.post(url, json=body, headers=bearer(sb), timeout=5)
+    assert answer.status_code == 400
+    assert "Base64" in answer.json()["messageList"][0]["text"]
