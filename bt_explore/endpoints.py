@@ -8,7 +8,8 @@ from it, and tests check that the README, both sides and every answer agree with
 
 Path placeholders are ``{org}`` (organization id), ``{template_id}``, ``{resource_id}``,
 ``{appointment_id}``, ``{custom_id}``, ``{year}``, ``{month}``, ``{day}``, ``{week}``,
-``{code}``, ``{kind}`` (static list name) and ``{file_id}``.
+``{code}``, ``{kind}`` (static list name), ``{file_id}``, ``{custom_entity_type}`` and
+``{custom_entity_id}``.
 
 Example:
     >>> from bt_explore.endpoints import ENDPOINTS
@@ -30,6 +31,9 @@ from bt_explore.models import (
     AppointmentMove,
     BookingResource,
     BookingTemplate,
+    CustomEntity,
+    CustomEntityAdd,
+    CustomEntityShort,
     Earliest,
     Envelope,
     ErrorEnvelope,
@@ -110,6 +114,7 @@ class Endpoint:
 
 
 _SLOTS = "organization/{org}/bookingTemplate/{template_id}/bookingSlot"
+_CE = "organization/{org}/customEntity/{custom_entity_type}"
 
 _TABLE: tuple[Endpoint, ...] = (
     Endpoint(
@@ -265,6 +270,79 @@ _TABLE: tuple[Endpoint, ...] = (
         organization_scoped=False,
         description="The error envelope for an HTTP status code, answered with that status.",
         response=ErrorEnvelope,
+    ),
+    # --- custom entities ---------------------------------------------------------------------
+    Endpoint(
+        "custom_entity_add",
+        "POST",
+        f"{_CE}/add",
+        201,
+        description="Add a custom entity of this type: CUSTOM_ENTITY.",
+        request=CustomEntityAdd,
+        response=Envelope[CustomEntity | CustomEntityShort],
+    ),
+    Endpoint(
+        "custom_entity_show",
+        "GET",
+        f"{_CE}/{{custom_entity_id}}/show",
+        description="One CUSTOM_ENTITY by type and id.",
+        response=Envelope[CustomEntity],
+    ),
+    Endpoint(
+        "custom_entity_identify",
+        "GET",
+        f"{_CE}/{{custom_id}}/identify",
+        description="One CUSTOM_ENTITY by type and customId.",
+        response=Envelope[CustomEntity],
+    ),
+    Endpoint(
+        "custom_entity_list",
+        "GET",
+        f"{_CE}/list",
+        description="LIST of CUSTOM_ENTITY_SHORT of one type.",
+        response=Envelope[List[CustomEntityShort | CustomEntity]],
+    ),
+    Endpoint(
+        "appointment_custom_entity_list",
+        "GET",
+        "organization/{org}/appointment/{appointment_id}/customEntity/{custom_entity_type}/list",
+        description="LIST of the CUSTOM_ENTITY_SHORTs of this type linked to an appointment.",
+        response=Envelope[List[CustomEntityShort | CustomEntity]],
+    ),
+    Endpoint(
+        "resource_custom_entity_list",
+        "GET",
+        "organization/{org}/bookingResource/{resource_id}/customEntity/{custom_entity_type}/list",
+        description="LIST of the CUSTOM_ENTITY_SHORTs of this type linked to a resource.",
+        response=Envelope[List[CustomEntityShort | CustomEntity]],
+    ),
+    Endpoint(
+        "template_custom_entity_list",
+        "GET",
+        "organization/{org}/bookingTemplate/{template_id}/customEntity/{custom_entity_type}/list",
+        description="LIST of the CUSTOM_ENTITY_SHORTs of this type linked to a template.",
+        response=Envelope[List[CustomEntityShort | CustomEntity]],
+    ),
+    Endpoint(
+        "custom_entity_custom_entity_list",
+        "GET",
+        "organization/{org}/customEntity/{custom_entity_id}/customEntity/{custom_entity_type}/list",
+        description="LIST of the CUSTOM_ENTITY_SHORTs of this type linked to a custom entity.",
+        response=Envelope[List[CustomEntityShort | CustomEntity]],
+    ),
+    Endpoint(
+        "custom_entity_template_list",
+        "GET",
+        f"{_CE}/{{custom_entity_id}}/bookingTemplate/list",
+        description="LIST of the BOOKING_TEMPLATEs linked to a custom entity.",
+        response=Envelope[List[BookingTemplate]],
+    ),
+    Endpoint(
+        "custom_entity_resource_list",
+        "GET",
+        f"{_CE}/{{custom_entity_id}}/bookingResource/list",
+        description="LIST of the BOOKING_RESOURCEs linked to a custom entity.",
+        response=Envelope[List[BookingResource]],
     ),
 )
 

@@ -47,6 +47,7 @@ from bt_explore.times import resolve_zone
 
 __all__ = [
     "APPOINTMENT_COLUMNS",
+    "CUSTOM_ENTITY_COLUMNS",
     "DATETIME",
     "RESOURCE_COLUMNS",
     "SLOT_COLUMNS",
@@ -56,6 +57,7 @@ __all__ = [
     "TUPLE",
     "SlotPiece",
     "appointments_frame",
+    "custom_entities_frame",
     "loads",
     "resources_frame",
     "slot_piece",
@@ -1290,3 +1292,84 @@ def template_resources_frame(data: FrameInput, *, locale: str | None = None) -> 
                 rows["resource_first_name"].append(resource.firstName)
                 rows["resource_last_name"].append(resource.lastName)
     return _frame(TEMPLATE_RESOURCE_COLUMNS, rows, len(rows["template_id"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Custom entities
+# --------------------------------------------------------------------------------------------
+
+CUSTOM_ENTITY_COLUMNS: dict[str, str] = {
+    "custom_entity_id": STR,
+    "custom_id": STR,
+    "type": STR,
+    "name": STR,
+    "notes": STR,
+    "image": STR,
+    "organization_id": STR,
+    "timestamp_add": STR,
+    "timestamp_edit": STR,
+    "additional_data_keys": TUPLE,
+}
+
+
+class _CustomEntity(msgspec.Struct, gc=False):
+    id: Any = None
+    customId: Any = None
+    type: Any = None
+    name: Any = None
+    notes: Any = None
+    image: Any = None
+    organizationId: Any = None
+    timestampAdd: Any = None
+    timestampEdit: Any = None
+    additionalData: Any = None
+
+
+class _CustomEntityTop(_CustomEntity, gc=False):
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _CustomEntityTop | tuple[_CustomEntity | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = (
+        _UNSET
+    )
+    recordList: tuple[_CustomEntity | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+
+
+_CUSTOM_ENTITIES = _kind("custom entities", _CustomEntity, _CustomEntityTop)
+
+_CUSTOM_ENTITY_PATHS: dict[str, tuple[str, ...]] = {
+    "custom_entity_id": ("id",),
+    "custom_id": ("customId",),
+    "type": ("type",),
+    "name": ("name",),
+    "notes": ("notes",),
+    "image": ("image",),
+    "organization_id": ("organizationId",),
+    "timestamp_add": ("timestampAdd",),
+    "timestamp_edit": ("timestampEdit",),
+}
+
+
+def custom_entities_frame(data: FrameInput, *, entity_type: str | None = None) -> pd.DataFrame:
+    """Flatten custom entities (CUSTOM_ENTITY or _SHORT) into rows (``CUSTOM_ENTITY_COLUMNS``).
+
+    ``data`` is the entity list, a ``LIST``, one entity, the envelope or the raw body.
+    ``entity_type=`` fills ``type`` where a record has none (a LIST of CUSTOM_ENTITY_SHORT, as
+    ``customEntity/{type}/list`` answers, does not name its type). ``additional_data_keys``
+    holds the keys of ``additionalData``.
+
+    Example:
+        >>> df = custom_entities_frame([{"class": "CUSTOM_ENTITY_SHORT", "id": "6T01",
+        ...     "customId": "projector", "name": "Projector", "additionalData": {"hdmi": ["1"]}}],
+        ...     entity_type="equipment")
+        >>> df.loc[0, ["custom_entity_id", "type", "name", "additional_data_keys"]].tolist()
+        ['6T01', 'equipment', 'Projector', ('hdmi',)]
+    """
+    records = _records(data, _CUSTOM_ENTITIES)
+    columns = _paths(records, _CUSTOM_ENTITY_PATHS)
+    if entity_type is not None:
+        columns["type"] = [t if t is not None else entity_type for t in columns["type"]]
+    columns["additional_data_keys"] = [
+        tuple(str(k) for k in extra) if isinstance(extra, dict) else ()
+        for extra in _column(records, "additionalData")
+    ]
+    return _frame(CUSTOM_ENTITY_COLUMNS, columns, len(records))

@@ -33,6 +33,9 @@ __all__ = [
     "BookingStep",
     "BookingTemplate",
     "Customer",
+    "CustomEntity",
+    "CustomEntityAdd",
+    "CustomEntityShort",
     "Earliest",
     "Envelope",
     "ErrorEnvelope",
@@ -97,6 +100,7 @@ ResourceId = Annotated[str, Meta(pattern=id_pattern("bookingResource"))]
 SlotId = Annotated[str, Meta(pattern=id_pattern("bookingSlot"))]
 AppointmentId = Annotated[str, Meta(pattern=id_pattern("appointment"))]
 ModuleId = Annotated[str, Meta(pattern=id_pattern("module"))]
+CustomEntityId = Annotated[str, Meta(pattern=id_pattern("customEntity"))]
 Timestamp = Annotated[datetime, Meta(description="ISO 8601 with the organization's offset")]
 
 
@@ -645,3 +649,64 @@ class FileAdd(_Wire):
 
 #: The answer of a download: the file's raw bytes, not JSON (an endpoint row's response type).
 RawBytes = Annotated[bytes, Meta(description="the raw bytes of a file, not JSON")]
+
+
+# --- custom entities ----------------------------------------------------------------------------
+#: A custom entity type: the organization's own word, e.g. ``rentalCar``, ``course``.
+CUSTOM_ENTITY_TYPE_PATTERN = "^[a-zA-Z][a-zA-Z0-9_-]{0,63}$"
+
+
+class CustomEntityShort(_Wire, tag_field="class", tag="CUSTOM_ENTITY_SHORT"):
+    """A CUSTOM_ENTITY_SHORT: an organization-defined, typed record (a course, a rental car…).
+
+    ``appointment``, ``booking_resource``, ``booking_template`` and ``custom_entity`` are the
+    relation fields bookingtime's SDK shows; their shape is not public (the sandbox sends
+    ``null``).
+
+    Example:
+        >>> CustomEntityShort(id="6T" + "a" * 30, custom_id="yoga", name="Yoga").name
+        'Yoga'
+    """
+
+    id: CustomEntityId
+    name: str
+    custom_id: str = ""
+    image: str | None = None
+    appointment: Any = None
+    booking_resource: Any = None
+    booking_template: Any = None
+    custom_entity: Any = None
+    additional_data: Any = None
+
+
+class CustomEntity(CustomEntityShort, tag="CUSTOM_ENTITY"):
+    """A CUSTOM_ENTITY: the short record plus type, notes, organization and timestamps.
+
+    Example:
+        >>> CustomEntity(id="6T" + "a" * 30, name="Audi S5", type="rentalCar").type
+        'rentalCar'
+    """
+
+    type: str = ""
+    notes: str = ""
+    organization_id: str = ""
+    timestamp_add: str = ""
+    timestamp_edit: str = ""
+
+
+class CustomEntityAdd(_Wire):
+    """The body of ``customEntity/{customEntityType}/add``: name, optional customId and notes.
+
+    The customId is unique per organization and type.
+
+    Example:
+        >>> import msgspec
+        >>> msgspec.json.encode(CustomEntityAdd(name="CB Testentity", custom_id="667"))
+        b'{"name":"CB Testentity","customId":"667"}'
+    """
+
+    name: Annotated[str, Meta(min_length=1, max_length=255)]
+    custom_id: Annotated[str, Meta(max_length=128)] | None = None
+    notes: Annotated[str, Meta(max_length=10000)] | None = None
+    image: Annotated[str, Meta(max_length=2048)] | None = None
+    additional_data: dict[str, list[str]] | None = None

@@ -230,6 +230,7 @@ FLATTENERS = {
     "resources": (resources_frame, RESOURCE_COLUMNS),
     "appointments": (appointments_frame, APPOINTMENT_COLUMNS),
     "template_resources": (template_resources_frame, TEMPLATE_RESOURCE_COLUMNS),
+    "custom_entities": (frames.custom_entities_frame, frames.CUSTOM_ENTITY_COLUMNS),
 }
 
 

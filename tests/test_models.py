@@ -156,6 +156,51 @@ def test_every_sandbox_answer_of_a_walkthrough_decodes_with_its_response_model(
         records = walk.call("static_list", kind=kind).record_list
         assert records and all(r.code and r.name for r in records)
 
+    # custom entities: both types, every relation in both directions, an add
+    appointment_id = "edJrz074YUIV9y2RnBz9r82jnVXOT2Vm"  # a demo massage, linked to equipment
+    for kind in ("course", "equipment"):
+        entities = walk.call("custom_entity_list", custom_entity_type=kind).record_list
+        assert entities and all(isinstance(e, models.CustomEntityShort) for e in entities)
+        for entity in entities:
+            full = walk.call(
+                "custom_entity_show", custom_entity_type=kind, custom_entity_id=entity.id
+            )
+            assert isinstance(full, models.CustomEntity) and full.type == kind
+            ident = walk.call(
+                "custom_entity_identify", custom_entity_type=kind, custom_id=entity.custom_id
+            )
+            assert ident.id == entity.id
+            walk.call(
+                "custom_entity_template_list", custom_entity_type=kind, custom_entity_id=entity.id
+            )
+            walk.call(
+                "custom_entity_resource_list", custom_entity_type=kind, custom_entity_id=entity.id
+            )
+            walk.call(
+                "custom_entity_custom_entity_list",
+                custom_entity_id=entity.id,
+                custom_entity_type=kind,
+            )
+        walk.call("template_custom_entity_list", template_id=TEMPLATE, custom_entity_type=kind)
+        walk.call(
+            "resource_custom_entity_list", resource_id=resources[0].id, custom_entity_type=kind
+        )
+        walk.call(
+            "appointment_custom_entity_list", appointment_id=appointment_id, custom_entity_type=kind
+        )
+    added = walk.call(
+        "custom_entity_add",
+        json=models.CustomEntityAdd(name="CB Testentity", custom_id="667"),
+        custom_entity_type="rentalCar",
+    )
+    assert isinstance(added, models.CustomEntity) and added.type == "rentalCar"
+    walk.call(
+        "custom_entity_add",
+        400,
+        json={"customId": "667", "name": "again"},
+        custom_entity_type="rentalCar",
+    )
+
     # failures: the error envelope
     walk.call("static_error", 404, code=404)
     walk.call("appointment_add", 400, json={"customer": {}})

@@ -71,6 +71,12 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "mobiles": ["+49 170 1234567", "0170/7654321"],
         "clients": [sb.client_id],
         "redirect_uris": sorted(data.clients[sb.client_id]["redirectUris"]),
+        "custom_entity_types": ["course", "equipment"],
+        "custom_entities": sorted(
+            sb.state.custom_entities.records[i]["id"]
+            for i in sb.state.custom_entities.records
+            if sb.state.custom_entities.records[i]["_organizationId"] == sb.organization_id
+        ),
     }
     bindings = {
         "path.template_id": "templates",
@@ -86,6 +92,8 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "query.client_id": "clients",
         "query.redirect_uri": "redirect_uris",
         "body.redirect_uri": "redirect_uris",
+        "path.custom_entity_type": "custom_entity_types",
+        "path.custom_entity_id": "custom_entities",
     }
     config = SchemathesisConfig.from_dict(
         {

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import calendar
+import functools
 import ipaddress
 import logging
 import math
@@ -45,6 +46,7 @@ from bt_explore.sandbox.authorize import (
     authorize_view,
     error_page,
 )
+from bt_explore.sandbox.custom_entity_api import CustomEntityApi
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
@@ -799,6 +801,64 @@ class _Api:
         headers = {"Retry-After": "1"} if status == 429 else None
         msg = failure(None, "status_text", locale, code=status, phrase=status_phrase(status))
         return _failure_answer(status, [msg], headers)
+
+    # --- custom entities (bt_explore.sandbox.custom_entity_api) ------------------------------
+    @functools.cached_property
+    def _custom(self) -> CustomEntityApi:
+        return CustomEntityApi(
+            self.state.custom_entities,
+            fail=ApiFailure,
+            answer=_api_answer,
+            lists=_list,
+            check={
+                "bookingTemplate": self._template,
+                "bookingResource": self._resource,
+                "appointment": self._appointment,
+            },
+            json_body=self._json_body,
+            templates=self.data.templates_of,
+            resources=self.data.resources_of,
+        )
+
+    def custom_entity_add(self, org: str, locale: str, custom_entity_type: str) -> Response:
+        return self._custom.add(org, locale, custom_entity_type)
+
+    def custom_entity_show(self, org: str, locale: str, **path: str) -> Response:
+        return self._custom.show(org, locale, **path)
+
+    def custom_entity_identify(self, org: str, locale: str, **path: str) -> Response:
+        return self._custom.identify(org, locale, **path)
+
+    def custom_entity_list(self, org: str, locale: str, custom_entity_type: str) -> Response:
+        return self._custom.list_of_type(org, locale, custom_entity_type)
+
+    def appointment_custom_entity_list(
+        self, org: str, locale: str, appointment_id: str, custom_entity_type: str
+    ) -> Response:
+        return self._custom.linked("appointment", org, locale, appointment_id, custom_entity_type)
+
+    def resource_custom_entity_list(
+        self, org: str, locale: str, resource_id: str, custom_entity_type: str
+    ) -> Response:
+        return self._custom.linked("bookingResource", org, locale, resource_id, custom_entity_type)
+
+    def template_custom_entity_list(
+        self, org: str, locale: str, template_id: str, custom_entity_type: str
+    ) -> Response:
+        return self._custom.linked("bookingTemplate", org, locale, template_id, custom_entity_type)
+
+    def custom_entity_custom_entity_list(
+        self, org: str, locale: str, custom_entity_id: str, custom_entity_type: str
+    ) -> Response:
+        return self._custom.linked(
+            "customEntity", org, locale, custom_entity_id, custom_entity_type
+        )
+
+    def custom_entity_template_list(self, org: str, locale: str, **path: str) -> Response:
+        return self._custom.templates(org, locale, **path)
+
+    def custom_entity_resource_list(self, org: str, locale: str, **path: str) -> Response:
+        return self._custom.resources(org, locale, **path)
 
 
 def _authenticate(state: SandboxState, locale: str) -> TokenClaims:

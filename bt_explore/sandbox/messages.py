@@ -262,6 +262,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{code} {phrase}.",
         "de": "{code} {phrase}.",
     },
+    # --- custom entities ---
+    "custom_entity_type_invalid": {
+        "en": "'{value}' is not a custom entity type: expected a word matching {pattern}.",
+        "de": "'{value}' ist kein Typ eigener Entitäten: erwartet wird ein Wort passend zu "
+        "{pattern}.",
+    },
+    "custom_entity_custom_id_taken": {
+        "en": "A custom entity of type {type} with customId '{value}' already exists.",
+        "de": "Eine eigene Entität vom Typ {type} mit der customId '{value}' existiert bereits.",
+    },
+    "custom_id_unservable": {
+        "en": "This parameter is invalid: '{value}' could not be identified by URL (not blank, "
+        "no leading '/', no '.' or '..' segment).",
+        "de": "Dieser Parameter ist ungültig: '{value}' wäre per URL nicht auffindbar (nicht "
+        "leer, kein führendes '/', kein Abschnitt '.' oder '..').",
+    },
+    "custom_entity_added": {
+        "en": "The custom entity was added.",
+        "de": "Die eigene Entität wurde angelegt.",
+    },
 }
 
 

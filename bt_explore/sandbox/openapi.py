@@ -23,6 +23,7 @@ import msgspec
 
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS, Endpoint
 from bt_explore.models import (
+    CUSTOM_ENTITY_TYPE_PATTERN,
     AccessToken,
     AuthorizeForm,
     AuthorizeRequest,
@@ -58,6 +59,11 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
     "code": ({"type": "integer", "minimum": 400, "maximum": 599}, "HTTP error status."),
     "kind": ({"type": "string", "enum": list(STATIC_LISTS)}, "Static list name."),
     "file_id": (_id("file"), "File id."),
+    "custom_entity_type": (
+        {"type": "string", "pattern": CUSTOM_ENTITY_TYPE_PATTERN},
+        "Custom entity type, the organization's own word (e.g. course, rentalCar).",
+    ),
+    "custom_entity_id": (_id("customEntity"), "Custom entity id."),
 }
 
 _ERRORS = {

@@ -36,6 +36,7 @@ import msgspec
 from bt_explore.endpoints import STATIC_LISTS, is_id
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
+from bt_explore.sandbox.custom_entities import CustomEntityStore
 from bt_explore.sandbox.engine import (
     WEEKDAYS,
     Busy,
@@ -692,6 +693,10 @@ class SandboxState:
             {a.id: a.organization_id for a in self.book.all()}.get,
             self.clock.now,
             rng_seed=seed,
+        )
+        #: custom entities (``custom_entities.json``) and their links
+        self.custom_entities = CustomEntityStore.load(
+            self.data, self.clock.now, data_dir, seed=seed
         )
         #: demo users and pending authorization codes (``/oauth/authorize``)
         self.signins = SignIns(self.clock.now, data_dir)

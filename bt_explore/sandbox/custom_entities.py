@@ -1,0 +1,237 @@
+"""The sandbox's custom entities: typed, organization-defined records and their links.
+
+A custom entity (``6T…``) has a ``type`` (the organization's own word: ``course``,
+``equipment``, ``rentalCar``), a ``customId`` unique per organization and type, and links to
+booking templates, booking resources, appointments and other custom entities. The demo data
+lives in ``data/custom_entities.json`` (``_organizationId`` and the ``_…Ids`` link lists are
+the sandbox's own keys, never sent). Links between custom entities go both ways.
+
+The relation fields of a CUSTOM_ENTITY_SHORT (``appointment``, ``bookingResource``,
+``bookingTemplate``, ``customEntity``) have no public shape; the sandbox sends ``null``.
+
+The route handlers are in :mod:`bt_explore.sandbox.custom_entity_api`.
+
+Example:
+    >>> from bt_explore.sandbox.state import SandboxState
+    >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
+    >>> sorted(state.custom_entities.types(state.data.demo_organization_id))
+    ['course', 'equipment']
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bt_explore.endpoints import is_id
+from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN
+
+__all__ = ["CUSTOM_ENTITIES_FILE", "CUSTOM_ENTITY_TYPE", "MAX_LENGTHS", "CustomEntityStore"]
+
+#: The data file of the custom entities (in ``sandbox/data`` or a user's ``data_dir``).
+CUSTOM_ENTITIES_FILE = "custom_entities.json"
+
+#: A valid custom entity type.
+CUSTOM_ENTITY_TYPE = re.compile(CUSTOM_ENTITY_TYPE_PATTERN)
+_LINKS = {
+    "bookingTemplate": "_bookingTemplateIds",
+    "bookingResource": "_bookingResourceIds",
+    "appointment": "_appointmentIds",
+    "customEntity": "_customEntityIds",
+}
+_SHORT_KEYS = ("id", "customId", "name", "image", "additionalData")
+_FULL_KEYS = ("type", "notes", "organizationId", "timestampAdd", "timestampEdit")
+#: The longest text fields of an added entity, in characters.
+MAX_LENGTHS = {"customId": 128, "name": 255, "notes": 10000, "image": 2048}
+
+
+class CustomEntityStore:
+    """The custom entities of one sandbox, behind one lock.
+
+    Records are stored as read from the data file (with their ``_organizationId`` and ``_…Ids``
+    link lists); :meth:`short` and :meth:`full` are what the API shows.
+    """
+
+    def __init__(self, records: list[dict], now: Callable[[], datetime], seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._now = now
+        self._rng = random.Random(f"customEntity:{seed}")
+        self.records: dict[str, dict] = {r["id"]: r for r in records}
+
+    @classmethod
+    def load(
+        cls,
+        data: Any,
+        now: Callable[[], datetime],
+        data_dir: str | Path | None = None,
+        seed: int = 0,
+    ) -> CustomEntityStore:
+        """The store of ``data`` (a :class:`~bt_explore.sandbox.state.DemoData`): the records of
+        ``custom_entities.json``: the one in ``data_dir`` if it has one, else the package's demo
+        file without the records and links ``data`` cannot serve (so a ``data_dir`` without this
+        file keeps working).
+
+        Raises ``ValueError`` naming a record with a bad id or type, a customId used twice in a
+        type, or (in a ``data_dir``'s own file) a link to an unknown entity.
+        """
+        path = Path(data_dir) / CUSTOM_ENTITIES_FILE if data_dir is not None else None
+        own = path is not None and path.is_file()
+        if path is not None and own:
+            try:
+                raw = msgspec.json.decode(path.read_bytes())
+            except ValueError as exc:
+                raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
+        else:
+            resource = importlib_resources.files("bt_explore.sandbox").joinpath(
+                "data", CUSTOM_ENTITIES_FILE
+            )
+            raw = msgspec.json.decode(resource.read_bytes())
+        if not isinstance(raw, list):
+            raise ValueError(f"sandbox data: {CUSTOM_ENTITIES_FILE} must be a JSON list")
+        if not own:
+            # the demo file beside a user's own data: keep what that data can serve
+            raw = [r for r in raw if r.get("_organizationId") in data.organizations]
+        appointment_org = {
+            a.get("id"): getattr(
+                data.template_rules.get(a.get("templateId")), "organization_id", None
+            )
+            for a in data.seed_appointments
+        }
+        known = {
+            "bookingTemplate": lambda i, org: (
+                i in data.template_rules and data.template_rules[i].organization_id == org
+            ),
+            "bookingResource": lambda i, org: data.resource_org.get(i) == org,
+            "appointment": lambda i, org: appointment_org.get(i) == org,
+        }
+        ids = {r.get("id") for r in raw}
+        records: list[dict] = []
+        seen: set[tuple[str, str, str]] = set()
+        for r in raw:
+            where = f"sandbox data: custom entity {r.get('id')!r}"
+            if not is_id(r.get("id"), "customEntity"):
+                raise ValueError(f"{where}: not a valid customEntity id")
+            if r.get("_organizationId") not in data.organizations:
+                raise ValueError(f"{where}: unknown _organizationId")
+            if not isinstance(r.get("type"), str) or not CUSTOM_ENTITY_TYPE.match(r["type"]):
+                raise ValueError(f"{where}: type must match {CUSTOM_ENTITY_TYPE_PATTERN}")
+            if not isinstance(r.get("name"), str):
+                raise ValueError(f"{where}: name must be a string")
+            key = (r["_organizationId"], r["type"], r.get("customId") or "")
+            if key[2] and key in seen:
+                raise ValueError(f"{where}: customId {key[2]!r} is not unique in its type")
+            seen.add(key)
+            links: dict[str, list[str]] = {}
+            for kind, field in _LINKS.items():
+                links[field] = []
+                for linked in r.get(field) or []:
+                    ok = linked in ids if kind == "customEntity" else known[kind](linked, key[0])
+                    if ok:
+                        links[field].append(linked)
+                    elif own:
+                        raise ValueError(f"{where}: {field} names unknown {kind} {linked!r}")
+            records.append({**r, **links})
+        return cls(records, now, seed)
+
+    # --- reading -----------------------------------------------------------------------------
+    def types(self, org: str) -> set[str]:
+        """The types the organization has entities of."""
+        with self._lock:
+            return {r["type"] for r in self.records.values() if r["_organizationId"] == org}
+
+    def get(self, org: str, type_: str, entity_id: str) -> dict | None:
+        with self._lock:
+            r = self.records.get(entity_id)
+        return r if r and r["_organizationId"] == org and r["type"] == type_ else None
+
+    def of_type(self, org: str, type_: str) -> list[dict]:
+        """The organization's entities of ``type_`` in the order they were added."""
+        with self._lock:
+            return [
+                r
+                for r in self.records.values()
+                if r["_organizationId"] == org and r["type"] == type_
+            ]
+
+    def by_custom_id(self, org: str, type_: str, custom_id: str) -> dict | None:
+        if not custom_id:
+            return None
+        return next((r for r in self.of_type(org, type_) if r.get("customId") == custom_id), None)
+
+    def linked_to(self, org: str, type_: str, kind: str, target: str) -> list[dict]:
+        """The entities of ``type_`` linked to the ``kind`` (``bookingTemplate``…) ``target``."""
+        field = _LINKS[kind]
+        back: set[str] = set()
+        if kind == "customEntity":
+            with self._lock:
+                other = self.records.get(target)
+            back = set(other["_customEntityIds"]) if other else set()
+        return [
+            r
+            for r in self.of_type(org, type_)
+            if (target in r[field] or r["id"] in back) and r["id"] != target
+        ]
+
+    @staticmethod
+    def short(r: dict) -> dict:
+        """The CUSTOM_ENTITY_SHORT of a record."""
+        entity: dict[str, Any] = {"class": "CUSTOM_ENTITY_SHORT"}
+        entity.update({k: r.get(k) for k in _SHORT_KEYS})
+        entity["customId"] = r.get("customId") or ""
+        entity["additionalData"] = r.get("additionalData") or {}
+        entity.update(appointment=None, bookingResource=None, bookingTemplate=None)
+        entity["customEntity"] = None
+        return entity
+
+    @classmethod
+    def full(cls, r: dict) -> dict:
+        """The CUSTOM_ENTITY of a record."""
+        entity = cls.short(r)
+        entity["class"] = "CUSTOM_ENTITY"
+        entity.update({k: r.get(k) or "" for k in _FULL_KEYS})
+        entity["organizationId"] = r["_organizationId"]
+        return entity
+
+    # --- writing -----------------------------------------------------------------------------
+    def add(self, org: str, type_: str, fields: dict) -> dict | None:
+        """Store a new entity; ``None`` if its customId is taken in this type (checked under
+        the lock, so two concurrent adds cannot both win)."""
+        with self._lock:
+            custom_id = fields.get("customId") or ""
+            if custom_id and any(
+                r["_organizationId"] == org
+                and r["type"] == type_
+                and r.get("customId") == custom_id
+                for r in self.records.values()
+            ):
+                return None
+            while True:
+                new_id = "6T" + "".join(
+                    self._rng.choice(string.ascii_letters + string.digits) for _ in range(30)
+                )
+                if new_id not in self.records:
+                    break
+            record = {
+                "id": new_id,
+                "_organizationId": org,
+                "type": type_,
+                "customId": custom_id,
+                "name": fields["name"],
+                "notes": fields.get("notes") or "",
+                "image": fields.get("image"),
+                "additionalData": fields.get("additionalData") or {},
+                "timestampAdd": self._now().isoformat(timespec="seconds"),
+                "timestampEdit": "",
+                **{f: [] for f in _LINKS.values()},
+            }
+            self.records[new_id] = record
+            return record

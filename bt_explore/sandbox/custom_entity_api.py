@@ -1,0 +1,233 @@
+"""The sandbox's custom-entity routes (``_Api`` in :mod:`bt_explore.sandbox.app` delegates).
+
+Validation failures name the field: ``customEntityType`` (404 when it is not a type's shape),
+``customEntityId``, ``customId``, ``name``, ``notes``, ``image``, ``additionalData``; a customId
+is unique per organization and type (400 ``customId`` otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+
+from bt_explore.endpoints import is_id
+from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN
+from bt_explore.sandbox import messages
+from bt_explore.sandbox.custom_entities import CUSTOM_ENTITY_TYPE, MAX_LENGTHS, CustomEntityStore
+from bt_explore.sandbox.messages import failure
+
+__all__ = ["CustomEntityApi"]
+
+
+def _identifiable(custom_id: str) -> bool:
+    """Whether ``…/{customId}/identify`` can find this customId again: URLs drop ``.`` and
+    ``..`` segments, a leading ``/`` makes an empty segment, and the client sends no blank
+    path segment."""
+    return (
+        bool(custom_id.strip())
+        and not custom_id.startswith("/")
+        and all(part not in (".", "..") for part in custom_id.split("/"))
+    )
+
+
+class CustomEntityApi:
+    """The custom-entity route handlers; ``_Api`` delegates to them.
+
+    ``fail(status, failures)`` raises the sandbox's error answer, ``answer(content, status,
+    msgs)`` makes a success answer, ``check`` validates a template, resource or appointment id
+    (raising 404 like the other routes) and ``json_body(locale)`` reads the request body.
+    """
+
+    def __init__(
+        self,
+        store: CustomEntityStore,
+        *,
+        fail: Callable[[int, list[dict]], Exception],
+        answer: Callable[..., Response],
+        lists: Callable[[list[dict]], dict],
+        check: dict[str, Callable[[str, str, str], Any]],
+        json_body: Callable[[str], dict],
+        templates: Callable[[str], list[dict]],
+        resources: Callable[[str], list[dict]],
+    ) -> None:
+        self.store = store
+        self._fail = fail
+        self._answer = answer
+        self._list = lists
+        self._check = check
+        self._json_body = json_body
+        self._templates = templates
+        self._resources = resources
+
+    def _type(self, value: str, locale: str, status: int = 404) -> str:
+        if not CUSTOM_ENTITY_TYPE.match(value):
+            raise self._fail(
+                status,
+                [
+                    failure(
+                        "customEntityType",
+                        "custom_entity_type_invalid",
+                        locale,
+                        value=value,
+                        pattern=CUSTOM_ENTITY_TYPE_PATTERN,
+                    )
+                ],
+            )
+        return value
+
+    def _entity(self, org: str, type_: str, entity_id: str, locale: str) -> dict:
+        self._type(type_, locale)
+        if not is_id(entity_id, "customEntity"):
+            raise self._fail(
+                404,
+                [
+                    failure(
+                        "customEntityId",
+                        "bad_id",
+                        locale,
+                        value=entity_id,
+                        kind="customEntity",
+                        prefix="6T",
+                    )
+                ],
+            )
+        record = self.store.get(org, type_, entity_id)
+        if record is None:
+            raise self._fail(
+                404,
+                [
+                    failure(
+                        "customEntityId",
+                        "unknown_entity",
+                        locale,
+                        kind=f"customEntity of type {type_}",
+                        value=entity_id,
+                    )
+                ],
+            )
+        return record
+
+    def _shorts(self, records: list[dict]) -> Response:
+        return self._answer(self._list([self.store.short(r) for r in records]))
+
+    # --- handlers --------------------------------------------------------------------------
+    def add(self, org: str, locale: str, custom_entity_type: str) -> Response:
+        type_ = self._type(custom_entity_type, locale)
+        body = self._json_body(locale)
+        errors: list[dict] = []
+        fields: dict[str, Any] = {}
+        for key in ("name", "customId", "notes", "image"):
+            value = body.get(key)
+            if value is None:
+                if key == "name":
+                    errors.append(failure("name", "required", locale))
+                continue
+            if not isinstance(value, str):
+                errors.append(failure(key, "not_a_string", locale))
+            elif key == "name" and not value.strip():
+                errors.append(failure("name", "required", locale))
+            elif len(value) > MAX_LENGTHS[key]:
+                errors.append(failure(key, "too_long", locale, max=MAX_LENGTHS[key]))
+            elif key == "customId" and value and not _identifiable(value):
+                errors.append(failure("customId", "custom_id_unservable", locale, value=value))
+            else:
+                fields[key] = value.strip() if key == "name" else value
+        extra = body.get("additionalData")
+        if extra is not None:
+            if isinstance(extra, dict) and all(
+                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in extra.values()
+            ):
+                fields["additionalData"] = extra
+            else:
+                errors.append(failure("additionalData", "additional_data_invalid", locale))
+        if errors:
+            raise self._fail(400, errors)
+        record = self.store.add(org, type_, fields)
+        if record is None:
+            raise self._fail(
+                400,
+                [
+                    failure(
+                        "customId",
+                        "custom_entity_custom_id_taken",
+                        locale,
+                        value=fields["customId"],
+                        type=type_,
+                    )
+                ],
+            )
+        return self._answer(
+            self.store.full(record), 201, [messages.success("custom_entity_added", locale)]
+        )
+
+    def show(self, org: str, locale: str, custom_entity_type: str, custom_entity_id: str):
+        return self._answer(
+            self.store.full(self._entity(org, custom_entity_type, custom_entity_id, locale))
+        )
+
+    def identify(self, org: str, locale: str, custom_entity_type: str, custom_id: str):
+        type_ = self._type(custom_entity_type, locale)
+        record = self.store.by_custom_id(org, type_, custom_id)
+        if record is None:
+            raise self._fail(
+                404,
+                [
+                    failure(
+                        "customId",
+                        "unknown_custom_id",
+                        locale,
+                        kind=f"customEntity of type {type_}",
+                        value=custom_id,
+                    )
+                ],
+            )
+        return self._answer(self.store.full(record))
+
+    def list_of_type(self, org: str, locale: str, custom_entity_type: str) -> Response:
+        return self._shorts(self.store.of_type(org, self._type(custom_entity_type, locale)))
+
+    def linked(self, kind: str, org: str, locale: str, target: str, custom_entity_type: str):
+        """The entities of a type linked to a template, resource, appointment or entity."""
+        if kind == "customEntity":
+            if not is_id(target, "customEntity"):
+                raise self._fail(
+                    404,
+                    [
+                        failure(
+                            "customEntityId",
+                            "bad_id",
+                            locale,
+                            value=target,
+                            kind="customEntity",
+                            prefix="6T",
+                        )
+                    ],
+                )
+            other = self.store.records.get(target)
+            if other is None or other["_organizationId"] != org:
+                raise self._fail(
+                    404,
+                    [
+                        failure(
+                            "customEntityId",
+                            "unknown_entity",
+                            locale,
+                            kind="customEntity",
+                            value=target,
+                        )
+                    ],
+                )
+        else:
+            self._check[kind](org, target, locale)
+        type_ = self._type(custom_entity_type, locale)
+        return self._shorts(self.store.linked_to(org, type_, kind, target))
+
+    def templates(self, org: str, locale: str, custom_entity_type: str, custom_entity_id: str):
+        ids = self._entity(org, custom_entity_type, custom_entity_id, locale)["_bookingTemplateIds"]
+        return self._answer(self._list([t for t in self._templates(org) if t["id"] in ids]))
+
+    def resources(self, org: str, locale: str, custom_entity_type: str, custom_entity_id: str):
+        ids = self._entity(org, custom_entity_type, custom_entity_id, locale)["_bookingResourceIds"]
+        return self._answer(self._list([r for r in self._resources(org) if r["id"] in ids]))
