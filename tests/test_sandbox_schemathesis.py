@@ -67,12 +67,15 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "emails": ["jd@scrubs.doc", "anna.schmidt@praxis.example"],
         "mobiles": ["+49 170 1234567", "0170/7654321"],
         "clients": [sb.client_id],
+        "module_configs": sorted(data.module_configs),
         "redirect_uris": sorted(data.clients[sb.client_id]["redirectUris"]),
     }
     bindings = {
         "path.template_id": "templates",
         "path.resource_id": "resources",
         "path.appointment_id": "appointments",
+        "path.module_id": "clients",
+        "path.module_config_id": "module_configs",
         "body.bookingSlotId": "slots",
         "body.customer.email": "emails",
         "body.customer.mobile": "mobiles",

@@ -56,6 +56,16 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
     "week": ({"type": "integer", "minimum": 1, "maximum": 53}, "ISO week."),
     "code": ({"type": "integer", "minimum": 400, "maximum": 599}, "HTTP error status."),
     "kind": ({"type": "string", "enum": list(STATIC_LISTS)}, "Static list name."),
+    "module_id": (_id("module"), "Module id (the client_id of the token's module)."),
+    "module_config_id": (_id("moduleConfig"), "Module config id."),
+}
+
+#: Query parameter -> (OpenAPI parameter schema, description); all optional.
+_QUERY: dict[str, tuple[dict, str]] = {
+    "searchQuery": (
+        {"type": "string", "maxLength": 200},
+        "Text looked for in the organizations' name, customId and city (any case); empty: all.",
+    ),
 }
 
 _ERRORS = {
@@ -119,6 +129,17 @@ def _operation(ep: Endpoint, refs: dict[Any, dict]) -> dict:
                 "schema": schema,
             }
         )
+    for name in ep.query:
+        schema, description = _QUERY[name]
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": schema,
+            }
+        )
     error = refs[ErrorEnvelope]
     responses: dict[str, Any] = {}
     if ep.name == "static_error":
@@ -132,7 +153,7 @@ def _operation(ep: Endpoint, refs: dict[Any, dict]) -> dict:
     operation: dict[str, Any] = {
         "operationId": ep.name,
         "summary": ep.description,
-        "tags": ["organization" if ep.organization_scoped else "static"],
+        "tags": ["static" if ep.path.startswith("static/") else "organization"],
         "parameters": parameters,
         "responses": responses,
         "security": [{"bearer": []}],
