@@ -209,3 +209,28 @@ def test_show_protected_of_a_malformed_id_is_404(client) -> None:
     with pytest.raises(NotFound) as err:
         client.appointment_protected("nope")
     assert _named(err.value) == ("appointmentId",)
+
+
+# --- data files -----------------------------------------------------------------------------------
+
+
+def test_data_files_name_known_organizations(tmp_path) -> None:
+    import json
+
+    from bt_explore.sandbox.state import DemoData
+
+    data = DemoData.load()
+    assert set(data.clients[data.demo_client_id]["organizationIds"]) >= {
+        b["id"] for b in data.branches_of(data.demo_organization_id)
+    }
+    assert {c["organizationId"] for c in data.module_configs.values()} == set(
+        data.clients[data.demo_client_id]["organizationIds"]
+    )
+    (tmp_path / "module_configs.json").write_text(
+        json.dumps([{**data.module_configs[DEMO_CONFIG], "organizationId": "f6" + "0" * 30}])
+    )
+    with pytest.raises(ValueError, match="unknown organizationId"):
+        DemoData.load(tmp_path)
+    (tmp_path / "module_configs.json").write_text(json.dumps([{"id": "5fshort"}]))
+    with pytest.raises(ValueError, match="moduleConfig id"):
+        DemoData.load(tmp_path)
