@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "appointments_frame": "bt_explore.frames",
     "template_resources_frame": "bt_explore.frames",
     "custom_entities_frame": "bt_explore.frames",
+    "organizations_frame": "bt_explore.frames",
     # analysis
     "scan_slots": "bt_explore.scan",
     "ScanError": "bt_explore.scan",
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bt_explore.frames import (
         appointments_frame,
         custom_entities_frame,
+        organizations_frame,
         resources_frame,
         slots_frame,
         template_resources_frame,

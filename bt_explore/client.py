@@ -442,9 +442,12 @@ class Client:
         *,
         json: Any = None,
         organization_id: str | None = None,
+        params: dict[str, str] | None = None,
         **path: Any,
     ) -> ApiResult:
         """Call an endpoint of :data:`bt_explore.endpoints.ENDPOINTS` by name.
+
+        ``params`` are the query parameters the endpoint's row names (``query``).
 
         Returns the :class:`ApiResult` (content, messages, status, method, URL) of any 2xx
         answer; raises the typed :class:`~bt_explore.ApiError` for the others and
@@ -457,8 +460,11 @@ class Client:
         """
         url = self.url(endpoint_name, organization_id=organization_id, **path)
         endpoint = ENDPOINTS[endpoint_name]
+        unknown = sorted(set(params or ()) - set(endpoint.query))
+        if unknown:
+            raise TypeError(f"{endpoint_name} reads no query parameter {', '.join(unknown)}")
         org = self._organization_of(endpoint_name, organization_id)
-        response = self._send(endpoint.method, url, org, json=json)
+        response = self._send(endpoint.method, url, org, json=json, params=params)
         raise_for_answer(response)
         if endpoint.response is RawBytes:  # a download: the bytes are the content, no envelope
             return ApiResult(response.content, (), response.status_code, endpoint.method, url)
@@ -472,7 +478,13 @@ class Client:
         return self.settings.require_organization(organization_id)
 
     def _send(
-        self, method: str, url: str, organization_id: str | None, *, json: Any = None
+        self,
+        method: str,
+        url: str,
+        organization_id: str | None,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
     ) -> requests.Response:
         if self._closed:
             raise RuntimeError("this Client is closed")
@@ -482,6 +494,7 @@ class Client:
                 method,
                 url,
                 json=json,
+                params=params,
                 headers=self._headers,
                 auth=self.auth.for_organization(organization_id),
                 timeout=self.settings.timeout,
@@ -501,8 +514,15 @@ class Client:
     def _get(self, endpoint_name: str, organization_id: str | None, **path: Any) -> Any:
         return self.call(endpoint_name, organization_id=organization_id, **path).content
 
-    def _list(self, endpoint_name: str, organization_id: str | None, **path: Any) -> list[dict]:
-        result = self.call(endpoint_name, organization_id=organization_id, **path)
+    def _list(
+        self,
+        endpoint_name: str,
+        organization_id: str | None,
+        *,
+        params: dict[str, str] | None = None,
+        **path: Any,
+    ) -> list[dict]:
+        result = self.call(endpoint_name, organization_id=organization_id, params=params, **path)
         try:
             return result.records
         except TypeError:
@@ -1131,6 +1151,103 @@ class Client:
         target.write_bytes(response.content)
         return target
 
+    # -- module configs, organizations (branches), the protected appointment -----------------
+
+    def module_config(
+        self, module_config_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One MODULE_CONFIG by id: ``moduleId``, ``moduleName``, ``settingList`` of
+        ``{key, value}`` (values are strings).
+
+        Example:
+            >>> client.module_config("5fDemoBooking7Hq2Lx9Vd4Rk8Tz3Wn6")["customId"]  # doctest: +SKIP
+            'demo-booking'
+        """
+        return self._get("moduleConfig_show", organization_id, module_config_id=module_config_id)
+
+    def module_config_by_custom_id(
+        self, custom_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """One MODULE_CONFIG by its ``customId`` (raises :class:`~bt_explore.NotFound` if none).
+
+        Example:
+            >>> client.module_config_by_custom_id("demo-booking")["moduleName"]  # doctest: +SKIP
+            'bt_explore demo module'
+        """
+        return self._get("moduleConfig_identify", organization_id, custom_id=custom_id)
+
+    def module_config_for(
+        self, module_id: str | None = None, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The MODULE_CONFIG of a module (default: this client's) in the organization.
+
+        Example:
+            >>> settings = client.module_config_for()["settingList"]          # doctest: +SKIP
+            >>> {s["key"]: s["value"] for s in settings}["showPrice"]          # doctest: +SKIP
+            'true'
+        """
+        return self._get(
+            "moduleConfig_module_show",
+            organization_id,
+            module_id=module_id or self.settings.client_id,
+        )
+
+    def organization_by_custom_id(
+        self, custom_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The ORGANIZATION, or one of its branches, by ``customId``.
+
+        Example:
+            >>> client.organization_by_custom_id("potsdam")["name"]           # doctest: +SKIP
+            'Praxis am Park – Potsdam'
+        """
+        return self._get("organization_identify", organization_id, custom_id=custom_id)
+
+    def find_organizations(
+        self, search_query: str = "", *, module_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The ORGANIZATIONs the module (default: this client) may access whose name, customId
+        or city holds ``search_query`` (any case; ``""``: all). Sent with an unscoped token, as
+        bookingtime's SDK does: no organization is in the URL.
+
+        Example:
+            >>> [o["customId"] for o in client.find_organizations("potsdam")]  # doctest: +SKIP
+            ['potsdam']
+        """
+        return self._list(
+            "organization_filter",
+            None,
+            params={"searchQuery": search_query},
+            module_id=module_id or self.settings.client_id,
+        )
+
+    def branches(
+        self, *, module_id: str | None = None, organization_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The organization's branches (ORGANIZATIONs), as the module (default: this client)
+        sees them.
+
+        Example:
+            >>> [b["customId"] for b in client.branches()]                    # doctest: +SKIP
+            ['mitte', 'potsdam']
+        """
+        return self._list(
+            "organization_list", organization_id, module_id=module_id or self.settings.client_id
+        )
+
+    def appointment_protected(
+        self, appointment_id: str, *, organization_id: str | None = None
+    ) -> dict[str, Any]:
+        """The full APPOINTMENT by id (``showProtected``; the sandbox answers what
+        :meth:`appointment` does, see docs/sandbox.md).
+
+        Example:
+            >>> client.appointment_protected(appointment["id"])["customer"]  # doctest: +SKIP
+        """
+        return self._get(
+            "appointment_showProtected", organization_id, appointment_id=appointment_id
+        )
+
     # -- static lists --------------------------------------------------------------------------
 
     def static_list(self, kind: str) -> list[dict[str, Any]]:
@@ -1191,6 +1308,21 @@ class Client:
         from bt_explore.frames import templates_frame
 
         return templates_frame(self.templates(organization_id=organization_id))
+
+    def organizations_df(
+        self, *, module_id: str | None = None, organization_id: str | None = None
+    ) -> pd.DataFrame:
+        """The organization's branches as a DataFrame
+        (:func:`bt_explore.frames.organizations_frame`).
+
+        Example:
+            >>> client.organizations_df()[["custom_id", "city"]]              # doctest: +SKIP
+        """
+        from bt_explore.frames import organizations_frame
+
+        return organizations_frame(
+            self.branches(module_id=module_id, organization_id=organization_id)
+        )
 
     def resources_df(self, *, organization_id: str | None = None) -> pd.DataFrame:
         """The resources as a DataFrame (:func:`bt_explore.frames.resources_frame`).

@@ -8,8 +8,9 @@ from it, and tests check that the README, both sides and every answer agree with
 
 Path placeholders are ``{org}`` (organization id), ``{template_id}``, ``{resource_id}``,
 ``{appointment_id}``, ``{custom_id}``, ``{year}``, ``{month}``, ``{day}``, ``{week}``,
-``{code}``, ``{kind}`` (static list name), ``{file_id}``, ``{custom_entity_type}`` and
-``{custom_entity_id}``.
+``{code}``, ``{kind}`` (static list name), ``{file_id}``, ``{custom_entity_type}``,
+``{custom_entity_id}``, ``{module_id}`` and ``{module_config_id}``. Query parameters an endpoint
+reads are named in its row's ``query``.
 
 Example:
     >>> from bt_explore.endpoints import ENDPOINTS
@@ -40,6 +41,7 @@ from bt_explore.models import (
     File,
     FileAdd,
     List,
+    ModuleConfig,
     Organization,
     RangeList,
     RawBytes,
@@ -61,7 +63,8 @@ class Endpoint:
     """One Module API endpoint: name, verb, path template, success status, body and answer types.
 
     ``request`` is the JSON body's type (``None``: no body); ``response`` the type a success
-    answer decodes to (for ``static_error``: the error envelope it is asked for).
+    answer decodes to (for ``static_error``: the error envelope it is asked for); ``query`` the
+    names of the (optional) query parameters it reads.
 
     Example:
         >>> ep = Endpoint("organization_show", "GET", "organization/{org}/show")
@@ -79,6 +82,7 @@ class Endpoint:
     organization_scoped: bool = True
     request: Any = None
     response: Any = None
+    query: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -343,6 +347,59 @@ _TABLE: tuple[Endpoint, ...] = (
         f"{_CE}/{{custom_entity_id}}/bookingResource/list",
         description="LIST of the BOOKING_RESOURCEs linked to a custom entity.",
         response=Envelope[List[BookingResource]],
+    ),
+    # --- module configs, organizations (branches), the protected appointment ---------------
+    Endpoint(
+        "moduleConfig_show",
+        "GET",
+        "organization/{org}/moduleConfig/{module_config_id}/show",
+        description="One MODULE_CONFIG by id.",
+        response=Envelope[ModuleConfig],
+    ),
+    Endpoint(
+        "moduleConfig_identify",
+        "GET",
+        "organization/{org}/moduleConfig/{custom_id}/identify",
+        description="One MODULE_CONFIG by customId.",
+        response=Envelope[ModuleConfig],
+    ),
+    Endpoint(
+        "moduleConfig_module_show",
+        "GET",
+        "module/{module_id}/organization/{org}/moduleConfig/show",
+        description="The MODULE_CONFIG of this module in the organization.",
+        response=Envelope[ModuleConfig],
+    ),
+    Endpoint(
+        "organization_identify",
+        "GET",
+        "organization/{org}/organization/{custom_id}/identify",
+        description="The ORGANIZATION or one of its branches by customId.",
+        response=Envelope[Organization],
+    ),
+    Endpoint(
+        "organization_filter",
+        "GET",
+        "module/{module_id}/organization/filter",
+        organization_scoped=False,
+        description="LIST of the ORGANIZATIONs the module may access whose name, customId or "
+        "city holds searchQuery (an unscoped token).",
+        response=Envelope[List[Organization]],
+        query=("searchQuery",),
+    ),
+    Endpoint(
+        "organization_list",
+        "GET",
+        "module/{module_id}/organization/{org}/organization/list",
+        description="LIST of the organization's branches (ORGANIZATION).",
+        response=Envelope[List[Organization]],
+    ),
+    Endpoint(
+        "appointment_showProtected",
+        "GET",
+        "organization/{org}/appointment/{appointment_id}/showProtected",
+        description="The full APPOINTMENT by id, protected or not.",
+        response=Envelope[Appointment],
     ),
 )
 

@@ -49,6 +49,7 @@ __all__ = [
     "APPOINTMENT_COLUMNS",
     "CUSTOM_ENTITY_COLUMNS",
     "DATETIME",
+    "ORGANIZATION_COLUMNS",
     "RESOURCE_COLUMNS",
     "SLOT_COLUMNS",
     "STR",
@@ -59,6 +60,7 @@ __all__ = [
     "appointments_frame",
     "custom_entities_frame",
     "loads",
+    "organizations_frame",
     "resources_frame",
     "slot_piece",
     "slot_table",
@@ -193,6 +195,25 @@ TEMPLATE_RESOURCE_COLUMNS: dict[str, str] = {
     "resource_last_name": STR,
 }
 
+ORGANIZATION_COLUMNS: dict[str, str] = {
+    "organization_id": STR,
+    "custom_id": STR,
+    "name": STR,
+    "time_zone": STR,
+    "currency": STR,
+    "sector": STR,
+    "telephone": STR,
+    "email": STR,
+    "address_street": STR,
+    "address_zip": STR,
+    "address_city": STR,
+    "address_country": STR,
+    "address_latitude": "Float64",
+    "address_longitude": "Float64",
+    "opening_days": TUPLE,
+    "opening_hours_count": "Int64",
+}
+
 # Plain columns: column -> JSON path. Computed columns (price fallback, counts, id lists,
 # datetimes) are filled by the flatteners themselves.
 _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -235,6 +256,23 @@ _RESOURCE_PATHS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
     "description": ("description",),
     "image": ("image",),
+}
+
+_ORGANIZATION_PATHS: dict[str, tuple[str, ...]] = {
+    "organization_id": ("id",),
+    "custom_id": ("customId",),
+    "name": ("name",),
+    "time_zone": ("timeZone",),
+    "currency": ("currency",),
+    "sector": ("sector",),
+    "telephone": ("telephone",),
+    "email": ("email",),
+    "address_street": ("address", "street"),
+    "address_zip": ("address", "zip"),
+    "address_city": ("address", "city"),
+    "address_country": ("address", "country"),
+    "address_latitude": ("address", "geoCoordinates", "latitude"),
+    "address_longitude": ("address", "geoCoordinates", "longitude"),
 }
 
 _APPOINTMENT_PATHS: dict[str, tuple[str, ...]] = {
@@ -424,6 +462,23 @@ class _Appointment(msgspec.Struct, gc=False):
     organizationId: Any = None
 
 
+class _OpeningHours(msgspec.Struct, gc=False):
+    weekday: Any = None
+
+
+class _Organization(msgspec.Struct, gc=False):
+    id: Any = None
+    customId: Any = None
+    name: Any = None
+    timeZone: Any = None
+    currency: Any = None
+    sector: Any = None
+    telephone: Any = None
+    email: Any = None
+    address: _Address | _NOT_AN_OBJECT = None
+    openingHours: tuple[_OpeningHours | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
+
+
 class _Slot(msgspec.Struct, gc=False):
     id: Any = None
     timestamp: Any = None
@@ -455,6 +510,15 @@ class _AppointmentTop(_Appointment, gc=False):
     cls: Any = msgspec.field(default=_UNSET, name="class")
     content: _AppointmentTop | tuple[_Appointment | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
     recordList: tuple[_Appointment | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
+
+
+class _OrganizationTop(_Organization, gc=False):
+    id: Any = _UNSET
+    cls: Any = msgspec.field(default=_UNSET, name="class")
+    content: _OrganizationTop | tuple[_Organization | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = (
+        _UNSET
+    )
+    recordList: tuple[_Organization | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
 
 
 class _SlotTop(_Slot, gc=False):
@@ -490,6 +554,7 @@ _TEMPLATES = _kind("templates", _Template, _TemplateTop)
 _RESOURCES = _kind("resources", _Resource, _ResourceTop)
 _APPOINTMENTS = _kind("appointments", _Appointment, _AppointmentTop)
 _SLOTS = _kind("slots", _Slot, _SlotTop)
+_ORGANIZATIONS = _kind("organizations", _Organization, _OrganizationTop)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1191,6 +1256,39 @@ def resources_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFr
         columns, records, locale, {"name": "nameI18nList", "description": "descriptionI18nList"}
     )
     return _frame(RESOURCE_COLUMNS, columns, len(records))
+
+
+def _opening_days(hours: Any) -> tuple[str, ...]:
+    """The weekdays of OPENING_HOURS intervals, in order, without repeats."""
+    if type(hours) is not tuple:
+        return _EMPTY
+    days = (_get(h, "weekday") for h in hours)
+    return tuple(dict.fromkeys(d for d in days if type(d) is str))
+
+
+def organizations_frame(data: FrameInput) -> pd.DataFrame:
+    """Flatten organizations (an organization's branches, a filter's hits) into rows
+    (``ORGANIZATION_COLUMNS``).
+
+    ``data`` is the organization list, a ``LIST``, one organization, the envelope or the raw
+    body. ``opening_days`` holds the weekdays with opening hours, ``opening_hours_count`` the
+    number of intervals.
+
+    Example:
+        >>> df = organizations_frame([{"id": "f601", "customId": "mitte", "address": {
+        ...     "city": "Berlin"}, "openingHours": [{"weekday": "MONDAY", "start": "08:00",
+        ...     "end": "12:00"}, {"weekday": "MONDAY", "start": "13:00", "end": "18:00"}]}])
+        >>> df.loc[0, ["custom_id", "address_city", "opening_days"]].tolist()
+        ['mitte', 'Berlin', ('MONDAY',)]
+        >>> int(df.loc[0, "opening_hours_count"])
+        2
+    """
+    records = _records(data, _ORGANIZATIONS)
+    columns: dict[str, Any] = _paths(records, _ORGANIZATION_PATHS)
+    hours = _column(records, "openingHours")
+    columns["opening_days"] = [_opening_days(h) for h in hours]
+    columns["opening_hours_count"] = [_count(h) for h in hours]
+    return _frame(ORGANIZATION_COLUMNS, columns, len(records))
 
 
 def _common_time_zone(values: list[Any]) -> Any:

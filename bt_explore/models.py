@@ -48,12 +48,14 @@ __all__ = [
     "List",
     "Message",
     "MessageTemplate",
+    "ModuleConfig",
     "OpeningHours",
     "Organization",
     "Price",
     "RangeList",
     "RawBytes",
     "RefreshToken",
+    "Setting",
     "StaticRecord",
     "TokenError",
     "TokenRequest",
@@ -101,6 +103,7 @@ SlotId = Annotated[str, Meta(pattern=id_pattern("bookingSlot"))]
 AppointmentId = Annotated[str, Meta(pattern=id_pattern("appointment"))]
 ModuleId = Annotated[str, Meta(pattern=id_pattern("module"))]
 CustomEntityId = Annotated[str, Meta(pattern=id_pattern("customEntity"))]
+ModuleConfigId = Annotated[str, Meta(pattern=id_pattern("moduleConfig"))]
 Timestamp = Annotated[datetime, Meta(description="ISO 8601 with the organization's offset")]
 
 
@@ -476,6 +479,34 @@ class Organization(_Wire, tag_field="class", tag="ORGANIZATION"):
     opening_hours: list[OpeningHours] = []
     currency: str = ""
     sector: Annotated[str, Meta(description='a code of static/sector/list, e.g. "01ab"')] = ""
+
+
+class Setting(_Wire):
+    """One ``{key, value}`` of a module config's ``settingList``; values are always strings.
+
+    Example:
+        >>> Setting(key="showPrice", value="true").value
+        'true'
+    """
+
+    key: str
+    value: str
+
+
+class ModuleConfig(_Wire, tag_field="class", tag="MODULE_CONFIG"):
+    """A MODULE_CONFIG: a module's settings in one organization.
+
+    Example:
+        >>> ModuleConfig(id="5f" + "a" * 30, module_id="23" + "a" * 30).setting_list
+        []
+    """
+
+    id: ModuleConfigId
+    module_id: ModuleId
+    custom_id: str = ""
+    module_name: str = ""
+    organization_id: OrganizationId | None = None
+    setting_list: list[Setting] = []
 
 
 class StaticRecord(_Wire):

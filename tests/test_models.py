@@ -152,6 +152,17 @@ def test_every_sandbox_answer_of_a_walkthrough_decodes_with_its_response_model(
     assert walk.call("appointment_show", appointment_id=booked.id).file_list == [added]
     assert walk.call("file_download", file_id=added.id) == b"hi"
     walk.call("file_download", 404, file_id="w1" + "0" * 30)
+    assert walk.call("appointment_showProtected", appointment_id=booked.id).id == booked.id
+    # module configs, the organization's branches, the unscoped filter
+    config = walk.call("moduleConfig_module_show", module_id=sandbox.client_id)
+    assert isinstance(config, models.ModuleConfig) and config.setting_list
+    assert walk.call("moduleConfig_show", module_config_id=config.id).id == config.id
+    assert walk.call("moduleConfig_identify", custom_id=config.custom_id).id == config.id
+    branches = walk.call("organization_list", module_id=sandbox.client_id).record_list
+    assert len(branches) >= 2 and all(isinstance(b, models.Organization) for b in branches)
+    walk.call("organization_identify", custom_id=branches[0].custom_id)
+    found = walk.call("organization_filter", module_id=sandbox.client_id).record_list
+    assert {b.id for b in branches} < {o.id for o in found}
     for kind in STATIC_LISTS:
         records = walk.call("static_list", kind=kind).record_list
         assert records and all(r.code and r.name for r in records)

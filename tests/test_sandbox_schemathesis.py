@@ -70,6 +70,7 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "emails": ["jd@scrubs.doc", "anna.schmidt@praxis.example"],
         "mobiles": ["+49 170 1234567", "0170/7654321"],
         "clients": [sb.client_id],
+        "module_configs": sorted(data.module_configs),
         "redirect_uris": sorted(data.clients[sb.client_id]["redirectUris"]),
         "custom_entity_types": ["course", "equipment"],
         "custom_entities": sorted(
@@ -84,6 +85,8 @@ def sandbox_schema(fuzzed_sandbox: Sandbox, pytestconfig: pytest.Config):
         "path.appointment_id": "appointments",
         "path.file_id": "files",
         "body.appointmentId": "appointments",
+        "path.module_id": "clients",
+        "path.module_config_id": "module_configs",
         "body.bookingSlotId": "slots",
         "body.customer.email": "emails",
         "body.customer.mobile": "mobiles",

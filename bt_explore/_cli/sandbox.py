@@ -116,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  client id        {sb.client_id}")
     print("  client secret    (empty)")
     print(f"  organization id  {sb.organization_id}")
+    for branch in sb.state.data.branches_of(sb.organization_id):
+        print(f"  branch           {branch['id']}  ({branch['customId']}, also accessible)")
     if sb.other_organization_id:
         print(f"  no access (403)  {sb.other_organization_id}  (the client alone; a person may)")
     print(f"  sign-in page     {sb.authorize_url}")

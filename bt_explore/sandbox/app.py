@@ -67,8 +67,9 @@ API_PREFIX = "/module/v3/"
 TOKEN_PATH = "/oauth/token"
 
 _GRANT_KEY = "bt_explore.grant_type"
+_CLAIMS_KEY = "bt_explore.claims"
 _ORG_KEY = "bt_explore.organization_id"
-_ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/organization/([^/]+)/")
+_ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/(?:module/[^/]+/)?organization/([^/]+)/")
 _LOCALE_IN_PATH = re.compile(r"^/module/v3/([^/]+)/")
 _SEND_FLAGS = (
     "sendAppointmentAddEventEmail",
@@ -85,6 +86,8 @@ MAX_BODY_DEPTH = 64
 _INT_RANGE = (-(2**63), 2**64 - 1)
 #: At most this many problems of one body are reported.
 _MAX_BODY_PROBLEMS = 10
+#: The longest ``searchQuery`` of ``organization_filter``.
+MAX_SEARCH_QUERY = 200
 
 
 #: Reads request bodies; a float literal beyond the float range (``1e400``) becomes infinity,
@@ -860,6 +863,75 @@ class _Api:
     def custom_entity_resource_list(self, org: str, locale: str, **path: str) -> Response:
         return self._custom.resources(org, locale, **path)
 
+    # --- module configs, organizations (branches), the protected appointment -----------------
+    def _module(self, module_id: str, locale: str) -> None:
+        """404 for a malformed ``moduleId``, 403 for another module than the token's."""
+        self._check_id(module_id, "module", "moduleId", locale)
+        claims: TokenClaims = request.environ[_CLAIMS_KEY]
+        if module_id != claims.client_id:
+            raise ApiFailure(
+                403, [failure("moduleId", "forbidden_module", locale, value=module_id)]
+            )
+
+    def moduleConfig_show(self, org: str, locale: str, module_config_id: str) -> Response:
+        self._check_id(module_config_id, "moduleConfig", "moduleConfigId", locale)
+        config = self.data.module_configs.get(module_config_id)
+        if config is None or config["organizationId"] != org:
+            raise _not_found(
+                "moduleConfigId", "unknown_entity", locale, kind="moduleConfig",
+                value=module_config_id,
+            )  # fmt: skip
+        return _api_answer(config)
+
+    def moduleConfig_identify(self, org: str, locale: str, custom_id: str) -> Response:
+        return self._identify(self.data.module_configs_of(org), "moduleConfig", custom_id, locale)
+
+    def moduleConfig_module_show(self, org: str, locale: str, module_id: str) -> Response:
+        self._module(module_id, locale)
+        for config in self.data.module_configs_of(org):
+            if config["moduleId"] == module_id:
+                return _api_answer(config)
+        raise ApiFailure(
+            404, [failure("moduleId", "module_not_configured", locale, value=module_id)]
+        )
+
+    def organization_identify(self, org: str, locale: str, custom_id: str) -> Response:
+        chain = [self.data.organizations[org], *self.data.branches_of(org)]
+        return self._identify(chain, "organization", custom_id, locale)
+
+    def organization_filter(self, org: None, locale: str, module_id: str) -> Response:
+        self._module(module_id, locale)
+        query = request.args.get("searchQuery", "")
+        if len(query) > MAX_SEARCH_QUERY:
+            raise ApiFailure(
+                400, [failure("searchQuery", "too_long", locale, max=MAX_SEARCH_QUERY)]
+            )
+        claims: TokenClaims = request.environ[_CLAIMS_KEY]
+        allowed = claims.organization_ids
+        if allowed is None:
+            allowed = tuple(self.data.clients[claims.client_id].get("organizationIds", ()))
+        needle = query.strip().casefold()
+        found = []
+        for org_id in allowed:
+            record = self.data.organizations.get(org_id)
+            if record is None:
+                continue
+            city = (record.get("address") or {}).get("city", "")
+            haystack = (record.get("name", ""), record.get("customId", ""), city)
+            if any(needle in str(text).casefold() for text in haystack):
+                found.append(record)
+        return _api_answer(_list(found))
+
+    def organization_list(self, org: str, locale: str, module_id: str) -> Response:
+        self._module(module_id, locale)
+        return _api_answer(_list(self.data.branches_of(org)))
+
+    def appointment_showProtected(self, org: str, locale: str, appointment_id: str) -> Response:
+        # The sandbox's reading (docs/sandbox.md, "sandbox choices"): the full APPOINTMENT, as
+        # appointment_show answers it; no sandbox appointment is protected.
+        appt = self._appointment(org, appointment_id, locale)
+        return _api_answer(self.appointment_entity(appt, locale))
+
 
 def _authenticate(state: SandboxState, locale: str) -> TokenClaims:
     header = request.headers.get("Authorization", "")
@@ -887,6 +959,7 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
     def view(locale: str, **path: str) -> Response:
         loc = normalize_locale(locale)
         claims = _authenticate(state, loc)
+        request.environ[_CLAIMS_KEY] = claims
         org = None
         if endpoint.organization_scoped:
             org = path.pop("org")

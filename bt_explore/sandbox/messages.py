@@ -96,6 +96,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "A refresh token cannot be used for API calls; exchange it for an access token.",
         "de": "Ein Refresh-Token gilt nicht für API-Aufrufe; tauschen Sie es gegen ein Access-Token.",
     },
+    "forbidden_module": {
+        "en": "The access token was not issued to module '{value}'.",
+        "de": "Das Access-Token wurde nicht für das Modul '{value}' ausgestellt.",
+    },
+    "module_not_configured": {
+        "en": "Module '{value}' has no configuration in this organization.",
+        "de": "Das Modul '{value}' hat in dieser Organisation keine Konfiguration.",
+    },
     "forbidden_organization": {
         "en": "The access token is not valid for organization '{value}'.",
         "de": "Das Access-Token gilt nicht für die Organisation '{value}'.",

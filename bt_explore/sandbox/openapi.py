@@ -64,6 +64,16 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
         "Custom entity type, the organization's own word (e.g. course, rentalCar).",
     ),
     "custom_entity_id": (_id("customEntity"), "Custom entity id."),
+    "module_id": (_id("module"), "Module id (the client_id of the token's module)."),
+    "module_config_id": (_id("moduleConfig"), "Module config id."),
+}
+
+#: Query parameter -> (OpenAPI parameter schema, description); all optional.
+_QUERY: dict[str, tuple[dict, str]] = {
+    "searchQuery": (
+        {"type": "string", "maxLength": 200},
+        "Text looked for in the organizations' name, customId and city (any case); empty: all.",
+    ),
 }
 
 _ERRORS = {
@@ -129,6 +139,17 @@ def _operation(ep: Endpoint, refs: dict[Any, dict]) -> dict:
                 "schema": schema,
             }
         )
+    for name in ep.query:
+        schema, description = _QUERY[name]
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": schema,
+            }
+        )
     error = refs[ErrorEnvelope]
     responses: dict[str, Any] = {}
     if ep.name == "static_error":
@@ -150,7 +171,7 @@ def _operation(ep: Endpoint, refs: dict[Any, dict]) -> dict:
     operation: dict[str, Any] = {
         "operationId": ep.name,
         "summary": ep.description,
-        "tags": ["organization" if ep.organization_scoped else "static"],
+        "tags": ["static" if ep.path.startswith("static/") else "organization"],
         "parameters": parameters,
         "responses": responses,
         "security": [{"bearer": []}],

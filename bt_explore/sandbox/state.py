@@ -191,13 +191,28 @@ class DemoData:
         clients: list[dict],
         appointments: list[dict],
         static_lists: dict[str, list[dict]],
+        module_configs: list[dict] | None = None,
     ) -> None:
         self.organizations: dict[str, dict] = {}
         self.org_rules: dict[str, OrganizationRules] = {}
+        #: branch id -> the id of the organization it is a branch of (``_parentOrganizationId``)
+        self.parent_of: dict[str, str] = {}
         for org in organizations:
             self._check_id(org["id"], "organization")
             self.organizations[org["id"]] = _public(org)
             self.org_rules[org["id"]] = OrganizationRules.from_entity(org)
+            if org.get("_parentOrganizationId"):
+                self.parent_of[org["id"]] = org["_parentOrganizationId"]
+        for branch, parent in self.parent_of.items():
+            if parent not in self.organizations:
+                raise ValueError(f"demo data: {branch} names an unknown _parentOrganizationId")
+        #: MODULE_CONFIGs by id
+        self.module_configs: dict[str, dict] = {}
+        for config in module_configs or []:
+            self._check_id(config["id"], "moduleConfig")
+            if config.get("organizationId") not in self.organizations:
+                raise ValueError(f"demo data: {config['id']} names an unknown organizationId")
+            self.module_configs[config["id"]] = _public(config)
         self.resources: dict[str, dict] = {}
         self.resource_org: dict[str, str] = {}
         self.working_days: dict[str, frozenset[int]] = {}
@@ -257,13 +272,20 @@ class DemoData:
         if path is not None and not path.is_dir():
             raise ValueError(f"data_dir: {path} is not a folder")
         static = {kind: _load_json(path, f"static_{kind}.json") for kind in STATIC_LISTS}
+        organizations = _load_json(path, "organizations.json")
+        configs = _load_json(path, "module_configs.json")
+        if path is not None and not (path / "module_configs.json").is_file():
+            # the demo configs serve only the organizations these data files have
+            known = {o.get("id") for o in organizations}
+            configs = [c for c in configs if c.get("organizationId") in known]
         return cls(
-            organizations=_load_json(path, "organizations.json"),
+            organizations=organizations,
             templates=_load_json(path, "templates.json"),
             resources=_load_json(path, "resources.json"),
             clients=_load_json(path, "clients.json"),
             appointments=_load_json(path, "appointments.json"),
             static_lists=static,
+            module_configs=configs,
         )
 
     def templates_of(self, organization_id: str) -> list[dict]:
@@ -277,6 +299,20 @@ class DemoData:
     def resources_of(self, organization_id: str) -> list[dict]:
         """The organization's BOOKING_RESOURCEs in data-file order."""
         return [r for rid, r in self.resources.items() if self.resource_org[rid] == organization_id]
+
+    def branches_of(self, organization_id: str) -> list[dict]:
+        """The organization's branches (ORGANIZATIONs) in data-file order.
+
+        Example:
+            >>> data = DemoData.load()
+            >>> [b["customId"] for b in data.branches_of(data.demo_organization_id)]
+            ['mitte', 'potsdam']
+        """
+        return [self.organizations[b] for b, p in self.parent_of.items() if p == organization_id]
+
+    def module_configs_of(self, organization_id: str) -> list[dict]:
+        """The MODULE_CONFIGs of the organization in data-file order."""
+        return [c for c in self.module_configs.values() if c["organizationId"] == organization_id]
 
 
 class BookingConflict(Exception):
