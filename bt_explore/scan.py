@@ -8,6 +8,8 @@ frame with the :data:`bt_explore.frames.SLOT_COLUMNS` plus ``template_name``. A 
 fails after the client's retries is
 never dropped silently: the scan raises :class:`ScanError` naming every missing template/period,
 or with ``errors="report"`` returns what it got with the gaps in ``frame.attrs["missing"]``.
+``organization_id=[...]`` scans several organizations (e.g. a chain's branches) in one call,
+one access token each, with an ``organization_id`` column (:data:`ORGANIZATION_SCAN_COLUMNS`).
 
 Example:
     >>> import bt_explore
@@ -167,10 +169,10 @@ class _Failure:
 class ScanError(BookingtimeError):
     """Some slot calls of a scan failed for good; ``missing`` lists each template and period.
 
-    ``missing`` is a list of dicts with (in a scan of several organizations ``organization_id``,)
-    ``template_id``, ``template_name``, ``call`` (``"month"``,
+    ``missing`` is a list of dicts with ``template_id``, ``template_name``, ``call`` (``"month"``,
     ``"week"`` or ``"day"``), ``start`` and ``end`` (the missing days of the scan range, both
-    inclusive) and ``error``; ``partial`` is the frame of what did arrive.
+    inclusive) and ``error`` — led by ``organization_id`` when several organizations were
+    scanned; ``partial`` is the frame of what did arrive.
 
     Example:
         >>> try:                                                   # doctest: +SKIP
