@@ -8,6 +8,8 @@ frame with the :data:`bt_explore.frames.SLOT_COLUMNS` plus ``template_name``. A 
 fails after the client's retries is
 never dropped silently: the scan raises :class:`ScanError` naming every missing template/period,
 or with ``errors="report"`` returns what it got with the gaps in ``frame.attrs["missing"]``.
+``organization_id=[...]`` scans several organizations (e.g. a chain's branches) in one call,
+one access token each, with an ``organization_id`` column (:data:`ORGANIZATION_SCAN_COLUMNS`).
 
 Example:
     >>> import bt_explore
@@ -43,7 +45,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
     from bt_explore.frames import SlotPiece
 
-__all__ = ["ScanError", "SlotCall", "plan_calls", "scan_slots", "SCAN_COLUMNS"]
+__all__ = [
+    "ScanError",
+    "SlotCall",
+    "plan_calls",
+    "scan_slots",
+    "SCAN_COLUMNS",
+    "ORGANIZATION_SCAN_COLUMNS",
+]
 
 log = logging.getLogger("bt_explore.scan")
 
@@ -132,9 +141,13 @@ class _Failure:
     #: the days of the scan range the call was meant to cover: [first, stop)
     first: date
     stop: date
+    #: set only when several organizations are scanned (then it leads the dict and the text)
+    organization_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        where = {} if self.organization_id is None else {"organization_id": self.organization_id}
         return {
+            **where,
             "template_id": self.template_id,
             "template_name": self.template_name,
             "call": self.call.kind,
@@ -146,8 +159,9 @@ class _Failure:
     def __str__(self) -> str:
         name = f" ({self.template_name})" if self.template_name else ""
         last = self.stop - timedelta(days=1)
+        org = "" if self.organization_id is None else f"organization {self.organization_id} "
         return (
-            f"template {self.template_id}{name} {self.first.isoformat()}..{last.isoformat()} "
+            f"{org}template {self.template_id}{name} {self.first.isoformat()}..{last.isoformat()} "
             f"({self.call.label}): {self.error}"
         )
 
@@ -157,7 +171,8 @@ class ScanError(BookingtimeError):
 
     ``missing`` is a list of dicts with ``template_id``, ``template_name``, ``call`` (``"month"``,
     ``"week"`` or ``"day"``), ``start`` and ``end`` (the missing days of the scan range, both
-    inclusive) and ``error``; ``partial`` is the frame of what did arrive.
+    inclusive) and ``error`` — led by ``organization_id`` when several organizations were
+    scanned; ``partial`` is the frame of what did arrive.
 
     Example:
         >>> try:                                                   # doctest: +SKIP
@@ -189,6 +204,9 @@ SCAN_COLUMNS: tuple[str, ...] = (
     "resource_count",
 )
 
+#: Columns of a scan of several organizations: :data:`SCAN_COLUMNS` after ``organization_id``.
+ORGANIZATION_SCAN_COLUMNS: tuple[str, ...] = ("organization_id", *SCAN_COLUMNS)
+
 
 @dataclass
 class _Job:
@@ -197,6 +215,8 @@ class _Job:
     lo: date
     hi: date
     result: SlotPiece | None = None
+    organization_id: str | None = None
+    tz: ZoneInfo = ZoneInfo("UTC")
 
 
 def _int_or(value: Any, default: int | None) -> int | None:
@@ -337,18 +357,98 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
     )
 
 
-def _setup(client: Client, organization_id: str | None, *, parallel: bool) -> tuple[Any, list[Any]]:
-    """The organization (for its time zone) and its templates; both at once when allowed, since
-    each costs a full round trip before the first slot call can start."""
-    if not parallel:
-        return (
-            client.organization(organization_id=organization_id),
-            client.templates(organization_id=organization_id),
-        )
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scan-setup") as pool:
-        org = pool.submit(client.organization, organization_id=organization_id)
-        templates = pool.submit(client.templates, organization_id=organization_id)
-        return org.result(), templates.result()
+def _setup(
+    client: Client, organization_ids: Sequence[str | None], *, parallel: int
+) -> list[tuple[Any, list[Any]]]:
+    """Each organization (for its time zone) and its templates; all at once when allowed
+    (``parallel`` threads at most), since each costs a full round trip before the first slot
+    call can start. An error (e.g. a 403 for one organization) is raised as it came."""
+    if parallel < 2:
+        return [
+            (client.organization(organization_id=o), client.templates(organization_id=o))
+            for o in organization_ids
+        ]
+    workers = min(2 * len(organization_ids), parallel)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan-setup") as pool:
+        futures = [
+            (
+                pool.submit(client.organization, organization_id=o),
+                pool.submit(client.templates, organization_id=o),
+            )
+            for o in organization_ids
+        ]
+        return [(org.result(), templates.result()) for org, templates in futures]
+
+
+@dataclass
+class _Plan:
+    """What one organization contributes to a scan: its time zone, templates and calls."""
+
+    organization_id: str | None
+    tz_name: str | None
+    chosen: list[dict[str, Any]]
+    jobs: list[_Job]
+
+
+def _plan_organization(
+    client: Client,
+    organization_id: str | None,
+    organization: Any,
+    chosen: list[dict[str, Any]],
+    start: date | datetime | timedelta | str | None,
+    end: date | datetime | timedelta | str | None,
+) -> _Plan:
+    """The calls for ``chosen`` templates of one organization, its range read in its own time
+    zone (a date means the organization's local day; "today" is its local today)."""
+    tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
+    tz = ZoneInfo(tz_name or "UTC")
+    today = client.now().astimezone(tz).date()
+    lo_req = times.as_date(start, "start", tz=tz, today=today) if start is not None else None
+    hi_req = times.as_date(end, "end", tz=tz, today=today) if end is not None else None
+    windows = {str(t["id"]): _window(t, today, lo_req, hi_req) for t in chosen}
+    jobs = [
+        _Job(t, call, *windows[str(t["id"])], organization_id=organization_id, tz=tz)
+        for t in chosen
+        for call in plan_calls(*windows[str(t["id"])])
+    ]
+    return _Plan(organization_id, tz_name, chosen, jobs)
+
+
+def _templates_by_id(templates: Any) -> dict[str, dict[str, Any]]:
+    return {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
+
+
+def _organization_ids(organization_id: str | Sequence[str] | None) -> list[str] | None:
+    """The organizations of a scan of several (deduplicated, in the given order), or None for
+    a scan of one (``None`` or a string: the frame has no ``organization_id`` column)."""
+    if organization_id is None or isinstance(organization_id, str):
+        return None
+    ids = list(dict.fromkeys(organization_id))
+    bad = [o for o in ids if not isinstance(o, str) or not o]
+    if bad:
+        raise TypeError(f"organization_id: organization ids must be strings, got {bad[0]!r}")
+    if not ids:
+        raise ValueError("organization_id: an empty list; give at least one organization id")
+    return ids
+
+
+def _combine(plans: Sequence[_Plan]) -> pd.DataFrame:
+    """One frame of several organizations' scans: ``organization_id`` first, sorted by
+    organization, template and start; times in the organizations' common time zone, or in UTC
+    when their zones differ (one column holds one zone)."""
+    from bt_explore.frames import STR
+
+    zones = {p.tz_name or "UTC" for p in plans}
+    common = zones.pop() if len(zones) == 1 else "UTC"
+    parts = []
+    for plan in sorted(plans, key=lambda p: str(p.organization_id)):
+        frame = _assemble(plan.jobs, plan.tz_name)
+        for column in ("start", "end"):
+            frame[column] = frame[column].dt.tz_convert(common)
+        frame.insert(0, "organization_id", pd.array([plan.organization_id] * len(frame), STR))
+        parts.append(frame)
+    filled = [part for part in parts if len(part)] or parts[:1]
+    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
 
 
 def scan_slots(
@@ -360,7 +460,7 @@ def scan_slots(
     concurrency: int = 8,
     progress: bool | None = None,
     errors: Literal["raise", "report"] = "raise",
-    organization_id: str | None = None,
+    organization_id: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every free slot of ``template_ids`` (default: all) from ``start`` to ``end``, as one frame.
 
@@ -378,17 +478,30 @@ def scan_slots(
 
     The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
     one row per distinct slot, sorted by ``template_id`` and ``start`` (slots at the same time in
-    the API's order), times in the organization's time zone. ``frame.attrs["templates"]`` and ``frame.attrs["calls"]`` hold the
-    number of templates scanned and of slot calls planned.
+    the API's order), times in the organization's time zone. ``frame.attrs["templates"]`` and
+    ``frame.attrs["calls"]`` hold the number of templates scanned and of slot calls planned.
     If any call fails for good, ``errors="raise"`` (default) raises :class:`ScanError` listing
     each missing template and period; ``errors="report"`` returns the slots that arrived with
     the same list in ``frame.attrs["missing"]`` (empty when complete).
+
+    ``organization_id`` is the organization to scan (default: the client's); a list of ids
+    (e.g. the branches of ``client.branches()``) scans them all in one go: each organization's
+    templates (``template_ids`` keeps, per organization, those that are its own), its range in
+    its own time zone, all calls on the one pool with one access token per organization. That
+    frame has the :data:`ORGANIZATION_SCAN_COLUMNS` (``organization_id`` first), is sorted by
+    organization, template and start, its times are in the organizations' common time zone
+    (UTC when they differ), ``attrs["organizations"]`` lists the organizations scanned and each
+    entry of ``missing`` names its ``organization_id``. A 401/403 for any organization stops
+    the scan with that error.
 
     Example:
         >>> from datetime import timedelta
         >>> client = bt_explore.connect(mode="sandbox")                  # doctest: +SKIP
         >>> slots = scan_slots(client, end=timedelta(weeks=4))            # doctest: +SKIP
         >>> slots.groupby("template_name").size()                         # doctest: +SKIP
+        >>> branches = [b["id"] for b in client.branches()]               # doctest: +SKIP
+        >>> chain = scan_slots(client, organization_id=branches)          # doctest: +SKIP
+        >>> chain.groupby("organization_id").size()                       # doctest: +SKIP
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
         raise TypeError(f"concurrency: must be a whole number, got {concurrency!r}")
@@ -396,6 +509,7 @@ def scan_slots(
         raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
     if errors not in ("raise", "report"):
         raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
+    several = _organization_ids(organization_id)
 
     if concurrency > 1 and getattr(client, "cassette", None) is not None:
         # vcrpy drops interactions recorded from several threads (kevin1024/vcrpy#849), and a
@@ -403,47 +517,59 @@ def scan_slots(
         log.info("the client records or replays a cassette: scanning on one thread")
         concurrency = 1
 
-    organization, templates = _setup(client, organization_id, parallel=concurrency > 1)
-    tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
-    tz = ZoneInfo(tz_name or "UTC")
-    today = client.now().astimezone(tz).date()
-    lo_req = times.as_date(start, "start", tz=tz, today=today) if start is not None else None
-    hi_req = times.as_date(end, "end", tz=tz, today=today) if end is not None else None
-
-    by_id = {str(t.get("id")): t for t in templates if isinstance(t, dict) and t.get("id")}
-    if template_ids is None:
-        chosen = list(by_id.values())
-    else:
-        if isinstance(template_ids, str):
-            template_ids = [template_ids]
-        unknown = [t for t in template_ids if t not in by_id]
+    org_ids: list[str | None] = list(several) if several is not None else [organization_id]  # type: ignore[list-item]
+    setups = _setup(client, org_ids, parallel=concurrency)
+    if isinstance(template_ids, str):
+        template_ids = [template_ids]
+    wanted = None if template_ids is None else list(dict.fromkeys(template_ids))
+    by_org = [_templates_by_id(templates) for _, templates in setups]
+    if wanted is not None:
+        known = {tid for by_id in by_org for tid in by_id}
+        unknown = [t for t in wanted if t not in known]
         if unknown:
-            org = organization.get("id") if isinstance(organization, dict) else None
+            if several is None:
+                organization = setups[0][0]
+                org = organization.get("id") if isinstance(organization, dict) else None
+                where = f"organization {org or organization_id}"
+            else:
+                where = f"organizations {', '.join(several)}"
             raise ValueError(
                 f"template_ids: {', '.join(unknown)} "
                 f"{'is not a template' if len(unknown) == 1 else 'are not templates'} of "
-                f"organization {org or organization_id}; it has {', '.join(by_id) or 'none'}"
+                f"{where}; {'it has' if several is None else 'they have'} "
+                f"{', '.join(known) or 'none'}"
             )
-        chosen = [by_id[t] for t in dict.fromkeys(template_ids)]
-
-    windows = {str(t["id"]): _window(t, today, lo_req, hi_req) for t in chosen}
-    jobs = [
-        _Job(t, call, *windows[str(t["id"])])
-        for t in chosen
-        for call in plan_calls(*windows[str(t["id"])])
+    plans = [
+        _plan_organization(
+            client,
+            org_id,
+            organization,
+            list(by_id.values()) if wanted is None else [by_id[t] for t in wanted if t in by_id],
+            start,
+            end,
+        )
+        for org_id, (organization, _), by_id in zip(org_ids, setups, by_org, strict=True)
     ]
+    jobs = [job for plan in plans for job in plan.jobs]
+    n_templates = sum(len(plan.chosen) for plan in plans)
     log.info(
-        "scanning %d template(s) with %d slot call(s) on %d thread(s)",
-        len(chosen),
+        "scanning %d template(s) of %d organization(s) with %d slot call(s) on %d thread(s)",
+        n_templates,
+        len(plans),
         len(jobs),
         min(concurrency, max(len(jobs), 1)),
     )
 
-    failures = _execute(client, jobs, organization_id, concurrency, progress, tz)
+    failures = _execute(client, jobs, concurrency, progress)
+    if several is None:
+        for failure in failures:  # one organization: the gaps read as they always did
+            failure.organization_id = None
 
-    frame = _assemble(jobs, tz_name)
-    frame.attrs["templates"] = len(chosen)
+    frame = _assemble(jobs, plans[0].tz_name) if several is None else _combine(plans)
+    frame.attrs["templates"] = n_templates
     frame.attrs["calls"] = len(jobs)
+    if several is not None:
+        frame.attrs["organizations"] = list(several)
     frame.attrs["missing"] = [f.as_dict() for f in failures]
     if failures and errors == "raise":
         raise ScanError(failures, len(jobs), frame)
@@ -475,12 +601,7 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
 
 
 def _execute(
-    client: Client,
-    jobs: list[_Job],
-    organization_id: str | None,
-    concurrency: int,
-    progress: bool | None,
-    tz: ZoneInfo,
+    client: Client, jobs: list[_Job], concurrency: int, progress: bool | None
 ) -> list[_Failure]:
     """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
     failures: list[_Failure] = []
@@ -490,7 +611,7 @@ def _execute(
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
     try:
         pending: dict[Future[Any], _Job] = {
-            pool.submit(_fetch, client, j, organization_id): j for j in jobs
+            pool.submit(_fetch, client, j, j.organization_id): j for j in jobs
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -500,7 +621,9 @@ def _execute(
                 exc = future.exception()
                 if exc is None:
                     try:
-                        job.result = _decode(client, job, future.result(), organization_id, tz)
+                        job.result = _decode(
+                            client, job, future.result(), job.organization_id, job.tz
+                        )
                         continue
                     except Exception as error:  # an answer that is not a slot list
                         exc = error
@@ -508,12 +631,16 @@ def _execute(
                     raise exc
                 name = str(job.template.get("name") or "")
                 gap = (max(job.call.start, job.lo), min(job.call.end, job.hi))
-                failures.append(_Failure(str(job.template["id"]), name, job.call, exc, *gap))
+                failures.append(
+                    _Failure(
+                        str(job.template["id"]), name, job.call, exc, *gap, job.organization_id
+                    )
+                )
                 log.warning(
                     "slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc
                 )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-    failures.sort(key=lambda f: (f.template_id, f.call))
+    failures.sort(key=lambda f: (f.organization_id or "", f.template_id, f.call))
     return failures

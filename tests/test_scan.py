@@ -20,7 +20,14 @@ from bt_explore import Client, Sandbox
 from bt_explore.client import default_retry
 from bt_explore.errors import PermissionDenied, ServerError, TransportError
 from bt_explore.frames import slots_frame
-from bt_explore.scan import SCAN_COLUMNS, ScanError, SlotCall, plan_calls, scan_slots
+from bt_explore.scan import (
+    ORGANIZATION_SCAN_COLUMNS,
+    SCAN_COLUMNS,
+    ScanError,
+    SlotCall,
+    plan_calls,
+    scan_slots,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -593,3 +600,115 @@ def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
     assert all("502 Bad Gateway" in m["error"] for m in frame.attrs["missing"])
     others = reference[reference["template_id"] != victim].reset_index(drop=True)
     pd.testing.assert_frame_equal(frame, others)
+
+
+# --------------------------------------------------------------------------- several organizations
+
+
+class ZonedClient(FakeClient):
+    """A FakeClient whose organizations ``f6tokyo…`` live in Tokyo and the others in Berlin."""
+
+    def organization(self, organization_id: str | None = None) -> dict:
+        zone = "Asia/Tokyo" if str(organization_id).startswith("f6tokyo") else "Europe/Berlin"
+        return {"class": "ORGANIZATION", "id": organization_id, "timeZone": zone}
+
+
+def test_a_list_of_organizations_adds_the_column_and_one_organization_keeps_the_frame() -> None:
+    one = scan_slots(FakeClient(NOW), organization_id="f6berlin", progress=False)
+    assert tuple(one.columns) == SCAN_COLUMNS and "organizations" not in one.attrs
+    listed = scan_slots(FakeClient(NOW), organization_id=["f6berlin"], progress=False)
+    assert tuple(listed.columns) == ORGANIZATION_SCAN_COLUMNS
+    assert listed.attrs["organizations"] == ["f6berlin"]
+    pd.testing.assert_frame_equal(listed.drop(columns="organization_id"), one)
+    with pytest.raises(ValueError, match="at least one organization"):
+        scan_slots(FakeClient(NOW), organization_id=[], progress=False)
+    with pytest.raises(TypeError, match="organization ids must be strings"):
+        scan_slots(FakeClient(NOW), organization_id=[None], progress=False)  # type: ignore[list-item]
+
+
+def test_organizations_in_different_zones_give_utc_times_sorted_by_organization() -> None:
+    orgs = ["f6tokyo" + "0" * 25, "f6berlin" + "0" * 24]
+    frame = scan_slots(ZonedClient(NOW), organization_id=orgs, progress=False)
+    assert str(frame["start"].dt.tz) == "UTC"
+    assert list(frame["organization_id"].unique()) == sorted(orgs)
+    assert frame.equals(
+        frame.sort_values(["organization_id", "template_id", "start"], kind="stable")
+    )
+    # each organization's window starts on its own local today
+    tokyo = frame[frame["organization_id"] == orgs[0]]
+    assert len(tokyo) and len(frame) == 2 * len(tokyo)
+
+
+def _branch_ids(sb: Sandbox) -> list[str]:
+    with _client(sb) as client:
+        return [b["id"] for b in client.branches()]
+
+
+def test_a_chain_is_scanned_in_one_call_with_one_token_per_organization(fresh: Sandbox) -> None:
+    orgs = [fresh.organization_id, *_branch_ids(fresh)]
+    assert len(orgs) == 3
+    fresh.clear_requests()
+    with _client(fresh) as client:
+        frame = scan_slots(
+            client, start=RANGE[0], end=RANGE[1], organization_id=orgs, progress=False
+        )
+    grants = Counter(r.grant_type for r in fresh.token_requests)
+    assert grants == {"client_credentials": 1, "refresh_token": 3}
+    assert tuple(frame.columns) == ORGANIZATION_SCAN_COLUMNS
+    assert frame.attrs["organizations"] == orgs and frame.attrs["missing"] == []
+    assert len(_slot_requests(fresh)) == frame.attrs["calls"]
+    assert set(frame["organization_id"]) == set(orgs)
+    assert frame.equals(
+        frame.sort_values(["organization_id", "template_id", "start"], kind="stable")
+    )
+    with _client(fresh) as client:  # the same as scanning each organization on its own
+        for org in orgs:
+            alone = scan_slots(
+                client, start=RANGE[0], end=RANGE[1], organization_id=org, progress=False
+            )
+            part = frame[frame["organization_id"] == org].drop(columns="organization_id")
+            pd.testing.assert_frame_equal(part.reset_index(drop=True), alone)
+
+
+def test_template_ids_of_several_organizations_are_kept_per_organization(fresh: Sandbox) -> None:
+    branches = _branch_ids(fresh)
+    orgs = [fresh.organization_id, *branches]
+    with _client(fresh) as client:
+        ids = [client.templates()[0]["id"], client.templates(organization_id=branches[1])[0]["id"]]
+        frame = scan_slots(
+            client, ids, end=timedelta(weeks=1), organization_id=orgs, progress=False
+        )
+        assert frame.groupby("organization_id")["template_id"].unique().to_dict() == {
+            fresh.organization_id: [ids[0]],
+            branches[1]: [ids[1]],
+        }
+        assert frame.attrs["templates"] == 2
+        with pytest.raises(ValueError, match=r"fcNOPE is not a template of organizations f6"):
+            scan_slots(client, [ids[0], "fcNOPE"], organization_id=orgs, progress=False)
+
+
+def test_a_forbidden_organization_among_several_stops_the_scan(fresh: Sandbox) -> None:
+    orgs = [fresh.organization_id, fresh.other_organization_id]
+    with _client(fresh) as client:
+        with pytest.raises(PermissionDenied):
+            scan_slots(client, organization_id=orgs, progress=False)
+    assert _slot_requests(fresh) == []
+
+
+def test_gaps_of_several_organizations_name_their_organization(fresh: Sandbox) -> None:
+    branches = _branch_ids(fresh)
+    orgs = [fresh.organization_id, *branches]
+    with _client(fresh) as client:
+        victim = client.templates(organization_id=branches[0])[0]["id"]
+    fresh.set_faults(rate=1.0, statuses=(503,), paths=rf"/bookingTemplate/{victim}/bookingSlot/")
+    with _client(fresh) as client:
+        frame = scan_slots(
+            client, end=timedelta(weeks=2), errors="report", organization_id=orgs, progress=False
+        )
+        with pytest.raises(ScanError, match=rf"organization {branches[0]} template {victim}"):
+            scan_slots(client, end=timedelta(weeks=2), organization_id=orgs, progress=False)
+    assert frame.attrs["missing"]
+    assert {(m["organization_id"], m["template_id"]) for m in frame.attrs["missing"]} == {
+        (branches[0], victim)
+    }
+    assert set(frame["organization_id"]) == {fresh.organization_id, branches[1]}
