@@ -79,6 +79,13 @@ class CustomEntityApi:
 
     def _entity(self, org: str, type_: str, entity_id: str, locale: str) -> dict:
         self._type(type_, locale)
+        return self._known_entity(org, entity_id, locale, type_)
+
+    def _known_entity(
+        self, org: str, entity_id: str, locale: str, type_: str | None = None
+    ) -> dict:
+        """The stored entity ``entity_id`` of ``org`` (and of ``type_``, when given); a 404
+        naming ``customEntityId`` for a malformed or unknown id."""
         if not is_id(entity_id, "customEntity"):
             raise self._fail(
                 404,
@@ -93,7 +100,12 @@ class CustomEntityApi:
                     )
                 ],
             )
-        record = self.store.get(org, type_, entity_id)
+        if type_ is not None:
+            record = self.store.get(org, type_, entity_id)
+        else:
+            record = self.store.records.get(entity_id)
+            if record is not None and record["_organizationId"] != org:
+                record = None
         if record is None:
             raise self._fail(
                 404,
@@ -102,7 +114,7 @@ class CustomEntityApi:
                         "customEntityId",
                         "unknown_entity",
                         locale,
-                        kind=f"customEntity of type {type_}",
+                        kind=f"customEntity of type {type_}" if type_ else "customEntity",
                         value=entity_id,
                     )
                 ],
@@ -191,34 +203,7 @@ class CustomEntityApi:
     def linked(self, kind: str, org: str, locale: str, target: str, custom_entity_type: str):
         """The entities of a type linked to a template, resource, appointment or entity."""
         if kind == "customEntity":
-            if not is_id(target, "customEntity"):
-                raise self._fail(
-                    404,
-                    [
-                        failure(
-                            "customEntityId",
-                            "bad_id",
-                            locale,
-                            value=target,
-                            kind="customEntity",
-                            prefix="6T",
-                        )
-                    ],
-                )
-            other = self.store.records.get(target)
-            if other is None or other["_organizationId"] != org:
-                raise self._fail(
-                    404,
-                    [
-                        failure(
-                            "customEntityId",
-                            "unknown_entity",
-                            locale,
-                            kind="customEntity",
-                            value=target,
-                        )
-                    ],
-                )
+            self._known_entity(org, target, locale)
         else:
             self._check[kind](org, target, locale)
         type_ = self._type(custom_entity_type, locale)
