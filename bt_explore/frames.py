@@ -5,11 +5,12 @@ client returns (a list of dicts, a ``LIST`` / ``RANGE_LIST`` dict, a single enti
 response envelope (``{"messageList": [...], "content": ...}``), the client's ``ApiResult``, a
 ``requests.Response`` or the raw response body as ``bytes`` / ``str``.
 
-There is one data path. Each answer is read into typed msgspec structs that hold just the fields
-a frame needs: raw bodies are decoded straight from bytes (without building the JSON tree as
-dicts), Python objects are converted with ``msgspec.convert`` into the same structs. The structs
-are lenient where the API is loose: a field that should hold an object also accepts anything
-else, and leaf values are taken as they come and checked by the column converters.
+There is one data path. Each answer is read into msgspec structs derived from the API's
+contract, :mod:`bt_explore.models`: one struct per model with the wire names of its fields.
+Raw bodies are decoded straight from bytes (without building the JSON tree as dicts), Python
+objects are converted with ``msgspec.convert`` into the same structs. The derived structs are
+lenient where the API is loose: a field that should hold an object also accepts anything else,
+and leaf values are taken as they come and checked by the column converters.
 
 The columns and dtypes never depend on the data: an empty input, missing keys, ``null``, ``[]``
 where an object is expected, unknown extra keys, values of the wrong type and I18n lists in any
@@ -36,6 +37,8 @@ import itertools
 import logging
 import math
 import operator
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -43,6 +46,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 
+from bt_explore import models
 from bt_explore.times import resolve_zone
 
 __all__ = [
@@ -284,6 +288,9 @@ _APPOINTMENT_PATHS: dict[str, tuple[str, ...]] = {
     "time_zone": ("timeZone",),
     "protected": ("protected",),
     "show_price": ("showPrice",),
+    "price_gross": ("priceGross",),
+    "tax_rate": ("taxRate",),
+    "currency": ("currency",),
     "canceled": ("canceled",),
     "moved": ("moved",),
     "customer_custom_id": ("customer", "customId"),
@@ -325,236 +332,138 @@ _Unset = msgspec.UnsetType
 # "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
 
 
-class _Counted(msgspec.Struct, gc=False):
-    """An element of a list that is only counted: its fields are skipped, not decoded."""
+# The frames' record structs are derived from the contract (``bt_explore.models``): each has
+# the wire names of its model's fields, with the model's types loosened by :func:`_loose`.
+# Leaf values are typed ``Any``: the column converters (``_as_int`` & co.) check them, so that
+# "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
+
+_LENIENT: dict[type[msgspec.Struct], type[msgspec.Struct]] = {}
+
+#: What the frames read beyond a model's fields: the other spellings of an I18n entry's locale
+#: and text keys that bookingtime's answers are known to use.
+_TOLERATED: dict[type[msgspec.Struct], tuple[str, ...]] = {
+    models.I18nEntry: ("locale", "language", "lang", "text", "name"),
+}
 
 
-# A list that is only counted: elements that are objects become empty structs (cheap).
-_COUNTED_LIST = tuple[_Counted | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY
+def _lenient(model: type[msgspec.Struct]) -> Any:
+    """The lenient reading of ``model``: a struct with the wire name of each of its fields
+    (and the extra keys in ``_TOLERATED``), every field optional (``None``), types loosened
+    by :func:`_loose`. Made once per model.
+
+    Example:
+        >>> price = msgspec.json.decode(b'{"priceGross": "9", "x": 1}', type=_lenient(models.Price))
+        >>> price.priceGross, price.currency
+        ('9', None)
+    """
+    lenient = _LENIENT.get(model)
+    if lenient is None:
+        fields: list[tuple[str, Any, Any]] = [
+            (f.encode_name, _loose(f.type), None)
+            for f in msgspec.structs.fields(model)
+            if f.encode_name != "class"  # the tag (or a request body's optional class)
+        ]
+        fields += [(name, Any, None) for name in _TOLERATED.get(model, ())]
+        lenient = msgspec.defstruct(f"_{model.__name__}", fields, gc=False, module=__name__)
+        _LENIENT[model] = lenient
+    return lenient
 
 
-class _I18nEntry(msgspec.Struct, gc=False):
-    """One text of an I18n list; the API's spellings of the locale and text keys vary."""
-
-    key: Any = None
-    locale: Any = None
-    language: Any = None
-    lang: Any = None
-    value: Any = None
-    text: Any = None
-    name: Any = None
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The members of a (possibly ``Annotated``) union; a single type as a 1-tuple."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(m for arg in typing.get_args(annotation) for m in _members(arg))
+    return (annotation,)
 
 
-# I18n lists come as [], "", {"en": "..."} or [{"key": "en", "value": "..."}].
-_I18N = tuple[_I18nEntry | _NOT_AN_OBJECT, ...] | dict[str, Any] | _SCALAR
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)
 
 
-class _Geo(msgspec.Struct, gc=False):
-    latitude: Any = None
-    longitude: Any = None
+def _loose(annotation: Any) -> Any:
+    """A model field's type, loosened so that a body of odd shapes decodes like a regular one:
+    an object field becomes the lenient struct or any non-object (``S | _NOT_AN_OBJECT``), a
+    list becomes a tuple of lenient records or non-objects, or any non-array; leaves ``Any``."""
+    members = _members(annotation)
+    lists = [m for m in members if typing.get_origin(m) is list]
+    for item in (_members(a) for m in lists for a in typing.get_args(m)):
+        record = next((i for i in item if _is_struct(i)), None)
+        if record is not None:
+            return tuple[_lenient(record) | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY  # type: ignore[misc]
+    record = next((m for m in members if _is_struct(m)), None)
+    if record is not None:
+        return _lenient(record) | _NOT_AN_OBJECT
+    if lists:
+        return tuple[Any, ...] | _NOT_AN_ARRAY
+    return Any
 
 
-class _Address(msgspec.Struct, gc=False):
-    name: Any = None
-    extra: Any = None
-    street: Any = None
-    zip: Any = None
-    city: Any = None
-    country: Any = None
-    geoCoordinates: _Geo | _NOT_AN_OBJECT = None
+_Template = _lenient(models.BookingTemplate)
+_Resource = _lenient(models.BookingResource)
+_Appointment = _lenient(models.Appointment)
+_Organization = _lenient(models.Organization)
+_Slot = _lenient(models.BookingSlot)
+_CustomEntity = _lenient(models.CustomEntity)
+_I18nEntry = _lenient(models.I18nEntry)
+_Step = _lenient(models.BookingStep)
 
 
-class _Price(msgspec.Struct, gc=False):
-    priceGross: Any = None
-    taxRate: Any = None
-    currency: Any = None
-
-
-class _Resource(msgspec.Struct, gc=False):
-    id: Any = None
-    customId: Any = None
-    type: Any = None
-    name: Any = None
-    nameI18nList: _I18N = None
-    firstName: Any = None
-    lastName: Any = None
-    gender: Any = None
-    title: Any = None
-    description: Any = None
-    descriptionI18nList: _I18N = None
-    image: Any = None
-
-
-class _Step(msgspec.Struct, gc=False):
-    name: Any = None
-    nameI18nList: _I18N = None
-    selectionQuantity: Any = None
-    selectionDisplay: Any = None
-    # a resource object or its bare id (a str)
-    bookingResourceList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-
-
-class _Template(msgspec.Struct, gc=False):
-    id: Any = None
-    customId: Any = None
-    name: Any = None
-    nameI18nList: _I18N = None
-    description: Any = None
-    descriptionI18nList: _I18N = None
-    location: Any = None
-    image: Any = None
-    duration: Any = None
-    leadTime: Any = None
-    followupTime: Any = None
-    price: _Price | _NOT_AN_OBJECT = None
-    showPrice: Any = None
-    priceGross: Any = None
-    taxRate: Any = None
-    currency: Any = None
-    appointmentAddressRequired: Any = None
-    customerAddressRequired: Any = None
-    customerEmailRequired: Any = None
-    customerMobileRequired: Any = None
-    additionalCustomerCountMax: Any = None
-    bookingDayEarliest: Any = None
-    bookingDayLatest: Any = None
-    bookingLeadTime: Any = None
-    address: _Address | _NOT_AN_OBJECT = None
-    bookingStepList: tuple[_Step | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-    emailTemplateList: _COUNTED_LIST = None
-    smsTemplateList: _COUNTED_LIST = None
-    extraFieldList: _COUNTED_LIST = None
-
-
-class _Customer(msgspec.Struct, gc=False):
-    customId: Any = None
-    gender: Any = None
-    title: Any = None
-    firstName: Any = None
-    lastName: Any = None
-    email: Any = None
-    mobile: Any = None
-
-
-class _Appointment(msgspec.Struct, gc=False):
-    id: Any = None
-    customId: Any = None
-    name: Any = None
-    nameI18nList: _I18N = None
-    description: Any = None
-    descriptionI18nList: _I18N = None
-    start: Any = None
-    end: Any = None
-    duration: Any = None
-    timeZone: Any = None
-    protected: Any = None
-    showPrice: Any = None
-    price: _Price | _NOT_AN_OBJECT = None
-    priceGross: Any = None
-    taxRate: Any = None
-    currency: Any = None
-    canceled: Any = None
-    moved: Any = None
-    customer: _Customer | _NOT_AN_OBJECT = None
-    address: _Address | _NOT_AN_OBJECT = None
-    bookingResourceList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-    fileList: _COUNTED_LIST = None
-    organizationId: Any = None
-
-
-class _OpeningHours(msgspec.Struct, gc=False):
-    weekday: Any = None
-
-
-class _Organization(msgspec.Struct, gc=False):
-    id: Any = None
-    customId: Any = None
-    name: Any = None
-    timeZone: Any = None
-    currency: Any = None
-    sector: Any = None
-    telephone: Any = None
-    email: Any = None
-    address: _Address | _NOT_AN_OBJECT = None
-    openingHours: tuple[_OpeningHours | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY = None
-
-
-class _Slot(msgspec.Struct, gc=False):
-    id: Any = None
-    timestamp: Any = None
-    bookingResourceCombination: tuple[Any, ...] | _NOT_AN_ARRAY = None
-
-
-# The top level of an answer: the envelope, a container (LIST / RANGE_LIST) or one record,
-# hence a record struct plus the container's fields. The container fields default to UNSET to
-# keep "key absent" apart from null: an object is the envelope when it has ``content`` but
-# neither ``class`` nor ``id``, a LIST when it has ``recordList`` or ``class`` "LIST".
-
-
-class _TemplateTop(_Template, gc=False):
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _TemplateTop | tuple[_Template | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
-    recordList: tuple[_Template | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-
-
-class _ResourceTop(_Resource, gc=False):
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _ResourceTop | tuple[_Resource | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
-    recordList: tuple[_Resource | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-
-
-class _AppointmentTop(_Appointment, gc=False):
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _AppointmentTop | tuple[_Appointment | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
-    recordList: tuple[_Appointment | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-
-
-class _OrganizationTop(_Organization, gc=False):
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _OrganizationTop | tuple[_Organization | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = (
-        _UNSET
-    )
-    recordList: tuple[_Organization | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-
-
-class _SlotTop(_Slot, gc=False):
-    """A RANGE_LIST, the earliest answer (``bookingSlotList``), an envelope or one slot."""
-
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _SlotTop | tuple[_Slot | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = _UNSET
-    timeZone: Any = None
-    list: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-    bookingSlotList: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-    recordList: tuple[_Slot | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-    rangeStart: Any = _UNSET
-    rangeEnd: Any = _UNSET
+# The top level of an answer: the envelope (``models.Envelope``), a container (``models.List``,
+# ``models.RangeList``, ``models.Earliest``) or one record, hence a record struct plus the
+# containers' fields. These default to UNSET to keep "key absent" apart from null: an object is
+# the envelope when it has ``content`` but neither ``class`` nor ``id``, a LIST when it has
+# ``recordList`` or ``class`` "LIST".
 
 
 class _Kind(NamedTuple):
-    """How to read one kind of answer: its record struct, its top-level type and decoder."""
+    """How to read one kind of answer: its record struct, its top-level types and decoder."""
 
     what: str
     record: type[Any]
-    top: type[Any]
+    container: type[Any]  # a record plus the containers' fields (what an envelope's content is)
+    top: type[Any]  # the container plus the envelope's ``content``
     shape: Any  # the top-level type: the top struct, a list of records or a non-object
     decode: Callable[[Any], Any]
 
 
-def _kind(what: str, record: type[Any], top: type[Any]) -> _Kind:
-    shape: Any = top | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR  # type: ignore[valid-type]
-    return _Kind(what, record, top, shape, msgspec.json.Decoder(shape).decode)
+def _kind(what: str, record: Any, *containers: type[msgspec.Struct]) -> _Kind:
+    """How to read answers whose records are ``record`` (a lenient struct) and whose
+    containers are ``models.List`` and ``containers``; lists of records in a container are
+    read as records, its other fields as they come."""
+    records: Any = tuple[record | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY
+    fields: dict[str, Any] = {"id": Any, "cls": Any}
+    models_: tuple[type[msgspec.Struct], ...] = (models.List, *containers)
+    for model in models_:
+        for field in msgspec.structs.fields(model):
+            listed = any(typing.get_origin(m) is list for m in _members(field.type))
+            fields[field.encode_name] = records if listed else Any
+    container = msgspec.defstruct(
+        f"{record.__name__}Container",
+        [(name, kind | _Unset, _UNSET) for name, kind in fields.items()],
+        bases=(record,),
+        rename={"cls": "class"},
+        gc=False,
+        module=__name__,
+    )
+    content: Any = container | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset
+    top = msgspec.defstruct(
+        f"{record.__name__}Top",
+        [("content", content, _UNSET)],
+        bases=(container,),
+        gc=False,
+        module=__name__,
+    )
+    shape: Any = top | tuple[record | _NOT_AN_OBJECT, ...] | _SCALAR
+    return _Kind(what, record, container, top, shape, msgspec.json.Decoder(shape).decode)
 
 
-_TEMPLATES = _kind("templates", _Template, _TemplateTop)
-_RESOURCES = _kind("resources", _Resource, _ResourceTop)
-_APPOINTMENTS = _kind("appointments", _Appointment, _AppointmentTop)
-_SLOTS = _kind("slots", _Slot, _SlotTop)
-_ORGANIZATIONS = _kind("organizations", _Organization, _OrganizationTop)
+_TEMPLATES = _kind("templates", _Template)
+_RESOURCES = _kind("resources", _Resource)
+_APPOINTMENTS = _kind("appointments", _Appointment)
+_SLOTS = _kind("slots", _Slot, models.RangeList, models.Earliest)
+_ORGANIZATIONS = _kind("organizations", _Organization)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,7 +559,7 @@ def _records(data: FrameInput, kind: _Kind) -> list[Any]:
         return []
     if type(obj) is tuple:
         return _only_records(obj, kind)
-    if isinstance(obj, kind.top):
+    if isinstance(obj, kind.container):
         if type(obj.recordList) is tuple:
             return _only_records(obj.recordList, kind)
         if obj.recordList is not _UNSET or obj.cls == "LIST":
@@ -674,17 +583,18 @@ def _slot_records(data: FrameInput) -> tuple[list[Any], Any]:
         return [], None
     if type(obj) is tuple:
         return _only_records(obj, _SLOTS), None
-    if isinstance(obj, _SlotTop):
+    if isinstance(obj, _SLOTS.container):
+        zone = None if obj.timeZone is _UNSET else obj.timeZone
         for key in _SLOT_LIST_KEYS:
             records = getattr(obj, key)
             if type(records) is tuple:
-                return _only_records(records, _SLOTS), obj.timeZone
+                return _only_records(records, _SLOTS), zone
         if any(getattr(obj, key) is not _UNSET for key in _SLOT_CONTAINER_KEYS) or obj.cls in (
             "RANGE_LIST",
             "LIST",
         ):
-            return [], obj.timeZone
-        return [_one_record(obj)], obj.timeZone
+            return [], zone
+        return [_one_record(obj)], zone
     raise TypeError(
         "slots: expected a JSON body, a RANGE_LIST, an earliest answer, a list of slots or a "
         f"slot, got {type(obj).__name__}"
@@ -1321,13 +1231,6 @@ def appointments_frame(
     zone = resolve_zone(tz, _common_time_zone(columns["time_zone"]), "appointments")
     columns["start"] = _timestamps(_column(records, "start"), zone)
     columns["end"] = _timestamps(_column(records, "end"), zone)
-    price = _column(records, "price")
-    for column, key in (
-        ("price_gross", "priceGross"),
-        ("tax_rate", "taxRate"),
-        ("currency", "currency"),
-    ):
-        columns[column] = _first_present(_column(price, key), _column(records, key))
     resources = _column(records, "bookingResourceList")
     columns["resource_ids"] = [_id_tuple(r) for r in resources]
     columns["resource_count"] = [
@@ -1410,29 +1313,7 @@ CUSTOM_ENTITY_COLUMNS: dict[str, str] = {
 }
 
 
-class _CustomEntity(msgspec.Struct, gc=False):
-    id: Any = None
-    customId: Any = None
-    type: Any = None
-    name: Any = None
-    notes: Any = None
-    image: Any = None
-    organizationId: Any = None
-    timestampAdd: Any = None
-    timestampEdit: Any = None
-    additionalData: Any = None
-
-
-class _CustomEntityTop(_CustomEntity, gc=False):
-    id: Any = _UNSET
-    cls: Any = msgspec.field(default=_UNSET, name="class")
-    content: _CustomEntityTop | tuple[_CustomEntity | _NOT_AN_OBJECT, ...] | _SCALAR | _Unset = (
-        _UNSET
-    )
-    recordList: tuple[_CustomEntity | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY | _Unset = _UNSET
-
-
-_CUSTOM_ENTITIES = _kind("custom entities", _CustomEntity, _CustomEntityTop)
+_CUSTOM_ENTITIES = _kind("custom entities", _CustomEntity)
 
 _CUSTOM_ENTITY_PATHS: dict[str, tuple[str, ...]] = {
     "custom_entity_id": ("id",),
