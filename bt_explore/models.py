@@ -96,14 +96,31 @@ ID_PREFIXES: dict[str, str] = {
     "smsTemplate": "6G",
 }
 
-OrganizationId = Annotated[str, Meta(pattern=id_pattern("organization"))]
-TemplateId = Annotated[str, Meta(pattern=id_pattern("bookingTemplate"))]
-ResourceId = Annotated[str, Meta(pattern=id_pattern("bookingResource"))]
-SlotId = Annotated[str, Meta(pattern=id_pattern("bookingSlot"))]
-AppointmentId = Annotated[str, Meta(pattern=id_pattern("appointment"))]
-ModuleId = Annotated[str, Meta(pattern=id_pattern("module"))]
-CustomEntityId = Annotated[str, Meta(pattern=id_pattern("customEntity"))]
-ModuleConfigId = Annotated[str, Meta(pattern=id_pattern("moduleConfig"))]
+
+def _id(kind: str) -> Meta:
+    """The constraint of an id of ``kind``: its pattern; ``extra["id"]`` names the kind (the
+    request checks of :mod:`bt_explore.rules` name it in their message)."""
+    return Meta(pattern=id_pattern(kind), extra={"id": kind})
+
+
+OrganizationId = Annotated[str, _id("organization")]
+TemplateId = Annotated[str, _id("bookingTemplate")]
+ResourceId = Annotated[str, _id("bookingResource")]
+SlotId = Annotated[str, _id("bookingSlot")]
+AppointmentId = Annotated[str, _id("appointment")]
+ModuleId = Annotated[str, _id("module")]
+CustomEntityId = Annotated[str, _id("customEntity")]
+ModuleConfigId = Annotated[str, _id("moduleConfig")]
+FileId = Annotated[str, _id("file")]
+#: ``additionalData``: lists of strings by key; ``Meta.extra["problem"]`` is the message key of
+#: a value of another shape.
+AdditionalData = Annotated[
+    dict[str, list[str]],
+    Meta(
+        description="lists of strings by key",
+        extra={"problem": "additional_data_invalid"},
+    ),
+]
 Timestamp = Annotated[datetime, Meta(description="ISO 8601 with the organization's offset")]
 
 
@@ -396,7 +413,7 @@ class File(_Wire, tag_field="class", tag="FILE"):
         0
     """
 
-    id: Annotated[str, Meta(pattern=id_pattern("file"))]
+    id: FileId
     name: str = ""
     file_name: str = ""
     custom_id: str = ""
@@ -442,7 +459,7 @@ class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
         str | None, Meta(description="the sandbox's addition: the booked template's id")
     ] = None
     notes: str = ""
-    additional_data: dict[str, list[str]] | None = None
+    additional_data: AdditionalData | None = None
 
 
 class OpeningHours(_Wire, tag_field="class", tag="OPENING_HOURS"):
@@ -546,7 +563,7 @@ class AppointmentAdd(_Wire):
     send_appointment_add_event_email: bool | None = None
     send_appointment_start_event_email: bool | None = None
     send_appointment_end_event_email: bool | None = None
-    additional_data: dict[str, list[str]] | None = None
+    additional_data: AdditionalData | None = None
 
 
 class AppointmentMove(_Wire):
@@ -740,4 +757,4 @@ class CustomEntityAdd(_Wire):
     custom_id: Annotated[str, Meta(max_length=128)] | None = None
     notes: Annotated[str, Meta(max_length=10000)] | None = None
     image: Annotated[str, Meta(max_length=2048)] | None = None
-    additional_data: dict[str, list[str]] | None = None
+    additional_data: AdditionalData | None = None

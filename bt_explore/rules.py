@@ -17,7 +17,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
+
+import msgspec
+
+from bt_explore.models import ID_PREFIXES
 
 __all__ = [
     "ADDRESS_PARTS",
@@ -25,6 +29,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "Problem",
     "TEXTS",
+    "body_problems",
     "booking_problems",
     "required_parameters",
     "valid_email",
@@ -52,6 +57,11 @@ TEXTS: dict[str, str] = {
     "choice_invalid": "This parameter is invalid: expected one of {choices}.",
     "too_long": "This parameter is too long (at most {max} characters).",
     "date_invalid": "This parameter is invalid: expected a date YYYY-MM-DD.",
+    "not_a_boolean": "This parameter must be true or false.",
+    "bad_id": "'{value}' is not a valid {kind} id: expected 32 characters, '{prefix}' and 30 of "
+    "[0-9a-zA-Z].",
+    "additional_data_invalid": "This parameter is invalid: expected an object mapping keys to "
+    "lists of strings.",
 }
 
 # A dot-atom local part (ASCII "atext" or any non-ASCII character: RFC 5322/6531; no quoted
@@ -243,3 +253,85 @@ def _address_problems(address: Any, prefix: str, problems: list[Problem]) -> Non
     country = address.get("country")
     if isinstance(country, str) and country and not _COUNTRY.fullmatch(country):
         problems.append(Problem(f"{prefix}.country", "invalid"))
+
+
+def body_problems(
+    body: Mapping[str, Any], model: type[msgspec.Struct], *, skip: tuple[str, ...] = ()
+) -> list[Problem]:
+    """What is wrong with a request ``body`` by its request model (:mod:`bt_explore.models`):
+    each field's presence, JSON type, length and id shape, as the model declares them.
+
+    A required field that is missing, ``null`` or ``""`` is ``required`` (blank text too, where
+    the model asks for a minimum length); an optional one may be ``null``. ``skip`` names the
+    fields (wire names) checked elsewhere, e.g. the customer by :func:`booking_problems`.
+
+    Example:
+        >>> from bt_explore.models import CustomEntityAdd
+        >>> [(p.parameter, p.key) for p in body_problems(
+        ...     {"name": " ", "customId": "x" * 200, "additionalData": {"k": "v"}}, CustomEntityAdd)]
+        [('name', 'required'), ('customId', 'too_long'), ('additionalData', 'additional_data_invalid')]
+    """
+    problems: list[Problem] = []
+    for field_ in msgspec.structs.fields(model):
+        name = field_.encode_name
+        if name in skip:
+            continue
+        value = body.get(name)
+        if value is None or (field_.required and value == ""):
+            if field_.required:
+                problems.append(Problem(name, "required"))
+            continue
+        problem = _value_problem(name, value, field_.type)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _value_problem(name: str, value: Any, annotation: Any) -> Problem | None:
+    """The problem of one given value of a field typed ``annotation`` (``None`` if it fits)."""
+    kind, metas = _unwrap(annotation)
+    if kind is str:
+        if not isinstance(value, str):
+            return Problem(name, "not_a_string")
+        for meta in metas:
+            if meta.min_length and len(value.strip()) < meta.min_length:
+                return Problem(name, "required")
+            if meta.max_length is not None and len(value) > meta.max_length:
+                return Problem(name, "too_long", {"max": meta.max_length})
+            if meta.pattern and re.search(meta.pattern, value) is None:
+                id_kind = (meta.extra or {}).get("id")
+                if id_kind:
+                    fields = {"value": value, "kind": id_kind, "prefix": ID_PREFIXES[id_kind]}
+                    return Problem(name, "bad_id", fields)
+                return Problem(name, "invalid")
+        return None
+    if kind is bool:
+        return None if isinstance(value, bool) else Problem(name, "not_a_boolean")
+    if get_origin(kind) is Literal:
+        choices = get_args(kind)
+        if value in choices:
+            return None
+        return Problem(name, "choice_invalid", {"choices": ", ".join(map(str, choices))})
+    try:
+        msgspec.convert(value, annotation, strict=True)
+    except msgspec.ValidationError:
+        keys = [(meta.extra or {}).get("problem") for meta in metas]
+        return Problem(name, next((k for k in keys if k), "invalid"))
+    return None
+
+
+def _unwrap(annotation: Any) -> tuple[Any, list[msgspec.Meta]]:
+    """The type under ``Annotated`` and ``| None``, and its constraints."""
+    metas: list[msgspec.Meta] = []
+    while True:
+        args = get_args(annotation)
+        if hasattr(annotation, "__metadata__"):  # Annotated[T, Meta(...)]
+            metas += [m for m in annotation.__metadata__ if isinstance(m, msgspec.Meta)]
+            annotation = args[0]
+        elif args and type(None) in args and get_origin(annotation) is not Literal:
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) != 1:
+                return annotation, metas
+            annotation = rest[0]
+        else:
+            return annotation, metas

@@ -38,7 +38,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
-from bt_explore.rules import booking_problems
+from bt_explore.models import AppointmentAdd, AppointmentMove
+from bt_explore.rules import Problem, body_problems, booking_problems
 from bt_explore.sandbox.auth import TokenClaims, TokenError
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
@@ -71,11 +72,6 @@ _CLAIMS_KEY = "bt_explore.claims"
 _ORG_KEY = "bt_explore.organization_id"
 _ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/(?:module/[^/]+/)?organization/([^/]+)/")
 _LOCALE_IN_PATH = re.compile(r"^/module/v3/([^/]+)/")
-_SEND_FLAGS = (
-    "sendAppointmentAddEventEmail",
-    "sendAppointmentStartEventEmail",
-    "sendAppointmentEndEventEmail",
-)
 
 
 #: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).
@@ -598,16 +594,13 @@ class _Api:
 
     # --- appointments ----------------------------------------------------------------------
     def _validate_booking(self, body: dict, org: str, locale: str) -> dict:
-        errors: list[dict] = []
+        """The stored fields of an ``appointment/add`` body, or a 400 naming every problem:
+        the body's shape by :class:`~bt_explore.models.AppointmentAdd`, the slot by this
+        sandbox's calendar, the customer and address by the template's booking rules."""
+        problems = body_problems(body, AppointmentAdd, skip=("customer", "address"))
         tpl = None
-        slot_id = body.get("bookingSlotId")
-        if slot_id is None or slot_id == "":
-            errors.append(failure("bookingSlotId", "required", locale))
-        elif not isinstance(slot_id, str):
-            errors.append(failure("bookingSlotId", "not_a_string", locale))
-        elif not is_id(slot_id, "bookingSlot"):
-            errors.append(_bad_id("bookingSlotId", "bookingSlot", slot_id, locale))
-        else:
+        slot_id: str = body.get("bookingSlotId", "")
+        if not any(p.parameter == "bookingSlotId" for p in problems):
             decoded = self.data.slot_codec.decode(slot_id)
             rules = self.data.template_rules.get(decoded[0]) if decoded else None
             if (
@@ -616,40 +609,20 @@ class _Api:
                 or rules.organization_id != org
                 or decoded[2] not in rules.combinations
             ):
-                errors.append(failure("bookingSlotId", "slot_unknown", locale, value=slot_id))
+                problems.append(Problem("bookingSlotId", "slot_unknown", {"value": slot_id}))
             else:
                 tpl = self.data.templates[rules.id]
-        errors.extend(
-            failure(p.parameter, p.key, locale, **p.fields)
-            for p in booking_problems(
-                body.get("customer"), template=tpl, address=body.get("address")
-            )
+        problems += booking_problems(
+            body.get("customer"), template=tpl, address=body.get("address")
         )
-        custom_id = body.get("customId")
-        if custom_id is not None and not isinstance(custom_id, str):
-            errors.append(failure("customId", "not_a_string", locale))
-        elif isinstance(custom_id, str) and len(custom_id) > 128:
-            errors.append(failure("customId", "too_long", locale, max=128))
-        notes = body.get("notes")
-        if notes is not None and not isinstance(notes, str):
-            errors.append(failure("notes", "not_a_string", locale))
-        extra = body.get("additionalData")
-        if extra is not None and not (
-            isinstance(extra, dict)
-            and all(
-                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in extra.values()
+        if problems:
+            raise ApiFailure(
+                400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
             )
-        ):
-            errors.append(failure("additionalData", "additional_data_invalid", locale))
-        for flag in _SEND_FLAGS:
-            if flag in body and not isinstance(body[flag], bool):
-                errors.append(failure(flag, "not_a_boolean", locale))
-        if errors:
-            raise ApiFailure(400, errors)
         fields = {
             k: body[k]
-            for k in ("customId", "address", "notes", "additionalData", *_SEND_FLAGS)
-            if body.get(k) not in (None, {})
+            for k in (f.encode_name for f in msgspec.structs.fields(AppointmentAdd))
+            if k not in ("bookingSlotId", "customer") and body.get(k) not in (None, {})
         }
         customer = dict(body["customer"])
         for key in ("email", "mobile", "firstName", "lastName"):
@@ -695,11 +668,12 @@ class _Api:
     def appointment_move(self, org: str, locale: str, appointment_id: str) -> Response:
         self._appointment(org, appointment_id, locale)
         body = self._json_body(locale)
-        slot_id = body.get("bookingSlotId")
-        if slot_id is None or slot_id == "":
-            raise ApiFailure(400, [failure("bookingSlotId", "required", locale)])
-        if not isinstance(slot_id, str) or not is_id(slot_id, "bookingSlot"):
-            raise ApiFailure(400, [_bad_id("bookingSlotId", "bookingSlot", slot_id, locale)])
+        problems = body_problems(body, AppointmentMove)
+        if problems:
+            raise ApiFailure(
+                400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
+            )
+        slot_id = body["bookingSlotId"]
         return self._booking_answer(
             lambda: self.state.book.move(org, appointment_id, slot_id),
             200,
@@ -734,16 +708,15 @@ class _Api:
         body = self._json_body(locale)
         files = self.state.files
         problems, content = file_problems(body, files.max_size)
-        appointment_id = body.get("appointmentId")
-        if isinstance(appointment_id, str) and appointment_id:
-            fields: dict[str, Any] = {"kind": "appointment", "value": appointment_id}
-            if not is_id(appointment_id, "appointment"):
-                fields["prefix"] = ID_PREFIXES["appointment"]
-                problems.append(("appointmentId", "bad_id", fields))
-            elif self.state.book.get(org, appointment_id) is None:
-                problems.append(("appointmentId", "unknown_entity", fields))
+        appointment_id: str = body.get("appointmentId", "")
+        if not any(p.parameter == "appointmentId" for p in problems):
+            if self.state.book.get(org, appointment_id) is None:
+                fields = {"kind": "appointment", "value": appointment_id}
+                problems.append(Problem("appointmentId", "unknown_entity", fields))
         if problems:
-            raise ApiFailure(400, [failure(p, key, locale, **f) for p, key, f in problems])
+            raise ApiFailure(
+                400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
+            )
         custom_id = body.get("customId") or ""
         try:
             stored = files.add(

@@ -33,9 +33,9 @@ from typing import Any
 import msgspec
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN
+from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntity, CustomEntityShort
 
-__all__ = ["CUSTOM_ENTITIES_FILE", "CUSTOM_ENTITY_TYPE", "MAX_LENGTHS", "CustomEntityStore"]
+__all__ = ["CUSTOM_ENTITIES_FILE", "CUSTOM_ENTITY_TYPE", "CustomEntityStore"]
 
 #: The data file of the custom entities (in ``sandbox/data`` or a user's ``data_dir``).
 CUSTOM_ENTITIES_FILE = "custom_entities.json"
@@ -48,10 +48,11 @@ _LINKS = {
     "appointment": "_appointmentIds",
     "customEntity": "_customEntityIds",
 }
-_SHORT_KEYS = ("id", "customId", "name", "image", "additionalData")
-_FULL_KEYS = ("type", "notes", "organizationId", "timestampAdd", "timestampEdit")
-#: The longest text fields of an added entity, in characters.
-MAX_LENGTHS = {"customId": 128, "name": 255, "notes": 10000, "image": 2048}
+# What the API shows of a record: the fields of the models (the relation fields are null).
+_SHORT_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(CustomEntityShort))
+_FULL_KEYS = tuple(
+    f.encode_name for f in msgspec.structs.fields(CustomEntity) if f.encode_name not in _SHORT_KEYS
+)
 
 
 class CustomEntityStore:
@@ -184,19 +185,17 @@ class CustomEntityStore:
     @staticmethod
     def short(r: dict) -> dict:
         """The CUSTOM_ENTITY_SHORT of a record."""
-        entity: dict[str, Any] = {"class": "CUSTOM_ENTITY_SHORT"}
+        entity: dict[str, Any] = {"class": CustomEntityShort.__struct_config__.tag}
         entity.update({k: r.get(k) for k in _SHORT_KEYS})
         entity["customId"] = r.get("customId") or ""
         entity["additionalData"] = r.get("additionalData") or {}
-        entity.update(appointment=None, bookingResource=None, bookingTemplate=None)
-        entity["customEntity"] = None
         return entity
 
     @classmethod
     def full(cls, r: dict) -> dict:
         """The CUSTOM_ENTITY of a record."""
         entity = cls.short(r)
-        entity["class"] = "CUSTOM_ENTITY"
+        entity["class"] = CustomEntity.__struct_config__.tag
         entity.update({k: r.get(k) or "" for k in _FULL_KEYS})
         entity["organizationId"] = r["_organizationId"]
         return entity

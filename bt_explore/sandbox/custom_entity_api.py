@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from flask import Response
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN
+from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntityAdd
+from bt_explore.rules import Problem, body_problems
 from bt_explore.sandbox import messages
-from bt_explore.sandbox.custom_entities import CUSTOM_ENTITY_TYPE, MAX_LENGTHS, CustomEntityStore
+from bt_explore.sandbox.custom_entities import CUSTOM_ENTITY_TYPE, CustomEntityStore
 from bt_explore.sandbox.messages import failure
 
 __all__ = ["CustomEntityApi"]
@@ -128,32 +130,18 @@ class CustomEntityApi:
     def add(self, org: str, locale: str, custom_entity_type: str) -> Response:
         type_ = self._type(custom_entity_type, locale)
         body = self._json_body(locale)
-        errors: list[dict] = []
-        fields: dict[str, Any] = {}
-        for key in ("name", "customId", "notes", "image"):
-            value = body.get(key)
-            if value is None:
-                if key == "name":
-                    errors.append(failure("name", "required", locale))
-                continue
-            if not isinstance(value, str):
-                errors.append(failure(key, "not_a_string", locale))
-            elif key == "name" and not value.strip():
-                errors.append(failure("name", "required", locale))
-            elif len(value) > MAX_LENGTHS[key]:
-                errors.append(failure(key, "too_long", locale, max=MAX_LENGTHS[key]))
-            elif key == "customId" and value and not _identifiable(value):
-                errors.append(failure("customId", "custom_id_unservable", locale, value=value))
-            else:
-                fields[key] = value.strip() if key == "name" else value
-        extra = body.get("additionalData")
-        if extra is not None:
-            if isinstance(extra, dict) and all(
-                isinstance(v, list) and all(isinstance(s, str) for s in v) for v in extra.values()
-            ):
-                fields["additionalData"] = extra
-            else:
-                errors.append(failure("additionalData", "additional_data_invalid", locale))
+        problems = body_problems(body, CustomEntityAdd)
+        custom_id = body.get("customId")
+        if custom_id and isinstance(custom_id, str) and not _identifiable(custom_id):
+            problems.append(Problem("customId", "custom_id_unservable", {"value": custom_id}))
+        errors = [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
+        fields: dict[str, Any] = {
+            key: body[key]
+            for key in (f.encode_name for f in msgspec.structs.fields(CustomEntityAdd))
+            if body.get(key) is not None
+        }
+        if "name" in fields:
+            fields["name"] = str(fields["name"]).strip()
         if errors:
             raise self._fail(400, errors)
         record = self.store.add(org, type_, fields)

@@ -7,7 +7,8 @@ added ones) behind a lock; nothing is written to disk.
 
 Example:
     >>> problems, content = file_problems(
-    ...     {"name": "Note", "fileName": "note.txt", "fileContent": "aGk=", "appointmentId": "x"},
+    ...     {"name": "Note", "fileName": "note.txt", "fileContent": "aGk=",
+    ...      "appointmentId": "ed" + "0" * 30},
     ...     max_size=10,
     ... )
     >>> problems, content
@@ -26,9 +27,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bt_explore.endpoints import is_id
+from bt_explore.models import FileAdd
+from bt_explore.rules import Problem, body_problems
 
 __all__ = ["DEFAULT_MAX_FILE_SIZE", "FileStore", "StoredFile", "file_problems", "mime_type"]
 
@@ -39,9 +41,6 @@ _ALPHANUMERIC = string.digits + string.ascii_letters
 #: Characters a file name may not hold: path separators and control characters.
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
-
-#: ``(parameter, message key, fields)`` of one problem of a body.
-Problem = tuple[str, str, dict[str, Any]]
 
 
 def mime_type(file_name: str) -> str:
@@ -54,51 +53,30 @@ def mime_type(file_name: str) -> str:
     return mimetypes.guess_type(file_name, strict=False)[0] or "application/octet-stream"
 
 
-def _text(body: dict, key: str, problems: list[Problem], *, required: bool, max_len: int) -> None:
-    value = body.get(key)
-    if value is None or value == "":
-        if required:
-            problems.append((key, "required", {}))
-    elif not isinstance(value, str):
-        problems.append((key, "not_a_string", {}))
-    elif len(value) > max_len:
-        problems.append((key, "too_long", {"max": max_len}))
-
-
 def file_problems(body: dict, max_size: int) -> tuple[list[Problem], bytes]:
     """The problems of a ``file/add`` body (apart from the appointment's existence and the
     customId's uniqueness) and the decoded file (``b""`` when it does not decode).
 
     Example:
-        >>> [p[:2] for p in file_problems({"fileName": "a/b", "fileContent": "%%"}, 10)[0]]
-        [('name', 'required'), ('fileName', 'file_name_invalid'), ('fileContent', 'base64_invalid'), ('appointmentId', 'required')]
+        >>> [(p.parameter, p.key) for p in file_problems({"fileName": "a/b", "fileContent": "%%"}, 10)[0]]
+        [('name', 'required'), ('appointmentId', 'required'), ('fileName', 'file_name_invalid'), ('fileContent', 'base64_invalid')]
+
+    The body's shape is :class:`~bt_explore.models.FileAdd`'s (:func:`~bt_explore.rules.body_problems`);
+    this adds the file name's characters, the base64 and the size.
     """  # noqa: E501
-    problems: list[Problem] = []
-    _text(body, "name", problems, required=True, max_len=255)
-    _text(body, "fileName", problems, required=True, max_len=255)
-    file_name = body.get("fileName")
-    if isinstance(file_name, str) and len(file_name) <= 255 and _BAD_NAME.search(file_name):
-        problems.append(("fileName", "file_name_invalid", {}))
+    problems = body_problems(body, FileAdd)
+    named = {p.parameter for p in problems}
+    if "fileName" not in named and _BAD_NAME.search(body["fileName"]):
+        problems.append(Problem("fileName", "file_name_invalid"))
     content = b""
-    encoded = body.get("fileContent")
-    if encoded is None or encoded == "":
-        problems.append(("fileContent", "required", {}))
-    elif not isinstance(encoded, str):
-        problems.append(("fileContent", "not_a_string", {}))
-    else:
+    if "fileContent" not in named:
         try:
-            content = base64.b64decode(_WHITESPACE.sub("", encoded), validate=True)
+            content = base64.b64decode(_WHITESPACE.sub("", body["fileContent"]), validate=True)
         except (binascii.Error, ValueError):
-            problems.append(("fileContent", "base64_invalid", {}))
+            problems.append(Problem("fileContent", "base64_invalid"))
         else:
             if len(content) > max_size:
-                problems.append(("fileContent", "file_too_large", {"max": max_size}))
-    appointment_id = body.get("appointmentId")
-    if appointment_id is None or appointment_id == "":
-        problems.append(("appointmentId", "required", {}))
-    elif not isinstance(appointment_id, str):
-        problems.append(("appointmentId", "not_a_string", {}))
-    _text(body, "customId", problems, required=False, max_len=128)
+                problems.append(Problem("fileContent", "file_too_large", {"max": max_size}))
     return problems, content
 
 
