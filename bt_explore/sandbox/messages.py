@@ -15,36 +15,32 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from bt_explore.rules import TEXTS as RULE_TEXTS
+
 __all__ = ["LOCALES", "TEXTS", "envelope", "failure", "normalize_locale", "success", "text"]
 
 #: The locales the sandbox has texts for; every other locale falls back to English.
 LOCALES: tuple[str, ...] = ("en", "de")
 
-#: message key -> {locale: text}; texts may hold ``str.format`` fields.
+#: message key -> {locale: text}; texts may hold ``str.format`` fields. The English texts of
+#: the booking and request rules are :data:`bt_explore.rules.TEXTS` (filled in below).
 TEXTS: dict[str, dict[str, str]] = {
     "required": {
-        "en": "This parameter is required.",
         "de": "Dieser Parameter ist erforderlich.",
     },
     "invalid": {
-        "en": "This parameter is invalid.",
         "de": "Dieser Parameter ist ungültig.",
     },
     "not_a_string": {
-        "en": "This parameter must be a string.",
         "de": "Dieser Parameter muss eine Zeichenkette sein.",
     },
     "not_an_object": {
-        "en": "This parameter must be a JSON object.",
         "de": "Dieser Parameter muss ein JSON-Objekt sein.",
     },
     "not_a_boolean": {
-        "en": "This parameter must be true or false.",
         "de": "Dieser Parameter muss true oder false sein.",
     },
     "bad_id": {
-        "en": "'{value}' is not a valid {kind} id: expected 32 characters, '{prefix}' and 30 of "
-        "[0-9a-zA-Z].",
         "de": "'{value}' ist keine gültige {kind}-ID: erwartet werden 32 Zeichen, '{prefix}' und "
         "30 aus [0-9a-zA-Z].",
     },
@@ -143,31 +139,24 @@ TEXTS: dict[str, dict[str, str]] = {
         "\\ud800).",
     },
     "email_invalid": {
-        "en": "This parameter is invalid: '{value}' is not an e-mail address.",
         "de": "Dieser Parameter ist ungültig: '{value}' ist keine E-Mail-Adresse.",
     },
     "mobile_invalid": {
-        "en": "This parameter is invalid: '{value}' is not a mobile number.",
         "de": "Dieser Parameter ist ungültig: '{value}' ist keine Mobilfunknummer.",
     },
     "zip_invalid": {
-        "en": "This parameter is invalid: '{value}' is not a postal code.",
         "de": "Dieser Parameter ist ungültig: '{value}' ist keine Postleitzahl.",
     },
     "choice_invalid": {
-        "en": "This parameter is invalid: expected one of {choices}.",
         "de": "Dieser Parameter ist ungültig: erwartet wird einer von {choices}.",
     },
     "too_long": {
-        "en": "This parameter is too long (at most {max} characters).",
         "de": "Dieser Parameter ist zu lang (höchstens {max} Zeichen).",
     },
     "date_invalid": {
-        "en": "This parameter is invalid: expected a date YYYY-MM-DD.",
         "de": "Dieser Parameter ist ungültig: erwartet wird ein Datum JJJJ-MM-TT.",
     },
     "additional_data_invalid": {
-        "en": "This parameter is invalid: expected an object mapping keys to lists of strings.",
         "de": "Dieser Parameter ist ungültig: erwartet wird ein Objekt von Schlüsseln auf Listen "
         "von Zeichenketten.",
     },
@@ -291,6 +280,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die eigene Entität wurde angelegt.",
     },
 }
+
+
+for _key, _english in RULE_TEXTS.items():
+    TEXTS[_key]["en"] = _english
 
 
 def normalize_locale(locale: str | None) -> str:
