@@ -17,6 +17,7 @@ from _docs import DOCS, ROOT, block, code_blocks, fence_problems, pages, read, s
 import bt_explore
 from bt_explore.cli import COMMANDS
 from bt_explore.endpoints import ENDPOINTS
+from tools import endpoint_table
 
 README = read("README")
 ALL_DOCS = "\n".join(p.read_text(encoding="utf-8") for p in pages())
@@ -197,6 +198,14 @@ def test_every_endpoint_path_is_in_the_client_page(name):
     assert tail.split("{")[0].rstrip("/") in client or path in client, (
         f"docs/client.md's endpoint table misses {name} ({path})"
     )
+
+
+def test_the_endpoint_reference_is_generated_from_the_table():
+    assert block(read("client"), "endpoints").lstrip("\n") == endpoint_table.markdown(), (
+        "docs/client.md's endpoint reference is out of date: "
+        "run `python -m tools.endpoint_table --write-docs`"
+    )
+    assert len(endpoint_table.markdown().splitlines()) == 2 + len(ENDPOINTS)
 
 
 # --- performance figures come from the benchmarks ---------------------------------------------

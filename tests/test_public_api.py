@@ -59,18 +59,7 @@ def test_every_endpoint_has_a_client_method():
     """Each row of the endpoint table is reached through a public Client method (its name in
     the method's code); ``static_error`` — the API's error envelope for a status — is the one
     reached through ``client.call("static_error", code=...)``, as docs/client.md shows."""
-    import inspect
+    from tools.endpoint_table import client_methods
 
-    from bt_explore import Client
-    from bt_explore.endpoints import ENDPOINTS
-
-    sources = {
-        name: inspect.getsource(member)
-        for name, member in inspect.getmembers(Client, inspect.isfunction)
-        if not name.startswith("_")
-    }
-    reached = {
-        endpoint: sorted(m for m, src in sources.items() if f'"{endpoint}"' in src)
-        for endpoint in ENDPOINTS
-    }
+    reached = client_methods()
     assert [e for e, methods in reached.items() if not methods] == ["static_error"]
