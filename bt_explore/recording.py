@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import msgspec
 
@@ -118,6 +118,8 @@ _KEPT_REQUEST_HEADERS = {"content-type", "accept-language", "authorization"}
 #: A loopback origin (a sandbox on a random port) is stored as this stable one.
 SANDBOX_ORIGIN = "http://sandbox.local"
 _LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(?=/|$)")
+#: The module id (the client id) in a path: ``/module/v3/{locale}/module/{moduleId}/...``.
+_MODULE_IN_PATH = re.compile(r"(/module/v3/[^/?]+/module/)[^/?]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
 _CASSETTE_SUFFIX = ".yaml"
@@ -252,7 +254,8 @@ def scrub_request(request: Any) -> Any:
     """Replace secrets in a vcrpy request with placeholders (before matching and saving).
 
     ``Authorization`` becomes ``Bearer <ACCESS_TOKEN>``; ``client_id``, ``client_secret`` and
-    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` …; headers that vary by
+    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` … (so does the module id in
+    a ``module/{moduleId}/`` path, which is the client id); headers that vary by
     machine are dropped and a loopback origin (the sandbox's random port) becomes
     :data:`SANDBOX_ORIGIN`, so recording twice gives the same file.
 
@@ -270,6 +273,9 @@ def scrub_request(request: Any) -> Any:
             del request.headers[key]
             request.headers["Authorization"] = "Bearer " + PLACEHOLDERS["access_token"]
     request.uri = _LOOPBACK.sub(SANDBOX_ORIGIN, request.uri)
+    request.uri = _MODULE_IN_PATH.sub(
+        lambda m: m.group(1) + quote(PLACEHOLDERS["client_id"]), request.uri, count=1
+    )
     request.body = _scrub_body(
         request.body, _header(request.headers, "content-type"), _SECRET_BODY_FIELDS
     )

@@ -47,3 +47,15 @@ def test_the_committed_notebooks_are_valid_and_normalized():
         for cell in nb.cells:
             for output in cell.get("outputs", []):
                 assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {})
+
+
+def test_record_refuses_a_notebook_that_is_not_one_of_the_project(tmp_path, capsys):
+    from bt_explore.cli import main
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_a.ipynb").write_text("{}")
+    (tmp_path / "pyproject.toml").write_text("")
+    stray = tmp_path / "elsewhere.ipynb"
+    code = main(["record", "--root", str(tmp_path), "--no-tests", str(stray)])
+    assert code == 2
+    assert "not a notebook of" in capsys.readouterr().err

@@ -224,3 +224,26 @@ def test_secret_scan_finds_planted_tokens(tmp_path: Path):
         FAKE_JWT not in str(f) and "23demoClientId" not in str(f)
         for f in find_secrets([tmp_path], secrets=["23demoClientId"])
     )
+
+
+def test_scrub_request_hides_the_module_id_in_paths_so_any_client_replays():
+    """``module/{moduleId}/…`` carries the client id: recorded with one, replayed with another
+    (``replay``), the request must match."""
+    recorded = Request(
+        "GET",
+        "http://127.0.0.1:8765/module/v3/en/module/23abc/organization/f6x/organization/list",
+        b"",
+        {},
+    )
+    replayed = Request(
+        "GET",
+        "http://127.0.0.1:9/module/v3/en/module/replay/organization/f6x/organization/list",
+        b"",
+        {},
+    )
+    assert scrub_request(recorded).uri == scrub_request(replayed).uri
+    assert scrub_request(recorded).path == (
+        "/module/v3/en/module/%3CCLIENT_ID%3E/organization/f6x/organization/list"
+    )
+    other = Request("GET", "http://127.0.0.1:9/module/v3/en/organization/f6x/show", b"", {})
+    assert scrub_request(other).path == "/module/v3/en/organization/f6x/show"

@@ -40,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-tests", action="store_true", help="skip the test cassettes")
     p.add_argument("--no-notebooks", action="store_true", help="skip the notebooks")
+    p.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        help="re-record only these notebooks (default: every notebooks/[0-9]*.ipynb)",
+    )
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
 
 
@@ -116,6 +122,16 @@ def run(args: argparse.Namespace) -> int:
     root = _project_root(args.root)
     target = root / "cassettes"
     notebooks = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
+    if args.notebooks:
+        wanted = {path.resolve() for path in args.notebooks}
+        unknown = sorted(str(p) for p in wanted - {nb.resolve() for nb in notebooks})
+        if unknown:
+            print(
+                f"bt-explore record: not a notebook of {root / 'notebooks'}: {', '.join(unknown)}",
+                file=sys.stderr,
+            )
+            return 2
+        notebooks = [nb for nb in notebooks if nb.resolve() in wanted]
     with tempfile.TemporaryDirectory(prefix="bt-explore-record-") as staging:
         env = {
             "BT_EXPLORE_MODE": "record",
