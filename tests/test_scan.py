@@ -557,6 +557,25 @@ def test_cli_scan_prints_a_summary_and_writes_csv(
     assert table["resource_ids"].str.fullmatch(r"br\w{30}( br\w{30})*").all()
 
 
+def test_cli_scan_of_the_organization_and_its_branches(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bt_explore.cli import main
+
+    out = tmp_path / "chain.csv"
+    assert main(["scan", "--weeks", "1", "--branches", "--no-progress", "--csv", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(ORGANIZATION_SCAN_COLUMNS)
+    assert table["organization_id"].nunique() == 3  # the demo practice and its two branches
+    printed = capsys.readouterr().out
+    assert "of 13 template(s)" in printed and "Physiotherapy (Potsdam)" in printed
+
+    branch = table.loc[table["template_name"] == "Check-up (Mitte)", "organization_id"].iloc[0]
+    assert main(["scan", "--weeks", "1", "--organization", branch, "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "Check-up (Mitte)" in printed and "of 1 template(s)" in printed
+
+
 def test_cli_scan_rejects_an_unknown_template(capsys: pytest.CaptureFixture[str]) -> None:
     from bt_explore.cli import main
 

@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported only when the command runs
     import pandas as pd
@@ -39,17 +39,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         dest="templates",
         help="scan only this template id (repeatable; default: all templates)",
     )
+    p.add_argument(
+        "--organization",
+        action="append",
+        metavar="ID",
+        dest="organizations",
+        help="scan this organization (repeatable: several in one scan, e.g. a chain's branches; "
+        "default: the configured one)",
+    )
+    p.add_argument(
+        "--branches",
+        action="store_true",
+        help="also scan every branch of the organization(s) (organization/list)",
+    )
     p.add_argument("--concurrency", type=int, default=8, help="parallel requests (default 8)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _summary(slots: pd.DataFrame) -> pd.DataFrame:
-    """Per template: slots, first and last slot, days with slots."""
+    """Per template (and organization, when several were scanned): slots, first and last slot,
+    days with slots."""
     import pandas as pd
 
+    keys = ["template_name", "template_id"]
+    if "organization_id" in slots.columns:
+        keys.insert(0, "organization_id")
     if slots.empty:
-        return pd.DataFrame(columns=["template", "template_id", "slots", "first", "last", "days"])
-    grouped = slots.groupby(["template_name", "template_id"], sort=True)
+        columns = [*keys[:-2], "template", "template_id", "slots", "first", "last", "days"]
+        return pd.DataFrame(columns=columns)
+    grouped = slots.groupby(keys, sort=True)
     table = grouped.agg(
         slots=("slot_id", "size"),
         first=("start", "min"),
@@ -60,6 +78,18 @@ def _summary(slots: pd.DataFrame) -> pd.DataFrame:
     for col in ("first", "last"):
         table[col] = table[col].dt.strftime("%a %Y-%m-%d %H:%M")
     return table
+
+
+def _organizations(client: Any, given: list[str] | None, branches: bool) -> list[str] | None:
+    """The organizations to scan: ``given`` (default: the client's), plus their branches."""
+    if not branches:
+        return given
+    chosen = list(given or [client.settings.organization_id])
+    for organization_id in list(chosen):
+        for branch in client.branches(organization_id=organization_id):
+            if branch["id"] not in chosen:
+                chosen.append(branch["id"])
+    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,12 +106,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         began = time.perf_counter()
         try:
+            organizations = _organizations(client, args.organizations, args.branches)
             slots = scan_slots(
                 client,
                 args.templates,
                 end=timedelta(weeks=args.weeks),
                 concurrency=args.concurrency,
                 progress=not args.no_progress,
+                organization_id=organizations,
             )
         except ValueError as exc:  # an unknown --template id
             print(f"bt-explore scan: {exc}", file=sys.stderr)
