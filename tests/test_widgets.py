@@ -56,7 +56,7 @@ def fill(app: BookingExplorer, **values: str) -> None:
 
 
 def slot_ids(app: BookingExplorer) -> list[str]:
-    return [value for _label, value in app.slot_select.options]
+    return [value for _label, value in app.slot_buttons.options]
 
 
 # -- loading, labels, description ---------------------------------------------------------------
@@ -72,8 +72,8 @@ def test_templates_load_with_readable_labels_and_description(app):
     assert app.fields["email"].description == "Email *"
     assert app.fields["first_name"].description == "First name *"
     assert app.fields["mobile"].description == "Mobile"
-    assert app.book_button.disabled
-    assert app.controller.status.level == "info"
+    assert app.book_button.disabled  # no time chosen yet
+    assert "Choose a free time" in app.book_feedback.value
 
 
 def test_required_marks_follow_the_template(app):
@@ -96,14 +96,15 @@ def test_pick_earliest_fill_book_shows_booking_and_removes_slot(app, sb):
     app.template_dropdown.value = WALKTHROUGH
     app.earliest_button.click()
     assert app.controller.status.level == "success", app.controller.status
-    slot = app.slot_select.value
+    slot = app.slot_buttons.value
     assert slot is not None and slot in slot_ids(app)
-    label = dict((v, k) for k, v in app.slot_select.options)[slot]
-    assert "Dr. Anna Schmidt" in label or "Ben" in label or "·" in label
+    assert slot == slot_ids(app)[0]  # the earliest of its day's times
+    label = dict((v, k) for k, v in app.slot_buttons.options)[slot]
+    assert label in ("11:00 · Dr. Anna Schmidt", "11:00 · Ben Müller")
     # the earliest slot honours the 120 min lead time of the pinned clock (09:00 → ≥ 11:00)
     assert app.controller.slot.start.isoformat() >= "2026-12-01T11:00:00+01:00"
     assert app.controller.slot.start.utcoffset() == timedelta(hours=1)
-    assert app.book_button.disabled  # the form is still empty
+    assert not app.book_button.disabled  # the form is still empty: a click says what is missing
 
     fill(app)
     assert not app.book_button.disabled
@@ -121,6 +122,7 @@ def test_pick_earliest_fill_book_shows_booking_and_removes_slot(app, sb):
     assert slot not in slot_ids(app)  # the list was refreshed from the server
     assert [value for _, value in app.booking_dropdown.options] == [booking["id"]]
     assert app.book_button.disabled  # no slot chosen any more
+    assert f"Booked {booking['id']}" in app.book_feedback.value
     frame = app.controller.bookings_frame()
     assert len(frame) == 1
 
@@ -128,7 +130,7 @@ def test_pick_earliest_fill_book_shows_booking_and_removes_slot(app, sb):
 def test_slot_taken_by_someone_else_gives_message_and_fresh_list(app, sb):
     app.template_dropdown.value = WALKTHROUGH
     app.earliest_button.click()
-    slot = app.slot_select.value
+    slot = app.slot_buttons.value
     fill(app)
     with bt_explore.connect(sandbox=sb) as other:
         other.book(slot, {"firstName": "Max", "lastName": "Other", "email": "max@example.com"})
@@ -138,11 +140,12 @@ def test_slot_taken_by_someone_else_gives_message_and_fresh_list(app, sb):
     status = app.controller.status
     assert status.level == "warning"
     assert "taken" in status.text and "refreshed" in status.text
+    assert "taken" in app.book_feedback.value  # beside the button that was clicked
     assert slot not in slot_ids(app)
     assert app.controller.bookings == []
     # still usable: the next slot books fine
     app.earliest_button.click()
-    assert app.slot_select.value not in (None, slot)
+    assert app.slot_buttons.value not in (None, slot)
     app.book_button.click()
     assert app.controller.status.level == "success"
     assert len(app.controller.bookings) == 1
@@ -151,16 +154,17 @@ def test_slot_taken_by_someone_else_gives_message_and_fresh_list(app, sb):
 def test_invalid_email_sends_nothing_and_marks_the_field(app, sb):
     app.earliest_button.click()
     fill(app, email="jane.doe@example")
-    assert app.book_button.disabled
+    assert not app.book_button.disabled  # enabled: clicking it says what is wrong
     assert app.fields["email"].style.background  # marked while typing
     before = len(sb.requests)
 
-    app.book_button.click()  # a programmatic click reaches the handler even when disabled
+    app.book_button.click()
 
     assert len(sb.requests) == before
     assert app.controller.status.level == "error"
     assert "Email" in app.controller.status.text
     assert "not a valid email" in app.field_errors["email"].value
+    assert "Email (not a valid email address" in app.book_feedback.value
     assert app.fields["email"].style.background
 
 
@@ -185,13 +189,16 @@ def test_missing_required_field_sends_nothing_and_marks_it(app, sb):
 def test_partial_address_needs_the_rest(app, sb):
     app.earliest_button.click()
     fill(app, street="Hauptstraße 1")
-    assert app.book_button.disabled
-    assert app.controller.form_errors == {"zip": "required", "city": "required"}
+    assert set(app.controller.form_errors) == {"zip", "city"}
     before = len(sb.requests)
     app.book_button.click()
     assert len(sb.requests) == before
-    assert "required" in app.field_errors["zip"].value
-    assert "required" in app.field_errors["city"].value
+    for name in ("zip", "city"):
+        assert "an address has street, ZIP and city" in app.field_errors[name].value
+    assert "Address: also ZIP and City, or leave it empty" in app.book_feedback.value
+    app.fields["street"].value = ""  # or leave the address out altogether
+    assert app.controller.form_errors == {}
+    assert "Fill in" not in app.book_feedback.value
 
 
 def test_server_fault_shows_message_and_app_stays_usable(app, sb):
@@ -228,15 +235,16 @@ def test_double_click_on_book_makes_one_appointment(app, sb):
 class _GatedClient:
     """Delegates to a real client but holds one method until the test opens the gate."""
 
-    def __init__(self, client: Client, method: str = "book") -> None:
+    def __init__(self, client: Client, method: str = "book", *, armed: bool = True) -> None:
         self._client = client
         self._method = method
+        self.armed = armed  # only an armed gate holds calls
         self.entered = threading.Event()
         self.gate = threading.Event()
 
     def __getattr__(self, name):
         real = getattr(self._client, name)
-        if name != self._method:
+        if name != self._method or not self.armed:
             return real
 
         def gated(*args, **kwargs):
@@ -285,20 +293,21 @@ def test_background_fetch_keeps_the_caller_free_and_updates_widgets(client, sb):
         gated.gate.set()
         assert app.wait(10)
         assert app.template_dropdown.options
-        assert app.controller.status.level == "info"
+        assert "earliest bookable day" in app.controller.status.text
         app.earliest_button.click()
         assert app.wait(10)
-        assert app.slot_select.value is not None
+        assert app.slot_buttons.value is not None
     finally:
         gated.gate.set()
         app.close()
 
 
 def test_switching_template_during_a_fetch_drops_the_stale_answer(client, sb):
-    gated = _GatedClient(client, "earliest_slot")
+    gated = _GatedClient(client, "earliest_slot", armed=False)
     app = BookingExplorer(gated, background=True, clock=sb.now)
     try:
         assert app.wait(10)
+        gated.armed = True
         app.earliest_button.click()
         assert gated.entered.wait(10)
         assert app.earliest_button.disabled  # busy
@@ -306,7 +315,11 @@ def test_switching_template_during_a_fetch_drops_the_stale_answer(client, sb):
         gated.gate.set()
         assert app.wait(10)
         assert app.controller.template_id == MASSAGE
-        assert app.slot_select.options == ()  # the walkthrough template's slots are not shown
+        # the walkthrough template's answer was dropped: the times are the massage's own
+        day = app.controller.day
+        massage = {s["id"] for s in client.slots_day(MASSAGE, day)["list"]}
+        assert slot_ids(app) and set(slot_ids(app)) == massage
+        assert app.slot_buttons.value is None  # picking a template chooses no time
         assert "Massage" in app.controller.status.text
         assert not app.earliest_button.disabled
     finally:
@@ -331,7 +344,7 @@ def test_a_lost_answer_to_book_still_books_exactly_once(app, sb):
 
 def test_cancel_frees_the_slot(app, sb):
     app.earliest_button.click()
-    slot = app.slot_select.value
+    slot = app.slot_buttons.value
     fill(app)
     app.book_button.click()
     booking_id = app.controller.bookings[-1]["id"]
@@ -346,6 +359,7 @@ def test_cancel_frees_the_slot(app, sb):
     assert app.booking_dropdown.options == ()
     assert app.cancel_button.disabled
     assert app.controller.bookings[-1]["canceled"] is True
+    assert f"Canceled {booking_id}" in app.cancel_feedback.value  # beside Cancel
     frame = app.controller.bookings_frame()
     assert len(frame) == 1
 
@@ -380,16 +394,19 @@ def test_a_closed_day_says_no_free_slots(app):
     status = app.controller.status
     assert status.level == "warning"
     assert "No free slots on Sun 06 Dec 2026" in status.text
-    assert app.slot_select.options == ()
+    assert app.slot_buttons.options == ()
 
 
 def test_browsing_before_today_is_refused(app, sb):
+    app.date_picker.value = date(2026, 12, 2)
     app.date_picker.value = date(2026, 12, 1)
     before = len(sb.requests)
     app.prev_button.click()
     assert len(sb.requests) == before
-    assert app.controller.status.level == "warning"
+    assert "Tue 01 Dec 2026 is the first bookable day" in app.date_note.value
     assert app.date_picker.value == date(2026, 12, 1)
+    app.next_button.click()  # the note spoke of that edge: it goes when the date moves on
+    assert app.date_note.value == ""
 
 
 class _EmptyEarliest:
@@ -410,7 +427,7 @@ def test_no_free_slots_says_so(client, sb):
         app.earliest_button.click()
         assert app.controller.status.level == "warning"
         assert "No free slots in the next 14 days" in app.controller.status.text
-        assert app.slot_select.options == ()
+        assert app.slot_buttons.options == ()
     finally:
         app.close()
 
@@ -477,9 +494,12 @@ def test_server_validation_error_marks_the_named_field(client, sb):
         assert app.controller.status.level == "error"
         assert "customer.email" in app.controller.status.text
         assert "This parameter is invalid." in app.field_errors["email"].value
-        assert app.book_button.disabled  # until the email is edited
+        assert "customer.email" in app.book_feedback.value
+        app.book_button.click()  # the same email again: refused here, nothing sent
+        assert "Email (This parameter is invalid.)" in app.book_feedback.value
         app.fields["email"].value = "jane.d@example.com"
-        assert not app.book_button.disabled
+        assert app.field_errors["email"].value == ""
+        assert "Fill in" not in app.book_feedback.value
     finally:
         app.close()
 
@@ -493,7 +513,8 @@ def test_load_failure_is_shown_and_reload_recovers(client, sb):
         flaky._failures.clear()
         app.reload_button.click()
         assert app.template_dropdown.options
-        assert app.controller.status.level == "info"
+        assert app.controller.status.level == "success"
+        assert slot_ids(app)  # and the first template's earliest day is on show
     finally:
         app.close()
 
