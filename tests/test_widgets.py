@@ -539,3 +539,247 @@ def test_displayable_as_a_widget(app):
     assert isinstance(app, ipywidgets.VBox)
     bundle = app._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# -- the explorer as people meet it (issue 14) ----------------------------------------------------
+
+NUTRITION = "fcHrC4ooCtxgzTY0HK7HUyMhNFl7irat"  # bookable from 7 days ahead
+
+
+def _classes(app: BookingExplorer) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for widget in app._walk(app):
+        for name in widget._dom_classes:
+            found.setdefault(name, []).append(widget)
+    return found
+
+
+def test_every_stable_selector_is_on_exactly_one_widget(app):
+    from bt_explore.widgets import FORM_FIELDS, SELECTORS
+
+    expected = [n for n in SELECTORS if "<name>" not in n]
+    for f in FORM_FIELDS:
+        expected += [f"bt-field-{f.name}", f"bt-field-error-{f.name}"]
+    found = _classes(app)
+    for name in expected:
+        assert len(found.get(name, [])) == 1, name
+    assert found["bt-explorer"] == [app]
+    assert found["bt-field-email"] == [app.fields["email"]]
+    assert found["bt-slots"] == [app.slot_buttons] and found["bt-days"] == [app.day_buttons]
+    assert found["bt-book"] == [app.book_button] and found["bt-cancel"] == [app.cancel_button]
+    # the bookings table inside its HTML must not take the widget's class (one match per class)
+    fill(app)
+    app.earliest_button.click()
+    app.book_button.click()
+    assert "class='bt-bookings-table'" in app.bookings_html.value
+    assert "'bt-bookings'" not in app.bookings_html.value
+
+
+def test_placeholders_cannot_be_taken_for_values(app):
+    for text in app.fields.values():
+        assert text.placeholder.startswith("e.g. "), text.placeholder
+        assert text.value == ""
+    assert "::placeholder" in app.title.value and "italic" in app.title.value
+
+
+def test_book_with_an_untouched_form_names_every_field_beside_the_button(app, sb):
+    app.template_dropdown.value = CONSULTATION  # email and the customer's address required
+    assert app.book_button.disabled  # no time chosen: and beside the button it says so
+    assert "Choose a free time above" in app.book_feedback.value
+    app.earliest_button.click()
+    assert not app.book_button.disabled
+    assert all(e.value == "" for e in app.field_errors.values())  # nobody nagged yet
+    before = len(sb.requests)
+
+    app.book_button.click()
+
+    assert len(sb.requests) == before
+    feedback = app.book_feedback.value
+    for label in ("First name", "Last name", "Email", "Street", "ZIP", "City"):
+        assert f"{label} (required)" in feedback, label
+    assert "Mobile" not in feedback
+    for name in ("first_name", "last_name", "email", "street", "zip", "city"):
+        assert "required" in app.field_errors[name].value, name
+        assert app.fields[name].style.background, name
+    assert app.field_errors["mobile"].value == ""
+    assert not app.book_button.disabled  # still clickable, and it keeps saying why
+
+    # the list shrinks as the person fills in, and goes when nothing is left
+    fill(app)
+    assert "First name" not in app.book_feedback.value
+    assert "Street (required)" in app.book_feedback.value
+    fill(app, street="Hauptstraße 1", zip="10115", city="Berlin")
+    assert "Fill in" not in app.book_feedback.value
+    assert "Chosen:" in app.book_feedback.value
+    app.book_button.click()
+    assert app.controller.status.level == "success", app.controller.status
+
+
+def test_the_confirmation_belongs_to_its_booking(app):
+    def book() -> str:
+        app.earliest_button.click()
+        fill(app)
+        app.book_button.click()
+        assert "Booked" in app.confirmation.value
+        return app.controller.bookings[-1]["id"]
+
+    # cleared when that booking is canceled
+    booking = book()
+    app.booking_dropdown.value = booking
+    app.cancel_button.click()
+    assert app.confirmation.value == ""
+    assert "Booked" not in app.book_feedback.value
+    assert f"Canceled {booking}" in app.cancel_feedback.value
+    app.slot_buttons.value = slot_ids(app)[1]
+    assert app.cancel_feedback.value  # it speaks of the bookings: choosing a time keeps it
+    # cleared when another slot is chosen; a new booking clears the old cancel message
+    book()
+    assert app.cancel_feedback.value == ""
+    app.slot_buttons.value = slot_ids(app)[1]
+    assert app.confirmation.value == ""
+    assert "Booked" not in app.book_feedback.value
+    assert app.controller.status.text.startswith("Chosen:")
+    # cleared when the template changes
+    book()
+    app.template_dropdown.value = MASSAGE
+    assert app.confirmation.value == ""
+    assert "Booked" not in app.status.value
+
+
+def test_a_stale_warning_is_replaced_when_a_time_is_chosen(app):
+    app.date_picker.value = date(2026, 12, 6)  # a closed Sunday: 'No free slots …'
+    assert app.controller.status.level == "warning"
+    app.next_button.click()
+    app.slot_buttons.value = slot_ids(app)[0]
+    assert app.controller.status.level == "info"
+    assert "No free slots" not in app.status.value
+    assert "Chosen: Mon 07 Dec 2026" in app.status.value
+
+
+def test_picking_a_template_shows_its_earliest_bookable_day(app, sb):
+    assert app.controller.day == date(2026, 12, 1)
+    assert app.date_picker.value == date(2026, 12, 1)
+    assert slot_ids(app)  # on show at once, not an empty box
+    assert app.slot_buttons.value is None  # shown, not chosen for the person
+
+    app.template_dropdown.value = NUTRITION  # bookable from 7 days ahead only
+
+    assert app.controller.day >= date(2026, 12, 8)
+    assert app.date_picker.value == app.controller.day
+    assert slot_ids(app)
+    assert all(s.start.date() == app.controller.day for s in app.controller.slots)
+    assert app.slot_buttons.value is None and app.book_button.disabled
+    assert "earliest bookable day" in app.controller.status.text
+
+
+def test_week_view_groups_the_slots_by_day(app):
+    widgets_before = len(list(app._walk(app)))
+    app.template_dropdown.value = MASSAGE
+    app.mode_toggle.value = "week"
+
+    week = app.controller.slots
+    assert len(week) > 100
+    assert app.day_buttons.layout.display is None  # shown in week view
+    labels = [label for label, _ in app.day_buttons.options]
+    assert len(labels) == 7
+    counts = {d: sum(1 for s in week if s.start.date() == d) for _, d in app.day_buttons.options}
+    assert labels[2] == f"Wed 02 Dec · {counts[date(2026, 12, 2)]}"
+    assert sum(counts.values()) == len(week)
+    # the chosen day's times only, as compact "HH:MM · who" buttons
+    day = app.day_buttons.value
+    assert len(slot_ids(app)) == counts[day]
+    first_label = app.slot_buttons.options[0][0]
+    assert first_label[:5].replace(":", "").isdigit() and " · " in first_label
+    assert len(app.slot_buttons.tooltips) == len(slot_ids(app))  # the full label on hover
+
+    app.day_buttons.value = date(2026, 12, 3)
+    assert app.date_picker.value == date(2026, 12, 3)
+    assert len(slot_ids(app)) == counts[date(2026, 12, 3)]
+    assert all(s.start.date() == date(2026, 12, 3) for s in app.controller.visible_slots)
+    # however many slots, the same few widgets
+    assert len(list(app._walk(app))) == widgets_before
+
+    app.mode_toggle.value = "day"
+    assert app.day_buttons.layout.display == "none"
+
+
+def test_a_chosen_time_survives_switching_to_week_view(app):
+    app.slot_buttons.value = slot_ids(app)[-1]
+    chosen = app.slot_buttons.value
+    app.mode_toggle.value = "week"
+    assert app.slot_buttons.value == chosen
+    assert app.day_buttons.value == app.controller.slot.start.date()
+    app.day_buttons.value = date(2026, 12, 4)  # a later day of that week
+    assert app.slot_buttons.value is None and app.book_button.disabled
+
+
+def test_a_typed_past_date_says_so_instead_of_snapping(app, sb):
+    before = len(sb.requests)
+    app.date_picker.value = date(2026, 11, 20)
+    assert app.date_picker.value == date(2026, 12, 1)
+    assert (
+        "Dates before today (Tue 01 Dec 2026) cannot be booked; showing today."
+        in app.date_note.value
+    )
+    assert all(r.status == 200 for r in sb.requests[before:])  # nothing the server refuses
+    assert app.controller.status.level == "success"
+    assert app.date_picker.min is None  # the front end must not snap on its own either
+
+
+def test_a_date_beyond_the_booking_window_says_so(app, sb):
+    before = len(sb.requests)
+    app.date_picker.value = date(2027, 1, 20)
+    assert app.date_picker.value == date(2026, 12, 15)
+    assert "beyond the booking window" in app.date_note.value
+    assert "up to 14 days ahead" in app.date_note.value
+    assert all(r.status == 200 for r in sb.requests[before:])
+    app.next_button.click()
+    assert "Tue 15 Dec 2026 is the last bookable day" in app.date_note.value
+    app.template_dropdown.value = MASSAGE  # the note spoke of the other template
+    assert app.date_note.value == ""
+
+
+def test_a_refused_slot_range_reads_as_a_plain_warning(client, sb):
+    refusal = errors.ValidationError(
+        400,
+        "GET",
+        sb.api_url
+        + "en/organization/x/bookingTemplate/y/bookingSlot/year/2026/month/12/day/2/listDay",
+        [errors.Message("failure", "day", "The requested range ends before today (2026-12-01).")],
+    )
+    app = BookingExplorer(_Broken(client, slots_day=refusal), background=False, clock=sb.now)
+    try:
+        app.date_picker.value = date(2026, 12, 2)
+        status = app.controller.status
+        assert status.level == "warning"
+        assert "400" not in status.text and "Bad Request" not in status.text
+        assert "bookingtime lists no slots on Wed 02 Dec 2026" in status.text
+        assert "ends before today" in status.text
+    finally:
+        app.close()
+
+
+def test_the_controller_alone_runs_the_whole_flow(client, sb):
+    from bt_explore.widgets import ExplorerController
+
+    ctl = ExplorerController(client, clock=sb.now)
+    ctl.start()
+    assert ctl.day == date(2026, 12, 1) and ctl.slots and ctl.slot_id is None
+    assert ctl.book_feedback.text == "Choose a free time above, then click Book."
+    ctl.select_slot(ctl.slots[0].id)
+    assert ctl.can_book
+    assert ctl.book() is None  # the empty form is refused, with every field named
+    assert ctl.book_feedback.level == "error"
+    assert ctl.book_feedback.text.startswith("Fill in: First name (required); Last name")
+    for name, value in {"first_name": "Ada", "last_name": "L", "email": "ada@example.com"}.items():
+        ctl.set_field(name, value)
+    booking = ctl.book()
+    assert booking and ctl.last_booking == booking
+    assert ctl.book_feedback == ctl.book_message and ctl.book_feedback.level == "success"
+    ctl.cancel(booking["id"])
+    assert ctl.last_booking is None and ctl.cancel_message.level == "success"
+    ctl.browse(date(2026, 11, 1), "week")
+    assert ctl.day == date(2026, 12, 1) and "Dates before today" in ctl.date_note
+    assert [d for d, _ in ctl.days][0] == date(2026, 11, 30)
+    ctl.choose_day(date(2026, 12, 2))
+    assert {s.start.date() for s in ctl.visible_slots} == {date(2026, 12, 2)}
