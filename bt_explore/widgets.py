@@ -43,10 +43,12 @@ __all__ = [
     "ExplorerController",
     "FormField",
     "FORM_FIELDS",
+    "SELECTORS",
     "Slot",
     "Status",
     "customer_payload",
     "describe_error",
+    "form_summary",
     "required_fields",
     "template_label",
     "template_summary",
@@ -56,7 +58,7 @@ __all__ = [
 logger = logging.getLogger("bt_explore.widgets")
 
 StatusLevel = Literal["info", "busy", "success", "warning", "error"]
-Mode = Literal["earliest", "day", "week"]
+Mode = Literal["day", "week"]
 
 DEFAULT_BOOKING_DAYS = 14
 _STATUS_HISTORY = 50
@@ -82,14 +84,16 @@ class FormField:
     placeholder: str = ""
 
 
+# Placeholders start with "e.g." (and the view sets them in light italics), so an empty field
+# never looks filled in.
 FORM_FIELDS: tuple[FormField, ...] = (
-    FormField("first_name", "First name", "customer.firstName", "Jane"),
-    FormField("last_name", "Last name", "customer.lastName", "Doe"),
-    FormField("email", "Email", "customer.email", "jane.doe@example.com"),
-    FormField("mobile", "Mobile", "customer.mobile", "+49 170 1234567"),
-    FormField("street", "Street", "customer.address.street", "Hauptstraße 1"),
-    FormField("zip", "ZIP", "customer.address.zip", "10115"),
-    FormField("city", "City", "customer.address.city", "Berlin"),
+    FormField("first_name", "First name", "customer.firstName", "e.g. Jane"),
+    FormField("last_name", "Last name", "customer.lastName", "e.g. Doe"),
+    FormField("email", "Email", "customer.email", "e.g. jane.doe@example.com"),
+    FormField("mobile", "Mobile", "customer.mobile", "e.g. +49 170 1234567"),
+    FormField("street", "Street", "customer.address.street", "e.g. Hauptstraße 1"),
+    FormField("zip", "ZIP", "customer.address.zip", "e.g. 10115"),
+    FormField("city", "City", "customer.address.city", "e.g. Berlin"),
 )
 _FIELDS_BY_NAME = {f.name: f for f in FORM_FIELDS}
 _ADDRESS_FIELDS = ("street", "zip", "city")
@@ -101,6 +105,8 @@ _FORM_TEXTS = {
     "mobile_invalid": "not a valid phone number (6 to 15 digits, may start with +)",
     "zip_invalid": "not a valid postal code",
 }
+# An address part the template does not require, missing while other parts are given.
+_PARTIAL_ADDRESS = "needed too: an address has street, ZIP and city (or leave all three empty)"
 
 
 def _num(value: Any) -> float | None:
@@ -219,11 +225,38 @@ def validate_customer(
     # The form has one address; a home visit (appointmentAddressRequired) uses it too.
     home_visit = bool(template and template.get("appointmentAddressRequired"))
     address = customer.get("address") if home_visit else None
+    required = required_fields(template)
     found: dict[str, str] = {}
     for problem in rules.booking_problems(customer, template=template, address=address):
         for name in _fields_for_parameter(problem.parameter):
-            found.setdefault(name, _FORM_TEXTS.get(problem.key, problem.text))
+            text = _FORM_TEXTS.get(problem.key, problem.text)
+            if problem.key == "required" and name in _ADDRESS_FIELDS and name not in required:
+                text = _PARTIAL_ADDRESS  # the rules want a whole address once a part is given
+            found.setdefault(name, text)
     return {f.name: found[f.name] for f in FORM_FIELDS if f.name in found}
+
+
+def form_summary(problems: Mapping[str, str]) -> str:
+    """One line naming every field to fix and why (``validate_customer``'s result); ``""`` if none.
+
+    The missing parts of a half-filled address are named together.
+
+    Example:
+        >>> form_summary({"last_name": "required", "zip": _PARTIAL_ADDRESS,
+        ...               "city": _PARTIAL_ADDRESS})
+        'Fill in: Last name (required); Address: also ZIP and City, or leave it empty.'
+    """
+    parts = [
+        f"{_FIELDS_BY_NAME[name].label} ({text})"
+        for name, text in problems.items()
+        if text != _PARTIAL_ADDRESS
+    ]
+    partial = [
+        _FIELDS_BY_NAME[name].label for name, text in problems.items() if text == _PARTIAL_ADDRESS
+    ]
+    if partial:
+        parts.append(f"Address: also {' and '.join(partial)}, or leave it empty")
+    return f"Fill in: {'; '.join(parts)}." if parts else ""
 
 
 def _form_value(value: Any) -> Any:
@@ -405,6 +438,12 @@ class Slot:
         names = ", ".join(self.resource_names)
         return f"{when} · {names}" if names else when
 
+    @property
+    def time_label(self) -> str:
+        """``09:00 · Anna Schmidt, Room 2``: the slot on a button of its day's times."""
+        names = ", ".join(self.resource_names)
+        return f"{self.start:%H:%M} · {names}" if names else f"{self.start:%H:%M}"
+
 
 @dataclass(frozen=True)
 class Status:
@@ -446,13 +485,20 @@ def _guarded(action: Callable[..., Any]) -> Callable[..., Any]:
 class ExplorerController:
     """The booking explorer's logic and state, without any widget.
 
-    Every action (``load``, ``select_template``, ``find_earliest``, ``browse``, ``step``,
-    ``set_field``, ``book``, ``cancel``) updates the state, sets :attr:`status` and calls the
-    listeners; none raises: failures become an ``error`` status and a log record.
+    Every action (``start``, ``load``, ``select_template``, ``show_first_day``,
+    ``find_earliest``, ``browse``, ``step``, ``choose_day``, ``select_slot``, ``set_field``,
+    ``book``, ``cancel``) updates the state, sets the messages and calls the listeners; none
+    raises: failures become an ``error`` status and a log record.
+
+    Messages belong to their moment and their place: :attr:`status` says what the app is doing
+    (loading, how many free slots), :attr:`date_note` why a date was moved into the booking
+    window, :attr:`book_feedback` what Book needs or what it did, :attr:`cancel_message` what
+    Cancel did; :attr:`last_booking` (the confirmation) is dropped when another slot is chosen,
+    the template changes or that booking is canceled.
 
     Example:
         >>> ctl = ExplorerController(client)                    # doctest: +SKIP
-        >>> ctl.load(); ctl.find_earliest()                      # doctest: +SKIP
+        >>> ctl.start(); ctl.find_earliest()                     # doctest: +SKIP
         >>> for name, value in {"first_name": "Jane", "last_name": "Doe",
         ...                     "email": "jane@example.com"}.items():
         ...     ctl.set_field(name, value)                       # doctest: +SKIP
@@ -482,6 +528,9 @@ class ExplorerController:
         self.last_booking: dict[str, Any] | None = None
         self.status = Status("info", "Not loaded yet.")
         self.history: list[Status] = []
+        self.date_note = ""
+        self.book_message: Status | None = None
+        self.cancel_message: Status | None = None
         self.loaded = False
         self._lock = threading.RLock()
         self._booking: _BookingTicket | None = None
@@ -580,6 +629,13 @@ class ExplorerController:
         latest = _num((self.template or {}).get("bookingDayLatest"))
         return int(latest) if latest is not None else DEFAULT_BOOKING_DAYS
 
+    @property
+    def window(self) -> tuple[date, date]:
+        """The first and the last day the selected template can be booked on (inclusive)."""
+        earliest = int(_num((self.template or {}).get("bookingDayEarliest")) or 0)
+        today = self.today()
+        return today + timedelta(days=max(earliest, 0)), today + timedelta(days=self.booking_days)
+
     @_guarded
     def load(self) -> None:
         """Fetch the organization, its templates and resources; select the first template."""
@@ -605,13 +661,21 @@ class ExplorerController:
         name = self.organization.get("name") or "the organization"
         self._set_status(
             "info",
-            f"{len(templates)} templates of {name} loaded. Pick one, then click "
-            "'Earliest slot' or browse a day or week.",
+            f"{len(templates)} templates of {name} loaded. Pick one, then a free time.",
         )
+
+    def start(self) -> None:
+        """Load (see :meth:`load`), then show the selected template's earliest bookable day."""
+        self.load()
+        if self.loaded and self.template is not None:
+            self.show_first_day()
 
     @_guarded
     def select_template(self, template_id: str | None) -> None:
-        """Select a template: clears the slots on show and re-checks the form."""
+        """Select a template: clears the slots on show and the messages about the old one.
+
+        The view then calls :meth:`show_first_day` (a request, so in its worker thread).
+        """
         if template_id == self.template_id:
             return
         if template_id is not None and not any(t.get("id") == template_id for t in self.templates):
@@ -619,14 +683,15 @@ class ExplorerController:
         self.template_id = template_id
         self.slots, self.slot_id, self.showing = [], None, None
         self.server_errors = {}
+        self.show_all_errors = False  # the new template asks for other fields: start unmarked
+        self.last_booking = None
+        self.book_message = None
+        self.date_note = ""
         template = self.template
         if template is None:
             self._set_status("info", "Pick a template.")
             return
-        self._set_status(
-            "info",
-            f"{template_label(template)}: click 'Earliest slot' or browse a day or week.",
-        )
+        self._set_status("info", f"{template_label(template)}: looking for free slots…")
 
     # -- slots --------------------------------------------------------------------------------------
 
@@ -639,9 +704,40 @@ class ExplorerController:
         return None
 
     @property
+    def visible_slots(self) -> list[Slot]:
+        """The slots of the chosen day (in week view the week holds more; see :attr:`days`)."""
+        if self.showing == "week":
+            return [s for s in self.slots if s.start.date() == self.day]
+        return list(self.slots)
+
+    @property
     def slot_options(self) -> list[tuple[str, str]]:
-        """(label, id) pairs for the slot list."""
-        return [(s.label, s.id) for s in self.slots]
+        """(label, id) pairs for the chosen day's times: ``09:00 · Anna Schmidt``."""
+        options: list[tuple[str, str]] = []
+        seen: dict[str, int] = {}
+        for slot in self.visible_slots:
+            label = slot.time_label
+            seen[label] = seen.get(label, 0) + 1
+            # a button group needs distinct labels; equal ones only differ in their slot id
+            options.append((label if seen[label] == 1 else f"{label} ({seen[label]})", slot.id))
+        return options
+
+    @property
+    def days(self) -> list[tuple[date, int]]:
+        """(day, free slots) for each day of the week on show; ``[]`` unless in week view."""
+        if self.showing != "week" or self.day is None:
+            return []
+        monday = self.day - timedelta(days=self.day.weekday())
+        counts = {monday + timedelta(days=i): 0 for i in range(7)}
+        for slot in self.slots:
+            if slot.start.date() in counts:
+                counts[slot.start.date()] += 1
+        return list(counts.items())
+
+    @property
+    def day_options(self) -> list[tuple[str, date]]:
+        """(label, day) pairs for the day chooser of the week view: ``Mon 07 Dec · 62``."""
+        return [(f"{day:%a %d %b} · {count}", day) for day, count in self.days]
 
     def _parse_slots(self, content: Any, template: Mapping[str, Any]) -> list[Slot]:
         tz = self.tz
@@ -667,16 +763,12 @@ class ExplorerController:
         slots.sort(key=lambda s: (s.start, s.resource_names))
         return slots
 
-    def _fetch(self, template: Mapping[str, Any], showing: Mode, day: date | None) -> list[Slot]:
+    def _fetch(self, template: Mapping[str, Any], showing: Mode, day: date) -> list[Slot]:
         template_id = str(template.get("id"))
-        if showing == "earliest":
-            content = self.client.earliest_slot(template_id)
-        elif showing == "week":
-            assert day is not None
+        if showing == "week":
             year, week, _ = day.isocalendar()
             content = self.client.slots_week(template_id, year, week)
         else:
-            assert day is not None
             content = self.client.slots_day(template_id, day)
         return self._parse_slots(content, template)
 
@@ -684,32 +776,36 @@ class ExplorerController:
         self,
         template_id: str,
         showing: Mode,
-        day: date | None,
+        day: date,
         slots: list[Slot],
         *,
-        select_first: bool = False,
+        select: str | None = None,
     ) -> bool:
-        """Show fetched slots unless the user picked another template meanwhile."""
+        """Show fetched slots unless the user picked another template meanwhile.
+
+        In week view the chosen day is ``day`` or, if it has no free slot, the next that has.
+        ``select`` is a slot id to select; otherwise a chosen slot stays chosen if still free.
+        """
         if template_id != self.template_id:
             logger.info("dropping slots of %s: template changed meanwhile", template_id)
             return False
         previous = self.slot_id
-        self.slots, self.showing = slots, showing
-        if showing == "earliest" and slots:
-            self.day = slots[0].start.date()
-        elif day is not None:
-            self.day = day
-        ids = {s.id for s in slots}
-        if previous in ids:
-            self.slot_id = previous
-        else:
-            # Only an explicit 'Earliest slot' picks for the user: after a booking, a silently
-            # chosen next slot would let an impatient second click book it too.
-            self.slot_id = slots[0].id if (slots and select_first) else None
+        self.slots, self.showing, self.day = slots, showing, day
+        if showing == "week":
+            later = sorted({s.start.date() for s in slots if s.start.date() >= day})
+            if later and not any(s.start.date() == day for s in slots):
+                self.day = later[0]
+        if select is not None:
+            chosen = next((s for s in slots if s.id == select), None)
+            self.day = chosen.start.date() if chosen else self.day
+        ids = {s.id for s in self.visible_slots}
+        # Only an explicit 'Earliest slot' picks for the user: after a booking, a silently
+        # chosen next slot would let an impatient second click book it too.
+        self.slot_id = select if select in ids else previous if previous in ids else None
         return True
 
-    def _when(self, showing: Mode, day: date | None) -> str:
-        if showing == "earliest" or day is None:
+    def _when(self, showing: Mode | None, day: date | None) -> str:
+        if showing is None or day is None:
             return f"in the next {self.booking_days} days"
         if showing == "week":
             year, week, _ = day.isocalendar()
@@ -717,40 +813,132 @@ class ExplorerController:
             return f"in week {week}/{year} ({monday:%d %b}–{monday + timedelta(days=6):%d %b})"
         return f"on {day:%a %d %b %Y}"
 
-    def _load_slots(self, showing: Mode, day: date | None) -> None:
+    def _template_name(self) -> str:
+        template = self.template or {}
+        return str(template.get("name") or template.get("id") or "this template")
+
+    def _fetch_for_status(self, template: Mapping[str, Any], showing: Mode, day: date) -> Any:
+        """Fetch slots; a refusal of the range becomes a friendly warning (``None``)."""
+        try:
+            return self._fetch(template, showing, day)
+        except errors.ValidationError as exc:
+            # e.g. a range the server finds outside the bookable days: say so in plain words
+            texts = "; ".join(str(getattr(m, "text", m)) for m in _messages(exc)) or str(exc)
+            logger.warning("slot list refused: %s", exc)
+            self._set_status(
+                "warning",
+                f"bookingtime lists no slots {self._when(showing, day)} for "
+                f"{self._template_name()}: {texts} Pick another date.",
+                log=False,
+            )
+            return None
+
+    def _load_slots(self, showing: Mode, day: date) -> None:
         template = self.template
         if template is None:
             self._set_status("warning", "Pick a template first.")
             return
-        name = template.get("name") or template.get("id")
-        what = "the earliest free slot" if showing == "earliest" else "free slots"
-        self._begin(f"Looking for {what} of {name} {self._when(showing, day)}…")
+        name = self._template_name()
+        self._begin(f"Looking for free slots of {name} {self._when(showing, day)}…")
         try:
-            slots = self._fetch(template, showing, day)
+            slots = self._fetch_for_status(template, showing, day)
         finally:
             self._end()
-        applied = self._apply(
-            str(template.get("id")), showing, day, slots, select_first=showing == "earliest"
-        )
-        if not applied:
+        if slots is None or not self._apply(str(template.get("id")), showing, day, slots):
             return
         when = self._when(showing, day)
         if not slots:
-            hint = "" if showing == "earliest" else " Try ◀ ▶ or 'Earliest slot'."
-            self._set_status("warning", f"No free slots {when} for {name}.{hint}")
-        elif showing == "earliest":
-            self._set_status("success", f"Earliest free slot of {name}: {slots[0].label}.")
+            self._set_status(
+                "warning", f"No free slots {when} for {name}. Try ◀ ▶ or 'Earliest slot'."
+            )
+        elif showing == "week":
+            self._set_status(
+                "success",
+                f"{len(slots)} free slots {when} for {name}: pick a day, then a time.",
+            )
         else:
             self._set_status("success", f"{len(slots)} free slots {when} for {name}.")
 
-    @_guarded
-    def find_earliest(self) -> None:
-        """Fetch the earliest free slot(s) of the selected template and select the first."""
-        self._load_slots("earliest", None)
+    def _open_earliest(self, select: bool) -> None:
+        """Show the day (or week) of the earliest free slot; ``select`` it too if asked."""
+        template = self.template
+        if template is None:
+            self._set_status("warning", "Pick a template first.")
+            return
+        name = self._template_name()
+        self._begin(f"Looking for the earliest free slot of {name}…")
+        try:
+            earliest = self._parse_slots(
+                self.client.earliest_slot(str(template.get("id"))), template
+            )
+            day = earliest[0].start.date() if earliest else self.window[0]
+            slots = self._fetch(template, self.mode, day) if earliest else []
+        finally:
+            self._end()
+        if earliest and not any(s.id == earliest[0].id for s in slots):
+            slots = sorted([*slots, *earliest], key=lambda s: (s.start, s.resource_names))
+        first = earliest[0].id if (earliest and select) else None
+        if not self._apply(str(template.get("id")), self.mode, day, slots, select=first):
+            return
+        self.date_note = ""
+        if not earliest:
+            self._set_status(
+                "warning", f"No free slots in the next {self.booking_days} days for {name}."
+            )
+            return
+        that_day = sum(1 for s in slots if s.start.date() == day)
+        if select:
+            text = f"Earliest free slot of {name}: {earliest[0].label} (chosen)."
+        else:
+            text = f"{name}: the earliest bookable day is {day:%a %d %b %Y}. Pick a time."
+        self._set_status("success", f"{text} {that_day} free slots that day.")
 
     @_guarded
-    def browse(self, day: date | None = None, mode: Literal["day", "week"] | None = None) -> None:
-        """Show the free slots of a day or of its ISO week (default: the current day and mode)."""
+    def show_first_day(self) -> None:
+        """Show the free slots of the template's earliest bookable day (or its week); choose none.
+
+        This is what picking a template shows at once, instead of an empty list.
+        """
+        self._open_earliest(select=False)
+
+    @_guarded
+    def find_earliest(self) -> None:
+        """Show the earliest free slot's day (or week) and choose that slot."""
+        self._open_earliest(select=True)
+
+    def _into_window(self, day: date) -> date:
+        """``day`` moved into the template's booking window; :attr:`date_note` says why."""
+        first, last = self.window
+        today = self.today()
+        name = self._template_name()
+        if day < today:
+            shown = "today" if first == today else f"{first:%a %d %b}, its first bookable day"
+            self.date_note = (
+                f"Dates before today ({today:%a %d %b %Y}) cannot be booked; showing {shown}."
+            )
+            return first
+        if day < first:
+            self.date_note = (
+                f"{name} can be booked from {(first - today).days} days ahead; showing "
+                f"{first:%a %d %b}, its first bookable day."
+            )
+            return first
+        if day > last:
+            self.date_note = (
+                f"{day:%a %d %b %Y} is beyond the booking window of {name} (up to "
+                f"{self.booking_days} days ahead); showing {last:%a %d %b}, its last bookable day."
+            )
+            return last
+        self.date_note = ""
+        return day
+
+    @_guarded
+    def browse(self, day: date | None = None, mode: Mode | None = None) -> None:
+        """Show the free slots of a day or of its ISO week (default: the current day and mode).
+
+        A day outside the template's booking window is moved into it, and :attr:`date_note`
+        says so (nothing is asked of the server about days it would refuse).
+        """
         if mode is not None:
             if mode not in ("day", "week"):
                 raise ValueError(f"mode: expected 'day' or 'week', got {mode!r}")
@@ -758,26 +946,53 @@ class ExplorerController:
         day = day or self.day or self.today()
         if isinstance(day, datetime):
             day = day.date()
+        if self.template is not None:
+            day = self._into_window(day)
         self.day = day
         self._load_slots(self.mode, day)
 
     @_guarded
     def step(self, direction: int) -> None:
-        """Browse one day or week back (``-1``) or forward (``+1``), not before today."""
-        days = 7 if self.mode == "week" else 1
-        day = (self.day or self.today()) + timedelta(days=days * direction)
-        today = self.today()
-        if day < today:
-            if self.mode == "week" and day.isocalendar()[:2] == today.isocalendar()[:2]:
-                day = today
-            else:
-                self._set_status("warning", "Free slots lie ahead: this is as early as it gets.")
-                return
+        """Browse one day or week back (``-1``) or forward (``+1``), within the booking window."""
+        first, last = self.window
+        current = self.day or first
+        day = current + timedelta(days=(7 if self.mode == "week" else 1) * direction)
+        name = self._template_name()
+        if self.mode == "week":
+            # a week partly inside the window is shown from (or up to) the window's edge
+            monday = day - timedelta(days=day.weekday())
+            if monday <= last and day > last:
+                day = last
+            elif monday + timedelta(days=6) >= first and day < first:
+                day = first
+        if day < first:
+            self.date_note = f"{first:%a %d %b %Y} is the first bookable day of {name}."
+            self._notify()
+            return
+        if day > last:
+            self.date_note = (
+                f"{last:%a %d %b %Y} is the last bookable day of {name} "
+                f"(up to {self.booking_days} days ahead)."
+            )
+            self._notify()
+            return
         self.browse(day)
+
+    @_guarded
+    def choose_day(self, day: date | None) -> None:
+        """In week view, show the times of another day of the week (no request)."""
+        if day is None or day == self.day:
+            return
+        if self.showing != "week" or day not in dict(self.days):
+            raise ValueError(f"day: {day} is not a day of the week on show")
+        self.day = day
+        if self.slot is not None and self.slot.start.date() != day:
+            self.slot_id = None
+        self._notify()
 
     def refresh(self) -> None:
         """Re-fetch what the slot list shows now (after a booking or a cancellation)."""
-        if self.showing is None or self.template is None:
+        if self.showing is None or self.template is None or self.day is None:
             return
         template = self.template
         slots = self._fetch(template, self.showing, self.day)
@@ -786,11 +1001,21 @@ class ExplorerController:
 
     @_guarded
     def select_slot(self, slot_id: str | None) -> None:
-        """Select one of the slots on show (``None`` clears the choice)."""
+        """Choose one of the slots on show (``None`` clears the choice).
+
+        Choosing another slot drops the last booking's confirmation and Book's old message.
+        """
         if slot_id is not None and not any(s.id == slot_id for s in self.slots):
             raise ValueError(f"slot_id: {slot_id!r} is not among the slots on show")
+        changed = slot_id != self.slot_id
         self.slot_id = slot_id
         self.server_errors.pop("slot", None)
+        slot = self.slot
+        if changed and slot is not None:
+            self.last_booking = None
+            self.book_message = None
+            self._set_status("info", f"Chosen: {slot.label}. Fill in the customer, then Book.")
+            return
         self._notify()
 
     # -- the customer form ---------------------------------------------------------------------
@@ -825,17 +1050,42 @@ class ExplorerController:
         self.values[name] = "" if value is None else str(value)
         self.touched.add(name)
         self.server_errors.pop(name, None)
+        if self.book_message is not None and self.book_message.level in ("warning", "error"):
+            self.book_message = None  # it spoke of the form as it was
         self._notify()
 
     @property
     def can_book(self) -> bool:
-        """Whether Book makes sense now: a slot chosen, the form valid, nothing in flight."""
-        return (
-            self.template is not None
-            and self.slot is not None
-            and not self.form_errors
-            and not self.busy
-        )
+        """Whether Book can be clicked: a slot chosen, nothing in flight.
+
+        The form is checked on the click, which names every field still to fix
+        (:attr:`book_feedback`), rather than leaving a disabled button unexplained.
+        """
+        return self.template is not None and self.slot is not None and not self.busy
+
+    @property
+    def book_feedback(self) -> Status | None:
+        """What to show beside Book: in flight, what to fix, its last outcome, or what is next.
+
+        Example:
+            >>> ctl = ExplorerController(None)
+            >>> ctl.book_feedback
+            Status(level='info', text='Pick a template first.')
+        """
+        if self._booking is not None:
+            return Status("busy", f"Booking {self._booking.slot.label}…")
+        if self.show_all_errors and self.form_errors:
+            return Status("error", form_summary(self.form_errors))
+        if self.book_message is not None:
+            return self.book_message
+        if self.template is None:
+            return Status("info", "Pick a template first.")
+        slot = self.slot
+        if slot is None:
+            if self.visible_slots:
+                return Status("info", "Choose a free time above, then click Book.")
+            return Status("info", "No time chosen: find a free slot above first.")
+        return Status("info", f"Chosen: {slot.label}.")
 
     # -- booking ---------------------------------------------------------------------------------
 
@@ -851,19 +1101,20 @@ class ExplorerController:
         # the lock is held, or a rendering thread could deadlock against a clicking one.
         with self._lock:
             template, slot = self.template, self.slot
-            problems = validate_customer(self.values, template)
+            problems = self.form_errors  # the rules' verdict and the server's last answer
             if self._booking is not None:
                 refusal = ("warning", "A booking is already being sent: wait for its answer.")
             elif template is None:
                 refusal = ("warning", "Pick a template first.")
             elif problems:
+                # mark every problem, the untouched fields too; book_feedback lists them
                 self.show_all_errors = True
-                listed = "; ".join(
-                    f"{_FIELDS_BY_NAME[name].label}: {text}" for name, text in problems.items()
-                )
-                refusal = ("error", f"Please fix the form before booking. {listed}.")
+                self.book_message = None
+                summary = form_summary(problems)
+                refusal = ("error", f"Please fix the form before booking. {summary}")
             elif slot is None:
                 refusal = ("warning", "Choose a free slot first.")
+                self.book_message = Status("warning", "Choose a free slot first.")
             else:
                 org_address = self.organization.get("address")
                 country = org_address.get("country") if isinstance(org_address, Mapping) else None
@@ -887,6 +1138,9 @@ class ExplorerController:
         """Send the reserved booking; on success add it to :attr:`bookings` and refresh slots."""
         try:
             return self._perform_booking(ticket)
+        except Exception as exc:
+            self.book_message = Status("error", describe_error(exc))  # beside Book, too
+            raise
         finally:
             with self._lock:
                 if self._booking is ticket:
@@ -906,6 +1160,7 @@ class ExplorerController:
             if self.slot_id == slot.id:
                 self.slot_id = None
             self._refresh_after("That slot was just taken by someone else")
+            self.book_message = Status("warning", self.status.text)
             return None
         except errors.ValidationError as exc:
             marked = self._mark_server_errors(exc)
@@ -914,6 +1169,7 @@ class ExplorerController:
                 labels = ", ".join(_FIELDS_BY_NAME[n].label for n in marked)
                 detail += f" (marked: {labels})"
             logger.warning("booking rejected: %s", exc)
+            self.book_message = Status("error", detail)
             self._set_status("error", detail)
             return None
         finally:
@@ -923,6 +1179,9 @@ class ExplorerController:
         self.last_booking = appointment
         self.slot_id = None
         self.server_errors = {}
+        self.show_all_errors = False
+        self.cancel_message = None  # it spoke of the bookings list before this booking
+        self.book_message = Status("success", f"Booked {appointment.get('id', '?')}.")
         confirmation = self.confirmation(appointment)
         try:
             self.refresh()
@@ -1014,22 +1273,38 @@ class ExplorerController:
         """This session's bookings as a DataFrame (``frames.appointments_frame``)."""
         return frames.appointments_frame(self.bookings, tz=getattr(self.tz, "key", None))
 
+    def _cancel_says(self, level: StatusLevel, text: str) -> None:
+        """Say ``text`` beside Cancel and in the status line."""
+        self.cancel_message = Status(level, text)
+        self._set_status(level, text)
+
     @_guarded
     def cancel(self, appointment_id: str | None) -> dict[str, Any] | None:
-        """Cancel one of this session's bookings; its slot becomes free again."""
+        """Cancel one of this session's bookings; its slot becomes free again.
+
+        The confirmation of that booking (:attr:`last_booking`) is dropped; the outcome is shown
+        beside Cancel (:attr:`cancel_message`).
+        """
         if not appointment_id:
-            self._set_status("warning", "Choose a booking to cancel.")
+            self._cancel_says("warning", "Choose a booking to cancel.")
             return None
         if not any(b.get("id") == appointment_id for b in self.active_bookings):
-            self._set_status(
+            self._cancel_says(
                 "warning", f"{appointment_id} is not an active booking of this session."
             )
             return None
+        self.cancel_message = Status("busy", f"Canceling {appointment_id}…")
         self._begin(f"Canceling {appointment_id}…")
         try:
             answer = dict(self.client.cancel(appointment_id) or {})
+        except Exception as exc:
+            self.cancel_message = Status("error", describe_error(exc))
+            raise
         finally:
             self._end()
+        if self.last_booking is not None and self.last_booking.get("id") == appointment_id:
+            self.last_booking = None
+            self.book_message = None
         answer.setdefault("id", appointment_id)
         answer.setdefault("canceled", True)
         self.bookings = [
@@ -1039,11 +1314,11 @@ class ExplorerController:
             self.refresh()
         except Exception as exc:  # noqa: BLE001
             logger.warning("slot list refresh after cancel failed: %s", exc)
-            self._set_status(
+            self._cancel_says(
                 "warning", f"Canceled {appointment_id}; refreshing slots failed: {exc}"
             )
             return answer
-        self._set_status("success", f"Canceled {appointment_id}: its slot is free again.")
+        self._cancel_says("success", f"Canceled {appointment_id}: its slot is free again.")
         return answer
 
 
@@ -1060,6 +1335,54 @@ _STATUS_STYLE = {
 }
 _INVALID_BACKGROUND = "#fdecea"
 
+#: The CSS classes the explorer puts on its widgets, for browser tests and page styles
+#: (``bt-field-<name>`` and ``bt-field-error-<name>`` exist for every name in FORM_FIELDS).
+#: Buttons carry the class on the ``<button>`` itself; a Text, Dropdown, DatePicker or
+#: ToggleButtons on its wrapper, so its control is ``.bt-field-email input``,
+#: ``.bt-template select``, ``.bt-date input`` or ``.bt-slots button``.
+SELECTORS: dict[str, str] = {
+    "bt-explorer": "the whole app (the root VBox)",
+    "bt-status": "the status line: what the app is doing, how many free slots",
+    "bt-template": "the template Dropdown (`select`)",
+    "bt-reload": "the Reload button",
+    "bt-earliest": "the 'Earliest slot' button",
+    "bt-mode": "the Day/Week ToggleButtons (`button`s)",
+    "bt-prev": "the ◀ button",
+    "bt-date": "the DatePicker (`input[type=date]`)",
+    "bt-next": "the ▶ button",
+    "bt-date-note": "why a date was moved into the booking window (beside the date)",
+    "bt-days": "week view: the day chooser ToggleButtons, 'Mon 07 Dec · 62' (`button`s)",
+    "bt-slots": "the chosen day's free times as ToggleButtons, '09:00 · Anna' (`button`s)",
+    "bt-field-<name>": "a customer Text (`input`); name: first_name, last_name, email, …",
+    "bt-field-error-<name>": "what is wrong with that field, beside it (HTML)",
+    "bt-book": "the Book button",
+    "bt-book-feedback": "beside Book: what to fix, what is chosen, or what Book did",
+    "bt-confirmation": "the last booking's confirmation (empty when it no longer applies)",
+    "bt-bookings": "this session's bookings table (HTML)",
+    "bt-booking-select": "the Dropdown of bookings to cancel (`select`)",
+    "bt-cancel": "the 'Cancel booking' button",
+    "bt-cancel-feedback": "beside Cancel: what it did",
+}
+
+# Placeholders in light italics, the times and days as a wrapping grid. (An HTML widget's
+# <style> applies to the page; every rule is scoped to the explorer.)
+_CSS = """<style>
+.bt-explorer input::placeholder { color: #9e9e9e; font-style: italic; opacity: 1; }
+.bt-explorer .bt-slots, .bt-explorer .bt-days { flex-wrap: wrap; height: auto; }
+.bt-explorer .bt-slots > div, .bt-explorer .bt-days > div {
+  display: flex; flex-wrap: wrap; gap: 4px; flex: 1 1 auto; min-width: 0;
+}
+.bt-explorer .bt-slots button, .bt-explorer .bt-days button { margin: 0; }
+</style>"""
+
+
+def _note(status: Status | None) -> str:
+    """A small coloured message for beside a control (``""`` for none)."""
+    if status is None or not status.text:
+        return ""
+    icon, color, _ = _STATUS_STYLE[status.level]
+    return f"<span style='color:{color}'>{icon} {html.escape(status.text)}</span>"
+
 
 class BookingExplorer(widgets.VBox):
     """Pick a template, find a free slot, fill in the customer and book — without code.
@@ -1068,7 +1391,8 @@ class BookingExplorer(widgets.VBox):
     thread (``background=True``) so the kernel stays free; ``background=False`` runs them in the
     calling thread (tests). ``clock`` tells the app what "today" is (default: the client's
     :attr:`~bt_explore.Client.clock`). The logic lives in
-    :attr:`controller` (an :class:`ExplorerController`).
+    :attr:`controller` (an :class:`ExplorerController`); the widgets carry the CSS classes
+    listed in :data:`SELECTORS`.
 
     Example:
         >>> import bt_explore
@@ -1109,7 +1433,7 @@ class BookingExplorer(widgets.VBox):
 
     def _build(self) -> None:
         wide = {"description_width": "110px"}
-        self.title = widgets.HTML("<h3 style='margin:4px 0'>Booking explorer</h3>")
+        self.title = widgets.HTML(_CSS + "<h3 style='margin:4px 0'>Booking explorer</h3>")
         self.template_dropdown = widgets.Dropdown(
             description="Template", options=[], style=wide, layout=widgets.Layout(width="560px")
         )
@@ -1121,7 +1445,7 @@ class BookingExplorer(widgets.VBox):
             description="Earliest slot",
             icon="bolt",
             button_style="primary",
-            tooltip="Find the earliest free slot of this template",
+            tooltip="Choose the earliest free slot of this template",
         )
         self.mode_toggle = widgets.ToggleButtons(
             options=[("Day", "day"), ("Week", "week")],
@@ -1132,6 +1456,8 @@ class BookingExplorer(widgets.VBox):
         self.prev_button = widgets.Button(
             description="◀", tooltip="Previous day/week", layout=widgets.Layout(width="44px")
         )
+        # No min/max: the picker would silently snap a typed past date; the controller moves
+        # it into the booking window and says so in date_note.
         self.date_picker = widgets.DatePicker(
             description="Date",
             style={"description_width": "40px"},
@@ -1140,12 +1466,20 @@ class BookingExplorer(widgets.VBox):
         self.next_button = widgets.Button(
             description="▶", tooltip="Next day/week", layout=widgets.Layout(width="44px")
         )
-        self.slot_select = widgets.Select(
-            description="Free slots",
+        self.date_note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+        self.day_buttons = widgets.ToggleButtons(
             options=[],
-            rows=8,
-            style=wide,
-            layout=widgets.Layout(width="680px"),
+            value=None,
+            description="Day",
+            style={"description_width": "110px", "button_width": "118px"},
+            layout=widgets.Layout(width="100%", display="none"),
+        )
+        self.slot_buttons = widgets.ToggleButtons(
+            options=[],
+            value=None,
+            description="Free times",
+            style={"description_width": "110px", "button_width": "180px"},
+            layout=widgets.Layout(width="100%"),
         )
         self.fields: dict[str, widgets.Text] = {}
         self.field_errors: dict[str, widgets.HTML] = {}
@@ -1160,6 +1494,8 @@ class BookingExplorer(widgets.VBox):
             )
             error = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
             text.observe(self._handler(self._on_field, f.name), names="value")
+            text.add_class(f"bt-field-{f.name}")
+            error.add_class(f"bt-field-error-{f.name}")
             self.fields[f.name] = text
             self.field_errors[f.name] = error
             rows.append(widgets.HBox([text, error]))
@@ -1170,8 +1506,8 @@ class BookingExplorer(widgets.VBox):
             disabled=True,
             tooltip="Book the chosen slot for this customer",
         )
+        self.book_feedback = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
         self.status = widgets.HTML(layout=widgets.Layout(margin="6px 0"))
-        self.status.add_class("bt-status")
         self.confirmation = widgets.HTML()
         self.bookings_html = widgets.HTML(layout=widgets.Layout(overflow="auto"))
         self.booking_dropdown = widgets.Dropdown(
@@ -1187,6 +1523,30 @@ class BookingExplorer(widgets.VBox):
             disabled=True,
             tooltip="Cancel the booking chosen on the left",
         )
+        self.cancel_feedback = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+
+        for widget, name in (
+            (self, "bt-explorer"),
+            (self.status, "bt-status"),
+            (self.template_dropdown, "bt-template"),
+            (self.reload_button, "bt-reload"),
+            (self.earliest_button, "bt-earliest"),
+            (self.mode_toggle, "bt-mode"),
+            (self.prev_button, "bt-prev"),
+            (self.date_picker, "bt-date"),
+            (self.next_button, "bt-next"),
+            (self.date_note, "bt-date-note"),
+            (self.day_buttons, "bt-days"),
+            (self.slot_buttons, "bt-slots"),
+            (self.book_button, "bt-book"),
+            (self.book_feedback, "bt-book-feedback"),
+            (self.confirmation, "bt-confirmation"),
+            (self.bookings_html, "bt-bookings"),
+            (self.booking_dropdown, "bt-booking-select"),
+            (self.cancel_button, "bt-cancel"),
+            (self.cancel_feedback, "bt-cancel-feedback"),
+        ):
+            widget.add_class(name)
 
         self.template_dropdown.observe(self._handler(self._on_template), names="value")
         self.reload_button.on_click(self._handler(self._on_reload))
@@ -1195,15 +1555,15 @@ class BookingExplorer(widgets.VBox):
         self.prev_button.on_click(self._handler(self._on_step, -1))
         self.next_button.on_click(self._handler(self._on_step, +1))
         self.date_picker.observe(self._handler(self._on_date), names="value")
-        self.slot_select.observe(self._handler(self._on_slot), names="value")
+        self.day_buttons.observe(self._handler(self._on_day), names="value")
+        self.slot_buttons.observe(self._handler(self._on_slot), names="value")
         self.book_button.on_click(self._handler(self._on_book))
         self.cancel_button.on_click(self._handler(self._on_cancel))
 
         section = "<b style='display:block;margin:10px 0 2px'>{}</b>".format
-        self.add_class("bt-explorer")
+        row = widgets.Layout(align_items="center", flex_flow="row wrap")
         self.children = [
             self.title,
-            self.status,
             widgets.HBox([self.template_dropdown, self.reload_button]),
             self.description,
             widgets.HTML(section("1 · Find a free slot")),
@@ -1214,17 +1574,22 @@ class BookingExplorer(widgets.VBox):
                     self.prev_button,
                     self.date_picker,
                     self.next_button,
+                    self.date_note,
                 ],
-                layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
+                layout=row,
             ),
-            self.slot_select,
+            self.status,
+            self.day_buttons,
+            self.slot_buttons,
             widgets.HTML(section("2 · Customer (* required)")),
             *rows,
-            self.book_button,
+            widgets.HBox([self.book_button, self.book_feedback], layout=row),
             self.confirmation,
             widgets.HTML(section("3 · Bookings of this session")),
             self.bookings_html,
-            widgets.HBox([self.booking_dropdown, self.cancel_button]),
+            widgets.HBox(
+                [self.booking_dropdown, self.cancel_button, self.cancel_feedback], layout=row
+            ),
         ]
 
     # -- running actions -----------------------------------------------------------------------
@@ -1281,8 +1646,8 @@ class BookingExplorer(widgets.VBox):
         return not not_done
 
     def reload(self) -> None:
-        """Fetch the organization, templates and resources (again)."""
-        self._run(self.controller.load)
+        """Fetch the organization, templates and resources (again); show the first free day."""
+        self._run(self.controller.start)
 
     def close(self) -> None:
         """Close the widgets and stop the worker thread."""
@@ -1306,6 +1671,8 @@ class BookingExplorer(widgets.VBox):
     def _on_template(self, change: dict[str, Any]) -> None:
         self.controller.select_template(change["new"])
         self._render()
+        if self.controller.template is not None:
+            self._run(self.controller.show_first_day)
 
     def _on_earliest(self, _button: widgets.Button) -> None:
         self._run(self.controller.find_earliest)
@@ -1320,6 +1687,9 @@ class BookingExplorer(widgets.VBox):
         if change["new"] is None:
             return
         self._run(self.controller.browse, change["new"], self.mode_toggle.value)
+
+    def _on_day(self, change: dict[str, Any]) -> None:
+        self.controller.choose_day(change["new"])
 
     def _on_slot(self, change: dict[str, Any]) -> None:
         self.controller.select_slot(change["new"])
@@ -1354,7 +1724,7 @@ class BookingExplorer(widgets.VBox):
             finally:
                 self._local.rendering = False
 
-    def _set(self, widget: widgets.Widget, **values: Any) -> None:
+    def _set(self, widget: Any, **values: Any) -> None:
         for name, value in values.items():
             if getattr(widget, name) != value:
                 setattr(widget, name, value)
@@ -1390,23 +1760,34 @@ class BookingExplorer(widgets.VBox):
             description = f"<ul style='margin:2px 0 2px 110px;padding-left:16px'>{items}</ul>"
         self._set(self.description, value=description)
 
-        if ctl.loaded:
-            self._set(self.date_picker, min=ctl.today())
         if ctl.day is not None and self.date_picker.value != ctl.day:
             self.date_picker.value = ctl.day
         self._set(self.mode_toggle, value=ctl.mode)
+        self._set(self.date_note, value=_note(Status("warning", ctl.date_note)))
         no_template = template is None
         for button in (self.earliest_button, self.prev_button, self.next_button):
             self._set(button, disabled=busy or no_template)
         self._set(self.date_picker, disabled=no_template)
         self._set(self.mode_toggle, disabled=no_template)
 
+        day_options = tuple(ctl.day_options)
+        if tuple(self.day_buttons.options) != day_options:
+            self.day_buttons.options = day_options
+        shown_day = ctl.day if day_options else None
+        if self.day_buttons.value != shown_day:
+            self.day_buttons.value = shown_day
+        self._set(self.day_buttons.layout, display=None if day_options else "none")
+
         slot_options = tuple(ctl.slot_options)
-        if tuple(self.slot_select.options) != slot_options:
-            self.slot_select.options = slot_options
+        if tuple(self.slot_buttons.options) != slot_options:
+            longest = max((len(label) for label, _ in slot_options), default=0)
+            self._set(self.slot_buttons.style, button_width=f"{min(40 + 7 * longest, 320)}px")
+            self.slot_buttons.tooltips = [s.label for s in ctl.visible_slots]
+            self.slot_buttons.options = slot_options
         wanted = ctl.slot_id if any(v == ctl.slot_id for _, v in slot_options) else None
-        if self.slot_select.value != wanted:
-            self.slot_select.value = wanted
+        if self.slot_buttons.value != wanted:
+            self.slot_buttons.value = wanted
+        self._set(self.slot_buttons, disabled=busy)
 
         required, problems = set(ctl.required), ctl.visible_errors
         for f in FORM_FIELDS:
@@ -1425,14 +1806,14 @@ class BookingExplorer(widgets.VBox):
             )
 
         self._set(self.book_button, disabled=not ctl.can_book or self._pending > 0)
+        self._set(self.book_feedback, value=_note(ctl.book_feedback))
+        confirmation = ""
         if ctl.last_booking is not None:
-            self._set(
-                self.confirmation,
-                value=(
-                    "<div style='margin:4px 0;padding:4px 8px;border-left:3px solid #2e7d32'>"
-                    f"{html.escape(ctl.confirmation(ctl.last_booking))}</div>"
-                ),
+            confirmation = (
+                "<div style='margin:4px 0;padding:4px 8px;border-left:3px solid #2e7d32'>"
+                f"{html.escape(ctl.confirmation(ctl.last_booking))}</div>"
             )
+        self._set(self.confirmation, value=confirmation)
         self._set(self.bookings_html, value=self._bookings_table())
         active = tuple(
             (f"{b.get('id')} · {self._booking_when(b)}", str(b.get("id")))
@@ -1443,6 +1824,7 @@ class BookingExplorer(widgets.VBox):
         if active and self.booking_dropdown.value is None:
             self.booking_dropdown.value = active[-1][1]  # the latest booking
         self._set(self.cancel_button, disabled=busy or not active)
+        self._set(self.cancel_feedback, value=_note(ctl.cancel_message))
 
     def _booking_when(self, booking: Mapping[str, Any]) -> str:
         start = _to_datetime(booking.get("start"), self.controller.tz)
@@ -1488,6 +1870,6 @@ class BookingExplorer(widgets.VBox):
             )
             rows.append(f"<tr>{tds}</tr>")
         return (
-            "<table class='bt-bookings' style='border-collapse:collapse;font-size:13px'>"
+            "<table class='bt-bookings-table' style='border-collapse:collapse;font-size:13px'>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )

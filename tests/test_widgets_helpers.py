@@ -13,6 +13,7 @@ from bt_explore.widgets import (
     Slot,
     customer_payload,
     describe_error,
+    form_summary,
     required_fields,
     template_label,
     template_summary,
@@ -101,7 +102,7 @@ def test_required_fields_follow_the_flags(flags, expected):
         ),
         (
             {"first_name": "A", "last_name": "B", "email": "a@b.de", "city": "Berlin"},
-            {"street": "required", "zip": "required"},
+            {"street": "an address has street, ZIP and city", "zip": "leave all three empty"},
         ),
         (
             {
@@ -199,3 +200,38 @@ def test_controller_actions_never_raise_and_log(caplog):
     assert "nickname" in ctl.status.text
     ctl.find_earliest()
     assert ctl.status.text == "Pick a template first."
+
+
+def test_form_summary_names_each_field_and_why():
+    problems = validate_customer(
+        {"first_name": "A", "email": "a@b", "street": "Weg 1"}, WALKTHROUGH
+    )
+    assert form_summary(problems) == (
+        "Fill in: Last name (required); "
+        "Email (not a valid email address (like name@example.com)); "
+        "Address: also ZIP and City, or leave it empty."
+    )
+    assert form_summary({}) == ""
+
+
+def test_a_required_address_is_required_not_partial():
+    template = {**WALKTHROUGH, "customerAddressRequired": True}
+    values = {"first_name": "A", "last_name": "B", "email": "a@b.de", "street": "Weg 1"}
+    assert validate_customer(values, template) == {"zip": "required", "city": "required"}
+    assert form_summary(validate_customer(values, template)) == (
+        "Fill in: ZIP (required); City (required)."
+    )
+
+
+def test_slot_time_label_is_short_for_a_button():
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 12, 7, 9, 15, tzinfo=berlin)
+    assert Slot("4f", start, None, ("br1",), ("Anna",)).time_label == "09:15 · Anna"
+    assert Slot("4f", start, None, (), ()).time_label == "09:15"
+
+
+def test_a_fresh_controller_says_what_book_needs():
+    ctl = ExplorerController(None)
+    assert not ctl.can_book
+    assert ctl.book_feedback is not None and ctl.book_feedback.text == "Pick a template first."
+    assert ctl.date_note == "" and ctl.cancel_message is None and ctl.last_booking is None
