@@ -802,6 +802,10 @@ class ExplorerController:
         # Only an explicit 'Earliest slot' picks for the user: after a booking, a silently
         # chosen next slot would let an impatient second click book it too.
         self.slot_id = select if select in ids else previous if previous in ids else None
+        if self.slot_id is not None and self.slot_id != previous:
+            # another slot is chosen: the last booking's confirmation no longer applies
+            self.last_booking = None
+            self.book_message = None
         return True
 
     def _when(self, showing: Mode | None, day: date | None) -> str:

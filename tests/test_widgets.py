@@ -639,6 +639,11 @@ def test_the_confirmation_belongs_to_its_booking(app):
     assert app.confirmation.value == ""
     assert "Booked" not in app.book_feedback.value
     assert app.controller.status.text.startswith("Chosen:")
+    # cleared when 'Earliest slot' chooses the next free slot for the person
+    book()
+    app.earliest_button.click()
+    assert app.controller.slot_id is not None
+    assert app.confirmation.value == ""
     # cleared when the template changes
     book()
     app.template_dropdown.value = MASSAGE
