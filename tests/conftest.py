@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
+import _browser
 import pytest
 
 from bt_explore.sandbox import Sandbox
@@ -17,6 +19,42 @@ def sandbox() -> Iterator[Sandbox]:
     """A started :class:`~bt_explore.sandbox.Sandbox` with its clock pinned to ``SANDBOX_NOW``."""
     with Sandbox(now=SANDBOX_NOW) as sb:
         yield sb
+
+
+@pytest.fixture
+def browser(tmp_path) -> Iterator[_browser.Browser]:
+    """Headless Debian Chromium (Playwright) in a throw-away profile; every request that is
+    not to 127.0.0.1 is aborted and listed in ``browser.guard.aborted``."""
+    with _browser.chromium(tmp_path / "chromium") as session:
+        yield session
+
+
+@pytest.fixture
+def screenshots(request) -> _browser.Screenshots:
+    """Numbered step screenshots in ``test-artifacts/browser/<test name>/``."""
+    return _browser.Screenshots(_browser.ARTIFACTS / request.node.name)
+
+
+@pytest.fixture(scope="module")
+def booking_app() -> Iterator[_browser.AppServer]:
+    """``bt-explore app --no-browser --port 0`` (on its own sandbox) for a module's tests;
+    stopped with Ctrl-C (SIGINT) afterwards, which must end it cleanly."""
+    _browser.sync_api()  # skip before starting a server no browser can visit
+    with _browser.app_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory) -> Iterator[_browser.Lab]:
+    """JupyterLab (isolated, offline) serving a copy of notebooks/02_booking_explorer.ipynb,
+    whose kernel books on a sandbox of its own."""
+    _browser.sync_api()
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "work"
+    root.mkdir()
+    shutil.copy(_browser.ROOT / "notebooks" / "02_booking_explorer.ipynb", root)
+    with _browser.jupyter_lab(home, root, BT_EXPLORE_MODE="sandbox") as lab:
+        yield lab
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
