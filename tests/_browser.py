@@ -247,8 +247,12 @@ def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[App
                 line = lines.get(timeout=0.2)
             except queue.Empty:
                 continue
-            found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-            url = found.group(1) if found else None
+            if line.startswith("Press Ctrl-C"):  # printed (and flushed) after the address
+                found = re.search(
+                    r"^The booking page.*(http://127\.0\.0\.1:\d+/)$", "".join(output), re.M
+                )
+                assert found, "bt-explore app printed no address:\n" + "".join(output)
+                url = found.group(1)
         yield AppServer(url, process, output)
     finally:
         status = _stop(process, signal.SIGINT)
