@@ -8,7 +8,7 @@ One place for what every browser test needs (tests/conftest.py turns it into fix
   template links a CDN stylesheet, JupyterLab may look for news — counting what it aborted
   (:class:`LoopbackGuard`).
 - :class:`Screenshots` saves numbered step screenshots into the artefact folder
-  (``$BT_EXPLORE_ARTIFACTS`` or ``test-artifacts/`` at the checkout's root, under ``browser/``).
+  (``test-artifacts/browser/`` at the checkout's root, or ``pytest --artifacts DIR``).
 - :func:`app_server` runs ``bt-explore app --no-browser --port 0`` and :func:`jupyter_lab` a
   JupyterLab with its own config, data, runtime, IPython and home folders and the offline
   settings; both on a free loopback port, both stopped on leaving the block. Their kernels
@@ -61,10 +61,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--lang=en-GB",
 ]
-#: Where step screenshots and timings go (gitignored).
-ARTIFACTS = Path(os.environ.get("BT_EXPLORE_ARTIFACTS") or ROOT / "test-artifacts") / "browser"
-#: Set to a path (or 1 for docs/images/booking_explorer.png) to retake the docs' screenshot.
-README_SCREENSHOT_ENV = "BT_EXPLORE_README_SCREENSHOT"
+#: Where step screenshots and timings go unless ``pytest --artifacts DIR`` (gitignored).
+ARTIFACTS = ROOT / "test-artifacts"
+#: The docs' screenshot, retaken by ``pytest -m browser --readme-screenshot``.
 README_SCREENSHOT = ROOT / "docs" / "images" / "booking_explorer.png"
 #: Generous: the first start on a cold machine imports all of JupyterLab's server.
 SERVER_TIMEOUT = 90.0
@@ -162,10 +161,10 @@ class Screenshots:
         return path
 
 
-def record_timings(name: str, timings: Mapping[str, float]) -> Path:
-    """Merge ``timings`` (seconds) under ``name`` into ``<artefacts>/timings.json``; print them."""
-    path = ARTIFACTS / "timings.json"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def record_timings(folder: Path, name: str, timings: Mapping[str, float]) -> Path:
+    """Merge ``timings`` (seconds) under ``name`` into ``folder/timings.json``; print them."""
+    path = folder / "timings.json"
+    folder.mkdir(parents=True, exist_ok=True)
     known = json.loads(path.read_text()) if path.exists() else {}
     known[name] = {k: round(v, 3) for k, v in timings.items()}
     path.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")

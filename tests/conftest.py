@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import _browser
 import pytest
@@ -29,10 +30,16 @@ def browser(tmp_path) -> Iterator[_browser.Browser]:
         yield session
 
 
+@pytest.fixture(scope="session")
+def artifacts(pytestconfig) -> Path:
+    """The browser tests' artefact folder: ``test-artifacts/browser/`` or ``--artifacts DIR``."""
+    return Path(pytestconfig.getoption("artifacts") or _browser.ARTIFACTS) / "browser"
+
+
 @pytest.fixture
-def screenshots(request) -> _browser.Screenshots:
-    """Numbered step screenshots in ``test-artifacts/browser/<test name>/``."""
-    return _browser.Screenshots(_browser.ARTIFACTS / request.node.name)
+def screenshots(request, artifacts) -> _browser.Screenshots:
+    """Numbered step screenshots in ``<artifacts>/<test name>/``."""
+    return _browser.Screenshots(artifacts / request.node.name)
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +66,30 @@ def jupyter(tmp_path_factory) -> Iterator[_browser.Lab]:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--soak-seconds`` / ``--soak-seed``: the budget and seed of tests/test_soak.py's soak;
-    ``--fuzz-examples``: the examples per operation of tests/test_sandbox_schemathesis.py."""
+    ``--artifacts`` / ``--readme-screenshot``: the browser tests' outputs; ``--fuzz-examples``: the examples per operation of tests/test_sandbox_schemathesis.py."""
     parser.addoption(
         "--fuzz-examples",
         type=int,
         default=6,
         help="generated examples per API operation in the schemathesis contract test "
         "(default 6, on top of its boundary cases)",
+    )
+    browser = parser.getgroup("bt_explore browser tests (pytest -m browser)")
+    browser.addoption(
+        "--artifacts",
+        metavar="DIR",
+        default=None,
+        help="where the browser tests save step screenshots and timings.json, under browser/ "
+        "(default: test-artifacts/ in the checkout)",
+    )
+    browser.addoption(
+        "--readme-screenshot",
+        metavar="PATH",
+        nargs="?",
+        const=str(_browser.README_SCREENSHOT),
+        default=None,
+        help="the JupyterLab booking test also saves the booked explorer there "
+        "(default: docs/images/booking_explorer.png)",
     )
     group = parser.getgroup("bt_explore soak")
     group.addoption(

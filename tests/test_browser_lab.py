@@ -1,22 +1,21 @@
 """notebooks/02_booking_explorer.ipynb in a real JupyterLab and browser: it runs, the explorer
 renders, and a person can book in it (Chromium via tests/_browser.py, loopback only).
 
-``BT_EXPLORE_README_SCREENSHOT=1 pytest -m browser tests/test_browser_lab.py`` also retakes
-docs/images/booking_explorer.png from the booking step (``tools/screenshot_explorer.py`` does
-just that).
+``pytest -m browser tests/test_browser_lab.py --readme-screenshot`` also retakes
+docs/images/booking_explorer.png from the booking step (``python tools/screenshot_explorer.py``
+runs just that).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from _browser import (
     KERNEL_IDLE,
-    README_SCREENSHOT,
-    README_SCREENSHOT_ENV,
+    Screenshots,
     book_flow,
+    chromium,
     has_flow_classes,
     lab_command,
     record_timings,
@@ -53,24 +52,16 @@ def test_the_notebook_runs_and_the_explorer_renders(jupyter, browser, screenshot
     assert all("127.0.0.1" not in url for url in browser.guard.aborted)
 
 
-def _readme_screenshot() -> Path | None:
-    wanted = os.environ.get(README_SCREENSHOT_ENV, "")
-    if wanted in ("", "0"):
-        return None
-    return README_SCREENSHOT if wanted == "1" else Path(wanted)
-
-
-def test_a_person_books_and_cancels_in_jupyterlab(jupyter, tmp_path):
-    from _browser import ARTIFACTS, Screenshots, chromium
-
+def test_a_person_books_and_cancels_in_jupyterlab(jupyter, tmp_path, request, artifacts):
+    readme = request.config.getoption("readme_screenshot")
     # the docs' image: a wide window at scale 1, as a reader's screen shows it
     with chromium(
         tmp_path / "chromium", viewport={"width": 1500, "height": 2000}, device_scale_factor=1
     ) as browser:
-        screenshots = Screenshots(ARTIFACTS / "test_a_person_books_and_cancels_in_jupyterlab")
+        screenshots = Screenshots(artifacts / request.node.name)
         page, app = _run_notebook(jupyter, browser, screenshots)
         if not has_flow_classes(app):
             pytest.skip("the explorer lacks issue 14's bt-* classes (the form rework adds them)")
-        timings = book_flow(page, screenshots, readme_screenshot=_readme_screenshot())
-    record_timings("jupyterlab", timings)
+        timings = book_flow(page, screenshots, readme_screenshot=readme and Path(readme))
+    record_timings(artifacts, "jupyterlab", timings)
     assert timings["book"] < 5 and timings["cancel"] < 5
