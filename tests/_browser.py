@@ -48,6 +48,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bt_explore._subprocess import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 #: Measured on this project's machines: quiet, offline, no first-run dialogs; no GPU in CI.
@@ -195,17 +197,6 @@ def server_environment(home: Path | None = None, **extra: str) -> dict[str, str]
     return env
 
 
-def _stop(process: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> int:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return int(process.returncode)
-
-
 def _lines(stream: Any, into: queue.Queue[str], keep: list[str]) -> None:
     for line in iter(stream.readline, ""):
         keep.append(line)
@@ -254,7 +245,7 @@ def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[App
                 url = found.group(1)
         yield AppServer(url, process, output)
     finally:
-        status = _stop(process, signal.SIGINT)
+        status = stop_process(process, timeout=20, sig=signal.SIGINT)
     assert status == 0, f"bt-explore app ended with {status}:\n{''.join(output)}"
 
 
@@ -328,7 +319,7 @@ def jupyter_lab(home: Path, root: Path, **env: str) -> Iterator[Lab]:
         _wait_for_status(f"{url}/api/status", process, {"Authorization": f"token {token}"})
         yield Lab(url, token, root, process, log)
     finally:
-        _stop(process)
+        stop_process(process, timeout=20)
 
 
 # --- in the page ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bt_explore._subprocess import stop_process
 from bt_explore.errors import ConfigurationError
 from bt_explore.settings import ENV_VARS, Settings
 
@@ -294,13 +295,8 @@ class PageServer:
     def stop(self) -> None:
         """Stop Voilà (SIGTERM: it shuts its kernels down; killed after 15 s) and the sandbox."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process)
         sandbox, self.sandbox = self.sandbox, None
         if sandbox is not None:
             sandbox.stop()
