@@ -62,6 +62,7 @@ import bt_explore
 import bt_explore.scan as scan_module
 from benchmarks._docs import run_and_write as write_docs
 from bt_explore import scan_slots
+from bt_explore._subprocess import stop_process
 from bt_explore.scan import SlotCall
 
 TARGET_SPEEDUP = 5.5
@@ -146,14 +147,8 @@ class SandboxProcess:
     def stop(self) -> None:
         """SIGTERM (the sandbox stops as on Ctrl-C), then kill if it does not end in 10 s."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, timeout=10)
 
     def client(self) -> bt_explore.Client:
         """A cold client of the sandbox's demo organization, as of any server over HTTP."""

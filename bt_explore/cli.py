@@ -6,6 +6,7 @@ Each subcommand lives in its own module under ``bt_explore/_cli/`` exposing ``HE
 Example:
     $ bt-explore sandbox --port 8765
     $ bt-explore demo
+    $ bt-explore app
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bt_explore.version import __version__
 COMMANDS: dict[str, str] = {
     "sandbox": "sandbox",
     "demo": "demo",
+    "app": "app",
     "scan": "scan",
     "record": "record",
     "login": "login",

@@ -1,8 +1,8 @@
 """The optional parts of bt_explore and the ``pip install`` that brings each.
 
 The core — settings, auth, client, frames, scan, sandbox, CLI — needs only its own
-dependencies. The booking explorer, plots and progress bars need the ``notebook`` extra;
-record/replay needs ``record``. Importing a part whose extra is missing raises an
+dependencies. The booking explorer, its web page (``bt-explore app``), plots and progress bars
+need the ``notebook`` extra; record/replay needs ``record``. Importing a part whose extra is missing raises an
 ``ImportError`` that says which ``pip install`` fixes it.
 
 Example:
@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "ipywidgets": ("ipywidgets", "notebook"),
     "matplotlib": ("matplotlib", "notebook"),
     "tqdm": ("tqdm", "notebook"),
+    "voila": ("voila", "notebook"),
     "vcr": ("vcrpy", "record"),
     "yaml": ("PyYAML", "record"),
     "nbformat": ("nbformat", "record"),

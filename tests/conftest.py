@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
+import _browser
 import pytest
 
 from bt_explore.sandbox import Sandbox
@@ -19,15 +22,74 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.fixture
+def browser(tmp_path) -> Iterator[_browser.Browser]:
+    """Headless Debian Chromium (Playwright) in a throw-away profile; every request that is
+    not to 127.0.0.1 is aborted and listed in ``browser.guard.aborted``."""
+    with _browser.chromium(tmp_path / "chromium") as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def artifacts(pytestconfig) -> Path:
+    """The browser tests' artefact folder: ``test-artifacts/browser/`` or ``--artifacts DIR``."""
+    return Path(pytestconfig.getoption("artifacts") or _browser.ARTIFACTS) / "browser"
+
+
+@pytest.fixture
+def screenshots(request, artifacts) -> _browser.Screenshots:
+    """Numbered step screenshots in ``<artifacts>/<test name>/``."""
+    return _browser.Screenshots(artifacts / request.node.name)
+
+
+@pytest.fixture(scope="module")
+def booking_app() -> Iterator[_browser.AppServer]:
+    """``bt-explore app --no-browser --port 0`` (on its own sandbox) for a module's tests;
+    stopped with Ctrl-C (SIGINT) afterwards, which must end it cleanly."""
+    _browser.sync_api()  # skip before starting a server no browser can visit
+    with _browser.app_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory) -> Iterator[_browser.Lab]:
+    """JupyterLab (isolated, offline) serving a copy of notebooks/02_booking_explorer.ipynb,
+    whose kernel books on a sandbox of its own."""
+    _browser.sync_api()
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "work"
+    root.mkdir()
+    shutil.copy(_browser.ROOT / "notebooks" / "02_booking_explorer.ipynb", root)
+    with _browser.jupyter_lab(home, root, BT_EXPLORE_MODE="sandbox") as lab:
+        yield lab
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--soak-seconds`` / ``--soak-seed``: the budget and seed of tests/test_soak.py's soak;
-    ``--fuzz-examples``: the examples per operation of tests/test_sandbox_schemathesis.py."""
+    ``--artifacts`` / ``--readme-screenshot``: the browser tests' outputs; ``--fuzz-examples``: the examples per operation of tests/test_sandbox_schemathesis.py."""
     parser.addoption(
         "--fuzz-examples",
         type=int,
         default=6,
         help="generated examples per API operation in the schemathesis contract test "
         "(default 6, on top of its boundary cases)",
+    )
+    browser = parser.getgroup("bt_explore browser tests (pytest -m browser)")
+    browser.addoption(
+        "--artifacts",
+        metavar="DIR",
+        default=None,
+        help="where the browser tests save step screenshots and timings.json, under browser/ "
+        "(default: test-artifacts/ in the checkout)",
+    )
+    browser.addoption(
+        "--readme-screenshot",
+        metavar="PATH",
+        nargs="?",
+        const=str(_browser.README_SCREENSHOT),
+        default=None,
+        help="the JupyterLab booking test also saves the booked explorer there "
+        "(default: docs/images/booking_explorer.png)",
     )
     group = parser.getgroup("bt_explore soak")
     group.addoption(

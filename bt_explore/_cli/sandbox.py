@@ -7,10 +7,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from bt_explore._cli import sigterm_as_ctrl_c
 
 HELP = "serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C"
 
@@ -79,10 +80,6 @@ def _block_until_interrupted() -> None:
     threading.Event().wait()
 
 
-def _interrupt(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
     from bt_explore.sandbox import Sandbox
@@ -136,18 +133,12 @@ def run(args: argparse.Namespace) -> int:
     if args.request_log:
         print(f"  request log      {args.request_log}")
     print("Press Ctrl-C to stop.", flush=True)
-    # SIGTERM (e.g. `kill`) stops as cleanly as Ctrl-C; background jobs may ignore SIGINT.
     try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread: Ctrl-C handling is the caller's
-        previous = None
-    try:
-        _block_until_interrupted()
+        with sigterm_as_ctrl_c():
+            _block_until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         sb.stop()
     print("sandbox stopped")
     return 0
