@@ -43,6 +43,9 @@ def test_doc_snippets_run(page, title, blocks, monkeypatch):
     for block in blocks:
         exec(compile(block, f"{page} {title}", "exec"), namespace)  # noqa: S102
     for value in list(namespace.values()):
+        if type(value).__name__ == "BookingExplorer":
+            assert value.wait(timeout=30), f"{page} {title}: the explorer's work did not finish"
+    for value in list(namespace.values()):
         close = getattr(value, "close", None)
         if type(value).__name__ == "Client" and callable(close):
             close()
