@@ -51,3 +51,30 @@ def test_a_person_books_and_cancels_on_the_page(booking_app, browser, screenshot
     timings = book_flow(page, screenshots)
     record_timings(artifacts, "voila", timings)
     assert timings["book"] < 5 and timings["cancel"] < 5
+
+
+def test_the_week_view_is_a_row_of_days_and_the_chosen_days_times(
+    booking_app, browser, screenshots
+):
+    """A week of a few hundred slots reads as seven day buttons with their counts and the
+    times of one day, not one long list; the page stays within the window."""
+    page, app = _open(booking_app, browser, screenshots)
+    app.locator(".bt-slots button").first.wait_for(timeout=30_000)
+    app.locator(".bt-mode button", has_text="Week").click()
+    days = app.locator(".bt-days button")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.bt-days button').length === 7", timeout=30_000
+    )
+    counts = [int(label.rsplit("·", 1)[1]) for label in days.all_inner_texts()]
+    assert sum(counts) > 150, counts  # the week holds a few hundred slots
+    busiest = max(range(7), key=counts.__getitem__)
+    days.nth(busiest).click()
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.bt-slots button').length === n",
+        arg=counts[busiest],
+        timeout=30_000,
+    )
+    box = app.locator(".bt-slots").first.bounding_box()
+    assert box is not None and box["height"] < 900, box  # one day's times, in a grid
+    assert horizontal_overflow(page) <= 0
+    screenshots(page, "week-view")
