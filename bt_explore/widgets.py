@@ -992,6 +992,11 @@ class ExplorerController:
         self.day = day
         if self.slot is not None and self.slot.start.date() != day:
             self.slot_id = None
+        if not dict(self.days)[day]:
+            self._set_status(
+                "info", f"No free times on {day:%a %d %b}: pick another day of the week.", log=False
+            )
+            return
         self._notify()
 
     def refresh(self) -> None:

@@ -788,3 +788,11 @@ def test_the_controller_alone_runs_the_whole_flow(client, sb):
     assert [d for d, _ in ctl.days][0] == date(2026, 11, 30)
     ctl.choose_day(date(2026, 12, 2))
     assert {s.start.date() for s in ctl.visible_slots} == {date(2026, 12, 2)}
+
+
+def test_a_day_without_free_times_says_so(app):
+    app.mode_toggle.value = "week"
+    empty = next(day for label, day in app.day_buttons.options if label.endswith("· 0"))
+    app.day_buttons.value = empty
+    assert app.slot_buttons.options == ()
+    assert f"No free times on {empty:%a %d %b}" in app.status.value
