@@ -64,7 +64,9 @@ def test_the_lock_pins_every_declared_package_within_its_range(python):
         if not versions:
             problems.append(f"{requirement.name}: not pinned for Python {python}")
         elif not all(requirement.specifier.contains(v, prereleases=True) for v in versions):
-            problems.append(f"{requirement.name}: locked {versions} outside {requirement.specifier}")
+            problems.append(
+                f"{requirement.name}: locked {versions} outside {requirement.specifier}"
+            )
     assert not problems, "constraints.txt is stale (see docs/development.md): " + "; ".join(
         problems
     )
