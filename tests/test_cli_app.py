@@ -8,6 +8,7 @@ import http.client
 import importlib.util
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -263,6 +264,18 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid``."""
+    return {child for child in _descendants(pid) if _alive(child) and _parent(child) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:  # it has ended meanwhile
+        return -1
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -274,12 +287,17 @@ def _alive(pid: int) -> bool:
 @needs_voila
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
+    """Also: a kernel that dies is not restarted (a page whose kernel is gone is over)."""
     server = start_app()
     try:
         status, _ = _http(server.port, f"/?token={server.token}")  # a visit: a kernel runs
         assert status == 200
+        (voila,) = _children(server.process.pid)
+        (kernel,) = _children(voila)
+        os.kill(kernel, signal.SIGKILL)
+        time.sleep(3)  # jupyter_client's restarter polls every second
+        assert _children(voila) == set(), "the killed kernel was restarted"
         under = _descendants(server.process.pid)
-        assert len(under) >= 2, "Voilà and the page's kernel"
     finally:
         server.process.kill()  # kill -9: no chance to stop anything
         server.process.wait()
@@ -293,3 +311,28 @@ def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
         time.sleep(0.1)
     assert not answering, f"something still answers on {server.port} 5 s after kill -9"
     assert not left, f"processes of bt-explore app still alive 5 s after kill -9: {left}"
+
+
+@needs_voila
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_a_live_page_ends_its_kernels_too(sandbox):
+    """``--live`` (a sandbox standing in for bookingtime): nothing of it outlives it."""
+    env = server_environment(
+        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
+        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
+        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
+        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
+        BOOKINGTIME_API_URL=sandbox.api_url,
+    )
+    server = start_app("--live", env=env)
+    try:
+        assert _http(server.port, f"/?token={server.token}")[0] == 200
+        under = _descendants(server.process.pid)
+        assert len(under) >= 2, "Voilà and the page's kernel"
+    finally:
+        server.process.kill()
+        server.process.wait()
+    deadline = time.monotonic() + 5
+    while {pid for pid in under if _alive(pid)} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not {pid for pid in under if _alive(pid)}
