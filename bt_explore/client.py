@@ -189,7 +189,9 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
     """The fewest day/week/month slot calls covering the days ``[first, stop)``.
 
     Ties go to the plan that fetches fewer days. Calls are ``("day", (y, m, d))``,
-    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order.
+    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order. No two calls
+    fetch the same day: only the first call may reach back before ``first`` and only the last
+    past ``stop``, so no period is sent twice.
 
     Example:
         >>> from datetime import date
@@ -199,6 +201,8 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         [('week', (2026, 50))]
         >>> plan_slot_calls(date(2026, 12, 30), date(2027, 1, 2))    # across the new year
         [('week', (2026, 53))]
+        >>> plan_slot_calls(date(2026, 12, 6), date(2027, 1, 4))     # no week 53 after December
+        [('month', (2026, 12)), ('month', (2027, 1))]
         >>> plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3))
         [('day', (2026, 12, 2))]
     """
@@ -216,12 +220,14 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         month_end = date(d.year, d.month, month_days) + timedelta(days=1)
         iso = d.isocalendar()
         options = [
-            (("day", (d.year, d.month, d.day)), d + timedelta(days=1), 1),
-            (("week", (iso[0], iso[1])), monday + timedelta(days=7), 7),
-            (("month", (d.year, d.month)), month_end, month_days),
+            (("day", (d.year, d.month, d.day)), d, d + timedelta(days=1), 1),
+            (("week", (iso[0], iso[1])), monday, monday + timedelta(days=7), 7),
+            (("month", (d.year, d.month)), d.replace(day=1), month_end, month_days),
         ]
         choice = None
-        for call, end, size in options:
+        for call, begin, end, size in options:
+            if i and begin < d:  # would fetch days the previous call already fetched
+                continue
             j = min(n, (end - first).days)
             cost = (1 + best[j][0], size + best[j][1])
             if choice is None or cost < choice[0]:
