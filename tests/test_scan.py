@@ -233,9 +233,16 @@ class ShuffledClient(FakeClient):
         return answer
 
 
-def test_answers_out_of_order_or_with_repeats_give_the_same_frame() -> None:
+def test_answers_out_of_order_or_with_repeats_give_the_same_frame(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     reference = scan_slots(FakeClient(NOW), progress=False)
-    pd.testing.assert_frame_equal(scan_slots(ShuffledClient(NOW), progress=False), reference)
+    with caplog.at_level(logging.WARNING, logger="bt_explore.scan"):
+        shuffled = scan_slots(ShuffledClient(NOW), progress=False)
+        padded = scan_slots(FakeClient(NOW, overlap=True), progress=False)
+    pd.testing.assert_frame_equal(shuffled, reference)
+    assert len(padded) == len(reference)
+    assert caplog.records == []  # the same slot twice at the same time is no conflict
 
 
 class MovingSlotClient(FakeClient):
