@@ -58,6 +58,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the error statuses --fault-rate draws from (default 500,503,429)",
     )
     p.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N/s",
+        help="answer 429 with Retry-After above N requests a second per client, like a gateway "
+        "(token bucket; also N/min)",
+    )
+    p.add_argument(
+        "--rate-limit-burst",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests a full bucket allows at once (default: one second's worth)",
+    )
+    p.add_argument(
         "--request-log",
         default=None,
         metavar="FILE",
@@ -98,6 +112,7 @@ OPTIONS = {
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
     from bt_explore.sandbox import Sandbox
+    from bt_explore.sandbox.ratelimit import RateLimit
 
     try:
         sb = Sandbox(
@@ -113,12 +128,21 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return refuse("sandbox", exc, OPTIONS)
+    if args.rate_limit is not None or args.rate_limit_burst is not None:
+        try:
+            limit = RateLimit.parse(args.rate_limit or "", burst=args.rate_limit_burst)
+        except ValueError as exc:
+            where = "--rate-limit" + ("-burst" if "burst" in str(exc) else "")
+            return refuse("sandbox", exc, {"rate_limit": where})
+        sb.set_rate_limit(limit)
     if args.request_log:
         sb.state.log.on_add = _line_writer(args.request_log)
     try:
         sb.start()
     except OSError as exc:
-        print(f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
         return 1
     clock = "pinned" if sb.state.clock.pinned else "wall clock"
     print("bt_explore sandbox of bookingtime's auth server and Module API v3")
@@ -145,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
             f"  faults           {args.fault_rate:.0%} of API answers are one of "
             f"{','.join(map(str, args.fault_statuses))} (seed {args.seed})"
         )
+    if sb.rate_limit is not None:
+        print(f"  rate limit       {sb.rate_limit.rate:g} requests/s per client, bursts of "
+              f"{sb.rate_limit.burst} (429 + Retry-After above it)")  # fmt: skip
     if args.request_log:
         print(f"  request log      {args.request_log}")
     print("Press Ctrl-C to stop.", flush=True)
