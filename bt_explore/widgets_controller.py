@@ -337,6 +337,8 @@ class _SlotChooser:
         self.date_note = ""
         self.book_message: Status | None = None
         self.cancel_message: Status | None = None
+        # The status line speaks of the form (a refused or rejected Book): it follows the form.
+        self._form_status = False
         self.loaded = False
         self._lock = threading.RLock()
         self._booking: _BookingTicket | None = None
@@ -357,6 +359,7 @@ class _SlotChooser:
 
     def _set_status(self, level: StatusLevel, text: str, *, log: bool = True) -> None:
         self.status = Status(level, text)
+        self._form_status = False
         self.history = [*self.history[-(_STATUS_HISTORY - 1) :], self.status]
         if log:
             log_level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
@@ -456,6 +459,7 @@ class _SlotChooser:
         self.templates = templates
         self.resources = {str(r.get("id")): resource_name(r) for r in resources}
         self.loaded = True
+        self.cancel_message = None  # it spoke of a moment before this reload
         if self.day is None or self.day < self.today():
             self.day = self.today()
         if not templates:
@@ -669,8 +673,13 @@ class _SlotChooser:
             )
             return
         that_day = sum(1 for s in slots if s.start.date() == day)
+        chosen = self.slot
         if select:
             text = f"Earliest free slot of {name}: {earliest[0].label} (chosen)."
+        elif chosen is not None:  # still free: a reload keeps it chosen
+            text = (
+                f"{name}: the earliest bookable day is {day:%a %d %b %Y}; chosen: {chosen.label}."
+            )
         else:
             text = f"{name}: the earliest bookable day is {day:%a %d %b %Y}. Pick a time."
         self._set_status("success", f"{text} {that_day} free slots that day.")
@@ -846,7 +855,24 @@ class ExplorerController(_SlotChooser):
         self.server_errors.pop(name, None)
         if self.book_message is not None and self.book_message.level in ("warning", "error"):
             self.book_message = None  # it spoke of the form as it was
+        if self._form_status:
+            self._say_form()  # the status line spoke of the form: say what it is now
+            return
         self._notify()
+
+    def _say_form(self) -> None:
+        """The status line about the form after a refused Book: what is still to fix (the same
+        fields as beside Book), or that it is complete."""
+        problems = self.form_errors
+        slot = self.slot
+        if problems:
+            labels = ", ".join(FIELDS_BY_NAME[name].label for name in problems)
+            self._set_status("error", f"Please fix the form before booking: {labels}.", log=False)
+        elif slot is not None:
+            self._set_status("info", f"The form is complete: click Book for {slot.label}.")
+        else:
+            self._set_status("info", "The form is complete: choose a free time above, then Book.")
+        self._form_status = True
 
     @property
     def can_book(self) -> bool:
@@ -868,7 +894,7 @@ class ExplorerController(_SlotChooser):
         """
         if self._booking is not None:
             return Status("busy", f"Booking {self._booking.slot.label}…")
-        if self.show_all_errors and self.form_errors:
+        if (self.show_all_errors or self.server_errors) and self.form_errors:
             return Status("error", form_summary(self.form_errors))
         if self.book_message is not None:
             return self.book_message
@@ -895,7 +921,10 @@ class ExplorerController(_SlotChooser):
         )
 
     def _refusal(self) -> tuple[StatusLevel, str] | None:
-        """Why Book cannot send now (and the marks that say so), or ``None``. Under the lock."""
+        """Why Book cannot send now (and the marks that say so), or ``None``. Under the lock.
+
+        For the form's problems the text is empty: :meth:`_say_form` words it.
+        """
         problems = self.form_errors  # the rules' verdict and the server's last answer
         if self._booking is not None:
             return "warning", "A booking is already being sent: wait for its answer."
@@ -905,7 +934,7 @@ class ExplorerController(_SlotChooser):
             # mark every problem, the untouched fields too; book_feedback lists them
             self.show_all_errors = True
             self.book_message = None
-            return "error", f"Please fix the form before booking. {form_summary(problems)}"
+            return "error", ""
         if self.slot is None:
             self.book_message = Status("warning", "Choose a free slot first.")
             return "warning", "Choose a free slot first."
@@ -925,6 +954,9 @@ class ExplorerController(_SlotChooser):
             template, slot = self.template, self.slot
             if refusal is None and template is not None and slot is not None:
                 ticket = self._booking = self._ticket(template, slot)
+        if refusal == ("error", ""):
+            self._say_form()
+            return None
         if refusal is not None:
             self._set_status(*refusal)
             return None
@@ -977,6 +1009,7 @@ class ExplorerController(_SlotChooser):
         logger.warning("booking rejected: %s", exc)
         self.book_message = Status("error", detail)
         self._set_status("error", detail)
+        self._form_status = bool(marked)  # fixing the marked fields updates the status line
 
     def _perform_booking(self, ticket: _BookingTicket) -> dict[str, Any] | None:
         appointment = self._send(ticket)
@@ -988,17 +1021,24 @@ class ExplorerController(_SlotChooser):
         self.server_errors = {}
         self.show_all_errors = False
         self.cancel_message = None  # it spoke of the bookings list before this booking
-        self.book_message = Status("success", f"Booked {appointment.get('id', '?')}.")
-        confirmation = self.confirmation(appointment)
+        # One confirmation, below Book (last_booking): the status line and the text beside
+        # Book do not repeat it.
+        self.book_message = None
+        logger.info("explorer: %s", self.confirmation(appointment))
         try:
             self.refresh()
         except Exception as exc:  # noqa: BLE001 - the booking stands even if the refresh fails
             logger.warning("slot list refresh after booking failed: %s", exc)
             self._set_status(
-                "warning", f"{confirmation} (The slot list could not be refreshed: {exc})"
+                "warning", f"Booked (see below), but the free times could not be refreshed: {exc}"
             )
             return appointment
-        self._set_status("success", confirmation)
+        free = len(self.visible_slots)
+        self._set_status(
+            "success",
+            f"Booked (see below). {free} free times left {self._when('day', self.day)}.",
+            log=False,  # the confirmation was logged above
+        )
         return appointment
 
     def _refresh_after(self, what: str) -> None:

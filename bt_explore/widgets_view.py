@@ -502,14 +502,20 @@ class BookingExplorer(widgets.VBox):
         ctl = self.controller
         slot_options = tuple(ctl.slot_options)
         if tuple(self.slot_buttons.options) != slot_options:
-            longest = max((len(label) for label, _ in slot_options), default=0)
-            self._set(self.slot_buttons.style, button_width=f"{min(40 + 7 * longest, 320)}px")
+            if slot_options:  # (no labels: no width to fit)
+                longest = max(len(label) for label, _ in slot_options)
+                width = f"{min(40 + 7 * longest, 320)}px"
+                self._set(self.slot_buttons.style, button_width=width)
             self.slot_buttons.tooltips = [s.label for s in ctl.visible_slots]
             self.slot_buttons.options = slot_options
         wanted = ctl.slot_id if any(v == ctl.slot_id for _, v in slot_options) else None
         if self.slot_buttons.value != wanted:
             self.slot_buttons.value = wanted
         self._set(self.slot_buttons, disabled=busy)
+        # A browser keeps the old buttons when the options become empty (ipywidgets' view only
+        # rebuilds for new labels), so a day without times hides the row instead of showing
+        # the previous day's times as dead buttons.
+        self._set(self.slot_buttons.layout, display=None if slot_options else "none")
 
     def _render_form(self) -> None:
         """Each customer field: `*` when required, red with its problem beside it when wrong."""
