@@ -72,8 +72,10 @@ SELECTORS: dict[str, str] = {
     "bt-cancel-feedback": "beside Cancel: what it did",
 }
 
-# Placeholders in light italics, the times and days as a wrapping grid. (An HTML widget's
-# <style> applies to the page; every rule is scoped to the explorer.)
+# Placeholders in light italics, the times and days as a wrapping grid, day buttons as wide as
+# their label (JupyterLab's font cut "· 62" off a fixed width), and the chosen time, day and
+# mode in a strong blue rather than the theme's slightly darker grey. (An HTML widget's <style>
+# applies to the page; every rule is scoped to the explorer.)
 _CSS = """<style>
 .bt-explorer input::placeholder { color: #9e9e9e; font-style: italic; opacity: 1; }
 .bt-explorer .bt-slots, .bt-explorer .bt-days { flex-wrap: wrap; height: auto; }
@@ -81,7 +83,17 @@ _CSS = """<style>
   display: flex; flex-wrap: wrap; gap: 4px; flex: 1 1 auto; min-width: 0;
 }
 .bt-explorer .bt-slots button, .bt-explorer .bt-days button { margin: 0; }
+.bt-explorer .bt-days button { min-width: 118px; padding: 0 10px; }
+.bt-explorer .bt-slots button.mod-active, .bt-explorer .bt-days button.mod-active,
+.bt-explorer .bt-mode button.mod-active {
+  background: #1565c0; color: #fff; font-weight: bold; box-shadow: inset 0 0 0 2px #0d47a1;
+}
 </style>"""
+
+
+def _row() -> widgets.Layout:
+    """The layout of a row of controls: it wraps on a narrow screen rather than overflowing."""
+    return widgets.Layout(align_items="center", flex_flow="row wrap")
 
 
 def _note(status: Status | None) -> str:
@@ -143,7 +155,10 @@ class BookingExplorer(widgets.VBox):
         wide = {"description_width": "110px"}
         self.title = widgets.HTML(_CSS + "<h3 style='margin:4px 0'>Booking explorer</h3>")
         self.template_dropdown = widgets.Dropdown(
-            description="Template", options=[], style=wide, layout=widgets.Layout(width="560px")
+            description="Template",
+            options=[],
+            style=wide,
+            layout=widgets.Layout(width="560px", max_width="100%"),
         )
         self.reload_button = widgets.Button(
             description="Reload", icon="refresh", tooltip="Fetch templates and resources again"
@@ -179,7 +194,7 @@ class BookingExplorer(widgets.VBox):
             options=[],
             value=None,
             description="Day",
-            style={"description_width": "110px", "button_width": "118px"},
+            style={"description_width": "110px", "button_width": "auto"},
             layout=widgets.Layout(width="100%", display="none"),
         )
         self.slot_buttons = widgets.ToggleButtons(
@@ -198,7 +213,7 @@ class BookingExplorer(widgets.VBox):
                 placeholder=f.placeholder,
                 continuous_update=True,
                 style=wide,
-                layout=widgets.Layout(width="380px"),
+                layout=widgets.Layout(width="380px", max_width="100%"),
             )
             error = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
             text.observe(self._handler(self._on_field, f.name), names="value")
@@ -206,7 +221,7 @@ class BookingExplorer(widgets.VBox):
             error.add_class(f"bt-field-error-{f.name}")
             self.fields[f.name] = text
             self.field_errors[f.name] = error
-            rows.append(widgets.HBox([text, error]))
+            rows.append(widgets.HBox([text, error], layout=_row()))
         self.book_button = widgets.Button(
             description="Book",
             icon="check",
@@ -222,7 +237,7 @@ class BookingExplorer(widgets.VBox):
             description="Booking",
             options=[],
             style={"description_width": "60px"},
-            layout=widgets.Layout(width="460px"),
+            layout=widgets.Layout(width="460px", max_width="100%"),
         )
         self.cancel_button = widgets.Button(
             description="Cancel booking",
@@ -269,10 +284,10 @@ class BookingExplorer(widgets.VBox):
         self.cancel_button.on_click(self._handler(self._on_cancel))
 
         section = "<b style='display:block;margin:10px 0 2px'>{}</b>".format
-        row = widgets.Layout(align_items="center", flex_flow="row wrap")
+        row = _row()
         self.children = [
             self.title,
-            widgets.HBox([self.template_dropdown, self.reload_button]),
+            widgets.HBox([self.template_dropdown, self.reload_button], layout=row),
             self.description,
             widgets.HTML(section("1 · Find a free slot")),
             widgets.HBox(
