@@ -362,10 +362,10 @@ class _SlotChooser:
         self._form_status = False
         self.history = [*self.history[-(_STATUS_HISTORY - 1) :], self.status]
         if log:
-            log_level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
-                level, logging.INFO
-            )
-            logger.log(log_level, "explorer: %s", text)
+            # What a person is told is a record of the session, not a fault: INFO. Failures are
+            # logged where they are caught, at WARNING or ERROR; a refused form or "no free
+            # slots" must not print on a notebook's stderr.
+            logger.info("explorer: %s", text)
         self._notify()
 
     def report_exception(self, exc: BaseException, context: str = "action") -> None:

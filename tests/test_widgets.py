@@ -879,3 +879,23 @@ def test_a_booking_is_confirmed_once(app):
     }
     assert [name for name, text in places.items() if booking in text] == ["below Book"]
     assert app.controller.status.level == "success"
+
+
+def test_the_docs_example_prints_no_log_record(tmp_path):
+    """docs/widgets.md's 'Driving it from code', run as a reader would (no logging set up, so
+    Python prints WARNING and above on stderr): its output is what its comments say, nothing
+    else; a refused form is the app's message, not a log record."""
+    import subprocess
+    import sys
+
+    from _docs import read, sections
+
+    blocks = dict(sections(read("widgets")))["Driving it from code"]
+    script = tmp_path / "example.py"
+    script.write_text("\n".join(blocks), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "Fill in: First name (required)" in done.stdout
