@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -387,9 +388,7 @@ def describe_error(exc: BaseException) -> str:
             f"Do not book again yet: check with client.appointment_by_custom_id({cid!r})."
         )
     if isinstance(exc, errors.TransportError):
-        return (
-            f"Could not reach bookingtime: {text}. Check the connection and click again to retry."
-        )
+        return f"Could not reach {_server(exc)}: {text}. {_reach_hint(exc)}"
     if isinstance(exc, errors.SlotUnavailable):
         return f"That slot is no longer available: {text}"
     if isinstance(exc, errors.RateLimited):
@@ -410,6 +409,23 @@ def describe_error(exc: BaseException) -> str:
         f"Unexpected error: {type(exc).__name__}: {text}. "
         "Details are in the log (logger 'bt_explore.widgets')."
     )
+
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _server(exc: BaseException) -> str:
+    """Who did not answer: a sandbox on this machine (bookingtime never is), or bookingtime."""
+    parts = urlsplit(str(getattr(exc, "url", "") or ""))
+    if parts.hostname in _LOOPBACK:
+        return f"the sandbox at {parts.netloc}"
+    return "bookingtime"
+
+
+def _reach_hint(exc: BaseException) -> str:
+    if _server(exc) != "bookingtime":
+        return "Is it still running? Start it again, then click again to retry."
+    return "Check the connection and click again to retry."
 
 
 def zone(name: Any) -> tzinfo | None:

@@ -899,3 +899,18 @@ def test_the_docs_example_prints_no_log_record(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "Fill in: First name (required)" in done.stdout
+
+
+def test_an_unreachable_sandbox_is_named_as_the_sandbox(app, sb):
+    """A sandbox that stopped is not 'bookingtime': the message names it and what to do."""
+    with Sandbox(now=NOW) as gone:
+        host = gone.api_url.split("/")[2]
+        with bt_explore.connect(sandbox=gone) as client:
+            explorer = BookingExplorer(client, background=False, clock=sb.now)
+            gone.stop()
+            explorer.earliest_button.click()
+            text = explorer.controller.status.text
+            explorer.close()
+    assert f"Could not reach the sandbox at {host}" in text, text
+    assert "bookingtime" not in text.split(":")[0]
+    assert "still running" in text
