@@ -286,6 +286,8 @@ _CUSTOMER = wire_names(models.Customer)
 _TEMPLATE = wire_names(models.BookingTemplate)
 _ORGANIZATION = wire_names(models.Organization)
 _APPOINTMENT_ADD = wire_names(AppointmentAdd)
+#: The customer's texts stored without their surrounding spaces.
+_STRIPPED = (_CUSTOMER.email, _CUSTOMER.mobile, _CUSTOMER.first_name, _CUSTOMER.last_name)
 #: What an APPOINTMENT repeats of its template (the same field names in both models).
 _FROM_TEMPLATE = tuple(
     (f.name, f.encode_name)
@@ -593,23 +595,15 @@ class _Api:
         """The stored fields of an ``appointment/add`` body, or a 400 naming every problem:
         the body's shape by :class:`~bt_explore.models.AppointmentAdd`, the slot by this
         sandbox's calendar, the customer and address by the template's booking rules."""
-        problems = body_problems(body, AppointmentAdd, skip=("customer", "address"))
+        slot, customer = _APPOINTMENT_ADD.booking_slot_id, _APPOINTMENT_ADD.customer
+        problems = body_problems(body, AppointmentAdd, skip=(customer, _APPOINTMENT_ADD.address))
         tpl = None
-        slot_id: str = body.get("bookingSlotId", "")
-        if not any(p.parameter == "bookingSlotId" for p in problems):
-            decoded = self.data.slot_codec.decode(slot_id)
-            rules = self.data.template_rules.get(decoded[0]) if decoded else None
-            if (
-                decoded is None
-                or rules is None
-                or rules.organization_id != org
-                or decoded[2] not in rules.combinations
-            ):
-                problems.append(Problem("bookingSlotId", "slot_unknown", {"value": slot_id}))
-            else:
-                tpl = self.data.templates[rules.id]
+        if not any(p.parameter == slot for p in problems):
+            tpl = self._slot_template(body[slot], org)
+            if tpl is None:
+                problems.append(Problem(slot, "slot_unknown", {"value": body[slot]}))
         problems += booking_problems(
-            body.get("customer"), template=tpl, address=body.get("address")
+            body.get(customer), template=tpl, address=body.get(_APPOINTMENT_ADD.address)
         )
         if problems:
             raise ApiFailure(
@@ -618,14 +612,21 @@ class _Api:
         fields = {
             k: body[k]
             for k in (f.encode_name for f in msgspec.structs.fields(AppointmentAdd))
-            if k not in ("bookingSlotId", "customer") and body.get(k) not in (None, {})
+            if k not in (slot, customer) and body.get(k) not in (None, {})
         }
-        customer = dict(body["customer"])
-        for key in ("email", "mobile", "firstName", "lastName"):
-            if isinstance(customer.get(key), str):
-                customer[key] = customer[key].strip()
-        fields["customer"] = customer
+        fields[customer] = {
+            k: v.strip() if k in _STRIPPED and isinstance(v, str) else v
+            for k, v in body[customer].items()
+        }
         return fields
+
+    def _slot_template(self, slot_id: str, org: str) -> dict | None:
+        """The template of a slot id this sandbox could have issued for ``org``, else None."""
+        decoded = self.data.slot_codec.decode(slot_id)
+        rules = self.data.template_rules.get(decoded[0]) if decoded else None
+        if decoded is None or rules is None or rules.organization_id != org:
+            return None
+        return self.data.templates[rules.id] if decoded[2] in rules.combinations else None
 
     def appointment_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
