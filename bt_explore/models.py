@@ -47,6 +47,7 @@ __all__ = [
     "I18n",
     "ID_PREFIXES",
     "I18nEntry",
+    "KINDS",
     "List",
     "Message",
     "MessageTemplate",
@@ -111,6 +112,16 @@ ID_PREFIXES: dict[str, str] = {
     "emailTemplate": "46",
     "smsTemplate": "6G",
 }
+
+
+def _snake(name: str) -> str:
+    """``bookingTemplate`` -> ``booking_template`` (the inverse of :func:`_wire`)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+#: The id kinds of :data:`ID_PREFIXES` by attribute name: ``KINDS.booking_template`` is
+#: ``"bookingTemplate"`` (the word failures and :func:`bt_explore.endpoints.is_id` use).
+KINDS = SimpleNamespace(**{_snake(kind): kind for kind in ID_PREFIXES})
 
 
 def _id(kind: str) -> Meta:
