@@ -52,6 +52,7 @@ from bt_explore.sandbox.custom_entity_api import CustomEntityApi
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
+from bt_explore.sandbox.ratelimit import RateLimit, Verdict
 from bt_explore.sandbox.state import (
     Appointment,
     BookingConflict,
@@ -1210,6 +1211,25 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     return body, headers
 
 
+def _rate_limit(state: SandboxState, environ: dict, path: str) -> tuple[Verdict, RateLimit] | None:
+    """The gateway's verdict on a request (``None``: not limited): one bucket per client (the
+    access token's, or one shared bucket for requests without a valid token) or organization."""
+    buckets = state.rate_limiter
+    if buckets is None or not buckets.applies(path):
+        return None
+    key = None
+    if buckets.limit.per == "organization":
+        match = _ORG_IN_PATH.match(path)
+        key = match.group(1) if match else None
+    if key is None:
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        try:
+            key = state.tokens.check(token.strip(), "access").client_id
+        except TokenError:
+            key = "-"
+    return buckets.take(key), buckets.limit
+
+
 class _FaultsAndLog:
     """WSGI middleware around the Flask app: the loopback-Host check, latency, injected faults
     and the request log.
@@ -1228,7 +1248,7 @@ class _FaultsAndLog:
         path = environ.get("PATH_INFO", "") or "/"
         arrived = state.now()
 
-        def record(status: int | None, dropped: bool = False) -> None:
+        def record(status: int | None, dropped: bool = False, throttled: bool = False) -> None:
             org = environ.get(_ORG_KEY)
             if org is None:
                 match = _ORG_IN_PATH.match(path)
@@ -1243,6 +1263,7 @@ class _FaultsAndLog:
                     grant_type=environ.get(_GRANT_KEY),
                     organization_id=org,
                     dropped=dropped,
+                    throttled=throttled,
                 )
             )
 
@@ -1258,18 +1279,27 @@ class _FaultsAndLog:
         if fault == "drop":
             record(None, dropped=True)
             _drop(environ)
+        limited = _rate_limit(state, environ, path)
+        if limited is not None and not limited[0].allowed:
+            verdict, limit = limited
+            body, headers = _fault_answer(path, 429, math.ceil(verdict.retry_after))
+            headers = [h for h in headers if h[0] != "Retry-After"] + verdict.headers(limit)
+            record(429, throttled=True)
+            start_response(f"429 {status_phrase(429)}", headers)
+            return [body]
         if isinstance(fault, int):
             body, headers = _fault_answer(path, fault, retry_after)
             record(fault)
             start_response(f"{fault} {status_phrase(fault)}", headers)
             return [body]
         seen: dict[str, int] = {}
+        extra = [] if limited is None else limited[0].headers(limited[1])
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
             seen["status"] = int(status.split(" ", 1)[0])
             if fault == "drop_after":
                 return lambda _data: None
-            return start_response(status, headers, exc_info)
+            return start_response(status, [*headers, *extra], exc_info)
 
         result = self.app(environ, capture)
         if fault == "drop_after":
