@@ -24,6 +24,7 @@ import msgspec
 from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS, Endpoint
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
+    KINDS,
     AccessToken,
     AuthorizeForm,
     AuthorizeRequest,
@@ -48,8 +49,8 @@ def _id(kind: str) -> dict:
 #: Path placeholder -> (OpenAPI parameter schema, description).
 _PARAMETERS: dict[str, tuple[dict, str]] = {
     "org": (_id("organization"), "Organization id."),
-    "template_id": (_id("bookingTemplate"), "Booking template id."),
-    "resource_id": (_id("bookingResource"), "Booking resource id."),
+    "template_id": (_id(KINDS.booking_template), "Booking template id."),
+    "resource_id": (_id(KINDS.booking_resource), "Booking resource id."),
     "appointment_id": (_id("appointment"), "Appointment id."),
     "custom_id": ({"type": "string", "minLength": 1}, "The entity's customId."),
     "year": ({"type": "integer", "minimum": 1970, "maximum": 9998}, "Year."),
@@ -63,7 +64,7 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
         {"type": "string", "pattern": CUSTOM_ENTITY_TYPE_PATTERN},
         "Custom entity type, the organization's own word (e.g. course, rentalCar).",
     ),
-    "custom_entity_id": (_id("customEntity"), "Custom entity id."),
+    "custom_entity_id": (_id(KINDS.custom_entity), "Custom entity id."),
     "module_id": (_id("module"), "Module id (the client_id of the token's module)."),
     "module_config_id": (_id("moduleConfig"), "Module config id."),
 }
