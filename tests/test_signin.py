@@ -247,7 +247,7 @@ def test_cassettes_never_hold_the_code_or_the_verifier():
 
     body = b"grant_type=authorization_code&code=abc123&code_verifier=xyz789&client_id=23x"
     scrubbed = recording._scrub_body(
-        body, "application/x-www-form-urlencoded", recording._SECRET_BODY_FIELDS
+        body, "application/x-www-form-urlencoded", recording.SECRET_PARAMETERS
     )
     assert b"abc123" not in scrubbed and b"xyz789" not in scrubbed
     assert b"grant_type=authorization_code" in scrubbed
