@@ -40,5 +40,6 @@ def test_the_scan_catches_a_token_planted_in_a_cassette(tmp_path):
 
     victim.write_text(text.replace("%3CCLIENT_ID%3E", _demo_credentials()[0], 1))
     assert [(f.path.name, f.kind) for f in find_secrets([copies], secrets=_demo_credentials())] == [
-        (victim.name, "configured secret #1")
+        (victim.name, "client_id parameter"),
+        (victim.name, "configured secret #1"),
     ]
