@@ -40,7 +40,7 @@ import bt_explore.sandbox.messages as messages
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
 from bt_explore.models import AppointmentAdd, AppointmentMove
 from bt_explore.rules import Problem, body_problems, booking_problems
-from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.auth import TokenClaims, TokenError, revoke_answer
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
     authorization_code_grant,
@@ -66,6 +66,8 @@ log = logging.getLogger("bt_explore.sandbox")
 API_PREFIX = "/module/v3/"
 #: The auth server's token endpoint.
 TOKEN_PATH = "/oauth/token"
+#: The auth server's token revocation endpoint (RFC 7009).
+REVOKE_PATH = "/oauth/revoke"
 
 _GRANT_KEY = "bt_explore.grant_type"
 _CLAIMS_KEY = "bt_explore.claims"
@@ -1082,7 +1084,7 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                     raise _TokenFailure(
                         403, "access_denied", f"the client may not access organization {org}"
                     )
-            issued = state.tokens.issue_access(claims.client_id, org)
+            issued = state.tokens.issue_access(claims.client_id, org, refresh_id=claims.token_id)
             return _json_response(
                 {
                     "access_token": issued.token,
@@ -1103,6 +1105,17 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
         )
 
     return token
+
+
+def _revoke_view(state: SandboxState) -> Callable[[], Response]:
+    def revoke() -> Response:
+        status, answer = revoke_answer(state.tokens, state.data.clients, _token_params())
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if answer is None:
+            return Response(b"", 200, headers, content_type="text/plain; charset=utf-8")
+        return _json_response(answer, status, headers)
+
+    return revoke
 
 
 # --- faults and request log -----------------------------------------------------------------
@@ -1311,6 +1324,13 @@ def create_app(state: SandboxState) -> Flask:
         TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
     )
     app.add_url_rule(
+        REVOKE_PATH,
+        "revoke",
+        _revoke_view(state),
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    app.add_url_rule(
         AUTHORIZE_PATH,
         "authorize",
         authorize_view(state),
@@ -1332,6 +1352,7 @@ def create_app(state: SandboxState) -> Flask:
                 "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
                 "auth_url": base + TOKEN_PATH,
                 "authorize_url": base + AUTHORIZE_PATH,
+                "revocation_url": base + REVOKE_PATH,
                 "api_url": base + API_PREFIX,
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
@@ -1357,7 +1378,7 @@ def create_app(state: SandboxState) -> Flask:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
             headers["Allow"] = allowed
-        if request.path == TOKEN_PATH:
+        if request.path in (TOKEN_PATH, REVOKE_PATH):
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
             if code == 413:
