@@ -383,12 +383,17 @@ class _PasteReader:
 
 
 # --- the flow ----------------------------------------------------------------------------------
-def _user_of(token: str) -> str:
-    try:  # only to name the person in whoami; the server checks the signature
+def _claims(token: str) -> dict[str, Any]:
+    try:  # only to name the person and read the server's clock; the server checks the signature
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return ""
-    return str(claims.get("usr") or claims.get("sub") or "")
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _seconds(value: Any) -> float | None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value <= _LATEST else None
 
 
 def sign_in(
@@ -486,14 +491,26 @@ def sign_in(
         lifetime = float(answer.get("expires_in", 1800))
     except (TypeError, ValueError):
         lifetime = 1800.0
-    grant = PersonGrant(
-        token, expires_at=now_seconds(client.clock) + lifetime, user=_user_of(token)
-    )
+    claims = _claims(token)
+    client_now = now_seconds(client.clock)
+    user = str(claims.get("usr") or claims.get("sub") or "")
+    grant = PersonGrant(token, expires_at=client_now + lifetime, user=user)
     client.auth.use(grant)
     log.info("signed in as %s", grant.user or "a person")
     if store is not None:
-        offset = now_seconds(client.clock) - time.time()  # the server's clock, for whoami
-        store.save(settings.client_id or "", settings.auth_url, grant, clock_offset=offset)
+        # whoami judges validity on the server's clock (a pinned sandbox's may be days off):
+        # the token's own iat/exp when it has them, else the client's clock
+        issued = _seconds(claims.get("iat"))
+        if issued is None:
+            issued = client_now
+        expires = _seconds(claims.get("exp"))
+        store.save(
+            settings.client_id or "",
+            settings.auth_url,
+            grant,
+            server_expires_at=issued + lifetime if expires is None else expires,
+            clock_offset=issued - time.time(),
+        )
     return client
 
 
@@ -626,7 +643,9 @@ def config_dir() -> Path:
 _LATEST = 253402300799.0
 #: Terminal control sequences (CSI/OSC escapes) and single control or format characters
 #: (C0, C1, bidi overrides, zero-width ones): what a stored text may not send to a terminal.
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b.?"
+)
 
 
 def printable(text: object) -> str:
@@ -670,12 +689,14 @@ def _entry_problem(entry: Any) -> str:
             return f"{key} of an entry is not a string"
     if not isinstance(entry.get("user", ""), str):
         return "user of an entry is not a string"
-    expires = entry.get("expires_at")
-    if expires is not None:
+    for key in ("expires_at", "server_expires_at"):
+        expires = entry.get(key)
+        if expires is None:
+            continue
         if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-            return "expires_at of an entry is not a number"
+            return f"{key} of an entry is not a number"
         if not 0 <= expires <= _LATEST:  # also NaN
-            return f"expires_at of an entry is out of range ({expires:g})"
+            return f"{key} of an entry is out of range ({expires:g})"
     offset = entry.get("clock_offset", 0)
     if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > _LATEST:
         return "clock_offset of an entry is not a number of seconds"
@@ -809,13 +830,21 @@ class TokenStore:
         )
 
     def save(
-        self, client_id: str, auth_url: str, grant: PersonGrant, *, clock_offset: float = 0.0
+        self,
+        client_id: str,
+        auth_url: str,
+        grant: PersonGrant,
+        *,
+        server_expires_at: float | None = None,
+        clock_offset: float = 0.0,
     ) -> None:
         """Store ``grant`` for this client and token URL (replacing an older one).
 
-        ``grant.expires_at`` is on the server's clock; ``clock_offset`` is how far that clock
-        is ahead of this computer's (a pinned sandbox's may be days off), so that
-        :meth:`entries` can say whether the sign-in is still valid on the server.
+        ``grant.expires_at`` is on the client's clock (what :meth:`load` gives back);
+        ``server_expires_at`` is the same moment on the auth server's clock and
+        ``clock_offset`` how far that clock is ahead of this computer's (a pinned sandbox's
+        may be days off), so that :meth:`entries` can say whether the sign-in is still valid
+        on the server.
         """
         with self._locked():
             try:
@@ -828,6 +857,7 @@ class TokenStore:
                 "auth_url": auth_url,
                 "user": grant.user,
                 "expires_at": grant.expires_at,
+                "server_expires_at": server_expires_at,
                 "clock_offset": clock_offset,
                 "refresh_token": grant.refresh_token,
             }
@@ -872,11 +902,14 @@ class TokenStore:
 
     def entries(self) -> list[dict[str, Any]]:
         """The stored sign-ins without their tokens: ``client_id``, ``auth_url``, ``user``,
-        ``expires_at`` (server clock) and ``server_now`` (the server's clock now, estimated)."""
+        ``expires_at`` and ``server_now`` (the auth server's clock now, estimated), both in
+        epoch seconds of the server's clock."""
         now = time.time()
+        shown = ("client_id", "auth_url", "user")
         return [
             {
-                **{k: v for k, v in entry.items() if k not in ("refresh_token", "clock_offset")},
+                **{k: entry.get(k) for k in shown},
+                "expires_at": entry.get("server_expires_at", entry.get("expires_at")),
                 "server_now": now + float(entry.get("clock_offset", 0)),
             }
             for entry in self._read().values()
