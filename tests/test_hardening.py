@@ -19,18 +19,18 @@ from bt_explore import Sandbox, Settings, ValidationError, frames
 from bt_explore.client import Client
 
 NOW = "2026-12-01T09:00:00+01:00"
-ERIKA = "edRyJjDPFx0GQzjXG6YU8g7U6Lz9hiCd"  # demo-0001, with the demo file referral.txt
+#: the demo appointment that has a demo file (referral.txt)
+ERIKA = next(a["id"] for a in Sandbox().appointments() if a.get("customId") == "demo-0001")
 
 
-@pytest.fixture(scope="module")
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
+@pytest.fixture
+def sb(sandbox):
+    return sandbox
 
 
-@pytest.fixture(scope="module")
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
+@pytest.fixture
+def client(sandbox):
+    with bt_explore.connect(sandbox=sandbox) as c:
         yield c
 
 
@@ -171,7 +171,7 @@ def test_client_arguments_of_the_wrong_type_are_named(kwargs, named):
 # --- frames from numpy arrays -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def records(sb, client):
     templates = client.templates()
     return {
