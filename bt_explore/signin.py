@@ -614,9 +614,10 @@ def revoke_sign_in(
         return "revoked", f"the refresh token was revoked at {url}"
     try:
         body = answer.json()
-        why = f"{body.get('error')}: {body.get('error_description')}"
-    except (ValueError, AttributeError):
-        why = "no error description"
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    why = f"{error}: {body.get('error_description')}" if error else "no error description"
     why = redact(printable(why), [refresh_token, client_secret])
     return "failed", f"revoking at {url} failed ({answer.status_code} {why}): {advice}"
 

@@ -1134,7 +1134,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     headers = [("Content-Type", "application/json")]
     if status == 429:
         headers.append(("Retry-After", str(retry_after)))
-    if path == TOKEN_PATH:
+    if path in (TOKEN_PATH, REVOKE_PATH):
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
         payload: dict = {"error": error, "error_description": f"{status} {status_phrase(status)}"}
     elif path == AUTHORIZE_PATH:
@@ -1190,7 +1190,7 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     if path.startswith(API_PREFIX):
         body = msgspec.json.encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
-    elif path == TOKEN_PATH:
+    elif path in (TOKEN_PATH, REVOKE_PATH):
         description = messages.text("host_not_loopback", "en")
         body = msgspec.json.encode({"error": "invalid_request", "error_description": description})
         kind = "application/json"
