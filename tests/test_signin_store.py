@@ -74,7 +74,9 @@ def test_logout_says_when_revocation_fails(sandbox, capsys):
     sandbox.set_faults(paths="^/oauth/revoke", script=[503])
     assert main(["logout"]) == 1
     out = capsys.readouterr().out
-    assert "failed (503 temporarily_unavailable: 503 " in out and "stays valid until it expires" in out
+    assert (
+        "failed (503 temporarily_unavailable: 503 " in out and "stays valid until it expires" in out
+    )
     assert not signin.TokenStore().path.exists()
 
 
