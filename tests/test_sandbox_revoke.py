@@ -206,3 +206,17 @@ def test_a_confidential_client_signs_in_with_its_secret(confidential):
         sign_in(client, open_browser=False, show_url=person, timeout=5)
         assert client.organization()["id"] == confidential.organization_id
         assert "s3cr3t-value" not in repr(client) + repr(client.auth)
+
+
+@pytest.mark.parametrize(
+    "secret, status", [(None, 401), ("", 401), ("wrong", 401), ("s3cr3t-value", 200)]
+)
+def test_client_credentials_of_a_confidential_client_need_its_secret(confidential, secret, status):
+    form = {"grant_type": "client_credentials", "client_id": CONFIDENTIAL}
+    if secret is not None:
+        form["client_secret"] = secret
+    answer = requests.post(confidential.auth_url, data=form, timeout=5)
+    assert answer.status_code == status, answer.text
+    if status == 401:
+        assert answer.json()["error"] == "invalid_client"
+        assert "client_secret" in answer.json()["error_description"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import hmac
 import ipaddress
 import logging
 import math
@@ -1037,7 +1038,10 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
             secret = params.get("client_secret", "")
             if client is None:
                 raise _TokenFailure(401, "invalid_client", "client_id is unknown")
-            if secret and secret != client.get("secret", ""):
+            expected = client.get("secret", "")
+            if expected and not secret:  # a confidential client authenticates with its secret
+                raise _TokenFailure(401, "invalid_client", "client_secret is required")
+            if secret and not hmac.compare_digest(secret, expected):
                 raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
             issued = state.tokens.issue_refresh(client_id)
             return _json_response(
