@@ -737,21 +737,32 @@ class TokenStore:
     # -- the file --------------------------------------------------------------------------
     def _tighten(self, path: Path, mode: int, what: str) -> None:
         try:
-            found = stat.S_IMODE(path.stat().st_mode)
+            info = path.stat()
         except OSError:
             return
-        if sys.platform != "win32" and found & ~mode & 0o777:
+        found = stat.S_IMODE(info.st_mode)
+        if sys.platform == "win32" or not found & ~mode & 0o777:
+            return
+        # bt_explore's own folder (the config folder) and the file are tightened; a folder
+        # the caller chose (TokenStore(path)) may be shared, e.g. /tmp: only warned about
+        ours = path == self.path or path == config_dir()
+        if not ours or info.st_uid != os.getuid() or found & stat.S_ISVTX:
             log.warning(
-                "%s %s was open to others (mode %s); tightened to %s",
+                "%s %s is open to others (mode %s); keep sign-ins in a folder only you can "
+                "read (mode %s)",
                 what,
                 path,
                 oct(found),
                 oct(mode),
             )
-            try:
-                path.chmod(mode)
-            except OSError as exc:
-                log.warning("could not tighten %s: %s", path, exc.strerror)
+            return
+        log.warning(
+            "%s %s was open to others (mode %s); tightened to %s", what, path, oct(found), oct(mode)
+        )
+        try:
+            path.chmod(mode)
+        except OSError as exc:
+            log.warning("could not tighten %s: %s", path, exc.strerror)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -240,12 +240,22 @@ def test_a_wider_file_or_folder_is_tightened_with_a_warning(config, caplog):
     assert "open to others (mode 0o777); tightened to 0o700" in caplog.text
 
 
-def test_an_existing_wide_folder_is_tightened_on_the_first_save(tmp_path):
-    folder = tmp_path / "wide"
-    folder.mkdir(mode=0o777)
-    folder.chmod(0o777)
-    signin.TokenStore(folder / "signin.json").save("23x", "u", PersonGrant("t"))
-    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+def test_an_existing_wide_config_folder_is_tightened_on_the_first_save(config):
+    config.mkdir(mode=0o777)
+    config.chmod(0o777)
+    signin.TokenStore().save("23x", "u", PersonGrant("t"))
+    assert stat.S_IMODE(os.stat(config).st_mode) == 0o700
+
+
+def test_a_folder_the_caller_chose_is_only_warned_about(tmp_path, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: never ours to change
+    with caplog.at_level(logging.WARNING, logger="bt_explore"):
+        signin.TokenStore(shared / "signin.json").save("23x", "u", PersonGrant("t"))
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert "is open to others (mode 0o1777); keep sign-ins in a folder only you" in caplog.text
+    assert stat.S_IMODE(os.stat(shared / "signin.json").st_mode) == 0o600
 
 
 # --- the callback ---------------------------------------------------------------------------------
