@@ -147,11 +147,18 @@ _MODULE_IN_PATH = re.compile(r"(/module/v3/[^/?]+/module/)[^/?]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
 _PARAMETER_NAMES = "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True))
+#: As JSON members, ``code``, ``state`` and ``token`` are ordinary API words (a time zone's
+#: ``"code": "Europe/Berlin"``): the scan looks for the unambiguous names only.
+_API_WORDS = {"code", "state", "token"}
+_JSON_NAMES = "|".join(sorted(set(SECRET_PARAMETERS) - _API_WORDS, key=len, reverse=True))
+#: The endpoints of a sign-in (authorize, token, revoke, the loopback callback), where ``code``,
+#: ``state`` and ``token`` are secrets in bodies too; in API bodies they are ordinary fields.
+_SIGN_IN_PATH = re.compile(r"/(oauth/[a-z]+|callback)/?(\?|$)")
 #: A secret parameter with a value that is not a placeholder, in a query string or form body
 #: (``?state=…``, ``&code=…``, a YAML ``body: password=…``) or as a JSON member.
 _SECRET_PARAMETER = re.compile(
     rf"(?:[?&]|\bbody: '?|\bstring: '?)(?P<form>{_PARAMETER_NAMES})=(?!%3C|<)[^&\s'\"]{{4,}}"
-    rf"|\"(?P<json>{_PARAMETER_NAMES})\"\s*:\s*\"(?!<)[^\"]{{4,}}\""
+    rf"|\"(?P<json>{_JSON_NAMES})\"\s*:\s*\"(?!<)[^\"]{{4,}}\""
 )
 #: A hidden form field holding a secret parameter (a saved sign-in page).
 _SECRET_FIELD = re.compile(
@@ -322,9 +329,10 @@ def scrub_request(request: Any) -> Any:
     request.uri = _MODULE_IN_PATH.sub(
         lambda m: m.group(1) + quote(PLACEHOLDERS["client_id"]), request.uri, count=1
     )
-    request.body = _scrub_body(
-        request.body, _header(request.headers, "content-type"), SECRET_PARAMETERS
-    )
+    fields: tuple[str, ...] = SECRET_PARAMETERS
+    if not _SIGN_IN_PATH.search(urlsplit(request.uri).path):
+        fields = tuple(f for f in SECRET_PARAMETERS if f not in _API_WORDS)
+    request.body = _scrub_body(request.body, _header(request.headers, "content-type"), fields)
     return request
 
 

@@ -326,7 +326,7 @@ def test_the_secret_scan_flags_each_sign_in_secret_when_planted(tmp_path: Path, 
         "&password=%3CPASSWORD%3E&code_verifier=%3CCODE_VERIFIER%3E\n"
         'string: \'{"refresh_token":"<REFRESH_TOKEN>","expires_in":1800}\'\n'
         "  - http://127.0.0.1:5/callback?code=%3CAUTHORIZATION_CODE%3E&state=%3CSTATE%3E\n"
-        '{"code": "DE", "name": "Germany"}\n'
+        '{"code": "Europe/Berlin", "name": "Europe/Berlin", "state": "booked"}\n'
     )
     assert find_secrets([clean]) == []
     planted = tmp_path / "planted.yaml"
@@ -362,3 +362,25 @@ def test_scrub_covers_query_strings_locations_and_sign_in_pages():
         "http://127.0.0.1:5/callback?code=%3CAUTHORIZATION_CODE%3E&state=%3CSTATE%3E"
     ]
     assert b"s3cr3t" not in answer["body"]["string"]
+
+
+def test_api_bodies_keep_their_code_and_state_fields():
+    """``code``/``state`` are sign-in secrets at the auth endpoints, ordinary fields elsewhere."""
+    api = Request(
+        "POST",
+        "http://127.0.0.1:1/module/v3/en/organization/f6x/customEntity/add",
+        b'{"code": "room-7", "state": "open", "password": "pw-in-json"}',
+        {"Content-Type": "application/json"},
+    )
+    assert json.loads(scrub_request(api).body) == {
+        "code": "room-7",
+        "state": "open",
+        "password": "<PASSWORD>",
+    }
+    token = Request(
+        "POST",
+        "http://127.0.0.1:1/oauth/token",
+        b'{"grant_type": "authorization_code", "code": "c0de1234", "state": "s"}',
+        {"Content-Type": "application/json"},
+    )
+    assert json.loads(scrub_request(token).body)["code"] == "<AUTHORIZATION_CODE>"
