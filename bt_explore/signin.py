@@ -214,8 +214,8 @@ class LoopbackListener:
             # any local program can reach this port: a hit without our state is not the
             # browser coming back, so it is answered and ignored, and the wait goes on
             self._ignored.append(stray)
-            log.warning("ignored a request to the sign-in callback: %s", stray)
-            return False, f"{stray}; it was ignored."
+            log.warning("ignored a request to the sign-in callback: %s", stray.detail)
+            return False, f"{stray.detail}; it was ignored."
         try:
             _code_from(query, self.expected_state)
         except SignInError as exc:
@@ -257,7 +257,7 @@ class LoopbackListener:
             if stray is None:
                 return query
             self._ignored.append(stray)
-            log.warning("ignored a pasted redirect: %s", stray)
+            log.warning("ignored a pasted redirect: %s", stray.detail)
 
     def close(self) -> None:
         """Stop listening and end the server thread (idempotent)."""
