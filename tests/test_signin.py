@@ -102,9 +102,11 @@ def _tampered(**changes):
     ],
 )
 def test_bad_redirects_end_in_a_sign_in_error(sandbox, browser, reason):
+    """A redirect with another or no state is not ours: it is ignored, and the sign-in ends
+    when ours does not come (here after 3 s) with the reason it was not ours."""
     seen = []
     with pytest.raises(SignInError) as caught:
-        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=5)
+        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=3)
     assert caught.value.reason == reason
     assert reason in str(caught.value)
     assert not [r for r in sandbox.token_requests]  # no token was requested
