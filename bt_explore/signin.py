@@ -371,7 +371,7 @@ def sign_in(
         ...     person = headless_browser("ada@example.com", "ada-demo")  # plays the browser
         ...     _ = sign_in(client, open_browser=False, show_url=person)
         ...     client.organization(organization_id=sb.other_organization_id)["name"]
-        'Studio Wien (not accessible)'
+        'Studio Wien'
     """
     settings = client.settings
     store = store if store is not None else (TokenStore() if remember else None)
