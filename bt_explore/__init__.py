@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "template_resources_frame": "bt_explore.frames",
     "custom_entities_frame": "bt_explore.frames",
     "organizations_frame": "bt_explore.frames",
+    "save_frame": "bt_explore.export",
     # analysis
     "scan_slots": "bt_explore.scan",
     "ScanError": "bt_explore.scan",
@@ -111,6 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         template_resources_frame,
         templates_frame,
     )
+    from bt_explore.export import save_frame
     from bt_explore.sandbox import Sandbox
     from bt_explore.scan import ScanError, scan_slots
     from bt_explore.widgets import BookingExplorer
