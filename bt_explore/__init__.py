@@ -103,6 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnexpectedResponse,
         ValidationError,
     )
+    from bt_explore.export import save_frame
     from bt_explore.frames import (
         appointments_frame,
         custom_entities_frame,
@@ -112,7 +113,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         template_resources_frame,
         templates_frame,
     )
-    from bt_explore.export import save_frame
     from bt_explore.sandbox import Sandbox
     from bt_explore.scan import ScanError, scan_slots
     from bt_explore.widgets import BookingExplorer
