@@ -322,15 +322,27 @@ def _in_notebook() -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
-def _show_in_notebook(url: str) -> None:
+def _show_in_notebook(url: str) -> Any:
+    """Show the sign-in link as the cell's output; returns its display handle."""
     from IPython.display import HTML, display
 
-    display(
+    return display(
         HTML(
             f'<a href="{html.escape(url)}" target="_blank" rel="noopener">'
             "Sign in to bookingtime</a> (this cell finishes when you have signed in)"
-        )
+        ),
+        display_id=True,
     )
+
+
+def _clear_notebook_link(handle: Any) -> None:
+    """Replace the sign-in link once the sign-in is over: a used link must not stay in the
+    notebook (its output is saved with it)."""
+    update = getattr(handle, "update", None)
+    if callable(update):
+        from IPython.display import HTML
+
+        update(HTML(""))
 
 
 def _show_in_terminal(url: str, *, opened: bool) -> None:
@@ -425,7 +437,7 @@ def sign_in(
         ...     person = headless_browser("ada@example.com", "ada-demo")  # plays the browser
         ...     _ = sign_in(client, open_browser=False, show_url=person)
         ...     client.organization(organization_id=sb.other_organization_id)["name"]
-        'Studio Wien (not accessible)'
+        'Studio Wien'
     """
     settings = client.settings
     store = store if store is not None else (TokenStore() if remember else None)
@@ -455,6 +467,7 @@ def sign_in(
             params["organization_id"] = organization_id
         url = authorize_url_for(settings.auth_url) + "?" + urlencode(params)
         reader: _PasteReader | None = None
+        link: Any = None
         try:
             if show_url is not None:
                 if open_browser:
@@ -463,7 +476,7 @@ def sign_in(
             elif _in_notebook():
                 if open_browser:
                     _open(url)
-                _show_in_notebook(url)
+                link = _show_in_notebook(url)
             else:
                 opened = open_browser and _open(url)
                 _show_in_terminal(url, opened=opened)
@@ -473,6 +486,7 @@ def sign_in(
         finally:
             if reader is not None:
                 reader.stop()
+            _clear_notebook_link(link)
     code = _code_from(query, state)
     exchange = {
         "grant_type": "authorization_code",

@@ -276,3 +276,32 @@ def test_connect_checks_the_auth_argument():
         bt_explore.connect(mode="sandbox", auth="person")
     with pytest.raises(TypeError, match="only go with auth='user'"):
         bt_explore.connect(mode="sandbox", open_browser=False)
+
+
+def test_a_notebook_s_sign_in_link_goes_away_after_sign_in(monkeypatch, sandbox):
+    """The cell's output is the link while the sign-in waits, and no link once it is done."""
+    import html
+    import re
+
+    display_module = pytest.importorskip("IPython.display")
+    outputs: dict[int, str] = {}
+
+    class Handle:
+        def __init__(self, obj):
+            self.id = len(outputs)
+            outputs[self.id] = obj.data
+
+        def update(self, obj):
+            outputs[self.id] = obj.data
+
+    def display(obj, display_id=None):
+        handle = Handle(obj)
+        ADA(html.unescape(re.search(r'href="([^"]+)"', obj.data).group(1)))  # the person clicks
+        return handle if display_id else None
+
+    monkeypatch.setattr(display_module, "display", display)
+    monkeypatch.setattr(signin, "_in_notebook", lambda: True)
+    with bt_explore.login(sandbox=sandbox, open_browser=False) as client:
+        assert client.auth.refresh_source.user == "ada"
+    assert outputs, "no link was shown"
+    assert all("href" not in text and "Sign in to" not in text for text in outputs.values())
