@@ -188,3 +188,17 @@ def test_a_client_can_be_given_a_rate_cap() -> None:
         with bt_explore.connect(sandbox=sb, pace=pace) as client:
             client.organization()
             assert client.pace is pace and pace.rate == 1000.0
+
+
+def test_the_progress_bar_shows_the_pace_when_the_client_is_throttled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Sandbox(now="2026-12-07T08:00:00+01:00", rate_limit="50/s") as sb:
+        with bt_explore.connect(sandbox=sb) as client:
+            bt_explore.scan_slots(client, end=timedelta(days=3), progress=True)
+    err = capsys.readouterr().err
+    assert "paced at 50.0 req/s" in err
+    with Sandbox(now="2026-12-07T08:00:00+01:00") as sb:
+        with bt_explore.connect(sandbox=sb) as client:
+            bt_explore.scan_slots(client, end=timedelta(days=3), progress=True)
+    assert "paced" not in capsys.readouterr().err  # nothing limits it: nothing to show
