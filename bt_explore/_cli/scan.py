@@ -109,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         print("bt-explore scan: --concurrency must be at least 1", file=sys.stderr)
         return 2
+    if args.live:
+        from bt_explore._cli import missing_live_settings
+
+        problem = missing_live_settings("scan")
+        if problem is not None:
+            return problem
     client = connect(mode="live" if args.live else "sandbox")
     try:
         began = time.perf_counter()
@@ -145,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoint:
         print(f"{slots.attrs.get('resumed', 0)} of them read from {args.checkpoint}")
     if args.csv:
-        out = slots.assign(resource_ids=slots["resource_ids"].map(" ".join))
-        out.to_csv(args.csv, index=False)
-        print(f"wrote {len(out)} rows to {args.csv}")
+        from bt_explore.export import save_frame
+
+        save_frame(slots, args.csv)
+        print(f"wrote {len(slots)} rows to {args.csv}")
     return 0

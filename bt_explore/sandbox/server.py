@@ -155,6 +155,8 @@ class Sandbox:
     ) -> None:
         _check_loopback(host)
         self.host = host
+        if not 0 <= int(port) <= 65535:  # the OS would refuse -5 late and wrap 99999 silently
+            raise ValueError(f"port: {port} is not a port: 0 (any free one) to 65535")
         self._requested_port = int(port)
         self.state = SandboxState(
             now,
