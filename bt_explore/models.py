@@ -15,6 +15,8 @@ Example:
 """
 
 from datetime import datetime
+from functools import cache
+from types import SimpleNamespace
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -45,6 +47,7 @@ __all__ = [
     "I18n",
     "ID_PREFIXES",
     "I18nEntry",
+    "KINDS",
     "List",
     "Message",
     "MessageTemplate",
@@ -60,6 +63,7 @@ __all__ = [
     "TokenError",
     "TokenRequest",
     "id_pattern",
+    "wire_names",
 ]
 
 T = TypeVar("T")
@@ -69,6 +73,19 @@ def _wire(name: str) -> str:
     """``price_gross`` -> ``priceGross``; ``name_i18n_list`` -> ``nameI18nList``."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@cache
+def wire_names(model: type[Struct]) -> SimpleNamespace:
+    """The wire names of ``model``'s fields by attribute name, for code that reads or writes the
+    API's JSON as plain dicts (a data file, a request body) without spelling the names again.
+
+    Example:
+        >>> names = wire_names(Customer)
+        >>> names.first_name, names.class_
+        ('firstName', 'class')
+    """
+    return SimpleNamespace(**{f.name: f.encode_name for f in msgspec.structs.fields(model)})
 
 
 def id_pattern(kind: str) -> str:
@@ -95,6 +112,16 @@ ID_PREFIXES: dict[str, str] = {
     "emailTemplate": "46",
     "smsTemplate": "6G",
 }
+
+
+def _snake(name: str) -> str:
+    """``bookingTemplate`` -> ``booking_template`` (the inverse of :func:`_wire`)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+#: The id kinds of :data:`ID_PREFIXES` by attribute name: ``KINDS.booking_template`` is
+#: ``"bookingTemplate"`` (the word failures and :func:`bt_explore.endpoints.is_id` use).
+KINDS = SimpleNamespace(**{_snake(kind): kind for kind in ID_PREFIXES})
 
 
 def _id(kind: str) -> Meta:
@@ -125,7 +152,12 @@ Timestamp = Annotated[datetime, Meta(description="ISO 8601 with the organization
 
 
 class _Wire(Struct, rename=_wire, omit_defaults=True):
-    """Base of the API's records: camelCase on the wire; unset defaults are not sent."""
+    """Base of the request bodies: camelCase on the wire; unset defaults are not sent."""
+
+
+class _Answer(_Wire, omit_defaults=False):
+    """Base of what the API answers: camelCase on the wire, every field sent (a default too),
+    in the order the API sends them (the sandbox encodes its answers from these)."""
 
 
 class I18nEntry(_Wire):
@@ -150,7 +182,7 @@ I18n = Annotated[
 EmptyList = Annotated[list[Any], Meta(max_length=0)]
 
 
-class Message(_Wire, tag_field="class", tag="MESSAGE"):
+class Message(_Answer, tag_field="class", tag="MESSAGE"):
     """One MESSAGE of an envelope's ``messageList``; failures name the parameter.
 
     Example:
@@ -163,7 +195,7 @@ class Message(_Wire, tag_field="class", tag="MESSAGE"):
     text: str = ""
 
 
-class Envelope(_Wire, Generic[T]):
+class Envelope(_Answer, Generic[T]):
     """Every Module API answer: ``{"messageList": [MESSAGE...], "content": ...}``.
 
     Example:
@@ -176,7 +208,7 @@ class Envelope(_Wire, Generic[T]):
     content: T
 
 
-class GeoCoordinates(_Wire, tag_field="class", tag="GEO_COORDINATES"):
+class GeoCoordinates(_Answer, tag_field="class", tag="GEO_COORDINATES"):
     """GEO_COORDINATES of an address.
 
     Example:
@@ -188,8 +220,39 @@ class GeoCoordinates(_Wire, tag_field="class", tag="GEO_COORDINATES"):
     longitude: float
 
 
-class Address(_Wire):
-    """An ADDRESS (``class`` may be absent in a request body).
+# --- what a booking's customer and address must be (bt_explore.rules checks them by these) --
+# Patterns are searched (JSON Schema's reading); surrounding white space is not counted, as the
+# sandbox strips it before storing. A pattern's ``extra["problem"]`` is the message key of a
+# value that does not match (``bad_id`` for ids, else ``invalid``).
+_NOISE = r"[ ()/.\-]"
+#: A mobile number: 6 to 15 digits, maybe a leading ``+``, between spaces, dashes, slashes,
+#: dots and parentheses as people write them; empty when not given.
+MOBILE_PATTERN = rf"^\s*(?:{_NOISE}*\+?(?:{_NOISE}*[0-9]){{6,15}}{_NOISE}*)?\s*$"
+# A dot-atom local part (ASCII "atext" or any non-ASCII character: RFC 5322/6531; no quoted
+# strings, no comments) of at most 64 characters, then a domain of at least two labels (letters
+# and digits of any script, inner hyphens) whose last is alphabetic or an xn-- label; at most
+# 254 characters in all (RFC 5321: a 256-octet path less its angle brackets).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+#: An e-mail address, or empty when not given. (Characters that are not printable are refused
+#: too: :func:`bt_explore.rules.valid_email`; a pattern cannot say it.)
+EMAIL_PATTERN = (
+    rf"^\s*(?:(?=[^@]{{1,64}}@)(?=\S{{1,254}}\s*$){_ATEXT}(?:\.{_ATEXT})*"
+    rf"@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|[xX][nN]--[a-zA-Z0-9-]+))?\s*$"
+)
+#: A postal code: 2 to 10 letters, digits, spaces or dashes, starting with a letter or digit.
+ZIP_PATTERN = r"^\s*[0-9A-Za-z][0-9A-Za-z \-]{0,8}[0-9A-Za-z\-]\s*$"
+#: A text that must be given: not empty, not only white space.
+Given = Annotated[str, Meta(min_length=1, pattern=r"\S")]
+#: A person's first or last name: given, at most 255 characters (surrounding spaces not
+#: counted: ``extra["trimmed"]``).
+PersonName = Annotated[
+    str, Meta(min_length=1, max_length=255, pattern=r"\S", extra={"trimmed": True})
+]
+
+
+class Address(_Answer, kw_only=True):
+    """An ADDRESS (``class`` may be absent in a request body): street, ZIP and city given.
 
     Example:
         >>> Address(street="Parkstraße 1", zip="10115", city="Berlin", country="DE").city
@@ -199,10 +262,12 @@ class Address(_Wire):
     class_: Literal["ADDRESS"] = msgspec.field(default="ADDRESS", name="class")
     name: str = ""
     extra: str = ""
-    street: str = ""
-    zip: str = ""
-    city: str = ""
-    country: Annotated[str, Meta(description="ISO 3166 alpha-2 or empty")] = ""
+    street: Given
+    zip: Annotated[str, Meta(min_length=1, pattern=ZIP_PATTERN, extra={"problem": "zip_invalid"})]
+    city: Given
+    country: Annotated[
+        str, Meta(pattern="^(?:[A-Z]{2})?$", description="ISO 3166 alpha-2 or empty")
+    ] = ""
     geo_coordinates: GeoCoordinates | None = None
 
 
@@ -210,7 +275,7 @@ class Address(_Wire):
 LooseAddress = Address | None | EmptyList
 
 
-class Price(_Wire, tag_field="class", tag="PRICE"):
+class Price(_Answer, tag_field="class", tag="PRICE"):
     """A template's PRICE.
 
     Example:
@@ -223,7 +288,7 @@ class Price(_Wire, tag_field="class", tag="PRICE"):
     currency: str = ""
 
 
-class BookingResource(_Wire, tag_field="class", tag="BOOKING_RESOURCE"):
+class BookingResource(_Answer, tag_field="class", tag="BOOKING_RESOURCE"):
     """A BOOKING_RESOURCE: an employee, a room, a piece of equipment.
 
     Example:
@@ -246,7 +311,7 @@ class BookingResource(_Wire, tag_field="class", tag="BOOKING_RESOURCE"):
     additional_data: Any = None
 
 
-class BookingStep(_Wire, tag_field="class", tag="BOOKING_STEP"):
+class BookingStep(_Answer, tag_field="class", tag="BOOKING_STEP"):
     """A BOOKING_STEP of a template: choose ``selection_quantity`` of its resources.
 
     Example:
@@ -264,7 +329,7 @@ class BookingStep(_Wire, tag_field="class", tag="BOOKING_STEP"):
     additional_data: Any = None
 
 
-class MessageTemplate(_Wire):
+class MessageTemplate(_Answer):
     """An EMAIL_TEMPLATE or SMS_TEMPLATE a template sends on an ``event``.
 
     Example:
@@ -279,7 +344,7 @@ class MessageTemplate(_Wire):
     event: str = ""
 
 
-class BookingTemplate(_Wire, tag_field="class", tag="BOOKING_TEMPLATE"):
+class BookingTemplate(_Answer, tag_field="class", tag="BOOKING_TEMPLATE"):
     """A BOOKING_TEMPLATE: a bookable service with its duration, price, steps and rules.
 
     Example:
@@ -319,7 +384,7 @@ class BookingTemplate(_Wire, tag_field="class", tag="BOOKING_TEMPLATE"):
     additional_data: Any = None
 
 
-class BookingSlot(_Wire, tag_field="class", tag="BOOKING_SLOT"):
+class BookingSlot(_Answer, tag_field="class", tag="BOOKING_SLOT"):
     """A free BOOKING_SLOT: its start and the resources that would serve it.
 
     Example:
@@ -338,7 +403,7 @@ class BookingSlot(_Wire, tag_field="class", tag="BOOKING_SLOT"):
     booking_resource_combination: list[ResourceId]
 
 
-class List(_Wire, Generic[T], tag_field="class", tag="LIST"):
+class List(_Answer, Generic[T], tag_field="class", tag="LIST", kw_only=True):
     """A LIST container of records.
 
     Example:
@@ -347,11 +412,11 @@ class List(_Wire, Generic[T], tag_field="class", tag="LIST"):
     """
 
     record_total: int
-    record_list: list[T]
     record_limit: int = 0
+    record_list: list[T]
 
 
-class RangeList(_Wire, tag_field="class", tag="RANGE_LIST"):
+class RangeList(_Answer, tag_field="class", tag="RANGE_LIST"):
     """A RANGE_LIST: the free slots of a day, week or month.
 
     Example:
@@ -365,7 +430,7 @@ class RangeList(_Wire, tag_field="class", tag="RANGE_LIST"):
     list: list[BookingSlot]
 
 
-class Earliest(_Wire, forbid_unknown_fields=True):
+class Earliest(_Answer, forbid_unknown_fields=True):
     """The earliest-slot answer as bookingtime's walkthrough shows it: no ``class``,
     ``bookingSlotList`` (not ``list``; a sandbox that sent both would let code pass offline that
     breaks live, so other keys are refused).
@@ -381,8 +446,10 @@ class Earliest(_Wire, forbid_unknown_fields=True):
     booking_slot_list: list[BookingSlot] = []
 
 
-class Customer(_Wire):
-    """The CUSTOMER of an appointment (``class`` may be absent in a request body).
+class Customer(_Answer, kw_only=True):
+    """The CUSTOMER of an appointment (``class`` may be absent in a request body): first and
+    last name given; e-mail and mobile, when given, of their shapes (a template's flags can
+    require them, :func:`bt_explore.rules.required_parameters`).
 
     An unset optional value is answered as ``""`` (``birthday``: ``null``).
 
@@ -395,17 +462,17 @@ class Customer(_Wire):
     custom_id: str = ""
     gender: Literal["MALE", "FEMALE", "NOT_SPECIFIED"] = "NOT_SPECIFIED"
     title: str = ""
-    first_name: str = ""
-    last_name: str = ""
+    first_name: PersonName
+    last_name: PersonName
     birthday: Annotated[str | None, Meta(description='"YYYY-MM-DD", "" or null')] = None
-    email: str = ""
-    mobile: str = ""
+    email: Annotated[str, Meta(pattern=EMAIL_PATTERN, extra={"problem": "email_invalid"})] = ""
+    mobile: Annotated[str, Meta(pattern=MOBILE_PATTERN, extra={"problem": "mobile_invalid"})] = ""
     notes: str = ""
     address: LooseAddress = None
     locale: str = ""
 
 
-class File(_Wire, tag_field="class", tag="FILE"):
+class File(_Answer, tag_field="class", tag="FILE", kw_only=True):
     """A FILE attached to an appointment (the sandbox's shape: bookingtime shows none).
 
     Example:
@@ -414,16 +481,16 @@ class File(_Wire, tag_field="class", tag="FILE"):
     """
 
     id: FileId
+    custom_id: str = ""
     name: str = ""
     file_name: str = ""
-    custom_id: str = ""
     mime_type: str = ""
     size: Annotated[int, Meta(description="bytes of the decoded file")] = 0
     appointment_id: AppointmentId | None = None
     timestamp_add: Timestamp | None = None
 
 
-class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
+class Appointment(_Answer, tag_field="class", tag="APPOINTMENT", kw_only=True):
     """An APPOINTMENT: a booked slot with its customer and resources.
 
     Example:
@@ -434,10 +501,10 @@ class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
     """
 
     id: AppointmentId
+    custom_id: str = ""
     start: Timestamp
     end: Timestamp
     duration: Annotated[int, Meta(description="minutes")]
-    custom_id: str = ""
     time_zone: str = ""
     protected: bool = False
     name: str = ""
@@ -462,7 +529,7 @@ class Appointment(_Wire, tag_field="class", tag="APPOINTMENT"):
     additional_data: AdditionalData | None = None
 
 
-class OpeningHours(_Wire, tag_field="class", tag="OPENING_HOURS"):
+class OpeningHours(_Answer, tag_field="class", tag="OPENING_HOURS"):
     """One OPENING_HOURS interval of an organization.
 
     Example:
@@ -475,7 +542,7 @@ class OpeningHours(_Wire, tag_field="class", tag="OPENING_HOURS"):
     end: str
 
 
-class Organization(_Wire, tag_field="class", tag="ORGANIZATION"):
+class Organization(_Answer, tag_field="class", tag="ORGANIZATION"):
     """An ORGANIZATION (a practice, a shop, one branch of a chain).
 
     Example:
@@ -498,7 +565,7 @@ class Organization(_Wire, tag_field="class", tag="ORGANIZATION"):
     sector: Annotated[str, Meta(description='a code of static/sector/list, e.g. "01ab"')] = ""
 
 
-class Setting(_Wire):
+class Setting(_Answer):
     """One ``{key, value}`` of a module config's ``settingList``; values are always strings.
 
     Example:
@@ -510,7 +577,7 @@ class Setting(_Wire):
     value: str
 
 
-class ModuleConfig(_Wire, tag_field="class", tag="MODULE_CONFIG"):
+class ModuleConfig(_Answer, tag_field="class", tag="MODULE_CONFIG"):
     """A MODULE_CONFIG: a module's settings in one organization.
 
     Example:
@@ -526,7 +593,7 @@ class ModuleConfig(_Wire, tag_field="class", tag="MODULE_CONFIG"):
     setting_list: list[Setting] = []
 
 
-class StaticRecord(_Wire):
+class StaticRecord(_Answer):
     """A record of a static list (country, currency, language, sector, time zone).
 
     Example:
@@ -551,8 +618,8 @@ class AppointmentAdd(_Wire):
         >>> body = AppointmentAdd(
         ...     booking_slot_id="4f" + "a" * 30, customer=Customer(first_name="Ada", last_name="L")
         ... )
-        >>> msgspec.json.encode(body)[52:]
-        b'"customer":{"firstName":"Ada","lastName":"L"}}'
+        >>> sorted(msgspec.json.decode(msgspec.json.encode(body)))  # unset options are not sent
+        ['bookingSlotId', 'customer']
     """
 
     booking_slot_id: SlotId
@@ -595,7 +662,7 @@ class TokenRequest(Struct):
     code_verifier: str | None = None
 
 
-class RefreshToken(Struct):
+class RefreshToken(Struct, kw_only=True):
     """The token endpoint's answer to ``client_credentials`` and ``authorization_code``.
 
     Example:
@@ -604,11 +671,11 @@ class RefreshToken(Struct):
     """
 
     refresh_token: str
-    expires_in: int
     token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
 
 
-class AccessToken(Struct):
+class AccessToken(Struct, kw_only=True):
     """The token endpoint's answer to ``refresh_token``: a short-lived access token.
 
     Example:
@@ -617,8 +684,8 @@ class AccessToken(Struct):
     """
 
     access_token: str
-    expires_in: int
     token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
 
 
 class TokenError(Struct):
@@ -704,7 +771,7 @@ RawBytes = Annotated[bytes, Meta(description="the raw bytes of a file, not JSON"
 CUSTOM_ENTITY_TYPE_PATTERN = "^[a-zA-Z][a-zA-Z0-9_-]{0,63}$"
 
 
-class CustomEntityShort(_Wire, tag_field="class", tag="CUSTOM_ENTITY_SHORT"):
+class CustomEntityShort(_Answer, tag_field="class", tag="CUSTOM_ENTITY_SHORT"):
     """A CUSTOM_ENTITY_SHORT: an organization-defined, typed record (a course, a rental car…).
 
     ``appointment``, ``booking_resource``, ``booking_template`` and ``custom_entity`` are the

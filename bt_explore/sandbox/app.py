@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import hmac
 import ipaddress
 import logging
 import math
@@ -37,10 +38,11 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import bt_explore.sandbox.messages as messages
+from bt_explore import models
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
-from bt_explore.models import AppointmentAdd, AppointmentMove
+from bt_explore.models import KINDS, AppointmentAdd, AppointmentMove, FileAdd, Message, wire_names
 from bt_explore.rules import Problem, body_problems, booking_problems
-from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.auth import TokenClaims, TokenError, revoke_answer
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
     authorization_code_grant,
@@ -51,6 +53,7 @@ from bt_explore.sandbox.custom_entity_api import CustomEntityApi
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
+from bt_explore.sandbox.ratelimit import RateLimit, Verdict
 from bt_explore.sandbox.state import (
     Appointment,
     BookingConflict,
@@ -66,6 +69,8 @@ log = logging.getLogger("bt_explore.sandbox")
 API_PREFIX = "/module/v3/"
 #: The auth server's token endpoint.
 TOKEN_PATH = "/oauth/token"
+#: The auth server's token revocation endpoint (RFC 7009).
+REVOKE_PATH = "/oauth/revoke"
 
 _GRANT_KEY = "bt_explore.grant_type"
 _CLAIMS_KEY = "bt_explore.claims"
@@ -201,7 +206,7 @@ class ApiFailure(Exception):
     """An error answer: HTTP ``status`` with failure ``messages`` (and optional headers)."""
 
     def __init__(
-        self, status: int, messages_: list[dict], headers: dict[str, str] | None = None
+        self, status: int, messages_: list[Message], headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(f"{status}: {messages_}")
         self.status = status
@@ -219,33 +224,38 @@ class _TokenFailure(Exception):
         self.description = description
 
 
+def _encode(answer: Any) -> bytes:
+    """The JSON bytes of an answer (a model of :mod:`bt_explore.models`, or a data-file record
+    already in the API's shape): the one place every sandbox answer is encoded."""
+    return msgspec.json.encode(answer)
+
+
 def _json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(
-        msgspec.json.encode(payload), status=status, headers=headers, mimetype="application/json"
-    )
+    return Response(_encode(payload), status=status, headers=headers, mimetype="application/json")
 
 
-def _api_answer(content: Any, status: int = 200, msgs: list[dict] | None = None) -> Response:
+def _api_answer(content: Any, status: int = 200, msgs: list[Message] | None = None) -> Response:
     return _json_response(envelope(content, msgs), status)
 
 
 def _failure_answer(
-    status: int, msgs: list[dict], headers: dict[str, str] | None = None
+    status: int, msgs: list[Message], headers: dict[str, str] | None = None
 ) -> Response:
     return _json_response(envelope(None, msgs), status, headers)
 
 
+#: The headers of every token endpoint answer (RFC 6749 §5.1).
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def _token_error(status: int, error: str, description: str) -> Response:
-    return _json_response(
-        {"error": error, "error_description": description},
-        status,
-        {"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
+    answer = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
+    return _json_response(answer, status, _NO_STORE)
 
 
-def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> dict:
+def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> Message:
     """The failure naming ``parameter``: ``value`` is not an id of ``kind`` (prefix, shape)."""
     return failure(parameter, "bad_id", locale, value=value, kind=kind, prefix=ID_PREFIXES[kind])
 
@@ -273,50 +283,64 @@ def _path_locale(path: str) -> str:
     return normalize_locale(match.group(1) if match else None)
 
 
-def _list(records: list[dict]) -> dict:
-    return {
-        "class": "LIST",
-        "recordTotal": len(records),
-        "recordLimit": 9999,
-        "recordList": records,
-    }
+#: The ``recordLimit`` of every LIST the sandbox answers (it never pages).
+RECORD_LIMIT = 9999
+_ADDRESS = wire_names(models.Address)
+_CUSTOMER = wire_names(models.Customer)
+_TEMPLATE = wire_names(models.BookingTemplate)
+_ORGANIZATION = wire_names(models.Organization)
+_APPOINTMENT_ADD = wire_names(AppointmentAdd)
+_MOVE = wire_names(AppointmentMove)
+_FILE_ADD = wire_names(FileAdd)
+_CONFIG = wire_names(models.ModuleConfig)
+_STATIC = wire_names(models.StaticRecord)
+#: Every entity's customId (and the ``{customId}`` of the identify routes a failure names).
+_CUSTOM_ID = _TEMPLATE.custom_id
+#: The path parameters a failure names: the API's words for them, which the models' fields
+#: happen to share (a path parameter is no model field).
+_APPOINTMENT_ID = "appointmentId"  # wire: the {appointmentId} path parameter
+_ORGANIZATION_ID = "organizationId"  # wire: the {organizationId} path parameter
+#: The customer's texts stored without their surrounding spaces.
+_STRIPPED = (_CUSTOMER.email, _CUSTOMER.mobile, _CUSTOMER.first_name, _CUSTOMER.last_name)
+#: What an APPOINTMENT repeats of its template (the same field names in both models).
+_FROM_TEMPLATE = tuple(
+    (f.name, f.encode_name)
+    for f in msgspec.structs.fields(models.Appointment)
+    if f.name in ("name", "name_i18n_list", "description", "description_i18n_list")
+    or f.name in ("show_price", "price_gross", "tax_rate", "currency")
+)
 
 
-def _address(value: dict | None) -> dict | None:
-    if not value:
-        return None
-    base: dict[str, Any] = {
-        "class": "ADDRESS",
-        "name": "",
-        "extra": "",
-        "street": "",
-        "zip": "",
-        "city": "",
-        "country": "",
-        "geoCoordinates": None,
-    }
-    base.update({k: v for k, v in value.items() if k != "class"})
-    return base
+def _list(records: list[Any]) -> models.List[Any]:
+    """The LIST of ``records`` (models, or data-file records already in the API's shape)."""
+    return models.List(record_total=len(records), record_limit=RECORD_LIMIT, record_list=records)
 
 
-def _customer(value: dict, locale: str) -> dict:
-    base: dict[str, Any] = {
-        "class": "CUSTOMER",
-        "customId": "",
-        "gender": "NOT_SPECIFIED",
-        "title": "",
-        "firstName": "",
-        "lastName": "",
-        "birthday": None,
-        "email": "",
-        "mobile": "",
-        "notes": "",
-        "address": None,
-        "locale": locale,
-    }
-    base.update({k: v for k, v in value.items() if k != "class"})
-    base["address"] = _address(value.get("address"))
-    return base
+def _model(value: dict, model: type[msgspec.Struct]) -> Any:
+    """A stored request object (already checked by :func:`_model_problems`) as ``model``; its
+    ``class``, if sent, is the model's own and dropped, unknown keys are ignored."""
+    return msgspec.convert({k: v for k, v in value.items() if k != _ADDRESS.class_}, model)
+
+
+def _address(value: dict | None) -> models.Address | None:
+    """The ADDRESS of a stored or data-file address (``None``, ``{}`` and ``[]``: none)."""
+    return _model(value, models.Address) if value else None
+
+
+def _customer(value: dict, locale: str) -> models.Customer:
+    """The CUSTOMER of a stored booking; its ``locale`` defaults to the answer's."""
+    fields = {_CUSTOMER.locale: locale, **value}
+    address = fields.pop(_CUSTOMER.address, None)
+    customer: models.Customer = _model(fields, models.Customer)
+    customer.address = _address(address)
+    return customer
+
+
+def _timestamp(epoch: int, tz: Any) -> Any:
+    """An instant as the API writes it: ISO 8601 with the organization's offset (``+00:00``,
+    never the ``Z`` msgspec would write for a datetime); a model's Timestamp field encodes it
+    as it is."""
+    return datetime.fromtimestamp(epoch, tz).isoformat()
 
 
 class _Api:
@@ -330,84 +354,87 @@ class _Api:
     def _tz(self, org: str):
         return self.data.org_rules[org].tz
 
-    def _iso(self, epoch: int, org: str) -> str:
-        return datetime.fromtimestamp(epoch, self._tz(org)).isoformat()
+    def _iso(self, epoch: int, org: str) -> Any:
+        return _timestamp(epoch, self._tz(org))
 
     def _check_id(self, value: str, kind: str, parameter: str, locale: str) -> None:
         if not is_id(value, kind):
             raise ApiFailure(404, [_bad_id(parameter, kind, value, locale)])
 
     def _template(self, org: str, template_id: str, locale: str) -> dict:
-        self._check_id(template_id, "bookingTemplate", "templateId", locale)
+        self._check_id(template_id, KINDS.booking_template, "templateId", locale)
         rules = self.data.template_rules.get(template_id)
         if rules is None or rules.organization_id != org:
             raise _not_found(
-                "templateId", "unknown_entity", locale, kind="bookingTemplate", value=template_id
+                "templateId",
+                "unknown_entity",
+                locale,
+                kind=KINDS.booking_template,
+                value=template_id,
             )
         return self.data.templates[template_id]
 
     def _resource(self, org: str, resource_id: str, locale: str) -> dict:
-        self._check_id(resource_id, "bookingResource", "resourceId", locale)
+        self._check_id(resource_id, KINDS.booking_resource, "resourceId", locale)
         if self.data.resource_org.get(resource_id) != org:
             raise _not_found(
-                "resourceId", "unknown_entity", locale, kind="bookingResource", value=resource_id
+                "resourceId",
+                "unknown_entity",
+                locale,
+                kind=KINDS.booking_resource,
+                value=resource_id,
             )
         return self.data.resources[resource_id]
 
     def _appointment(self, org: str, appointment_id: str, locale: str) -> Appointment:
-        self._check_id(appointment_id, "appointment", "appointmentId", locale)
+        self._check_id(appointment_id, KINDS.appointment, _APPOINTMENT_ID, locale)
         appt = self.state.book.get(org, appointment_id)
         if appt is None:
             raise _not_found(
-                "appointmentId", "unknown_entity", locale, kind="appointment", value=appointment_id
-            )
+                _APPOINTMENT_ID, "unknown_entity", locale, kind=KINDS.appointment,
+                value=appointment_id,
+            )  # fmt: skip
         return appt
 
-    def appointment_entity(self, appt: Appointment, locale: str) -> dict:
-        """The APPOINTMENT dict of a stored appointment."""
+    def appointment_entity(self, appt: Appointment, locale: str) -> models.Appointment:
+        """The APPOINTMENT of a stored appointment."""
         tpl = self.data.templates[appt.template_id]
         rules = self.data.template_rules[appt.template_id]
         tz = self._tz(appt.organization_id)
-        start = datetime.fromtimestamp(appt.start, tz)
-        end = datetime.fromtimestamp(appt.start + rules.duration * 60, tz)
         address = appt.address
-        if address is None and tpl.get("location") == "ORGANIZATION_ADDRESS":
-            address = tpl.get("address") or self.data.organizations[appt.organization_id]["address"]
-        return {
-            "class": "APPOINTMENT",
-            "id": appt.id,
-            "customId": appt.custom_id,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "duration": rules.duration,
-            "timeZone": tz.key,
-            "protected": False,
-            "name": tpl["name"],
-            "nameI18nList": tpl["nameI18nList"],
-            "description": tpl["description"],
-            "descriptionI18nList": tpl["descriptionI18nList"],
-            "showPrice": tpl["showPrice"],
-            "priceGross": tpl["priceGross"],
-            "taxRate": tpl["taxRate"],
-            "currency": tpl["currency"],
-            "customer": _customer(appt.customer, locale),
-            "address": _address(address),
-            "canceled": appt.canceled,
-            "moved": appt.moved,
-            "bookingResourceList": [self.data.resources[r] for r in appt.resource_ids],
-            "fileList": [self.file_entity(f) for f in self.state.files.of_appointment(appt.id)],
-            "organizationId": appt.organization_id,
-            "bookingTemplateId": appt.template_id,
-            "notes": appt.notes,
-            "additionalData": appt.additional_data,
-        }
+        if address is None and tpl.get(_TEMPLATE.location) == "ORGANIZATION_ADDRESS":
+            address = (
+                tpl.get(_TEMPLATE.address)
+                or self.data.organizations[appt.organization_id][_ORGANIZATION.address]
+            )
+        resources: Any = [self.data.resources[r] for r in appt.resource_ids]  # API-shaped dicts
+        return models.Appointment(
+            id=appt.id,
+            custom_id=appt.custom_id,
+            start=_timestamp(appt.start, tz),
+            end=_timestamp(appt.start + rules.duration * 60, tz),
+            duration=rules.duration,
+            time_zone=tz.key,
+            protected=False,
+            **{name: tpl[wire] for name, wire in _FROM_TEMPLATE},
+            customer=_customer(appt.customer, locale),
+            address=_address(address),
+            canceled=appt.canceled,
+            moved=appt.moved,
+            booking_resource_list=resources,
+            file_list=[self.file_entity(f) for f in self.state.files.of_appointment(appt.id)],
+            organization_id=appt.organization_id,
+            booking_template_id=appt.template_id,
+            notes=appt.notes,
+            additional_data=appt.additional_data,
+        )
 
     # --- slot listing ----------------------------------------------------------------------
     def _slots(
         self, rules: TemplateRules, range_start: int, range_end: int, now: int | None = None,
         *, first_only: bool = False,
-    ) -> list[dict]:  # fmt: skip
-        """BOOKING_SLOT dicts of the free slots of ``[range_start, range_end)`` at ``now``
+    ) -> list[models.BookingSlot]:  # fmt: skip
+        """BOOKING_SLOTs of the free slots of ``[range_start, range_end)`` at ``now``
         (default: the sandbox clock)."""
         org = self.data.org_rules[rules.organization_id]
         if now is None:
@@ -417,18 +444,13 @@ class _Api:
             now, first_only=first_only,
         )  # fmt: skip
         encode = self.data.slot_codec.encoder(rules.id)
+        slot = models.BookingSlot
         out, last, timestamp = [], None, ""
         for start, combo in pairs:
             if start != last:  # the combinations of one start follow each other
-                last, timestamp = start, datetime.fromtimestamp(start, org.tz).isoformat()
-            out.append(
-                {
-                    "class": "BOOKING_SLOT",
-                    "id": encode(start, combo),
-                    "timestamp": timestamp,
-                    "bookingResourceCombination": combo,  # a tuple: a JSON array
-                }
-            )
+                last, timestamp = start, _timestamp(start, org.tz)
+            # combo is a tuple of ids: a JSON array, like the model's list
+            out.append(slot(encode(start, combo), timestamp, combo))  # type: ignore[arg-type]
         return out
 
     def _range(
@@ -443,13 +465,12 @@ class _Api:
         tz = self._tz(org)
         start, end = local_midnight(first, tz), local_midnight(stop, tz)
         return _api_answer(
-            {
-                "class": "RANGE_LIST",
-                "rangeStart": self._iso(start, org),
-                "rangeEnd": self._iso(end, org),
-                "timeZone": tz.key,
-                "list": self._slots(self.data.template_rules[template_id], start, end),
-            }
+            models.RangeList(
+                range_start=self._iso(start, org),
+                range_end=self._iso(end, org),
+                time_zone=tz.key,
+                list=self._slots(self.data.template_rules[template_id], start, end),
+            )
         )
 
     @staticmethod
@@ -504,7 +525,9 @@ class _Api:
         return _api_answer(self._template(org, template_id, locale))
 
     def template_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        return self._identify(self.data.templates_of(org), "bookingTemplate", custom_id, locale)
+        return self._identify(
+            self.data.templates_of(org), KINDS.booking_template, custom_id, locale
+        )
 
     def resource_template_list(self, org: str, locale: str, resource_id: str) -> Response:
         self._resource(org, resource_id, locale)
@@ -522,7 +545,9 @@ class _Api:
         return _api_answer(self._resource(org, resource_id, locale))
 
     def resource_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        return self._identify(self.data.resources_of(org), "bookingResource", custom_id, locale)
+        return self._identify(
+            self.data.resources_of(org), KINDS.booking_resource, custom_id, locale
+        )
 
     @staticmethod
     def _identify(records: Iterable[dict], kind: str, custom_id: str, locale: str) -> Response:
@@ -530,9 +555,9 @@ class _Api:
         # An empty customId identifies nothing, not even a record whose customId is empty.
         if custom_id:
             for record in records:
-                if record.get("customId") == custom_id:
+                if record.get(_CUSTOM_ID) == custom_id:
                     return _api_answer(record)
-        raise _not_found("customId", "unknown_custom_id", locale, kind=kind, value=custom_id)
+        raise _not_found(_CUSTOM_ID, "unknown_custom_id", locale, kind=kind, value=custom_id)
 
     # --- slots -----------------------------------------------------------------------------
     def slot_earliest(self, org: str, locale: str, template_id: str) -> Response:
@@ -547,12 +572,12 @@ class _Api:
         # The walkthrough's shape exactly: no ``class`` and ``bookingSlotList`` only (a RANGE_LIST
         # says ``list``); sending both would let code pass offline that breaks live.
         return _api_answer(
-            {
-                "rangeStart": self._iso(start, org),
-                "rangeEnd": self._iso(max(start, end), org),
-                "timeZone": tz.key,
-                "bookingSlotList": slots,
-            }
+            models.Earliest(
+                range_start=self._iso(start, org),
+                range_end=self._iso(max(start, end), org),
+                time_zone=tz.key,
+                booking_slot_list=slots,
+            )
         )
 
     def slot_list_day(
@@ -597,23 +622,15 @@ class _Api:
         """The stored fields of an ``appointment/add`` body, or a 400 naming every problem:
         the body's shape by :class:`~bt_explore.models.AppointmentAdd`, the slot by this
         sandbox's calendar, the customer and address by the template's booking rules."""
-        problems = body_problems(body, AppointmentAdd, skip=("customer", "address"))
+        slot, customer = _APPOINTMENT_ADD.booking_slot_id, _APPOINTMENT_ADD.customer
+        problems = body_problems(body, AppointmentAdd, skip=(customer, _APPOINTMENT_ADD.address))
         tpl = None
-        slot_id: str = body.get("bookingSlotId", "")
-        if not any(p.parameter == "bookingSlotId" for p in problems):
-            decoded = self.data.slot_codec.decode(slot_id)
-            rules = self.data.template_rules.get(decoded[0]) if decoded else None
-            if (
-                decoded is None
-                or rules is None
-                or rules.organization_id != org
-                or decoded[2] not in rules.combinations
-            ):
-                problems.append(Problem("bookingSlotId", "slot_unknown", {"value": slot_id}))
-            else:
-                tpl = self.data.templates[rules.id]
+        if not any(p.parameter == slot for p in problems):
+            tpl = self._slot_template(body[slot], org)
+            if tpl is None:
+                problems.append(Problem(slot, "slot_unknown", {"value": body[slot]}))
         problems += booking_problems(
-            body.get("customer"), template=tpl, address=body.get("address")
+            body.get(customer), template=tpl, address=body.get(_APPOINTMENT_ADD.address)
         )
         if problems:
             raise ApiFailure(
@@ -622,20 +639,27 @@ class _Api:
         fields = {
             k: body[k]
             for k in (f.encode_name for f in msgspec.structs.fields(AppointmentAdd))
-            if k not in ("bookingSlotId", "customer") and body.get(k) not in (None, {})
+            if k not in (slot, customer) and body.get(k) not in (None, {})
         }
-        customer = dict(body["customer"])
-        for key in ("email", "mobile", "firstName", "lastName"):
-            if isinstance(customer.get(key), str):
-                customer[key] = customer[key].strip()
-        fields["customer"] = customer
+        fields[customer] = {
+            k: v.strip() if k in _STRIPPED and isinstance(v, str) else v
+            for k, v in body[customer].items()
+        }
         return fields
+
+    def _slot_template(self, slot_id: str, org: str) -> dict | None:
+        """The template of a slot id this sandbox could have issued for ``org``, else None."""
+        decoded = self.data.slot_codec.decode(slot_id)
+        rules = self.data.template_rules.get(decoded[0]) if decoded else None
+        if decoded is None or rules is None or rules.organization_id != org:
+            return None
+        return self.data.templates[rules.id] if decoded[2] in rules.combinations else None
 
     def appointment_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
         fields = self._validate_booking(body, org, locale)
         return self._booking_answer(
-            lambda: self.state.book.add(org, body["bookingSlotId"], fields),
+            lambda: self.state.book.add(org, body[_APPOINTMENT_ADD.booking_slot_id], fields),
             201,
             "appointment_added",
             locale,
@@ -661,7 +685,7 @@ class _Api:
         appt = self.state.book.by_custom_id(org, custom_id) if custom_id else None
         if appt is None:
             raise _not_found(
-                "customId", "unknown_custom_id", locale, kind="appointment", value=custom_id
+                _CUSTOM_ID, "unknown_custom_id", locale, kind=KINDS.appointment, value=custom_id
             )
         return _api_answer(self.appointment_entity(appt, locale))
 
@@ -673,7 +697,7 @@ class _Api:
             raise ApiFailure(
                 400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
             )
-        slot_id = body["bookingSlotId"]
+        slot_id = body[_MOVE.booking_slot_id]
         return self._booking_answer(
             lambda: self.state.book.move(org, appointment_id, slot_id),
             200,
@@ -690,41 +714,46 @@ class _Api:
         )
 
     # --- files -------------------------------------------------------------------------------
-    def file_entity(self, stored: StoredFile) -> dict:
-        """The FILE dict of a stored file."""
-        return {
-            "class": "FILE",
-            "id": stored.id,
-            "customId": stored.custom_id,
-            "name": stored.name,
-            "fileName": stored.file_name,
-            "mimeType": stored.mime_type,
-            "size": len(stored.content),
-            "appointmentId": stored.appointment_id,
-            "timestampAdd": stored.added.astimezone(self._tz(stored.organization_id)).isoformat(),
-        }
+    def file_entity(self, stored: StoredFile) -> models.File:
+        """The FILE of a stored file."""
+        added: Any = stored.added.astimezone(self._tz(stored.organization_id)).isoformat()
+        return models.File(
+            id=stored.id,
+            custom_id=stored.custom_id,
+            name=stored.name,
+            file_name=stored.file_name,
+            mime_type=stored.mime_type,
+            size=len(stored.content),
+            appointment_id=stored.appointment_id,
+            timestamp_add=added,
+        )
 
     def file_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
         files = self.state.files
         problems, content = file_problems(body, files.max_size)
-        appointment_id: str = body.get("appointmentId", "")
-        if not any(p.parameter == "appointmentId" for p in problems):
+        appointment_id: str = body.get(_FILE_ADD.appointment_id, "")
+        if not any(p.parameter == _FILE_ADD.appointment_id for p in problems):
             if self.state.book.get(org, appointment_id) is None:
                 fields = {"kind": "appointment", "value": appointment_id}
-                problems.append(Problem("appointmentId", "unknown_entity", fields))
+                problems.append(Problem(_FILE_ADD.appointment_id, "unknown_entity", fields))
         if problems:
             raise ApiFailure(
                 400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
             )
-        custom_id = body.get("customId") or ""
+        custom_id = body.get(_FILE_ADD.custom_id) or ""
         try:
             stored = files.add(
-                org, str(appointment_id), body["name"], body["fileName"], content, custom_id
+                org,
+                str(appointment_id),
+                body[_FILE_ADD.name],
+                body[_FILE_ADD.file_name],
+                content,
+                custom_id,
             )
         except FileCustomIdTaken:
             raise ApiFailure(
-                400, [failure("customId", "file_custom_id_taken", locale, value=custom_id)]
+                400, [failure(_FILE_ADD.custom_id, "file_custom_id_taken", locale, value=custom_id)]
             ) from None
         return _api_answer(self.file_entity(stored), 201, [messages.success("file_added", locale)])
 
@@ -764,7 +793,7 @@ class _Api:
             )
         records = []
         for record in self.data.static_lists[kind]:
-            names = record.get("nameI18nList")
+            names = record.get(_STATIC.name_i18n_list)
             if isinstance(names, dict) and locale in names:
                 record = {**record, "name": names[locale]}
             records.append(record)
@@ -787,8 +816,8 @@ class _Api:
             answer=_api_answer,
             lists=_list,
             check={
-                "bookingTemplate": self._template,
-                "bookingResource": self._resource,
+                KINDS.booking_template: self._template,
+                KINDS.booking_resource: self._resource,
                 "appointment": self._appointment,
             },
             json_body=self._json_body,
@@ -816,18 +845,22 @@ class _Api:
     def resource_custom_entity_list(
         self, org: str, locale: str, resource_id: str, custom_entity_type: str
     ) -> Response:
-        return self._custom.linked("bookingResource", org, locale, resource_id, custom_entity_type)
+        return self._custom.linked(
+            KINDS.booking_resource, org, locale, resource_id, custom_entity_type
+        )
 
     def template_custom_entity_list(
         self, org: str, locale: str, template_id: str, custom_entity_type: str
     ) -> Response:
-        return self._custom.linked("bookingTemplate", org, locale, template_id, custom_entity_type)
+        return self._custom.linked(
+            KINDS.booking_template, org, locale, template_id, custom_entity_type
+        )
 
     def custom_entity_custom_entity_list(
         self, org: str, locale: str, custom_entity_id: str, custom_entity_type: str
     ) -> Response:
         return self._custom.linked(
-            "customEntity", org, locale, custom_entity_id, custom_entity_type
+            KINDS.custom_entity, org, locale, custom_entity_id, custom_entity_type
         )
 
     def custom_entity_template_list(self, org: str, locale: str, **path: str) -> Response:
@@ -839,17 +872,17 @@ class _Api:
     # --- module configs, organizations (branches), the protected appointment -----------------
     def _module(self, module_id: str, locale: str) -> None:
         """404 for a malformed ``moduleId``, 403 for another module than the token's."""
-        self._check_id(module_id, "module", "moduleId", locale)
+        self._check_id(module_id, KINDS.module, _CONFIG.module_id, locale)
         claims: TokenClaims = request.environ[_CLAIMS_KEY]
         if module_id != claims.client_id:
             raise ApiFailure(
-                403, [failure("moduleId", "forbidden_module", locale, value=module_id)]
+                403, [failure(_CONFIG.module_id, "forbidden_module", locale, value=module_id)]
             )
 
     def moduleConfig_show(self, org: str, locale: str, module_config_id: str) -> Response:
         self._check_id(module_config_id, "moduleConfig", "moduleConfigId", locale)
         config = self.data.module_configs.get(module_config_id)
-        if config is None or config["organizationId"] != org:
+        if config is None or config[_CONFIG.organization_id] != org:
             raise _not_found(
                 "moduleConfigId", "unknown_entity", locale, kind="moduleConfig",
                 value=module_config_id,
@@ -862,10 +895,10 @@ class _Api:
     def moduleConfig_module_show(self, org: str, locale: str, module_id: str) -> Response:
         self._module(module_id, locale)
         for config in self.data.module_configs_of(org):
-            if config["moduleId"] == module_id:
+            if config[_CONFIG.module_id] == module_id:
                 return _api_answer(config)
         raise ApiFailure(
-            404, [failure("moduleId", "module_not_configured", locale, value=module_id)]
+            404, [failure(_CONFIG.module_id, "module_not_configured", locale, value=module_id)]
         )
 
     def organization_identify(self, org: str, locale: str, custom_id: str) -> Response:
@@ -890,7 +923,7 @@ class _Api:
             if record is None:
                 continue
             city = (record.get("address") or {}).get("city", "")
-            haystack = (record.get("name", ""), record.get("customId", ""), city)
+            haystack = (record.get(_ORGANIZATION.name, ""), record.get(_CUSTOM_ID, ""), city)
             if any(needle in str(text).casefold() for text in haystack):
                 found.append(record)
         return _api_answer(_list(found))
@@ -941,7 +974,7 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
                     404,
                     [
                         failure(
-                            "organizationId",
+                            _ORGANIZATION_ID,
                             "bad_id",
                             loc,
                             value=org,
@@ -952,11 +985,11 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
                 )
             if claims.organization_id != org:
                 raise ApiFailure(
-                    403, [failure("organizationId", "forbidden_organization", loc, value=org)]
+                    403, [failure(_ORGANIZATION_ID, "forbidden_organization", loc, value=org)]
                 )
             if org not in state.data.organizations:
                 raise ApiFailure(
-                    404, [failure("organizationId", "unknown_organization", loc, value=org)]
+                    404, [failure(_ORGANIZATION_ID, "unknown_organization", loc, value=org)]
                 )
         return handler(org, loc, **path)
 
@@ -1035,17 +1068,16 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
             secret = params.get("client_secret", "")
             if client is None:
                 raise _TokenFailure(401, "invalid_client", "client_id is unknown")
-            if secret and secret != client.get("secret", ""):
+            expected = client.get("secret", "")
+            if expected and not secret:  # a confidential client authenticates with its secret
+                raise _TokenFailure(401, "invalid_client", "client_secret is required")
+            if secret and not hmac.compare_digest(secret, expected):
                 raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
             issued = state.tokens.issue_refresh(client_id)
-            return _json_response(
-                {
-                    "refresh_token": issued.token,
-                    "token_type": "Bearer",
-                    "expires_in": issued.expires_in,
-                },
-                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            answer: models.RefreshToken | models.AccessToken = models.RefreshToken(
+                refresh_token=issued.token, expires_in=issued.expires_in
             )
+            return _json_response(answer, headers=_NO_STORE)
         if grant == "refresh_token":
             refresh = params.get("refresh_token", "")
             if not refresh:
@@ -1082,20 +1114,12 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                     raise _TokenFailure(
                         403, "access_denied", f"the client may not access organization {org}"
                     )
-            issued = state.tokens.issue_access(claims.client_id, org)
-            return _json_response(
-                {
-                    "access_token": issued.token,
-                    "token_type": "Bearer",
-                    "expires_in": issued.expires_in,
-                },
-                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-            )
+            issued = state.tokens.issue_access(claims.client_id, org, refresh_id=claims.token_id)
+            answer = models.AccessToken(access_token=issued.token, expires_in=issued.expires_in)
+            return _json_response(answer, headers=_NO_STORE)
         if grant == "authorization_code":
-            status, answer = authorization_code_grant(state, params)
-            return _json_response(
-                answer, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}
-            )
+            status, granted = authorization_code_grant(state, params)
+            return _json_response(granted, status, _NO_STORE)
         raise _TokenFailure(
             400,
             "unsupported_grant_type",
@@ -1103,6 +1127,16 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
         )
 
     return token
+
+
+def _revoke_view(state: SandboxState) -> Callable[[], Response]:
+    def revoke() -> Response:
+        status, answer = revoke_answer(state.tokens, state.data.clients, _token_params())
+        if answer is None:
+            return Response(b"", 200, _NO_STORE, content_type="text/plain; charset=utf-8")
+        return _json_response(answer, status, _NO_STORE)
+
+    return revoke
 
 
 # --- faults and request log -----------------------------------------------------------------
@@ -1121,9 +1155,10 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     headers = [("Content-Type", "application/json")]
     if status == 429:
         headers.append(("Retry-After", str(retry_after)))
-    if path == TOKEN_PATH:
+    if path in (TOKEN_PATH, REVOKE_PATH):
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
-        payload: dict = {"error": error, "error_description": f"{status} {status_phrase(status)}"}
+        description = f"{status} {status_phrase(status)}"
+        payload: Any = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
     elif path == AUTHORIZE_PATH:
         page = f"<!doctype html><title>{status}</title><p>{status} {status_phrase(status)}</p>"
         headers[0] = ("Content-Type", "text/html; charset=utf-8")
@@ -1136,7 +1171,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
         else:
             msg = failure(None, "server_fault", locale, phrase=f"{status} {status_phrase(status)}")
         payload = envelope(None, [msg])
-    body = msgspec.json.encode(payload)
+    body = _encode(payload)
     headers.append(("Content-Length", str(len(body))))
     return body, headers
 
@@ -1175,11 +1210,11 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     """The 421 answer to a request whose ``Host`` is not a loopback name (never naming it)."""
     locale = _path_locale(path)
     if path.startswith(API_PREFIX):
-        body = msgspec.json.encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
+        body = _encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
-    elif path == TOKEN_PATH:
+    elif path in (TOKEN_PATH, REVOKE_PATH):
         description = messages.text("host_not_loopback", "en")
-        body = msgspec.json.encode({"error": "invalid_request", "error_description": description})
+        body = _encode(models.TokenError(error="invalid_request", error_description=description))
         kind = "application/json"
     else:
         body = messages.text("host_not_loopback", "en").encode("utf-8")
@@ -1190,6 +1225,25 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
         ("X-Content-Type-Options", "nosniff"),
     ]
     return body, headers
+
+
+def _rate_limit(state: SandboxState, environ: dict, path: str) -> tuple[Verdict, RateLimit] | None:
+    """The gateway's verdict on a request (``None``: not limited): one bucket per client (the
+    access token's, or one shared bucket for requests without a valid token) or organization."""
+    buckets = state.rate_limiter
+    if buckets is None or not buckets.applies(path):
+        return None
+    key = None
+    if buckets.limit.per == "organization":
+        match = _ORG_IN_PATH.match(path)
+        key = match.group(1) if match else None
+    if key is None:
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        try:
+            key = state.tokens.check(token.strip(), "access").client_id
+        except TokenError:
+            key = "-"
+    return buckets.take(key), buckets.limit
 
 
 class _FaultsAndLog:
@@ -1210,7 +1264,7 @@ class _FaultsAndLog:
         path = environ.get("PATH_INFO", "") or "/"
         arrived = state.now()
 
-        def record(status: int | None, dropped: bool = False) -> None:
+        def record(status: int | None, dropped: bool = False, throttled: bool = False) -> None:
             org = environ.get(_ORG_KEY)
             if org is None:
                 match = _ORG_IN_PATH.match(path)
@@ -1225,6 +1279,7 @@ class _FaultsAndLog:
                     grant_type=environ.get(_GRANT_KEY),
                     organization_id=org,
                     dropped=dropped,
+                    throttled=throttled,
                 )
             )
 
@@ -1240,18 +1295,27 @@ class _FaultsAndLog:
         if fault == "drop":
             record(None, dropped=True)
             _drop(environ)
+        limited = _rate_limit(state, environ, path)
+        if limited is not None and not limited[0].allowed:
+            verdict, limit = limited
+            body, headers = _fault_answer(path, 429, math.ceil(verdict.retry_after))
+            headers = [h for h in headers if h[0] != "Retry-After"] + verdict.headers(limit)
+            record(429, throttled=True)
+            start_response(f"429 {status_phrase(429)}", headers)
+            return [body]
         if isinstance(fault, int):
             body, headers = _fault_answer(path, fault, retry_after)
             record(fault)
             start_response(f"{fault} {status_phrase(fault)}", headers)
             return [body]
         seen: dict[str, int] = {}
+        extra = [] if limited is None else limited[0].headers(limited[1])
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
             seen["status"] = int(status.split(" ", 1)[0])
             if fault == "drop_after":
                 return lambda _data: None
-            return start_response(status, headers, exc_info)
+            return start_response(status, [*headers, *extra], exc_info)
 
         result = self.app(environ, capture)
         if fault == "drop_after":
@@ -1268,14 +1332,15 @@ class _FaultsAndLog:
 
 
 def appointment_entity(state: SandboxState, appt: Appointment, locale: str = "en") -> dict:
-    """The APPOINTMENT dict the API answers for a stored appointment.
+    """The APPOINTMENT the API answers for a stored appointment, as the client reads it (a dict
+    of JSON values).
 
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
         >>> appointment_entity(state, state.book.all()[0])["class"]
         'APPOINTMENT'
     """
-    return _Api(state).appointment_entity(appt, locale)
+    return msgspec.to_builtins(_Api(state).appointment_entity(appt, locale))
 
 
 def create_app(state: SandboxState) -> Flask:
@@ -1311,6 +1376,13 @@ def create_app(state: SandboxState) -> Flask:
         TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
     )
     app.add_url_rule(
+        REVOKE_PATH,
+        "revoke",
+        _revoke_view(state),
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    app.add_url_rule(
         AUTHORIZE_PATH,
         "authorize",
         authorize_view(state),
@@ -1332,6 +1404,7 @@ def create_app(state: SandboxState) -> Flask:
                 "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
                 "auth_url": base + TOKEN_PATH,
                 "authorize_url": base + AUTHORIZE_PATH,
+                "revocation_url": base + REVOKE_PATH,
                 "api_url": base + API_PREFIX,
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
@@ -1357,7 +1430,7 @@ def create_app(state: SandboxState) -> Flask:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
             headers["Allow"] = allowed
-        if request.path == TOKEN_PATH:
+        if request.path in (TOKEN_PATH, REVOKE_PATH):
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
             if code == 413:

@@ -33,7 +33,14 @@ from typing import Any
 import msgspec
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntity, CustomEntityShort
+from bt_explore.models import (
+    CUSTOM_ENTITY_TYPE_PATTERN,
+    ID_PREFIXES,
+    KINDS,
+    CustomEntity,
+    CustomEntityShort,
+    wire_names,
+)
 
 __all__ = ["CUSTOM_ENTITIES_FILE", "CUSTOM_ENTITY_TYPE", "CustomEntityStore"]
 
@@ -43,16 +50,19 @@ CUSTOM_ENTITIES_FILE = "custom_entities.json"
 #: A valid custom entity type.
 CUSTOM_ENTITY_TYPE = re.compile(CUSTOM_ENTITY_TYPE_PATTERN)
 _LINKS = {
-    "bookingTemplate": "_bookingTemplateIds",
-    "bookingResource": "_bookingResourceIds",
-    "appointment": "_appointmentIds",
-    "customEntity": "_customEntityIds",
+    KINDS.booking_template: "_bookingTemplateIds",
+    KINDS.booking_resource: "_bookingResourceIds",
+    KINDS.appointment: "_appointmentIds",
+    KINDS.custom_entity: "_customEntityIds",
 }
 # What the API shows of a record: the fields of the models (the relation fields are null).
-_SHORT_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(CustomEntityShort))
-_FULL_KEYS = tuple(
-    f.encode_name for f in msgspec.structs.fields(CustomEntity) if f.encode_name not in _SHORT_KEYS
+_SHORT_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(CustomEntityShort))
+_FULL_FIELDS = tuple(
+    (f.name, f.encode_name)
+    for f in msgspec.structs.fields(CustomEntity)
+    if (f.name, f.encode_name) not in _SHORT_FIELDS
 )
+_NAMES = wire_names(CustomEntity)
 
 
 class CustomEntityStore:
@@ -166,13 +176,15 @@ class CustomEntityStore:
     def by_custom_id(self, org: str, type_: str, custom_id: str) -> dict | None:
         if not custom_id:
             return None
-        return next((r for r in self.of_type(org, type_) if r.get("customId") == custom_id), None)
+        return next(
+            (r for r in self.of_type(org, type_) if r.get(_NAMES.custom_id) == custom_id), None
+        )
 
     def linked_to(self, org: str, type_: str, kind: str, target: str) -> list[dict]:
         """The entities of ``type_`` linked to the ``kind`` (``bookingTemplate``…) ``target``."""
         field = _LINKS[kind]
         back: set[str] = set()
-        if kind == "customEntity":
+        if kind == KINDS.custom_entity:
             with self._lock:
                 other = self.records.get(target)
             back = set(other["_customEntityIds"]) if other else set()
@@ -183,53 +195,57 @@ class CustomEntityStore:
         ]
 
     @staticmethod
-    def short(r: dict) -> dict:
-        """The CUSTOM_ENTITY_SHORT of a record."""
-        entity: dict[str, Any] = {"class": CustomEntityShort.__struct_config__.tag}
-        entity.update({k: r.get(k) for k in _SHORT_KEYS})
-        entity["customId"] = r.get("customId") or ""
-        entity["additionalData"] = r.get("additionalData") or {}
-        return entity
+    def _short_fields(r: dict) -> dict[str, Any]:
+        fields = {name: r.get(wire) for name, wire in _SHORT_FIELDS}
+        fields["custom_id"] = r.get(_NAMES.custom_id) or ""
+        fields["additional_data"] = r.get(_NAMES.additional_data) or {}
+        return fields
 
     @classmethod
-    def full(cls, r: dict) -> dict:
+    def short(cls, r: dict) -> CustomEntityShort:
+        """The CUSTOM_ENTITY_SHORT of a record."""
+        return CustomEntityShort(**cls._short_fields(r))
+
+    @classmethod
+    def full(cls, r: dict) -> CustomEntity:
         """The CUSTOM_ENTITY of a record."""
-        entity = cls.short(r)
-        entity["class"] = CustomEntity.__struct_config__.tag
-        entity.update({k: r.get(k) or "" for k in _FULL_KEYS})
-        entity["organizationId"] = r["_organizationId"]
-        return entity
+        fields = cls._short_fields(r)
+        fields.update({name: r.get(wire) or "" for name, wire in _FULL_FIELDS})
+        fields["organization_id"] = r["_organizationId"]
+        return CustomEntity(**fields)
 
     # --- writing -----------------------------------------------------------------------------
     def add(self, org: str, type_: str, fields: dict) -> dict | None:
         """Store a new entity; ``None`` if its customId is taken in this type (checked under
         the lock, so two concurrent adds cannot both win)."""
         with self._lock:
-            custom_id = fields.get("customId") or ""
+            custom_id = fields.get(_NAMES.custom_id) or ""
             if custom_id and any(
                 r["_organizationId"] == org
                 and r["type"] == type_
-                and r.get("customId") == custom_id
+                and r.get(_NAMES.custom_id) == custom_id
                 for r in self.records.values()
             ):
                 return None
             while True:
-                new_id = "6T" + "".join(
+                new_id = ID_PREFIXES[KINDS.custom_entity] + "".join(
                     self._rng.choice(string.ascii_letters + string.digits) for _ in range(30)
                 )
                 if new_id not in self.records:
                     break
+            # stored as the data file holds records: the API's names and the internal _keys
+            names = _NAMES
             record = {
-                "id": new_id,
+                names.id: new_id,
                 "_organizationId": org,
-                "type": type_,
-                "customId": custom_id,
-                "name": fields["name"],
-                "notes": fields.get("notes") or "",
-                "image": fields.get("image"),
-                "additionalData": fields.get("additionalData") or {},
-                "timestampAdd": self._now().isoformat(timespec="seconds"),
-                "timestampEdit": "",
+                names.type: type_,
+                names.custom_id: custom_id,
+                names.name: fields[names.name],
+                names.notes: fields.get(names.notes) or "",
+                names.image: fields.get(names.image),
+                names.additional_data: fields.get(names.additional_data) or {},
+                names.timestamp_add: self._now().isoformat(timespec="seconds"),
+                names.timestamp_edit: "",
                 **{f: [] for f in _LINKS.values()},
             }
             self.records[new_id] = record

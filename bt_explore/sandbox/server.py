@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import numbers
 import socket
 import threading
 import weakref
@@ -25,6 +27,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.authorize import AUTHORIZE_PATH
+from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
+from bt_explore.sandbox.ratelimit import rate_limit as rate_limit_of
 from bt_explore.sandbox.state import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_LOG_SIZE,
@@ -62,8 +66,39 @@ class _Connections:
                 pass
 
 
+#: Headers every answer carries (the consent page, JSON, downloads, errors alike): a browser
+#: must not guess another type than the one declared (e.g. run a downloaded file as HTML).
+_ALWAYS = {"X-Content-Type-Options": "nosniff"}
+#: Added to an ``attachment`` answer (a download): nothing in it may run or load, even if a
+#: browser were to show it.
+_DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr."""
+    """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr, adding
+    :data:`_ALWAYS` to every answer (and a CSP to downloads), and answering a request line
+    longer than http.server reads (64 KiB) with 414."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._sent_headers: dict[str, str] = {}
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        sent = getattr(self, "_sent_headers", None)
+        if sent is not None:
+            sent[keyword.lower()] = value
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        sent = getattr(self, "_sent_headers", None)
+        if sent is not None:
+            for name, value in _ALWAYS.items():
+                if name.lower() not in sent:
+                    super().send_header(name, value)
+            attachment = sent.get("content-disposition", "").lower().startswith("attachment")
+            if attachment and "content-security-policy" not in sent:
+                super().send_header("Content-Security-Policy", _DOWNLOAD_CSP)
+        super().end_headers()
 
     def setup(self) -> None:
         super().setup()
@@ -78,7 +113,9 @@ class _QuietHandler(WSGIRequestHandler):
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
+        # an over-long request line is refused (414) before it is parsed: no command, no path
+        path = getattr(self, "path", "") or "(request line not read)"
+        log.debug("%s %s -> %s", getattr(self, "command", "") or "-", path.split("?", 1)[0], code)
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
         log.debug("werkzeug %s: " + message, type, *args)
@@ -123,7 +160,8 @@ class Sandbox:
     format; the files it lacks come from the demo data. ``max_body_size`` is the largest request
     body in bytes it accepts (default 1 MiB; larger ones get 413; ``None``: no limit);
     ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
-    ``None``: all). It answers only requests whose ``Host`` header names a loopback address
+    ``None``: all). ``rate_limit`` enforces a gateway's limit (``"5/s"``, see
+    :meth:`set_rate_limit`). It answers only requests whose ``Host`` header names a loopback address
     (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
     page cannot reach it through DNS rebinding.
 
@@ -148,9 +186,12 @@ class Sandbox:
         data_dir: str | Path | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
+        rate_limit: RateLimit | str | float | Mapping[str, Any] | None = None,
     ) -> None:
         _check_loopback(host)
         self.host = host
+        if not 0 <= int(port) <= 65535:  # the OS would refuse -5 late and wrap 99999 silently
+            raise ValueError(f"port: {port} is not a port: 0 (any free one) to 65535")
         self._requested_port = int(port)
         self.state = SandboxState(
             now,
@@ -163,6 +204,7 @@ class Sandbox:
             max_body_size=max_body_size,
             request_log_size=request_log_size,
         )
+        self.set_rate_limit(rate_limit)
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -180,6 +222,7 @@ class Sandbox:
         """
         if self._server is not None:
             return self
+        _check_loopback(self.host)  # again: ``host`` may have been changed since __init__
         server = make_server(
             self.host, self._requested_port, self.app, threaded=True, request_handler=_QuietHandler
         )
@@ -288,7 +331,7 @@ class Sandbox:
         return self.state.now()
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock by ``seconds``; tokens and slots follow it.
+        """Move the sandbox clock by ``seconds`` (a number); tokens and slots follow it.
 
         Example:
             >>> sb = Sandbox(now="2026-12-01T09:00:00+01:00")
@@ -296,7 +339,11 @@ class Sandbox:
             >>> sb.now().isoformat()
             '2026-12-01T08:05:01+00:00'
         """
-        self.state.clock.advance(seconds)
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+            raise TypeError(f"seconds: expected a number of seconds, got {seconds!r}")
+        if not math.isfinite(seconds):
+            raise ValueError(f"seconds: expected a finite number of seconds, got {seconds!r}")
+        self.state.clock.advance(float(seconds))
 
     # --- faults, tokens --------------------------------------------------------------------------
     def set_faults(
@@ -340,6 +387,33 @@ class Sandbox:
             seed=seed,
             slow_ms=slow_ms,
         )
+
+    def set_rate_limit(
+        self, rate_limit: RateLimit | str | float | Mapping[str, Any] | None
+    ) -> RateLimit | None:
+        """Enforce a gateway's rate limit from now on (``None``: no limit); returns it.
+
+        ``rate_limit`` is a :class:`~bt_explore.sandbox.ratelimit.RateLimit`, ``"5/s"``, a
+        number of requests a second, or a dict of its fields (``rate``, ``burst``, ``per``:
+        ``"client"`` or ``"organization"``, ``paths``). A refused request is answered 429 with
+        ``Retry-After`` and the ``RateLimit-*`` headers and logged with ``throttled=True``.
+
+        Example:
+            >>> sb = Sandbox(rate_limit="5/s")
+            >>> sb.set_rate_limit({"rate": 20, "burst": 10, "per": "organization"}).burst
+            10
+            >>> sb.set_rate_limit(None) is None
+            True
+        """
+        limit = rate_limit_of(rate_limit)
+        self.state.rate_limiter = None if limit is None else TokenBuckets(limit)
+        return limit
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate limit being enforced (``None``: none)."""
+        buckets = self.state.rate_limiter
+        return None if buckets is None else buckets.limit
 
     def clear_faults(self) -> None:
         """Remove every injected fault, latency included."""
