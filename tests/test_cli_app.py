@@ -130,13 +130,7 @@ def test_serves_the_page_on_port_0_and_stops_on_ctrl_c():
 @needs_voila
 def test_live_gives_the_kernel_the_settings_and_shows_no_secret(sandbox):
     secret = "s3cret-never-shown"
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox, BOOKINGTIME_CLIENT_SECRET=secret)
     with app_server("--live", env=env) as server:
         assert "on bookingtime (live)" in "".join(server.output)
         page = _get(server.url)
@@ -146,6 +140,20 @@ def test_live_gives_the_kernel_the_settings_and_shows_no_secret(sandbox):
             time.sleep(0.1)
         assert sandbox.token_requests, "the page's kernel never asked the sandbox for a token"
     assert secret not in page and secret not in "".join(server.output)
+
+
+def _live_environment(sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    """``bt-explore app --live``'s environment with ``sandbox`` standing in for bookingtime."""
+    return server_environment(
+        **{
+            "BOOKINGTIME_CLIENT_ID": sandbox.client_id,
+            "BOOKINGTIME_CLIENT_SECRET": sandbox.client_secret,
+            "BOOKINGTIME_ORGANIZATION_ID": sandbox.organization_id,
+            "BOOKINGTIME_AUTH_URL": sandbox.auth_url,
+            "BOOKINGTIME_API_URL": sandbox.api_url,
+            **extra,
+        }
+    )
 
 
 # --- only its own user: Host, Origin and the run's token, for the page and its websocket -----
@@ -234,13 +242,7 @@ def test_a_stranger_cannot_load_the_page_or_open_its_websocket():
 @needs_voila
 def test_a_stranger_cannot_reach_the_live_page_either(sandbox):
     """``--live`` (with a sandbox standing in for bookingtime): the same refusals."""
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox)
     with app_server("--live", env=env) as server:
         assert "on bookingtime (live)" in "".join(server.output)
         _refuses_strangers(server)
@@ -289,13 +291,7 @@ def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_of_a_live_page_ends_its_kernels_too(sandbox):
     """``--live`` (a sandbox standing in for bookingtime): nothing of it outlives it."""
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox)
     server = start_app("--live", env=env)
     try:
         assert _http(server.port, f"/?token={server.token}")[0] == 200
