@@ -236,7 +236,9 @@ def _refuses_strangers(server: AppServer) -> None:
 def test_a_stranger_cannot_load_the_page_or_open_its_websocket():
     with app_server() as server:
         _refuses_strangers(server)
-        assert server.token not in "".join(server.output).replace(server.url, "")
+        output = "".join(server.output)
+        assert server.token not in output.replace(server.url, "")
+        assert "websocket_ping" not in output, "jupyter_server's ping warning on every visit"
 
 
 @needs_voila
