@@ -102,9 +102,11 @@ def _tampered(**changes):
     ],
 )
 def test_bad_redirects_end_in_a_sign_in_error(sandbox, browser, reason):
+    """A redirect with another or no state is not ours: it is ignored, and the sign-in ends
+    when ours does not come (here after 3 s) with the reason it was not ours."""
     seen = []
     with pytest.raises(SignInError) as caught:
-        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=5)
+        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=3)
     assert caught.value.reason == reason
     assert reason in str(caught.value)
     assert not [r for r in sandbox.token_requests]  # no token was requested
@@ -247,7 +249,7 @@ def test_cassettes_never_hold_the_code_or_the_verifier():
 
     body = b"grant_type=authorization_code&code=abc123&code_verifier=xyz789&client_id=23x"
     scrubbed = recording._scrub_body(
-        body, "application/x-www-form-urlencoded", recording._SECRET_BODY_FIELDS
+        body, "application/x-www-form-urlencoded", recording.SECRET_PARAMETERS
     )
     assert b"abc123" not in scrubbed and b"xyz789" not in scrubbed
     assert b"grant_type=authorization_code" in scrubbed
