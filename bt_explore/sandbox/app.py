@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import hmac
 import ipaddress
 import logging
 import math
@@ -41,7 +42,7 @@ from bt_explore import models
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
 from bt_explore.models import KINDS, AppointmentAdd, AppointmentMove, FileAdd, Message, wire_names
 from bt_explore.rules import Problem, body_problems, booking_problems
-from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.auth import TokenClaims, TokenError, revoke_answer
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
     authorization_code_grant,
@@ -68,6 +69,8 @@ log = logging.getLogger("bt_explore.sandbox")
 API_PREFIX = "/module/v3/"
 #: The auth server's token endpoint.
 TOKEN_PATH = "/oauth/token"
+#: The auth server's token revocation endpoint (RFC 7009).
+REVOKE_PATH = "/oauth/revoke"
 
 _GRANT_KEY = "bt_explore.grant_type"
 _CLAIMS_KEY = "bt_explore.claims"
@@ -1065,7 +1068,10 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
             secret = params.get("client_secret", "")
             if client is None:
                 raise _TokenFailure(401, "invalid_client", "client_id is unknown")
-            if secret and secret != client.get("secret", ""):
+            expected = client.get("secret", "")
+            if expected and not secret:  # a confidential client authenticates with its secret
+                raise _TokenFailure(401, "invalid_client", "client_secret is required")
+            if secret and not hmac.compare_digest(secret, expected):
                 raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
             issued = state.tokens.issue_refresh(client_id)
             answer: models.RefreshToken | models.AccessToken = models.RefreshToken(
@@ -1108,7 +1114,7 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                     raise _TokenFailure(
                         403, "access_denied", f"the client may not access organization {org}"
                     )
-            issued = state.tokens.issue_access(claims.client_id, org)
+            issued = state.tokens.issue_access(claims.client_id, org, refresh_id=claims.token_id)
             answer = models.AccessToken(access_token=issued.token, expires_in=issued.expires_in)
             return _json_response(answer, headers=_NO_STORE)
         if grant == "authorization_code":
@@ -1121,6 +1127,16 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
         )
 
     return token
+
+
+def _revoke_view(state: SandboxState) -> Callable[[], Response]:
+    def revoke() -> Response:
+        status, answer = revoke_answer(state.tokens, state.data.clients, _token_params())
+        if answer is None:
+            return Response(b"", 200, _NO_STORE, content_type="text/plain; charset=utf-8")
+        return _json_response(answer, status, _NO_STORE)
+
+    return revoke
 
 
 # --- faults and request log -----------------------------------------------------------------
@@ -1139,7 +1155,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     headers = [("Content-Type", "application/json")]
     if status == 429:
         headers.append(("Retry-After", str(retry_after)))
-    if path == TOKEN_PATH:
+    if path in (TOKEN_PATH, REVOKE_PATH):
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
         description = f"{status} {status_phrase(status)}"
         payload: Any = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
@@ -1196,7 +1212,7 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     if path.startswith(API_PREFIX):
         body = _encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
-    elif path == TOKEN_PATH:
+    elif path in (TOKEN_PATH, REVOKE_PATH):
         description = messages.text("host_not_loopback", "en")
         body = _encode(models.TokenError(error="invalid_request", error_description=description))
         kind = "application/json"
@@ -1360,6 +1376,13 @@ def create_app(state: SandboxState) -> Flask:
         TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
     )
     app.add_url_rule(
+        REVOKE_PATH,
+        "revoke",
+        _revoke_view(state),
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    app.add_url_rule(
         AUTHORIZE_PATH,
         "authorize",
         authorize_view(state),
@@ -1381,6 +1404,7 @@ def create_app(state: SandboxState) -> Flask:
                 "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
                 "auth_url": base + TOKEN_PATH,
                 "authorize_url": base + AUTHORIZE_PATH,
+                "revocation_url": base + REVOKE_PATH,
                 "api_url": base + API_PREFIX,
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
@@ -1406,7 +1430,7 @@ def create_app(state: SandboxState) -> Flask:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
             headers["Allow"] = allowed
-        if request.path == TOKEN_PATH:
+        if request.path in (TOKEN_PATH, REVOKE_PATH):
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
             if code == 413:

@@ -217,6 +217,36 @@ def _token_operation(refs: dict[Any, dict]) -> dict:
     }
 
 
+def _revoke_operation(refs: dict[Any, dict]) -> dict:
+    """POST /oauth/revoke: RFC 7009 token revocation."""
+    error = refs[TokenError]
+    form = {
+        "type": "object",
+        "required": ["token", "client_id"],
+        "properties": {
+            "token": {"type": "string", "description": "The refresh or access token."},
+            "token_type_hint": {"enum": ["refresh_token", "access_token"]},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string", "description": "Confidential clients only."},
+        },
+    }
+    return {
+        "operationId": "revoke",
+        "summary": "Revoke a token (RFC 7009); a refresh token's access tokens end with it.",
+        "tags": ["auth"],
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": form}},
+        },
+        "responses": {
+            "200": {"description": "Revoked, or not a valid token (RFC 7009 §2.2); no body."},
+            "400": _json(error, "invalid_request, unsupported_token_type."),
+            "401": _json(error, "invalid_client."),
+            "405": _json(error, "Wrong HTTP method."),
+        },
+    }
+
+
 def _page(description: str, media: str = "text/html") -> dict:
     return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
 
@@ -284,6 +314,7 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     refs, schemas = _components()
     paths: dict[str, dict] = {
         "/oauth/token": {"post": _token_operation(refs)},
+        "/oauth/revoke": {"post": _revoke_operation(refs)},
         "/oauth/authorize": _authorize_operations(refs, schemas),
     }
     for ep in ENDPOINTS.values():
