@@ -273,30 +273,39 @@ def free_groups(
     lead, tail = template.lead * 60, (template.duration + template.followup) * 60
     lo = min_start if range_start is None else max(min_start, range_start)
     # The busy entries of the day's resources, looked up once instead of once per candidate.
-    checks = [(combo, [busy.get(r) for r in combo]) for combo in combos]
-    bisect_left = bisect.bisect_left
+    checks = [(combo, [entry for entry in map(busy.get, combo) if entry]) for combo in combos]
+    hi = range_end
     out: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
     for start in grid.candidates:
-        if start < lo or (range_end is not None and start >= range_end):
+        if start < lo or (hi is not None and start >= hi):
             continue
-        block_start, block_end = start - lead, start + tail
-        free = []
-        for combo, combo_entries in checks:
-            for entry in combo_entries:
-                # Blocks never overlap, so ends are sorted too: only the last block starting
-                # before block_end can reach into the block.
-                if entry:
-                    starts, ends = entry
-                    i = bisect_left(starts, block_end)
-                    if i and ends[i - 1] > block_start:
-                        break
-            else:
-                free.append(combo)
+        free = _free_combos(checks, start - lead, start + tail)
         if free:
             out.append((start, tuple(free)))
             if first_only:
                 return out
     return out
+
+
+def _free_combos(
+    checks: list[tuple[tuple[str, ...], list[tuple[Sequence[int], Sequence[int]]]]],
+    block_start: int,
+    block_end: int,
+) -> list[tuple[str, ...]]:
+    """The combinations of ``checks`` (each with its resources' busy entries) none of whose
+    resources has a busy block overlapping ``[block_start, block_end)``."""
+    bisect_left = bisect.bisect_left
+    free = []
+    for combo, entries in checks:
+        for starts, ends in entries:
+            # Blocks never overlap, so ends are sorted too: only the last block starting
+            # before block_end can reach into the block.
+            i = bisect_left(starts, block_end)
+            if i and ends[i - 1] > block_start:
+                break
+        else:
+            free.append(combo)
+    return free
 
 
 def free_slots(
@@ -371,6 +380,9 @@ class SlotCodec:
         # The fixed-width field of every template and resource (a resource's is its index + 1).
         self._template_field = {t: self._base62(i) for i, t in enumerate(self._templates)}
         self._resource_field = {r: self._base62(i + 1) for i, r in enumerate(self._resources)}
+        # ... and the way back: the id of every field (a field is canonical, so one number each).
+        self._template_of_field = {f: t for t, f in self._template_field.items()}
+        self._resource_of_field = {f: r for r, f in self._resource_field.items()}
 
     @classmethod
     def _base62(cls, number: int) -> str:
@@ -412,20 +424,21 @@ class SlotCodec:
         """(template id, start epoch seconds, resource ids) of ``slot_id``, or ``None``."""
         if not isinstance(slot_id, str) or len(slot_id) != 32 or not slot_id.startswith("4f"):
             return None
+        template = self._template_of_field.get(slot_id[2:6])
         minute = slot_id[6:16]
-        index_fields = [slot_id[2:6]] + [slot_id[at : at + 4] for at in range(16, 32, 4)]
-        if not (minute.isascii() and minute.isdigit()):
+        if template is None or not (minute.isascii() and minute.isdigit()):
             return None
-        if any(char not in self.ALPHABET for field in index_fields for char in field):
+        combination = self._combination([slot_id[at : at + 4] for at in range(16, 32, 4)])
+        if combination is None:
             return None
-        template, *resources = (
-            sum(self.ALPHABET.index(c) * 62**k for k, c in enumerate(reversed(field)))
-            for field in index_fields
-        )
-        used = [r for r in resources if r]
-        if template >= len(self._templates) or not used or resources[: len(used)] != used:
-            return None  # an unknown template, no resource, or a gap between resources
-        if any(r > len(self._resources) for r in used):
-            return None
-        combination = tuple(self._resources[r - 1] for r in used)
-        return self._templates[template], int(minute) * 60, combination
+        return template, int(minute) * 60, combination
+
+    def _combination(self, fields: list[str]) -> tuple[str, ...] | None:
+        """The resource ids of a slot id's resource fields: one or more known resources, then
+        only empty fields (``0000``); ``None`` for anything else."""
+        empty = "0" * self._INDEX
+        count = fields.index(empty) if empty in fields else len(fields)
+        if not count or any(field != empty for field in fields[count:]):
+            return None  # no resource, or a gap between resources
+        ids = [self._resource_of_field.get(field) for field in fields[:count]]
+        return None if None in ids else tuple(ids)  # type: ignore[arg-type]
