@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import requests
 
     from bt_explore.client import Client
+    from bt_explore.settings import Settings
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -442,57 +443,60 @@ def sign_in(
     settings = client.settings
     store = store if store is not None else (TokenStore() if remember else None)
     if remember and store is not None:
-        try:
-            saved = store.load(settings.client_id or "", settings.auth_url)
-        except UnreadableStore as exc:
-            log.warning("%s", exc)
-            saved = None
-        now = now_seconds(client.clock)
-        if saved is not None and (saved.expires_at is None or saved.expires_at > now + 60):
+        saved = _still_valid(store, client)
+        if saved is not None:
             log.info("using the stored sign-in of %s", saved.user or "a person")
             client.auth.use(saved)
             return client
     verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(24)
     with LoopbackListener(expected_state=state) as listener:
-        params = {
-            "response_type": "code",
-            "client_id": settings.client_id or "",
-            "redirect_uri": listener.redirect_uri,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        if organization_id:
-            params["organization_id"] = organization_id
-        url = authorize_url_for(settings.auth_url) + "?" + urlencode(params)
-        reader: _PasteReader | None = None
-        link: Any = None
-        try:
-            if show_url is not None:
-                if open_browser:
-                    _open(url)
-                show_url(url)
-            elif _in_notebook():
-                if open_browser:
-                    _open(url)
-                link = _show_in_notebook(url)
-            else:
-                opened = open_browser and _open(url)
-                _show_in_terminal(url, opened=opened)
-                if sys.stdin is not None and sys.stdin.isatty():
-                    reader = _PasteReader(listener).start()
-            query = listener.wait(timeout)
-        finally:
-            if reader is not None:
-                reader.stop()
-            _clear_notebook_link(link)
+        url = _authorize_url(settings, listener.redirect_uri, state, challenge, organization_id)
+        query = _show_and_wait(listener, url, open_browser, show_url, timeout)
     code = _code_from(query, state)
+    token, lifetime = _redeem(client, code, listener.redirect_uri, verifier)
+    claims = _claims(token)
+    client_now = now_seconds(client.clock)
+    user = str(claims.get("usr") or claims.get("sub") or "")
+    grant = PersonGrant(token, expires_at=client_now + lifetime, user=user)
+    client.auth.use(grant)
+    log.info("signed in as %s", grant.user or "a person")
+    if store is not None:
+        _remember(store, settings, grant, claims, client_now, lifetime)
+    return client
+
+
+def _authorize_url(
+    settings: Settings,
+    redirect_uri: str,
+    state: str,
+    challenge: str,
+    organization_id: str | None,
+) -> str:
+    """The sign-in page's address: an authorization request with a PKCE ``challenge`` whose
+    answer goes to ``redirect_uri``, for ``organization_id`` only when given."""
+    params = {
+        "response_type": "code",
+        "client_id": settings.client_id or "",
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if organization_id:
+        params["organization_id"] = organization_id
+    return authorize_url_for(settings.auth_url) + "?" + urlencode(params)
+
+
+def _redeem(client: Client, code: str, redirect_uri: str, verifier: str) -> tuple[str, float]:
+    """Exchange the authorization ``code`` at the token endpoint: the refresh token and its
+    lifetime in seconds (1800 when the answer gives none that reads as a number)."""
+    settings = client.settings
     exchange = {
         "grant_type": "authorization_code",
         "client_id": settings.client_id or "",
         "code": code,
-        "redirect_uri": listener.redirect_uri,
+        "redirect_uri": redirect_uri,
         "code_verifier": verifier,
     }
     if settings.client_secret:  # a confidential client authenticates the exchange (§4.1.3)
@@ -505,27 +509,80 @@ def sign_in(
         lifetime = float(answer.get("expires_in", 1800))
     except (TypeError, ValueError):
         lifetime = 1800.0
-    claims = _claims(token)
-    client_now = now_seconds(client.clock)
-    user = str(claims.get("usr") or claims.get("sub") or "")
-    grant = PersonGrant(token, expires_at=client_now + lifetime, user=user)
-    client.auth.use(grant)
-    log.info("signed in as %s", grant.user or "a person")
-    if store is not None:
-        # whoami judges validity on the server's clock (a pinned sandbox's may be days off):
-        # the token's own iat/exp when it has them, else the client's clock
-        issued = _seconds(claims.get("iat"))
-        if issued is None:
-            issued = client_now
-        expires = _seconds(claims.get("exp"))
-        store.save(
-            settings.client_id or "",
-            settings.auth_url,
-            grant,
-            server_expires_at=issued + lifetime if expires is None else expires,
-            clock_offset=issued - time.time(),
-        )
-    return client
+    return token, lifetime
+
+
+def _still_valid(store: TokenStore, client: Client) -> PersonGrant | None:
+    """The sign-in ``store`` holds for ``client``'s settings when it is valid for another minute
+    or more by ``client``'s clock (or of unknown expiry), else ``None``; an unreadable store is
+    logged and counts as empty."""
+    settings = client.settings
+    try:
+        saved = store.load(settings.client_id or "", settings.auth_url)
+    except UnreadableStore as exc:
+        log.warning("%s", exc)
+        return None
+    now = now_seconds(client.clock)
+    if saved is not None and (saved.expires_at is None or saved.expires_at > now + 60):
+        return saved
+    return None
+
+
+def _show_and_wait(
+    listener: LoopbackListener,
+    url: str,
+    open_browser: bool,
+    show_url: Callable[[str], object] | None,
+    timeout: float,
+) -> str:
+    """Show the sign-in address ``url`` (to ``show_url``, as a notebook link or on the terminal,
+    which also reads a pasted redirect), open it in the browser when asked, and wait up to
+    ``timeout`` seconds for the redirect's query; the link and the paste reader end with it."""
+    reader: _PasteReader | None = None
+    link: Any = None
+    try:
+        if show_url is not None:
+            if open_browser:
+                _open(url)
+            show_url(url)
+        elif _in_notebook():
+            if open_browser:
+                _open(url)
+            link = _show_in_notebook(url)
+        else:
+            opened = open_browser and _open(url)
+            _show_in_terminal(url, opened=opened)
+            if sys.stdin is not None and sys.stdin.isatty():
+                reader = _PasteReader(listener).start()
+        return listener.wait(timeout)
+    finally:
+        if reader is not None:
+            reader.stop()
+        _clear_notebook_link(link)
+
+
+def _remember(
+    store: TokenStore,
+    settings: Settings,
+    grant: PersonGrant,
+    claims: dict[str, Any],
+    client_now: float,
+    lifetime: float,
+) -> None:
+    """Save ``grant`` (issued at ``client_now`` by the client's clock, valid ``lifetime``
+    seconds) in ``store``. whoami judges validity on the server's clock (a pinned sandbox's may
+    be days off): the token's own iat/exp when it has them, else the client's clock."""
+    issued = _seconds(claims.get("iat"))
+    if issued is None:
+        issued = client_now
+    expires = _seconds(claims.get("exp"))
+    store.save(
+        settings.client_id or "",
+        settings.auth_url,
+        grant,
+        server_expires_at=issued + lifetime if expires is None else expires,
+        clock_offset=issued - time.time(),
+    )
 
 
 def _open(url: str) -> bool:
