@@ -517,29 +517,41 @@ def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> li
     """
     needles = [s for s in secrets if s]
     findings: list[SecretFinding] = []
+    for f in _files_under(paths):
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            findings.extend(SecretFinding(f, lineno, kind) for kind in _secret_kinds(line, needles))
+    return findings
+
+
+def _files_under(paths: Iterable[Path | str]) -> list[Path]:
+    """The files of ``paths``: a file itself, a folder's files recursively (sorted); paths that
+    do not exist are skipped."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             files.extend(f for f in sorted(p.rglob("*")) if f.is_file())
         elif p.is_file():
             files.append(p)
-    for f in files:
-        try:
-            text = f.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if _JWT.search(line):
-                findings.append(SecretFinding(f, lineno, "JWT"))
-            if _BEARER.search(line):
-                findings.append(SecretFinding(f, lineno, "Bearer value"))
-            named = {m.group("form") or m.group("json") for m in _SECRET_PARAMETER.finditer(line)}
-            named.update(m.group("field") for m in _SECRET_FIELD.finditer(line))
-            findings.extend(SecretFinding(f, lineno, f"{n} parameter") for n in sorted(named))
-            for i, needle in enumerate(needles):
-                if needle in line:
-                    findings.append(SecretFinding(f, lineno, f"configured secret #{i + 1}"))
-    return findings
+    return files
+
+
+def _secret_kinds(line: str, needles: list[str]) -> list[str]:
+    """The kinds of secret ``line`` holds (see :func:`find_secrets`), in the order they are
+    reported; ``needles`` are the configured secret values."""
+    kinds = []
+    if _JWT.search(line):
+        kinds.append("JWT")
+    if _BEARER.search(line):
+        kinds.append("Bearer value")
+    named = {m.group("form") or m.group("json") for m in _SECRET_PARAMETER.finditer(line)}
+    named.update(m.group("field") for m in _SECRET_FIELD.finditer(line))
+    kinds.extend(f"{n} parameter" for n in sorted(named))
+    kinds.extend(f"configured secret #{i + 1}" for i, n in enumerate(needles) if n in line)
+    return kinds
 
 
 # --- connect(mode="replay" | "record") ----------------------------------------------------------
