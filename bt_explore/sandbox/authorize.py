@@ -473,20 +473,10 @@ def authorization_code_grant(
 ) -> tuple[int, dict[str, Any]]:
     """The token endpoint's answer (status, JSON) to ``grant_type=authorization_code``: a
     refresh token carrying the person's grant, or an RFC 6749 §5.2 error."""
-    client_id = params.get("client_id", "")
+    problem = _client_problem(state, params)
+    if problem is not None:
+        return problem
     code = params.get("code", "")
-    if not client_id:
-        return _grant_error(400, "invalid_request", "client_id is required")
-    client = state.data.clients.get(client_id)
-    if client is None:
-        return _grant_error(401, "invalid_client", "client_id is unknown")
-    secret = client.get("secret", "")
-    given = params.get("client_secret", "")
-    if secret and not given:
-        return _grant_error(401, "invalid_client", "client_secret is required for this client")
-    if (secret or given) and not secrets.compare_digest(secret, given):
-        # a public client has no secret: one sent anyway is wrong, not ignored
-        return _grant_error(401, "invalid_client", "client_secret is wrong")
     if not code:
         return _grant_error(400, "invalid_request", "code is required")
     if not params.get("redirect_uri"):
@@ -499,22 +489,11 @@ def authorization_code_grant(
         return _grant_error(400, "invalid_grant", f"{exc}; the tokens it gave have been revoked")
     except LookupError as exc:
         return _grant_error(400, "invalid_grant", str(exc))
-    if issued.client_id != client_id:
-        return _grant_error(400, "invalid_grant", "the code was issued to another client")
-    if issued.redirect_uri != params["redirect_uri"]:
-        return _grant_error(
-            400, "invalid_grant", "redirect_uri differs from the one the code was issued for"
-        )
-    verifier = params.get("code_verifier", "")
-    if issued.challenge is not None:
-        if not verifier:
-            return _grant_error(400, "invalid_grant", "code_verifier is missing")
-        if not _PKCE.fullmatch(verifier) or not secrets.compare_digest(
-            s256(verifier), issued.challenge
-        ):
-            return _grant_error(400, "invalid_grant", "code_verifier does not match the challenge")
+    problem = _code_problem(issued, params)
+    if problem is not None:
+        return problem
     token = state.tokens.issue_refresh(
-        client_id, user_id=issued.user_id, organization_ids=issued.organization_ids
+        params["client_id"], user_id=issued.user_id, organization_ids=issued.organization_ids
     )
     state.signins.exchanged(code, token.token_id)
     return 200, {
@@ -522,6 +501,49 @@ def authorization_code_grant(
         "token_type": "Bearer",
         "expires_in": token.expires_in,
     }
+
+
+def _client_problem(
+    state: SandboxState, params: Mapping[str, str]
+) -> tuple[int, dict[str, Any]] | None:
+    """The error answer when the request does not authenticate a known client (a confidential
+    one with its secret, a public one with none), else ``None``."""
+    client_id = params.get("client_id", "")
+    if not client_id:
+        return _grant_error(400, "invalid_request", "client_id is required")
+    client = state.data.clients.get(client_id)
+    if client is None:
+        return _grant_error(401, "invalid_client", "client_id is unknown")
+    secret = client.get("secret", "")
+    given = params.get("client_secret", "")
+    if secret and not given:
+        return _grant_error(401, "invalid_client", "client_secret is required for this client")
+    if (secret or given) and not secrets.compare_digest(secret, given):
+        # a public client has no secret: one sent anyway is wrong, not ignored
+        return _grant_error(401, "invalid_client", "client_secret is wrong")
+    return None
+
+
+def _code_problem(issued: _Code, params: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:
+    """The ``invalid_grant`` answer when the redeemed code ``issued`` does not belong to this
+    request (another client, another redirect_uri, a PKCE verifier missing or not matching its
+    challenge), else ``None``."""
+    if issued.client_id != params["client_id"]:
+        return _grant_error(400, "invalid_grant", "the code was issued to another client")
+    if issued.redirect_uri != params["redirect_uri"]:
+        return _grant_error(
+            400, "invalid_grant", "redirect_uri differs from the one the code was issued for"
+        )
+    verifier = params.get("code_verifier", "")
+    if issued.challenge is None:
+        return None
+    if not verifier:
+        return _grant_error(400, "invalid_grant", "code_verifier is missing")
+    if not _PKCE.fullmatch(verifier) or not secrets.compare_digest(
+        s256(verifier), issued.challenge
+    ):
+        return _grant_error(400, "invalid_grant", "code_verifier does not match the challenge")
+    return None
 
 
 def headless_browser(
