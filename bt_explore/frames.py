@@ -680,21 +680,28 @@ _I18N_VALUE_FIELDS = ("value", "text", "name")
 
 
 def _i18n_pairs(i18n: Any) -> list[tuple[str, str]]:
+    """The (locale, text) pairs of an I18n list, of one entry without its list, or of a
+    ``{locale: text}`` dict; entries without a string locale and text are left out."""
     if isinstance(i18n, dict) and any(f in i18n for f in _I18N_KEY_FIELDS):
         i18n = (msgspec.convert(i18n, _I18nEntry),)  # one entry without its list
     if isinstance(i18n, dict):
         return [(k, v) for k, v in i18n.items() if isinstance(v, str)]
-    pairs = []
-    if type(i18n) is tuple:
-        for item in i18n:
-            if type(item) is not _I18nEntry:
-                continue
-            keys = (item.key, item.locale, item.language, item.lang)
-            key = next((k for k in keys if isinstance(k, str)), None)
-            text = next((t for t in (item.value, item.text, item.name) if isinstance(t, str)), None)
-            if key is not None and text is not None:
-                pairs.append((key, text))
-    return pairs
+    if type(i18n) is not tuple:
+        return []
+    pairs = [_i18n_pair(item) for item in i18n if type(item) is _I18nEntry]
+    return [pair for pair in pairs if pair is not None]
+
+
+def _i18n_pair(item: Any) -> tuple[str, str] | None:
+    """(locale, text) of one I18n entry: its first string locale field and its first string
+    text field, in the order of ``_I18N_KEY_FIELDS`` and ``_I18N_VALUE_FIELDS``; ``None``
+    when it lacks either."""
+    keys = (item.key, item.locale, item.language, item.lang)
+    key = next((k for k in keys if isinstance(k, str)), None)
+    text = next((t for t in (item.value, item.text, item.name) if isinstance(t, str)), None)
+    if key is None or text is None:
+        return None
+    return key, text
 
 
 def _norm_locale(locale: str) -> str:
