@@ -176,30 +176,44 @@ def _unservable(
     """
     if len(problems) >= _MAX_BODY_PROBLEMS or value is None or isinstance(value, bool):
         return
-    if isinstance(value, int):
-        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
-            problems.append((parameter, "number_out_of_range", {}))
-    elif isinstance(value, float):
-        if not math.isfinite(value):  # NaN, Infinity, or a literal such as 1e400
-            problems.append((parameter, "number_out_of_range", {}))
-    elif isinstance(value, str):
-        if not _is_unicode(value):
-            problems.append((parameter, "text_not_unicode", {}))
+    if isinstance(value, (int, float, str)):
+        key = _scalar_problem(value)
+        if key is not None:
+            problems.append((parameter, key, {}))
     elif depth > MAX_BODY_DEPTH:
         problems.append((parameter, "nesting_too_deep", {"max": MAX_BODY_DEPTH}))
     elif isinstance(value, dict):
-        for key, item in value.items():
-            if not _is_unicode(key):
-                # name the key as its JSON escape, so the failure itself can be answered
-                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
-                name = f"{parameter}.{shown}" if parameter else shown
-                problems.append((name, "text_not_unicode", {}))
-            else:
-                name = f"{parameter}.{key}" if parameter else key
-                _unservable(item, name, problems, depth + 1)
+        _unservable_members(value, parameter, problems, depth)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _unservable(item, f"{parameter or ''}[{index}]", problems, depth + 1)
+
+
+def _unservable_members(
+    value: dict, parameter: str | None, problems: list[tuple[str | None, str, dict]], depth: int
+) -> None:
+    """:func:`_unservable` for the keys and values of the JSON object ``value``."""
+    for key, item in value.items():
+        if not _is_unicode(key):
+            # name the key as its JSON escape, so the failure itself can be answered
+            shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+            name = f"{parameter}.{shown}" if parameter else shown
+            problems.append((name, "text_not_unicode", {}))
+        else:
+            name = f"{parameter}.{key}" if parameter else key
+            _unservable(item, name, problems, depth + 1)
+
+
+def _scalar_problem(value: int | float | str) -> str | None:
+    """The message key of what keeps a JSON number or string from being answered (an integer
+    out of range, a float that is not finite such as a literal 1e400, a string with a lone
+    surrogate), or ``None``."""
+    if isinstance(value, int):
+        ok = _INT_RANGE[0] <= value <= _INT_RANGE[1]
+        return None if ok else "number_out_of_range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "number_out_of_range"
+    return None if _is_unicode(value) else "text_not_unicode"
 
 
 class ApiFailure(Exception):
