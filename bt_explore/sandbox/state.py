@@ -662,6 +662,14 @@ class RequestLog:
 _SCRIPT_WORDS = ("drop", "drop_after")
 
 
+def _is_script_entry(entry: object) -> bool:
+    """Whether ``entry`` may stand in a fault script: an HTTP error status (400-599, not a
+    bool), one of ``_SCRIPT_WORDS`` or ``None`` (no fault)."""
+    if entry is None or entry in _SCRIPT_WORDS:
+        return True
+    return isinstance(entry, int) and not isinstance(entry, bool) and 400 <= entry <= 599
+
+
 @dataclass
 class FaultSettings:
     """Injected faults: latency, a share of error answers and dropped connections, a script.
@@ -696,11 +704,7 @@ class FaultSettings:
                 raise ValueError(f"statuses: {code} is not an HTTP error status (400-599)")
         entries = list(script or [])
         for entry in entries:
-            ok = entry is None or entry in _SCRIPT_WORDS
-            ok = ok or (
-                isinstance(entry, int) and not isinstance(entry, bool) and 400 <= entry <= 599
-            )
-            if not ok:
+            if not _is_script_entry(entry):
                 raise ValueError(
                     f"script: {entry!r} is not an error status (400-599), 'drop', 'drop_after' or None"
                 )
