@@ -25,6 +25,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.authorize import AUTHORIZE_PATH
+from bt_explore.sandbox.dialect import DEFAULT_DIALECT, check_dialect
 from bt_explore.sandbox.state import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_LOG_SIZE,
@@ -125,7 +126,9 @@ class Sandbox:
     ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
     ``None``: all). It answers only requests whose ``Host`` header names a loopback address
     (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
-    page cannot reach it through DNS rebinding.
+    page cannot reach it through DNS rebinding. ``dialect="php"`` answers the Module API in the
+    shapes bookingtime's PHP backend sends (``"recordTotal": "1"``, ``[]`` for empty objects, a
+    success message on reads, ``\\/``); the default ``"clean"`` in the walkthrough's.
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -148,8 +151,10 @@ class Sandbox:
         data_dir: str | Path | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
+        dialect: str = DEFAULT_DIALECT,
     ) -> None:
         _check_loopback(host)
+        self.dialect = check_dialect(dialect)
         self.host = host
         self._requested_port = int(port)
         self.state = SandboxState(
@@ -163,7 +168,7 @@ class Sandbox:
             max_body_size=max_body_size,
             request_log_size=request_log_size,
         )
-        self.app = create_app(self.state)
+        self.app = create_app(self.state, dialect=self.dialect)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._finalizer: weakref.finalize | None = None
