@@ -30,6 +30,7 @@ __all__ = [
     "AppointmentMove",
     "AuthorizeForm",
     "AuthorizeRequest",
+    "BookingCategory",
     "BookingResource",
     "BookingSlot",
     "BookingStep",
@@ -326,6 +327,30 @@ class BookingTemplate(_Wire, tag_field="class", tag="BOOKING_TEMPLATE"):
     sms_template_list: list[MessageTemplate] = []
     extra_field_list: list[Any] = []
     additional_data: Any = None
+
+
+class BookingCategory(_Wire, tag_field="class", tag="BOOKING_CATEGORY"):
+    """A BOOKING_CATEGORY of ``bookingCategory/tree``: a named group of templates, with its
+    sub-categories.
+
+    bookingtime's newest PHP SDK calls the endpoint but shows no answer; this shape is the
+    sandbox's assumption (docs/sandbox.md): the LIST holds the root categories, each holds its
+    children in ``bookingCategoryList`` and its templates' ids in ``bookingTemplateIdList``.
+
+    Example:
+        >>> BookingCategory(id="x", name="Therapies").booking_category_list
+        []
+    """
+
+    id: str
+    name: str
+    custom_id: str = ""
+    name_i18n_list: I18n = ""
+    description: str = ""
+    description_i18n_list: I18n = ""
+    image: str = ""
+    booking_template_id_list: list[TemplateId] = []
+    booking_category_list: "list[BookingCategory]" = []
 
 
 class BookingSlot(_Wire, tag_field="class", tag="BOOKING_SLOT"):

@@ -167,6 +167,7 @@ def test_every_client_method(client, sb):
     assert isinstance(c.linked_custom_entities(COURSE, "course"), list)
     assert c.custom_entity_templates("course", COURSE)
     assert c.custom_entity_resources("course", COURSE)
+    assert c.booking_categories()[0]["bookingCategoryList"]
     every = {m for methods in client_methods().values() for m in methods}
     assert every - c.called == set(), "client methods this test does not call"
 

@@ -900,6 +900,10 @@ class _Api:
         self._module(module_id, locale)
         return _api_answer(_list(self.data.branches_of(org)))
 
+    def booking_category_tree(self, org: str, locale: str) -> Response:
+        # The answer's shape is the sandbox's assumption (bt_explore.sandbox.categories).
+        return _api_answer(_list(self.state.categories.tree(org)))
+
     def appointment_showProtected(self, org: str, locale: str, appointment_id: str) -> Response:
         # The sandbox's reading (docs/sandbox.md, "sandbox choices"): the full APPOINTMENT, as
         # appointment_show answers it; no sandbox appointment is protected.

@@ -36,6 +36,7 @@ import msgspec
 from bt_explore.endpoints import STATIC_LISTS, is_id
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
+from bt_explore.sandbox.categories import BookingCategories
 from bt_explore.sandbox.custom_entities import CustomEntityStore
 from bt_explore.sandbox.engine import (
     WEEKDAYS,
@@ -736,6 +737,8 @@ class SandboxState:
         )
         #: demo users and pending authorization codes (``/oauth/authorize``)
         self.signins = SignIns(self.clock.now, data_dir)
+        #: the booking categories (``booking_categories.json``, ``bookingCategory/tree``)
+        self.categories = BookingCategories.load(self.data, data_dir, _load_json)
         self.log = RequestLog(request_log_size)
         #: The largest request body in bytes (``None``: no limit); larger bodies get 413.
         self.max_body_size = max_body_size
