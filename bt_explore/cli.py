@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "login": "login",
     "logout": "logout",
     "whoami": "whoami",
+    "verify": "verify",
 }
 
 

@@ -47,6 +47,7 @@ from bt_explore.sandbox.engine import (
     free_slots,
 )
 from bt_explore.sandbox.files import FileStore
+from bt_explore.sandbox.observed import attach_observed
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -716,6 +717,7 @@ class SandboxState:
         if max_body_size is not None and max_body_size < 0:
             raise ValueError(f"max_body_size must be >= 0 or None, got {max_body_size!r}")
         self.data = DemoData.load(data_dir)
+        attach_observed(self.data, data_dir)  # an offline twin's observed slots
         demo_tz = self.data.org_rules[self.data.demo_organization_id].tz
         self.clock = Clock(now, default_tz=demo_tz)
         self.tokens = TokenService(
