@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -65,6 +64,7 @@ from bt_explore.errors import (
     short_url,
 )
 from bt_explore.models import RawBytes
+from bt_explore.pacing import PacedAdapter, RateController
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 from bt_explore.version import __version__
@@ -189,7 +189,9 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
     """The fewest day/week/month slot calls covering the days ``[first, stop)``.
 
     Ties go to the plan that fetches fewer days. Calls are ``("day", (y, m, d))``,
-    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order.
+    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order. No two calls
+    fetch the same day: only the first call may reach back before ``first`` and only the last
+    past ``stop``, so no period is sent twice.
 
     Example:
         >>> from datetime import date
@@ -199,6 +201,8 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         [('week', (2026, 50))]
         >>> plan_slot_calls(date(2026, 12, 30), date(2027, 1, 2))    # across the new year
         [('week', (2026, 53))]
+        >>> plan_slot_calls(date(2026, 12, 6), date(2027, 1, 4))     # no week 53 after December
+        [('month', (2026, 12)), ('month', (2027, 1))]
         >>> plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3))
         [('day', (2026, 12, 2))]
     """
@@ -216,12 +220,14 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         month_end = date(d.year, d.month, month_days) + timedelta(days=1)
         iso = d.isocalendar()
         options = [
-            (("day", (d.year, d.month, d.day)), d + timedelta(days=1), 1),
-            (("week", (iso[0], iso[1])), monday + timedelta(days=7), 7),
-            (("month", (d.year, d.month)), month_end, month_days),
+            (("day", (d.year, d.month, d.day)), d, d + timedelta(days=1), 1),
+            (("week", (iso[0], iso[1])), monday, monday + timedelta(days=7), 7),
+            (("month", (d.year, d.month)), d.replace(day=1), month_end, month_days),
         ]
         choice = None
-        for call, end, size in options:
+        for call, begin, end, size in options:
+            if i and begin < d:  # would fetch days the previous call already fetched
+                continue
             j = min(n, (end - first).days)
             cost = (1 + best[j][0], size + best[j][1])
             if choice is None or cost < choice[0]:
@@ -314,6 +320,7 @@ class Client:
         session: requests.Session | None = None,
         clock: Clock | None = None,
         retry: Retry | None = None,
+        pace: RateController | None = None,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             raise TypeError(
@@ -324,13 +331,15 @@ class Client:
         self.session = session if session is not None else requests.Session()
         self._owns_session = session is None
         retry = retry or default_retry()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=retry)
+        #: this client's pace, shared by all its threads and organizations (bt_explore.pacing)
+        self.pace = pace if pace is not None else RateController()
+        adapter = PacedAdapter(self.pace, pool_connections=4, pool_maxsize=32, max_retries=retry)
         for url in (self.settings.api_url, self.settings.auth_url):
             parts = urlsplit(url)
             self.session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
         # token requests create nothing: retried like GETs (the longest mounted prefix wins)
         self.session.mount(
-            self.settings.auth_url, HTTPAdapter(max_retries=for_token_requests(retry))
+            self.settings.auth_url, PacedAdapter(self.pace, max_retries=for_token_requests(retry))
         )
         #: what "now" is for this client: epoch seconds or an aware datetime (default
         #: :func:`time.time`); tokens expire, and "today" begins, by it
