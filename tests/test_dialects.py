@@ -245,3 +245,24 @@ def test_record_then_replay(dialect, tmp_path, monkeypatch):
         assert '"recordTotal":"' in cassette.read_text()
     with bt_explore.connect(mode="replay", cassette=name) as replayer:
         assert flow(replayer) == recorded
+
+
+def test_the_openapi_document_declares_both_shapes(sb):
+    """``/openapi.json`` (generated from the models) says what the PHP dialect sends."""
+    schemas = requests.get(sb.openapi_url, timeout=5).json()["components"]["schemas"]
+    total = schemas["List_BookingTemplate_"]["properties"]["recordTotal"]["anyOf"]
+    assert {"type": "integer"} in total
+    assert {"type": "string", "pattern": "^[0-9]+$"} in total
+    for field in ("customer", "additionalData"):
+        shapes = schemas["Appointment"]["properties"][field]["anyOf"]
+        assert {"type": "array", "maxItems": 0} in shapes, field
+
+
+def test_an_unknown_dialect_is_named(capsys):
+    from bt_explore.cli import main
+
+    assert main(["sandbox", "--port", "0", "--dialect", "perl"]) == 2
+    err = capsys.readouterr().err
+    assert "--dialect" in err and "'perl' is not one of clean, php" in err
+    with pytest.raises(ValueError, match="dialect: 'perl' is not one of clean, php"):
+        Sandbox(dialect="perl")

@@ -27,7 +27,8 @@ __all__ = ["DEFAULT_DIALECT", "DIALECTS", "DialectMiddleware", "check_dialect", 
 
 #: The dialects the sandbox answers in.
 DIALECTS: tuple[str, ...] = ("clean", "php")
-#: The sandbox's default: the shapes of bookingtime's walkthrough (see docs/sandbox.md).
+#: The sandbox's default: the shapes of bookingtime's walkthrough (see docs/sandbox.md); the
+#: test suite's ``--sandbox-dialect php`` changes it for a whole run.
 DEFAULT_DIALECT = "clean"
 
 #: The fields PHP sends as ``[]`` when they hold nothing (``null`` in the clean dialect).
