@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import types
@@ -51,6 +52,8 @@ __all__ = ["EndpointCheck", "Finding", "VerifyReport", "verify"]
 #: ``error`` (another status, a broken connection).
 Outcome = Literal["ok", "differs", "denied", "html", "timeout", "error"]
 
+#: The paths of the envelope's own keys: a difference there is an envelope difference.
+_ENVELOPE = ("", "messageList", "content")
 #: Token requests a walk may need: the refresh token, the organization's and the unscoped
 #: access token, one renewal.
 _TOKEN_REQUESTS = 4
@@ -287,44 +290,37 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _other_type(value: Any, tp: Any, path: str) -> Finding:
+    key = path.rsplit(".", 1)[-1]
+    return Finding("type", path, f"{_json_type(value)}, declared {_describe(tp)}", mask(value, key))
+
+
 def _compare(value: Any, annotated: Any, path: str, out: list[Finding]) -> None:
     tp = _strip(annotated)
     if tp is Any:
         return
-    key = path.rsplit(".", 1)[-1]
     if get_origin(tp) in (Union, types.UnionType):
         members = [m for m in get_args(tp) if _fits_kind(value, m)]
         if not members:
-            out.append(
-                Finding(
-                    "type", path, f"{_json_type(value)}, declared {_describe(tp)}", mask(value, key)
-                )
-            )
+            out.append(_other_type(value, tp, path))
             return
         tried = [compare(value, m, path) for m in members]
         best: list[Finding] = min(tried, key=len)
         out.extend(best)
         return
+    if not _fits_kind(value, tp):  # an object, an array or a scalar where another is declared
+        out.append(_other_type(value, tp, path))
+        return
     cls = _struct_class(tp)
     if cls is not None:
-        if not isinstance(value, dict):
-            out.append(
-                Finding(
-                    "type", path, f"{_json_type(value)}, declared {_describe(tp)}", mask(value, key)
-                )
-            )
-            return
         config = cls.__struct_config__
         fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
         for name, item in value.items():
             where = _join(path, name)
             if config.tag_field is not None and name == config.tag_field:
                 if item != config.tag:
-                    out.append(
-                        Finding(
-                            "type", where, f"{json.dumps(item)}, declared {json.dumps(config.tag)}"
-                        )
-                    )
+                    declared = f"{json.dumps(item)}, declared {json.dumps(config.tag)}"
+                    out.append(Finding("type", where, declared))
                 continue
             if name not in fields:
                 out.append(Finding("undeclared", where, _json_type(item), mask(item, name)))
@@ -335,21 +331,11 @@ def _compare(value: Any, annotated: Any, path: str, out: list[Finding]) -> None:
                 out.append(Finding("missing", _join(path, name), f"declared {_describe(f.type)}"))
         return
     if get_origin(tp) is list:
-        if not isinstance(value, list):
-            out.append(
-                Finding("type", path, f"{_json_type(value)}, declared array", mask(value, key))
-            )
-            return
         (item_type,) = get_args(tp) or (Any,)
         for item in value:
             _compare(item, item_type, f"{path}[]", out)
         return
     if get_origin(tp) is dict:
-        if not isinstance(value, dict):
-            out.append(
-                Finding("type", path, f"{_json_type(value)}, declared object", mask(value, key))
-            )
-            return
         value_type = (get_args(tp) or (Any, Any))[1]
         for item in value.values():
             _compare(item, value_type, f"{path}.*", out)
@@ -357,10 +343,11 @@ def _compare(value: Any, annotated: Any, path: str, out: list[Finding]) -> None:
     try:
         msgspec.convert(value, annotated, strict=True)
     except msgspec.ValidationError as exc:
-        detail = f"{_json_type(value)}, declared {_describe(tp)}"
+        finding = _other_type(value, tp, path)
         if _json_type(value) == _describe(tp):  # the type fits, a constraint does not
             detail = f"{_json_type(value)}: {str(exc).split(' - at ')[0]}"
-        out.append(Finding("type", path, detail, mask(value, key)))
+            finding = dataclasses.replace(finding, detail=detail)
+        out.append(finding)
 
 
 def _deduplicated(findings: Iterable[Finding]) -> list[Finding]:
@@ -385,8 +372,7 @@ class _Walk:
         if endpoint.method != "GET":  # the walk never writes
             raise ValueError(f"verify sends GET requests only, not {endpoint.method} {name}")
         org = self.organization_id if endpoint.organization_scoped else None
-        values = {k: v for k, v in path.items()}
-        url = self.client.url(name, organization_id=org, **values)
+        url = self.client.url(name, organization_id=org, **path)
         shown = url.split("/module/v3/", 1)[-1].split("/", 1)[-1]
         shown = shown.replace(f"organization/{self.organization_id}/", "…/", 1)
         module_id = self.client.settings.client_id
@@ -430,15 +416,12 @@ class _Walk:
                 Finding("status", "", f"{answer.status_code}, declared {endpoint.success_status}")
             )
             return None
-        findings = _deduplicated(compare(body, endpoint.response))
-        for f in findings:
-            if f.path in ("", "messageList", "content") and f.kind in (
-                "missing",
-                "type",
-                "undeclared",
-            ):
-                object.__setattr__(f, "kind", "envelope")
-        check.findings = findings
+        check.findings = [
+            # the envelope itself (not what it holds) has another shape
+            dataclasses.replace(f, kind="envelope") if f.path in _ENVELOPE else f
+            for f in _deduplicated(compare(body, endpoint.response))
+        ]
+        findings = check.findings
         if findings:
             check.outcome = "differs"
         content = body.get("content") if isinstance(body, dict) else None
