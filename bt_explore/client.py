@@ -31,6 +31,7 @@ import os
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -326,6 +327,13 @@ class Client:
             raise TypeError(
                 f"settings must be a bt_explore.Settings, got {type(settings).__name__}"
                 + (": use Client(Settings(client_id=...))" if isinstance(settings, str) else "")
+            )
+        if session is not None and not isinstance(session, requests.Session):
+            raise TypeError(f"session must be a requests.Session, got {type(session).__name__}")
+        if clock is not None and not callable(clock):
+            raise TypeError(
+                "clock must be a callable returning epoch seconds or an aware datetime "
+                f"(e.g. time.time), got {type(clock).__name__}"
             )
         self.settings = (settings if settings is not None else Settings()).require()
         self.session = session if session is not None else requests.Session()
@@ -1157,6 +1165,8 @@ class Client:
         if target.is_dir():
             name = _attachment_name(response.headers.get("Content-Disposition", ""))
             target = target / (name or file_id)
+        if target.is_dir():
+            raise ValueError(f"path: {str(target)!r} is a folder; name a file or an empty folder")
         target.write_bytes(response.content)
         return target
 
@@ -1666,6 +1676,8 @@ def _attachment_name(disposition: str) -> str | None:
         'note.txt'
         >>> _attachment_name("attachment; filename=x; filename*=UTF-8''%C3%A4rzte.txt")
         'ärzte.txt'
+        >>> _attachment_name('attachment; filename=".."') is None   # a folder, not a name
+        True
     """
     extended = re.search(r"filename\*\s*=\s*UTF-8''([^;\s]+)", disposition, re.IGNORECASE)
     if extended:
@@ -1674,7 +1686,10 @@ def _attachment_name(disposition: str) -> str | None:
         msg = email.message.Message()
         msg["Content-Disposition"] = disposition
         name = msg.get_filename()
-    return Path(name).name or None if name else None
+    name = Path(name).name if name else ""
+    # "." and ".." name folders; control and text-direction characters disguise a name
+    unsafe = name in ("", ".", "..") or any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
+    return None if unsafe else name
 
 
 def _segment(name: str, value: Any) -> str:

@@ -336,3 +336,24 @@ def test_kill_9_of_a_live_page_ends_its_kernels_too(sandbox):
     while {pid for pid in under if _alive(pid)} and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not {pid for pid in under if _alive(pid)}
+
+
+@needs_voila
+def test_the_browser_is_sent_a_file_not_the_token(monkeypatch, capsys):
+    """The browser's command line (``ps`` shows it to every user) names a redirecting file
+    that only its owner can read and that is gone once the page stops."""
+    opened = []
+
+    def browser(target):
+        path = Path(urllib.request.url2pathname(target.removeprefix("file://")))
+        opened.append((target, path.read_text(), path.stat().st_mode & 0o777, path))
+        raise KeyboardInterrupt  # the person presses Ctrl-C at once
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    assert main(["app", "--port", "0"]) == 0
+    ((target, text, mode, path),) = opened
+    url = re.search(r"^The booking page.*: (\S+)$", capsys.readouterr().out, re.M).group(1)
+    token = url.split("token=")[1]
+    assert target.startswith("file://") and token not in target
+    assert url in text.replace("&amp;", "&") and mode == 0o600
+    assert not path.exists() and not path.parent.exists()

@@ -35,6 +35,8 @@ import msgspec
 from bt_explore.endpoints import is_id
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
+    ID_PREFIXES,
+    KINDS,
     CustomEntity,
     CustomEntityShort,
     wire_names,
@@ -48,10 +50,10 @@ CUSTOM_ENTITIES_FILE = "custom_entities.json"
 #: A valid custom entity type.
 CUSTOM_ENTITY_TYPE = re.compile(CUSTOM_ENTITY_TYPE_PATTERN)
 _LINKS = {
-    "bookingTemplate": "_bookingTemplateIds",
-    "bookingResource": "_bookingResourceIds",
-    "appointment": "_appointmentIds",
-    "customEntity": "_customEntityIds",
+    KINDS.booking_template: "_bookingTemplateIds",
+    KINDS.booking_resource: "_bookingResourceIds",
+    KINDS.appointment: "_appointmentIds",
+    KINDS.custom_entity: "_customEntityIds",
 }
 # What the API shows of a record: the fields of the models (the relation fields are null).
 _SHORT_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(CustomEntityShort))
@@ -174,13 +176,15 @@ class CustomEntityStore:
     def by_custom_id(self, org: str, type_: str, custom_id: str) -> dict | None:
         if not custom_id:
             return None
-        return next((r for r in self.of_type(org, type_) if r.get("customId") == custom_id), None)
+        return next(
+            (r for r in self.of_type(org, type_) if r.get(_NAMES.custom_id) == custom_id), None
+        )
 
     def linked_to(self, org: str, type_: str, kind: str, target: str) -> list[dict]:
         """The entities of ``type_`` linked to the ``kind`` (``bookingTemplate``…) ``target``."""
         field = _LINKS[kind]
         back: set[str] = set()
-        if kind == "customEntity":
+        if kind == KINDS.custom_entity:
             with self._lock:
                 other = self.records.get(target)
             back = set(other["_customEntityIds"]) if other else set()
@@ -215,31 +219,33 @@ class CustomEntityStore:
         """Store a new entity; ``None`` if its customId is taken in this type (checked under
         the lock, so two concurrent adds cannot both win)."""
         with self._lock:
-            custom_id = fields.get("customId") or ""
+            custom_id = fields.get(_NAMES.custom_id) or ""
             if custom_id and any(
                 r["_organizationId"] == org
                 and r["type"] == type_
-                and r.get("customId") == custom_id
+                and r.get(_NAMES.custom_id) == custom_id
                 for r in self.records.values()
             ):
                 return None
             while True:
-                new_id = "6T" + "".join(
+                new_id = ID_PREFIXES[KINDS.custom_entity] + "".join(
                     self._rng.choice(string.ascii_letters + string.digits) for _ in range(30)
                 )
                 if new_id not in self.records:
                     break
+            # stored as the data file holds records: the API's names and the internal _keys
+            names = _NAMES
             record = {
-                "id": new_id,
+                names.id: new_id,
                 "_organizationId": org,
-                "type": type_,
-                "customId": custom_id,
-                "name": fields["name"],
-                "notes": fields.get("notes") or "",
-                "image": fields.get("image"),
-                "additionalData": fields.get("additionalData") or {},
-                "timestampAdd": self._now().isoformat(timespec="seconds"),
-                "timestampEdit": "",
+                names.type: type_,
+                names.custom_id: custom_id,
+                names.name: fields[names.name],
+                names.notes: fields.get(names.notes) or "",
+                names.image: fields.get(names.image),
+                names.additional_data: fields.get(names.additional_data) or {},
+                names.timestamp_add: self._now().isoformat(timespec="seconds"),
+                names.timestamp_edit: "",
                 **{f: [] for f in _LINKS.values()},
             }
             self.records[new_id] = record

@@ -38,8 +38,12 @@ __all__ = ["DEFAULT_MAX_FILE_SIZE", "FileStore", "StoredFile", "file_problems", 
 DEFAULT_MAX_FILE_SIZE = 512 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
-#: Characters a file name may not hold: path separators and control characters.
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+#: Characters a file name may not hold: path separators, control characters (C0, DEL, C1) and
+#: the bidirectional controls that make ``txt.exe`` look like ``exe.txt`` (right-to-left override
+#: and its kin).
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Names that are folders, not files, wherever they are saved.
+_NOT_FILE_NAMES = {"", ".", ".."}
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -66,7 +70,9 @@ def file_problems(body: dict, max_size: int) -> tuple[list[Problem], bytes]:
     """  # noqa: E501
     problems = body_problems(body, FileAdd)
     named = {p.parameter for p in problems}
-    if "fileName" not in named and _BAD_NAME.search(body["fileName"]):
+    if "fileName" not in named and (
+        _BAD_NAME.search(body["fileName"]) or body["fileName"].strip() in _NOT_FILE_NAMES
+    ):
         problems.append(Problem("fileName", "file_name_invalid"))
     content = b""
     if "fileContent" not in named:

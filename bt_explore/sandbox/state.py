@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from bt_explore.endpoints import STATIC_LISTS, is_id
+from bt_explore.models import AppointmentAdd, ModuleConfig, wire_names
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
 from bt_explore.sandbox.categories import BookingCategories
@@ -72,6 +73,10 @@ DEFAULT_REQUEST_LOG_SIZE = 10_000
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
+_ADD = wire_names(AppointmentAdd)
+_SLOT_ID = _ADD.booking_slot_id
+_CONFIG = wire_names(ModuleConfig)
+_APPOINTMENT_ID = "appointmentId"  # wire: the {appointmentId} path parameter a conflict names
 
 
 def parse_instant(
@@ -280,7 +285,7 @@ class DemoData:
         if path is not None and not (path / "module_configs.json").is_file():
             # the demo configs serve only the organizations these data files have
             known = {o.get("id") for o in organizations}
-            configs = [c for c in configs if c.get("organizationId") in known]
+            configs = [c for c in configs if c.get(_CONFIG.organization_id) in known]
         return cls(
             organizations=organizations,
             templates=_load_json(path, "templates.json"),
@@ -315,7 +320,9 @@ class DemoData:
 
     def module_configs_of(self, organization_id: str) -> list[dict]:
         """The MODULE_CONFIGs of the organization in data-file order."""
-        return [c for c in self.module_configs.values() if c["organizationId"] == organization_id]
+        return [
+            c for c in self.module_configs.values() if c[_CONFIG.organization_id] == organization_id
+        ]
 
 
 class BookingConflict(Exception):
@@ -394,7 +401,7 @@ class AppointmentBook:
                 start=start,
                 resource_ids=tuple(raw["resourceIds"]),
                 customer=dict(raw["customer"]),
-                custom_id=raw.get("customId", ""),
+                custom_id=raw.get(_ADD.custom_id, ""),  # the seed file's keys are the API's
                 canceled=bool(raw.get("canceled", False)),
                 created=self._clock.now().isoformat(),
             )
@@ -460,11 +467,11 @@ class AppointmentBook:
     ) -> tuple[TemplateRules, int, tuple[str, ...]]:
         decoded = self._data.slot_codec.decode(slot_id)
         if decoded is None:
-            raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
+            raise BookingConflict(_SLOT_ID, "slot_unknown", value=slot_id)
         template_id, start, combo = decoded
         rules = self._data.template_rules[template_id]
         if rules.organization_id != organization_id or combo not in rules.combinations:
-            raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
+            raise BookingConflict(_SLOT_ID, "slot_unknown", value=slot_id)
         busy = self.busy
         if ignore is not None and not ignore.canceled:
             busy = dict(busy)
@@ -476,7 +483,7 @@ class AppointmentBook:
         # The slot is bookable iff the engine would list it right now.
         free = free_slots(org, rules, self._data.working_days, busy, start, start + 1, now)
         if (start, combo) not in free:
-            raise BookingConflict("bookingSlotId", "slot_unavailable")
+            raise BookingConflict(_SLOT_ID, "slot_unavailable")
         return rules, start, combo
 
     def add(self, organization_id: str, slot_id: str, fields: dict) -> Appointment:
@@ -486,9 +493,9 @@ class AppointmentBook:
         ``additionalData`` and the ``send*Email`` flags.
         """
         with self._lock:
-            custom_id = fields.get("customId") or ""
+            custom_id = fields.get(_ADD.custom_id) or ""
             if custom_id and (organization_id, custom_id) in self._by_custom_id:
-                raise BookingConflict("customId", "custom_id_taken", value=custom_id)
+                raise BookingConflict(_ADD.custom_id, "custom_id_taken", value=custom_id)
             rules, start, combo = self._check_slot(organization_id, slot_id)
             appt = Appointment(
                 id=self._new_id(),
@@ -500,7 +507,7 @@ class AppointmentBook:
                 custom_id=custom_id,
                 address=copy.deepcopy(fields.get("address")),
                 notes=fields.get("notes") or "",
-                additional_data=copy.deepcopy(fields.get("additionalData")),
+                additional_data=copy.deepcopy(fields.get(_ADD.additional_data)),
                 send_email={
                     k: v for k, v in fields.items() if k.startswith("send") and k.endswith("Email")
                 },
@@ -517,11 +524,11 @@ class AppointmentBook:
             if appt is None:
                 raise KeyError(appointment_id)
             if appt.canceled:
-                raise BookingConflict("appointmentId", "appointment_canceled")
+                raise BookingConflict(_APPOINTMENT_ID, "appointment_canceled")
             decoded = self._data.slot_codec.decode(slot_id)
             if decoded is not None and decoded[0] != appt.template_id:
                 if self._data.template_rules[decoded[0]].organization_id == organization_id:
-                    raise BookingConflict("bookingSlotId", "slot_other_template")
+                    raise BookingConflict(_SLOT_ID, "slot_other_template")
             _, start, combo = self._check_slot(organization_id, slot_id, ignore=appt)
             # One publication for release and occupy: readers never see the move half done.
             old_resources = appt.resource_ids
