@@ -23,15 +23,12 @@ from typing import Any
 
 import msgspec
 
-from bt_explore.endpoints import is_id
 from bt_explore.models import BookingCategory
 
 __all__ = ["BOOKING_CATEGORIES_FILE", "BookingCategories"]
 
 #: The data file of the booking categories (in ``sandbox/data`` or a user's ``data_dir``).
 BOOKING_CATEGORIES_FILE = "booking_categories.json"
-#: The keys a category shows, in the model's order.
-_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(BookingCategory))
 
 
 class BookingCategories:
@@ -43,23 +40,31 @@ class BookingCategories:
         []
     """
 
-    def __init__(self, records: list[dict[str, Any]], data: Any) -> None:
-        self._records: list[dict[str, Any]] = []
+    def __init__(self, records: list[dict[str, Any]], data: Any, *, skip_unknown: bool = False):
+        #: (organization id, parent id or None, the category without children), in file order
+        self._entries: list[tuple[str, str | None, BookingCategory]] = []
         ids = {str(r.get("id")) for r in records}
         for record in records:
-            org = record.get("_organizationId")
+            try:
+                category = msgspec.convert(
+                    {k: v for k, v in record.items() if not k.startswith("_")}, BookingCategory
+                )
+            except msgspec.ValidationError as exc:
+                raise ValueError(f"sandbox data: category {record.get('id')!r}: {exc}") from None
+            org, parent = record.get("_organizationId"), record.get("_parentCategoryId")
+            unknown = [t for t in category.booking_template_id_list if t not in data.templates]
+            if skip_unknown and (org not in data.organizations or unknown):
+                continue  # the demo's categories, over a data folder without their templates
             if org not in data.organizations:
-                raise ValueError(f"sandbox data: category {record.get('id')!r} names an unknown "
+                raise ValueError(f"sandbox data: category {category.id!r} names an unknown "
                                  "_organizationId")  # fmt: skip
-            parent = record.get("_parentCategoryId")
             if parent is not None and parent not in ids:
-                raise ValueError(f"sandbox data: category {record['id']!r} names an unknown "
+                raise ValueError(f"sandbox data: category {category.id!r} names an unknown "
                                  "_parentCategoryId")  # fmt: skip
-            for template_id in record.get("bookingTemplateIdList", []):
-                if not is_id(template_id, "bookingTemplate") or template_id not in data.templates:
-                    raise ValueError(f"sandbox data: category {record['id']!r} names an unknown "
-                                     f"template {template_id!r}")  # fmt: skip
-            self._records.append(record)
+            if unknown:
+                raise ValueError(f"sandbox data: category {category.id!r} names an unknown "
+                                 f"template {unknown[0]!r}")  # fmt: skip
+            self._entries.append((str(org), parent, category))
 
     @classmethod
     def load(
@@ -69,40 +74,15 @@ class BookingCategories:
         those of organizations and templates ``data`` has); ``read(data_dir, name)`` reads a
         data file (the state's reader)."""
         path = Path(data_dir) if data_dir is not None else None
-        records = read(path, BOOKING_CATEGORIES_FILE)
-        if path is None or not (path / BOOKING_CATEGORIES_FILE).is_file():
-            records = [
-                r
-                for r in records
-                if r.get("_organizationId") in data.organizations
-                and all(t in data.templates for t in r.get("bookingTemplateIdList", []))
-            ]
-        return cls(records, data)
+        own = path is not None and (path / BOOKING_CATEGORIES_FILE).is_file()
+        return cls(read(path, BOOKING_CATEGORIES_FILE), data, skip_unknown=not own)
 
     def tree(self, organization_id: str) -> list[dict[str, Any]]:
         """The organization's root BOOKING_CATEGORYs, each with its sub-categories."""
-        own = [r for r in self._records if r["_organizationId"] == organization_id]
+        own = [(parent, c) for org, parent, c in self._entries if org == organization_id]
 
-        def node(record: dict[str, Any]) -> dict[str, Any]:
-            shown: dict[str, Any] = {
-                "class": "BOOKING_CATEGORY",
-                "id": record["id"],
-                "customId": "",
-                "name": "",
-                "nameI18nList": "",
-                "description": "",
-                "descriptionI18nList": "",
-                "image": "",
-                "bookingTemplateIdList": [],
-            }
-            shown.update({k: v for k, v in record.items() if k in _KEYS})
-            shown["bookingCategoryList"] = [
-                node(r) for r in own if r.get("_parentCategoryId") == record["id"]
-            ]
-            return shown
+        def node(category: BookingCategory) -> BookingCategory:
+            children = [node(c) for parent, c in own if parent == category.id]
+            return msgspec.structs.replace(category, booking_category_list=children)
 
-        return [node(r) for r in own if r.get("_parentCategoryId") is None]
-
-    def records(self, organization_id: str) -> list[dict[str, Any]]:
-        """The flat data-file records of the organization (for a saved data folder)."""
-        return [dict(r) for r in self._records if r["_organizationId"] == organization_id]
+        return [msgspec.to_builtins(node(c)) for parent, c in own if parent is None]

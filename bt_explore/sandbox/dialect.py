@@ -23,6 +23,10 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
+
+from bt_explore.models import Appointment, Envelope, List, Message, wire_names
+
 __all__ = ["DEFAULT_DIALECT", "DIALECTS", "DialectMiddleware", "check_dialect", "php_body"]
 
 #: The dialects the sandbox answers in.
@@ -31,10 +35,11 @@ DIALECTS: tuple[str, ...] = ("clean", "php")
 #: test suite's ``--sandbox-dialect php`` changes it for a whole run.
 DEFAULT_DIALECT = "clean"
 
+_APPOINTMENT, _ENVELOPE, _LIST = wire_names(Appointment), wire_names(Envelope), wire_names(List)
 #: The fields PHP sends as ``[]`` when they hold nothing (``null`` in the clean dialect).
-_EMPTY_AS_LIST = ("customer", "additionalData")
+_EMPTY_AS_LIST = (_APPOINTMENT.customer, _APPOINTMENT.additional_data)
 #: The success message the SDK's mock data carry on reads.
-_SUCCESS = {"class": "MESSAGE", "type": "success", "parameter": None, "text": ""}
+_SUCCESS = msgspec.to_builtins(Message(type="success"))
 
 
 def check_dialect(dialect: str) -> str:
@@ -58,8 +63,9 @@ def _php_value(value: Any, key: str = "") -> Any:
         if not value:
             return []
         out = {k: _php_value(v, k) for k, v in value.items()}
-        if out.get("class") == "LIST" and isinstance(out.get("recordTotal"), int):
-            out["recordTotal"] = str(out["recordTotal"])
+        total, config = _LIST.record_total, List.__struct_config__
+        if out.get(config.tag_field) == config.tag and isinstance(out.get(total), int):
+            out[total] = str(out[total])
         return out
     if isinstance(value, list):
         return [_php_value(v) for v in value]
@@ -82,8 +88,8 @@ def php_body(body: bytes, status: int) -> bytes:
     except ValueError:
         return body
     if isinstance(value, dict):
-        if 200 <= status < 300 and value.get("messageList") == []:
-            value["messageList"] = [dict(_SUCCESS)]
+        if 200 <= status < 300 and value.get(_ENVELOPE.message_list) == []:
+            value[_ENVELOPE.message_list] = [dict(_SUCCESS)]
         value = {k: _php_value(v, k) for k, v in value.items()}
     text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
     # "/" occurs only inside JSON strings, where PHP escapes it

@@ -36,12 +36,15 @@ from typing import Any
 
 import msgspec
 
+from bt_explore.models import BookingSlot, RangeList, wire_names
 from bt_explore.sandbox.engine import Busy, OrganizationRules, TemplateRules, free_slots
 
 __all__ = ["OBSERVED_FILE", "ObservedSlots", "attach_observed"]
 
 #: The twin's file of observed windows and slots.
 OBSERVED_FILE = "observed_slots.json"
+#: Its windows and slots keep the names of a RANGE_LIST's and a BOOKING_SLOT's fields.
+_RANGE, _SLOT = wire_names(RangeList), wire_names(BookingSlot)
 
 
 def _epoch(text: str, what: str) -> int:
@@ -124,6 +127,7 @@ def attach_observed(data: Any, data_dir: str | Path | None) -> None:
         raw = msgspec.json.decode(path.read_bytes())
     except msgspec.DecodeError as exc:
         raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
+    start_key, end_key = _RANGE.range_start, _RANGE.range_end
     windows: dict[str, list[tuple[int, int]]] = {}
     pairs: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
     for window in raw.get("windows", []):
@@ -131,15 +135,15 @@ def attach_observed(data: Any, data_dir: str | Path | None) -> None:
         if tid not in data.template_rules:
             raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown templateId {tid!r}")
         span = (
-            _epoch(window.get("rangeStart"), "rangeStart"),
-            _epoch(window.get("rangeEnd"), "rangeEnd"),
+            _epoch(window.get(start_key), start_key),
+            _epoch(window.get(end_key), end_key),
         )
         windows.setdefault(tid, []).append(span)
     for slot in raw.get("slots", []):
         tid = slot.get("templateId")
         if tid not in windows:
             raise ValueError(f"sandbox data: {OBSERVED_FILE}: a slot of {tid!r} has no window")
-        combo = tuple(slot.get("bookingResourceCombination") or ())
+        combo = tuple(slot.get(_SLOT.booking_resource_combination) or ())
         unknown = [r for r in combo if r not in data.resources]
         if unknown:
             raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown resource {unknown[0]!r}")
