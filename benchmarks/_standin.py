@@ -64,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         if buckets is not None and buckets.applies(path):
             verdict = buckets.take(self.headers.get("Authorization", "-"))
             headers = verdict.headers(buckets.limit)
+            if not self.server.rate_headers:  # a gateway that says only 429 + Retry-After
+                headers = [h for h in headers if h[0] == "Retry-After"]
             throttled = not verdict.allowed
         if throttled:
             status, kind, text = 429, "application/json", '{"messageList": [], "content": null}'
@@ -86,8 +88,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _StandIn(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, answers: dict[str, Any], latency: float, buckets: Any, log: Path | None):
+    def __init__(self, answers: dict[str, Any], latency: float, buckets: Any, log: Path | None,
+                 rate_headers: bool = True):  # fmt: skip
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.rate_headers = rate_headers
         self.answers = answers
         self.latency = latency
         self.buckets = buckets
@@ -109,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=50, help="ms added per request")
     parser.add_argument("--rate-limit", default=None, metavar="N/s")
     parser.add_argument("--request-log", type=Path, default=None)
+    parser.add_argument(
+        "--no-rate-headers",
+        action="store_true",
+        help="with --rate-limit: send only Retry-After on a 429, no RateLimit-* headers",
+    )
     args = parser.parse_args(argv)
     buckets = None
     if args.rate_limit:
@@ -116,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 
         buckets = TokenBuckets(RateLimit.parse(args.rate_limit))
     answers = json.loads(args.recording.read_text(encoding="utf-8"))
-    server = _StandIn(answers, args.latency / 1000, buckets, args.request_log)
+    server = _StandIn(
+        answers, args.latency / 1000, buckets, args.request_log, not args.no_rate_headers
+    )
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever(poll_interval=0.05)

@@ -65,6 +65,7 @@ __all__ = [
     "StaticRecord",
     "TokenError",
     "TokenRequest",
+    "WireNames",
     "id_pattern",
     "wire_names",
 ]
@@ -78,17 +79,38 @@ def _wire(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+class WireNames:
+    """A model's wire names by attribute: ``WireNames(Price).price_gross`` is ``'priceGross'``;
+    an attribute the model does not have raises ``AttributeError`` naming the model.
+
+    Example:
+        >>> WireNames(BookingTemplate).booking_day_latest
+        'bookingDayLatest'
+    """
+
+    def __init__(self, model: type[Struct]) -> None:
+        self._model = model.__name__
+        self._names = {f.name: f.encode_name for f in msgspec.structs.fields(model)}
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise AttributeError(f"{self._model} has no field {name!r}") from None
+
+
 @cache
-def wire_names(model: type[Struct]) -> SimpleNamespace:
-    """The wire names of ``model``'s fields by attribute name, for code that reads or writes the
-    API's JSON as plain dicts (a data file, a request body) without spelling the names again.
+def wire_names(model: type[Struct]) -> WireNames:
+    """The wire names of ``model``'s fields by attribute name (one :class:`WireNames` per
+    model), for code that reads or writes the API's JSON as plain dicts (a data file, a request
+    body) without spelling the names again.
 
     Example:
         >>> names = wire_names(Customer)
         >>> names.first_name, names.class_
         ('firstName', 'class')
     """
-    return SimpleNamespace(**{f.name: f.encode_name for f in msgspec.structs.fields(model)})
+    return WireNames(model)
 
 
 def id_pattern(kind: str) -> str:

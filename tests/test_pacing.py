@@ -116,6 +116,8 @@ def test_policy_headers_are_read_in_the_drafts_spellings() -> None:
     assert policy_rate({"ratelimit-policy": '"burst";q=100;w=60, "daily";q=1000;w=86400'}) == (
         pytest.approx(100 / 60)
     )
+    assert policy_rate({"RateLimit-Policy": '"day";q=10000;w=86400'}) is None  # a quota
+    assert policy_rate({"RateLimit-Policy": "10;w=1, 2;w=1"}) == 2.0  # the slowest counts
     assert policy_rate({"RateLimit-Policy": "garbage"}) is None
     assert policy_rate({"RateLimit-Policy": "0;w=1"}) is None
     assert policy_rate({"X-RateLimit-Limit": "5"}) is None

@@ -22,18 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bt_explore._cli import sigterm_as_ctrl_c
+from bt_explore._cli.arguments import port
 
 HELP = "serve the booking explorer as a web page (Voilà on 127.0.0.1) until Ctrl-C, on the sandbox by default"
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port: 0 (any free one) to 65535")
-    return port
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=DEFAULT_PORT,
         help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free one)",
     )
@@ -57,9 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def open_in_browser(
-    url: str, folder: Path, opener: Callable[[str], object] | None = None
-) -> Path:
+def open_in_browser(url: str, folder: Path, opener: Callable[[str], object] | None = None) -> Path:
     """Open ``url`` in the browser through a redirecting file in ``folder`` (readable by its
     owner only), as Jupyter does: the browser's command line, which ``ps`` shows every user
     of the machine, then names that file, not the page's token. The file.

@@ -94,63 +94,21 @@ class CustomEntityStore:
         Raises ``ValueError`` naming a record with a bad id or type, a customId used twice in a
         type, or (in a ``data_dir``'s own file) a link to an unknown entity.
         """
-        path = Path(data_dir) / CUSTOM_ENTITIES_FILE if data_dir is not None else None
-        own = path is not None and path.is_file()
-        if path is not None and own:
-            try:
-                raw = msgspec.json.decode(path.read_bytes())
-            except ValueError as exc:
-                raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
-        else:
-            resource = importlib_resources.files("bt_explore.sandbox").joinpath(
-                "data", CUSTOM_ENTITIES_FILE
-            )
-            raw = msgspec.json.decode(resource.read_bytes())
-        if not isinstance(raw, list):
-            raise ValueError(f"sandbox data: {CUSTOM_ENTITIES_FILE} must be a JSON list")
+        raw, own = _read_records(data_dir)
         if not own:
             # the demo file beside a user's own data: keep what that data can serve
             raw = [r for r in raw if r.get("_organizationId") in data.organizations]
-        appointment_org = {
-            a.get("id"): getattr(
-                data.template_rules.get(a.get("templateId")), "organization_id", None
-            )
-            for a in data.seed_appointments
-        }
-        known = {
-            "bookingTemplate": lambda i, org: (
-                i in data.template_rules and data.template_rules[i].organization_id == org
-            ),
-            "bookingResource": lambda i, org: data.resource_org.get(i) == org,
-            "appointment": lambda i, org: appointment_org.get(i) == org,
-        }
-        ids = {r.get("id") for r in raw}
+        known = _known_links(data, {r.get("id") for r in raw})
         records: list[dict] = []
         seen: set[tuple[str, str, str]] = set()
         for r in raw:
             where = f"sandbox data: custom entity {r.get('id')!r}"
-            if not is_id(r.get("id"), "customEntity"):
-                raise ValueError(f"{where}: not a valid customEntity id")
-            if r.get("_organizationId") not in data.organizations:
-                raise ValueError(f"{where}: unknown _organizationId")
-            if not isinstance(r.get("type"), str) or not CUSTOM_ENTITY_TYPE.match(r["type"]):
-                raise ValueError(f"{where}: type must match {CUSTOM_ENTITY_TYPE_PATTERN}")
-            if not isinstance(r.get("name"), str):
-                raise ValueError(f"{where}: name must be a string")
-            key = (r["_organizationId"], r["type"], r.get("customId") or "")
+            _check_record(r, where, data.organizations)
+            key = (r["_organizationId"], r["type"], r.get(_NAMES.custom_id) or "")
             if key[2] and key in seen:
                 raise ValueError(f"{where}: customId {key[2]!r} is not unique in its type")
             seen.add(key)
-            links: dict[str, list[str]] = {}
-            for kind, field in _LINKS.items():
-                links[field] = []
-                for linked in r.get(field) or []:
-                    ok = linked in ids if kind == "customEntity" else known[kind](linked, key[0])
-                    if ok:
-                        links[field].append(linked)
-                    elif own:
-                        raise ValueError(f"{where}: {field} names unknown {kind} {linked!r}")
-            records.append({**r, **links})
+            records.append({**r, **_links(r, key[0], known, where, strict=own)})
         return cls(records, now, seed)
 
     # --- reading -----------------------------------------------------------------------------
@@ -250,3 +208,69 @@ class CustomEntityStore:
             }
             self.records[new_id] = record
             return record
+
+
+def _read_records(data_dir: str | Path | None) -> tuple[list[dict], bool]:
+    """The records of ``custom_entities.json`` and whether they are the ``data_dir``'s own
+    (else the package's demo file)."""
+    path = Path(data_dir) / CUSTOM_ENTITIES_FILE if data_dir is not None else None
+    own = path is not None and path.is_file()
+    if path is not None and own:
+        try:
+            raw = msgspec.json.decode(path.read_bytes())
+        except ValueError as exc:
+            raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
+    else:
+        resource = importlib_resources.files("bt_explore.sandbox").joinpath(
+            "data", CUSTOM_ENTITIES_FILE
+        )
+        raw = msgspec.json.decode(resource.read_bytes())
+    if not isinstance(raw, list):
+        raise ValueError(f"sandbox data: {CUSTOM_ENTITIES_FILE} must be a JSON list")
+    return raw, own
+
+
+def _known_links(data: Any, entity_ids: set[Any]) -> dict[str, Callable[[str, str], bool]]:
+    """Kind -> whether an id of that kind exists in an organization (of ``data``, a
+    :class:`~bt_explore.sandbox.state.DemoData`, or among ``entity_ids``)."""
+    appointment_org = {
+        a.get("id"): getattr(data.template_rules.get(a.get("templateId")), "organization_id", None)
+        for a in data.seed_appointments
+    }
+    return {
+        KINDS.booking_template: lambda i, org: (
+            i in data.template_rules and data.template_rules[i].organization_id == org
+        ),
+        KINDS.booking_resource: lambda i, org: data.resource_org.get(i) == org,
+        KINDS.appointment: lambda i, org: appointment_org.get(i) == org,
+        KINDS.custom_entity: lambda i, org: i in entity_ids,
+    }
+
+
+def _check_record(r: dict, where: str, organizations: Any) -> None:
+    """A ``ValueError`` naming what is wrong with a record: its id, organization, type, name."""
+    if not is_id(r.get("id"), KINDS.custom_entity):
+        raise ValueError(f"{where}: not a valid {KINDS.custom_entity} id")
+    if r.get("_organizationId") not in organizations:
+        raise ValueError(f"{where}: unknown _organizationId")
+    type_ = r.get(_NAMES.type)
+    if not isinstance(type_, str) or not CUSTOM_ENTITY_TYPE.match(type_):
+        raise ValueError(f"{where}: type must match {CUSTOM_ENTITY_TYPE_PATTERN}")
+    if not isinstance(r.get(_NAMES.name), str):
+        raise ValueError(f"{where}: name must be a string")
+
+
+def _links(
+    r: dict, org: str, known: dict[str, Callable[[str, str], bool]], where: str, *, strict: bool
+) -> dict[str, list[str]]:
+    """A record's link lists, each keeping the ids that exist; ``strict``: an unknown id is a
+    ``ValueError`` instead (a ``data_dir``'s own file)."""
+    links: dict[str, list[str]] = {}
+    for kind, field in _LINKS.items():
+        links[field] = []
+        for linked in r.get(field) or []:
+            if known[kind](linked, org):
+                links[field].append(linked)
+            elif strict:
+                raise ValueError(f"{where}: {field} names unknown {kind} {linked!r}")
+    return links

@@ -34,7 +34,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from bt_explore.endpoints import STATIC_LISTS, is_id
-from bt_explore.models import AppointmentAdd, ModuleConfig, wire_names
+from bt_explore.models import (
+    KINDS,
+    AppointmentAdd,
+    BookingStep,
+    BookingTemplate,
+    ModuleConfig,
+    wire_names,
+)
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
 from bt_explore.sandbox.categories import BookingCategories
@@ -76,6 +83,8 @@ _ALPHANUMERIC = string.digits + string.ascii_letters
 _ADD = wire_names(AppointmentAdd)
 _SLOT_ID = _ADD.booking_slot_id
 _CONFIG = wire_names(ModuleConfig)
+_TEMPLATE = wire_names(BookingTemplate)
+_STEP = wire_names(BookingStep)
 _APPOINTMENT_ID = "appointmentId"  # wire: the {appointmentId} path parameter a conflict names
 
 
@@ -201,57 +210,10 @@ class DemoData:
         static_lists: dict[str, list[dict]],
         module_configs: list[dict] | None = None,
     ) -> None:
-        self.organizations: dict[str, dict] = {}
-        self.org_rules: dict[str, OrganizationRules] = {}
-        #: branch id -> the id of the organization it is a branch of (``_parentOrganizationId``)
-        self.parent_of: dict[str, str] = {}
-        for org in organizations:
-            self._check_id(org["id"], "organization")
-            self.organizations[org["id"]] = _public(org)
-            self.org_rules[org["id"]] = OrganizationRules.from_entity(org)
-            if org.get("_parentOrganizationId"):
-                self.parent_of[org["id"]] = org["_parentOrganizationId"]
-        for branch, parent in self.parent_of.items():
-            if parent not in self.organizations:
-                raise ValueError(f"demo data: {branch} names an unknown _parentOrganizationId")
-        #: MODULE_CONFIGs by id
-        self.module_configs: dict[str, dict] = {}
-        for config in module_configs or []:
-            self._check_id(config["id"], "moduleConfig")
-            if config.get("organizationId") not in self.organizations:
-                raise ValueError(f"demo data: {config['id']} names an unknown organizationId")
-            self.module_configs[config["id"]] = _public(config)
-        self.resources: dict[str, dict] = {}
-        self.resource_org: dict[str, str] = {}
-        self.working_days: dict[str, frozenset[int]] = {}
-        for res in resources:
-            self._check_id(res["id"], "bookingResource")
-            self._check_org(res)
-            self.resources[res["id"]] = _public(res)
-            self.resource_org[res["id"]] = res["_organizationId"]
-            if "_workingDays" in res:
-                self.working_days[res["id"]] = frozenset(
-                    WEEKDAYS.index(d) for d in res["_workingDays"]
-                )
-        self.templates: dict[str, dict] = {}
-        self.template_rules: dict[str, TemplateRules] = {}
-        for tpl in templates:
-            self._check_id(tpl["id"], "bookingTemplate")
-            self._check_org(tpl)
-            steps = [
-                list(step.get("_bookingResourceIdList") or []) for step in tpl["bookingStepList"]
-            ]
-            for step in steps:
-                for rid in step:
-                    if self.resource_org.get(rid) != tpl["_organizationId"]:
-                        raise ValueError(f"template {tpl['id']}: step resource {rid} is unknown")
-            public = _public(tpl)
-            for public_step, ids in zip(public["bookingStepList"], steps, strict=True):
-                public_step["bookingResourceList"] = [self.resources[r] for r in ids]
-            self.templates[tpl["id"]] = public
-            self.template_rules[tpl["id"]] = TemplateRules.from_entity(
-                tpl, tpl["_organizationId"], steps
-            )
+        self._load_organizations(organizations)
+        self._load_module_configs(module_configs or [])
+        self._load_resources(resources)
+        self._load_templates(templates)
         self.clients: dict[str, dict] = {c["id"]: c for c in clients}
         self.seed_appointments = appointments
         self.static_lists = static_lists
@@ -263,6 +225,69 @@ class DemoData:
             (o for o in self.organizations if o not in demo_client["organizationIds"]), None
         )
         self.slot_codec = SlotCodec([t["id"] for t in templates], [r["id"] for r in resources])
+
+    def _load_organizations(self, organizations: list[dict]) -> None:
+        self.organizations: dict[str, dict] = {}
+        self.org_rules: dict[str, OrganizationRules] = {}
+        #: branch id -> the id of the organization it is a branch of (``_parentOrganizationId``)
+        self.parent_of: dict[str, str] = {}
+        for org in organizations:
+            self._check_id(org["id"], KINDS.organization)
+            self.organizations[org["id"]] = _public(org)
+            self.org_rules[org["id"]] = OrganizationRules.from_entity(org)
+            if org.get("_parentOrganizationId"):
+                self.parent_of[org["id"]] = org["_parentOrganizationId"]
+        for branch, parent in self.parent_of.items():
+            if parent not in self.organizations:
+                raise ValueError(f"demo data: {branch} names an unknown _parentOrganizationId")
+
+    def _load_module_configs(self, module_configs: list[dict]) -> None:
+        #: MODULE_CONFIGs by id
+        self.module_configs: dict[str, dict] = {}
+        for config in module_configs:
+            self._check_id(config["id"], KINDS.module_config)
+            if config.get(_CONFIG.organization_id) not in self.organizations:
+                raise ValueError(
+                    f"demo data: {config['id']} names an unknown {_CONFIG.organization_id}"
+                )
+            self.module_configs[config["id"]] = _public(config)
+
+    def _load_resources(self, resources: list[dict]) -> None:
+        self.resources: dict[str, dict] = {}
+        self.resource_org: dict[str, str] = {}
+        self.working_days: dict[str, frozenset[int]] = {}
+        for res in resources:
+            self._check_id(res["id"], KINDS.booking_resource)
+            self._check_org(res)
+            self.resources[res["id"]] = _public(res)
+            self.resource_org[res["id"]] = res["_organizationId"]
+            if "_workingDays" in res:
+                self.working_days[res["id"]] = frozenset(
+                    WEEKDAYS.index(d) for d in res["_workingDays"]
+                )
+
+    def _load_templates(self, templates: list[dict]) -> None:
+        """Templates as the API shows them: each step's ``_bookingResourceIdList`` becomes its
+        list of resources; the engine's rules beside them."""
+        self.templates: dict[str, dict] = {}
+        self.template_rules: dict[str, TemplateRules] = {}
+        for tpl in templates:
+            self._check_id(tpl["id"], KINDS.booking_template)
+            self._check_org(tpl)
+            steps = [
+                list(step.get("_bookingResourceIdList") or [])
+                for step in tpl[_TEMPLATE.booking_step_list]
+            ]
+            for rid in (rid for step in steps for rid in step):
+                if self.resource_org.get(rid) != tpl["_organizationId"]:
+                    raise ValueError(f"template {tpl['id']}: step resource {rid} is unknown")
+            public = _public(tpl)
+            for public_step, ids in zip(public[_TEMPLATE.booking_step_list], steps, strict=True):
+                public_step[_STEP.booking_resource_list] = [self.resources[r] for r in ids]
+            self.templates[tpl["id"]] = public
+            self.template_rules[tpl["id"]] = TemplateRules.from_entity(
+                tpl, tpl["_organizationId"], steps
+            )
 
     def _check_id(self, value: str, kind: str) -> None:
         if not is_id(value, kind):
