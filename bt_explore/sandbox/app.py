@@ -37,6 +37,7 @@ import msgspec
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+import bt_explore.sandbox.dialect as dialects
 import bt_explore.sandbox.messages as messages
 from bt_explore import models
 from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
@@ -50,7 +51,7 @@ from bt_explore.sandbox.authorize import (
     error_page,
 )
 from bt_explore.sandbox.custom_entity_api import CustomEntityApi
-from bt_explore.sandbox.dialect import DEFAULT_DIALECT, DialectMiddleware, check_dialect
+from bt_explore.sandbox.dialect import DialectMiddleware, check_dialect
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
@@ -1384,12 +1385,12 @@ def appointment_entity(state: SandboxState, appt: Appointment, locale: str = "en
     return msgspec.to_builtins(_Api(state).appointment_entity(appt, locale))
 
 
-def create_app(state: SandboxState, *, dialect: str = DEFAULT_DIALECT) -> Flask:
+def create_app(state: SandboxState, *, dialect: str | None = None) -> Flask:
     """The Flask app serving ``state``: token endpoint, Module API v3, ``/openapi.json``.
 
     Usable with Flask's test client as well as behind :class:`~bt_explore.sandbox.Sandbox`'s
     HTTP server. ``dialect`` ``"php"`` answers the Module API in the shapes of bookingtime's
-    PHP backend (:mod:`bt_explore.sandbox.dialect`).
+    PHP backend (:mod:`bt_explore.sandbox.dialect`; ``None``: its ``DEFAULT_DIALECT``).
 
     Example:
         >>> from bt_explore.sandbox.state import SandboxState
@@ -1507,7 +1508,7 @@ def create_app(state: SandboxState, *, dialect: str = DEFAULT_DIALECT) -> Flask:
         log.exception("sandbox: unexpected error on %s %s", request.method, request.path)
         return _failure_answer(500, [failure(None, "internal_error", _path_locale(request.path))])
 
-    if check_dialect(dialect) == "php":
+    if check_dialect(dialect or dialects.DEFAULT_DIALECT) == "php":
         app.wsgi_app = DialectMiddleware(app.wsgi_app, API_PREFIX)  # type: ignore[method-assign]
     app.wsgi_app = _FaultsAndLog(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
