@@ -1254,6 +1254,18 @@ class Client:
             "organization_list", organization_id, module_id=module_id or self.settings.client_id
         )
 
+    def booking_categories(self, *, organization_id: str | None = None) -> list[dict[str, Any]]:
+        """The organization's booking category tree (``bookingCategory/tree``): the root
+        BOOKING_CATEGORYs, each with its sub-categories in ``bookingCategoryList`` and its
+        templates' ids in ``bookingTemplateIdList`` (the shape is the sandbox's assumption, see
+        docs/sandbox.md).
+
+        Example:
+            >>> [c["name"] for c in client.booking_categories()]                # doctest: +SKIP
+            ['Examinations', 'Therapies', 'Courses and rooms']
+        """
+        return self._list("booking_category_tree", organization_id)
+
     def appointment_protected(
         self, appointment_id: str, *, organization_id: str | None = None
     ) -> dict[str, Any]:
