@@ -28,10 +28,17 @@ KNOWN_COMPLEX: dict[tuple[str, str], int] = {
     ("settings.py", "Settings.__init__"): 22,
     ("connection.py", "connect"): 20,
     ("_cli/record.py", "run"): 17,
+    # issue 22, "real": the verification walk, the offline twin and the observed answers, new
+    # and still being written
+    ("verification.py", "_walk"): 32,
+    ("verification.py", "_compare"): 26,
+    ("verification.py", "_Walk.get"): 19,
+    ("twin.py", "twin_files"): 48,
+    ("sandbox/observed.py", "attach_observed"): 16,
 }
 KNOWN_LONG_CLASSES: dict[tuple[str, str], int] = {
     # issue 23, "rooms": the Client class is being split into modules
-    ("client.py", "Client"): 1357,
+    ("client.py", "Client"): 1369,
 }
 
 

@@ -10,10 +10,13 @@ import argparse
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bt_explore._cli import sigterm_as_ctrl_c
 from bt_explore._cli.arguments import port, refuse, statuses
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bt_explore.sandbox import Sandbox
 
 HELP = "serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C"
 
@@ -130,38 +133,8 @@ def _rate_limit(args: argparse.Namespace) -> Any:
         raise ValueError(str(exc).replace("rate_limit", where, 1)) from None
 
 
-def run(args: argparse.Namespace) -> int:
-    """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
-    from bt_explore.sandbox import Sandbox
-
-    try:
-        sb = Sandbox(
-            now=args.now,
-            port=args.port,
-            host=args.host,
-            latency_ms=args.latency,
-            seed=args.seed,
-            data_dir=args.data,
-            dialect=args.dialect,
-            faults={"rate": args.fault_rate, "statuses": args.fault_statuses}
-            if args.fault_rate
-            else None,
-        )
-    except ValueError as exc:
-        return refuse("sandbox", exc, OPTIONS)
-    try:
-        sb.set_rate_limit(_rate_limit(args))
-    except ValueError as exc:
-        return refuse("sandbox", exc)
-    if args.request_log:
-        sb.state.log.on_add = _line_writer(args.request_log)
-    try:
-        sb.start()
-    except OSError as exc:
-        print(
-            f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
-        )
-        return 1
+def _print_banner(sb: Sandbox, args: argparse.Namespace) -> None:
+    """Print the running sandbox's URLs, demo credentials, clock and the settings in force."""
     clock = "pinned" if sb.state.clock.pinned else "wall clock"
     print("bt_explore sandbox of bookingtime's auth server and Module API v3")
     print(f"  token URL        {sb.auth_url}")
@@ -194,6 +167,41 @@ def run(args: argparse.Namespace) -> int:
               f"{sb.rate_limit.burst} (429 + Retry-After above it)")  # fmt: skip
     if args.request_log:
         print(f"  request log      {args.request_log}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
+    from bt_explore.sandbox import Sandbox
+
+    try:
+        sb = Sandbox(
+            now=args.now,
+            port=args.port,
+            host=args.host,
+            latency_ms=args.latency,
+            seed=args.seed,
+            data_dir=args.data,
+            dialect=args.dialect,
+            faults={"rate": args.fault_rate, "statuses": args.fault_statuses}
+            if args.fault_rate
+            else None,
+        )
+    except ValueError as exc:
+        return refuse("sandbox", exc, OPTIONS)
+    try:
+        sb.set_rate_limit(_rate_limit(args))
+    except ValueError as exc:
+        return refuse("sandbox", exc)
+    if args.request_log:
+        sb.state.log.on_add = _line_writer(args.request_log)
+    try:
+        sb.start()
+    except OSError as exc:
+        print(
+            f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 1
+    _print_banner(sb, args)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         with sigterm_as_ctrl_c():
