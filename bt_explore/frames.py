@@ -696,12 +696,15 @@ def _i18n_pair(item: Any) -> tuple[str, str] | None:
     """(locale, text) of one I18n entry: its first string locale field and its first string
     text field, in the order of ``_I18N_KEY_FIELDS`` and ``_I18N_VALUE_FIELDS``; ``None``
     when it lacks either."""
-    keys = (item.key, item.locale, item.language, item.lang)
-    key = next((k for k in keys if isinstance(k, str)), None)
-    text = next((t for t in (item.value, item.text, item.name) if isinstance(t, str)), None)
-    if key is None or text is None:
+    for key in (item.key, item.locale, item.language, item.lang):
+        if isinstance(key, str):
+            break
+    else:
         return None
-    return key, text
+    for text in (item.value, item.text, item.name):
+        if isinstance(text, str):
+            return key, text
+    return None
 
 
 def _norm_locale(locale: str) -> str:
