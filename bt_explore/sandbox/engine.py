@@ -274,42 +274,46 @@ def free_groups(
     combos = grid.combos
     if not grid.candidates or not combos:
         return []
-    lead, tail = template.lead * 60, (template.duration + template.followup) * 60
     lo = min_start if range_start is None else max(min_start, range_start)
     # The busy entries of the day's resources, looked up once instead of once per candidate.
     checks = [(combo, [entry for entry in map(busy.get, combo) if entry]) for combo in combos]
-    hi = range_end
+    return _free_starts(grid.candidates, lo, range_end, checks, template, first_only)
+
+
+def _free_starts(
+    candidates: Sequence[int],
+    lo: int,
+    hi: int | None,
+    checks: list[tuple[tuple[str, ...], list[tuple[Sequence[int], Sequence[int]]]]],
+    template: TemplateRules,
+    first_only: bool,
+) -> list[tuple[int, tuple[tuple[str, ...], ...]]]:
+    """Each of the ``candidates`` in ``[lo, hi)`` (``hi=None``: no end) at which a combination
+    of ``checks`` (each with its resources' busy entries) is free, with those combinations:
+    none of their resources has a busy block overlapping the template's block (lead time,
+    duration and follow-up). With ``first_only`` the first one ends the search."""
+    lead, tail = template.lead * 60, (template.duration + template.followup) * 60
+    bisect_left = bisect.bisect_left
     out: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
-    for start in grid.candidates:
+    for start in candidates:
         if start < lo or (hi is not None and start >= hi):
             continue
-        free = _free_combos(checks, start - lead, start + tail)
+        block_start, block_end = start - lead, start + tail
+        free = []
+        for combo, entries in checks:
+            for busy_starts, busy_ends in entries:
+                # Blocks never overlap, so ends are sorted too: only the last block starting
+                # before block_end can reach into the block.
+                i = bisect_left(busy_starts, block_end)
+                if i and busy_ends[i - 1] > block_start:
+                    break
+            else:
+                free.append(combo)
         if free:
             out.append((start, tuple(free)))
             if first_only:
                 return out
     return out
-
-
-def _free_combos(
-    checks: list[tuple[tuple[str, ...], list[tuple[Sequence[int], Sequence[int]]]]],
-    block_start: int,
-    block_end: int,
-) -> list[tuple[str, ...]]:
-    """The combinations of ``checks`` (each with its resources' busy entries) none of whose
-    resources has a busy block overlapping ``[block_start, block_end)``."""
-    bisect_left = bisect.bisect_left
-    free = []
-    for combo, entries in checks:
-        for starts, ends in entries:
-            # Blocks never overlap, so ends are sorted too: only the last block starting
-            # before block_end can reach into the block.
-            i = bisect_left(starts, block_end)
-            if i and ends[i - 1] > block_start:
-                break
-        else:
-            free.append(combo)
-    return free
 
 
 def free_slots(
