@@ -314,7 +314,7 @@ def test_dataframes(client):
 
 
 def test_slot_memory_forgets_the_oldest_answers_beyond_its_limit() -> None:
-    from bt_explore.client import _SlotMemory
+    from bt_explore.client.memory import SlotMemory as _SlotMemory
 
     memory = _SlotMemory(limit=4000)
     for n in range(3):
