@@ -397,3 +397,89 @@ def test_slots_wholly_in_the_past_are_none_and_ask_nothing(sb):
         result = client.slots(template_id, date(2026, 10, 1), date(2026, 11, 1))
     assert result["list"] == []
     assert [r.path.rsplit("/", 1)[-1] for r in sb.api_requests] in ([], ["show"])
+
+
+# -- one slot road: slots_df decodes the way the scan does --------------------------------------
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Every slot timestamp parsed (by the frames' decoder or the dict road's parser), and
+    every slot the frames' decoder decoded."""
+    from bt_explore import frames, times
+
+    seen = {"parsed": 0, "decoded": 0}
+    instants, parse, piece = frames._utc_instants, times.parse_timestamp, frames.slot_piece
+
+    def counted_instants(values):
+        seen["parsed"] += len(values)
+        return instants(values)
+
+    def counted_parse(value):
+        seen["parsed"] += 1
+        return parse(value)
+
+    def counted_piece(data):
+        result = piece(data)
+        seen["decoded"] += len(result.ids)
+        return result
+
+    monkeypatch.setattr(frames, "_utc_instants", counted_instants)
+    monkeypatch.setattr(times, "parse_timestamp", counted_parse)
+    monkeypatch.setattr(frames, "slot_piece", counted_piece)
+    return seen
+
+
+def test_slots_df_parses_each_slot_timestamp_once(client, parses):
+    tid = client.templates()[0]["id"]
+    frame = client.slots_df(tid, date(2026, 12, 2), date(2026, 12, 12))
+    assert len(frame) > 0
+    assert parses["parsed"] == parses["decoded"] >= len(frame)
+
+
+def test_scan_slots_parses_each_slot_timestamp_once(client, parses):
+    frame = bt_explore.scan_slots(
+        client, start=date(2026, 12, 2), end=date(2026, 12, 12), progress=False
+    )
+    assert len(frame) > 0
+    assert parses["parsed"] == parses["decoded"] >= len(frame)
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2026, 12, 2), date(2026, 12, 12)),
+        (date(2026, 11, 20), date(2027, 1, 3)),  # starts before today: clipped
+        (datetime(2026, 12, 3, 10, 30), datetime(2026, 12, 9, 12, 0)),  # naive: Berlin time
+        (datetime(2026, 12, 3, 10, 30, tzinfo=ZoneInfo("UTC")), "2026-12-10"),
+    ],
+)
+def test_slots_df_holds_exactly_the_slots_of_slots(client, start, end):
+    from bt_explore.frames import slots_frame
+
+    template = client.templates()[1]
+    frame = client.slots_df(template["id"], start, end)
+    expected = slots_frame(client.slots(template["id"], start, end), template=template)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_slot_period_is_the_day_week_or_month_call_around_a_day(client, sb):
+    tid = client.templates()[0]["id"]
+    assert client.slot_period(tid, "week", date(2026, 12, 2)) == client.slots_week(tid, 2026, 49)
+    assert client.slot_period(tid, "month", "2026-12-09") == client.slots_month(tid, 2026, 12)
+    assert client.slot_period(tid, "day", date(2026, 12, 2)) == client.slots_day(
+        tid, date(2026, 12, 2)
+    )
+    sb.clear_requests()
+    with pytest.raises(ValueError, match="kind: must be 'day', 'week' or 'month', got 'Week'"):
+        client.slot_period(tid, "Week", date(2026, 12, 2))
+    assert sb.api_requests == []
+
+
+def test_the_scan_plumbing_methods_are_private_with_deprecated_aliases(client):
+    tid = client.templates()[0]["id"]
+    with pytest.deprecated_call(match="slot_period_answer"):
+        answer = client.slot_period_answer(tid, "day", date(2026, 12, 2))
+    with pytest.deprecated_call(match="slot_period_piece"):
+        piece = client.slot_period_piece(tid, answer)
+    assert len(piece.ids) == len(client.slots_day(tid, date(2026, 12, 2))["list"])

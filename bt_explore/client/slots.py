@@ -1,20 +1,28 @@
-"""The client's slot methods: earliest, day/week/month, any range, and their DataFrames."""
+"""The client's slot methods: earliest, a day, week or month, any range, and their DataFrames.
+
+Every period call reads :data:`bt_explore.periods.PERIODS`; :meth:`SlotMethods.slots_df` goes
+the scan's road (raw answer → :func:`bt_explore.frames.slot_piece` → one frame), so each
+timestamp is parsed once.
+"""
 
 from __future__ import annotations
 
-import calendar
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import requests
 
 import bt_explore.times as times
 from bt_explore.auth import now_seconds
 from bt_explore.client.entities import EntityMethods
+from bt_explore.deprecation import renamed_method
 from bt_explore.errors import decode_envelope, raise_for_answer
+from bt_explore.periods import PERIODS, Period, period, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -59,7 +67,8 @@ def _slot_time(slot: Any) -> datetime | None:
 
 
 def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]]:
-    """The fewest day/week/month slot calls covering the days ``[first, stop)``.
+    """The fewest day/week/month slot calls covering the days ``[first, stop)``
+    (:func:`bt_explore.periods.plan`, as kinds and path arguments).
 
     Ties go to the plan that fetches fewer days. Calls are ``("day", (y, m, d))``,
     ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order.
@@ -75,40 +84,84 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         >>> plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3))
         [('day', (2026, 12, 2))]
     """
-    n = (stop - first).days
-    if n <= 0:
-        return []
-    # best[i] = (calls, fetched days, call, next index) for covering days i..n-1
-    best: list[tuple[int, int, tuple[str, tuple[int, ...]] | None, int]] = [(0, 0, None, n)] * (
-        n + 1
+    return [(p.kind, p.args(day)) for p, day in plan(first, stop)]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What ``slots(start, end)`` asks for: whole days ``[lo_day, hi_day)`` (``lo``/``hi``
+    ``None``) or the instants ``[lo, hi)`` (``tz``: the organization's zone), and the calls."""
+
+    lo_day: date
+    hi_day: date
+    lo: datetime | None
+    hi: datetime | None
+    tz: tzinfo | None
+    calls: list[tuple[Period, date]]
+
+    def zone(self, answered: Any, fallback: Any) -> tzinfo:
+        """The zone the range is read in: the organization's for instants, else the one the
+        answers name, else ``fallback()``'s."""
+        return self.tz or times.zone(answered or fallback()) or timezone.utc
+
+    def bounds(self, tz: tzinfo) -> tuple[datetime, datetime]:
+        """The range's first and end instants, in ``tz``."""
+        if self.lo is None or self.hi is None:
+            return datetime.combine(self.lo_day, dtime(), tz), datetime.combine(
+                self.hi_day, dtime(), tz
+            )
+        return self.lo.astimezone(tz), self.hi.astimezone(tz)
+
+    def holds(self, ts: datetime, tz: tzinfo) -> bool:
+        """Whether the instant ``ts`` is in the range (whole days: by its date in ``tz``)."""
+        if self.lo is None or self.hi is None:
+            return self.lo_day <= ts.astimezone(tz).date() < self.hi_day
+        return self.lo <= ts < self.hi
+
+
+def _utc64(moment: datetime) -> np.datetime64:
+    """An aware datetime as naive UTC ``datetime64[us]``, like a slot piece's ``start``."""
+    return np.datetime64(moment.astimezone(timezone.utc).replace(tzinfo=None), "us")
+
+
+def _slots_within(pieces: list[dict[str, Any]], window: _Window, tz: tzinfo) -> list[Any]:
+    """The slots of RANGE_LIST contents inside ``window``, unique and sorted by time."""
+    seen: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for piece in pieces:
+        for slot in piece["list"]:
+            ts = _slot_time(slot)
+            if ts is None:
+                log.warning("slots: skipping a slot without a valid timestamp: %.80r", slot)
+            elif window.holds(ts, tz):
+                seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", (ts, slot))
+    return [slot for _, slot in sorted(seen.values(), key=lambda pair: pair[0])]
+
+
+def _piece_within(pieces: list[SlotPiece], window: _Window, tz: tzinfo) -> SlotPiece:
+    """The slots of decoded answers inside ``window``: unique (id and time), sorted by time
+    (stable: the API's order among equal times), like :func:`_slots_within`."""
+    import pandas as pd
+
+    from bt_explore.frames import SlotPiece, slot_piece
+
+    if not pieces:
+        return slot_piece([])
+    whole = SlotPiece(
+        np.concatenate([p.ids for p in pieces]),
+        np.concatenate([p.start for p in pieces]),
+        np.concatenate([p.combos for p in pieces]),
+        np.concatenate([p.counts for p in pieces]),
+        pieces[0].time_zone,
+        all(p.complete for p in pieces),
     )
-    for i in range(n - 1, -1, -1):
-        d = first + timedelta(days=i)
-        monday = d - timedelta(days=d.weekday())
-        month_days = calendar.monthrange(d.year, d.month)[1]
-        month_end = date(d.year, d.month, month_days) + timedelta(days=1)
-        iso = d.isocalendar()
-        options = [
-            (("day", (d.year, d.month, d.day)), d + timedelta(days=1), 1),
-            (("week", (iso[0], iso[1])), monday + timedelta(days=7), 7),
-            (("month", (d.year, d.month)), month_end, month_days),
-        ]
-        choice = None
-        for call, end, size in options:
-            j = min(n, (end - first).days)
-            cost = (1 + best[j][0], size + best[j][1])
-            if choice is None or cost < choice[0]:
-                choice = (cost, call, j)
-        assert choice is not None
-        best[i] = (choice[0][0], choice[0][1], choice[1], choice[2])
-    plan = []
-    i = 0
-    while i < n:
-        _, _, step, j = best[i]
-        assert step is not None
-        plan.append(step)
-        i = j
-    return plan
+    unreadable = int(np.isnat(whole.start).sum())
+    if unreadable:
+        log.warning("slots: skipping %d slots without a valid timestamp", unreadable)
+    lo, hi = (_utc64(b) for b in window.bounds(tz))
+    keep = (whole.start >= lo) & (whole.start < hi)
+    keep &= ~pd.MultiIndex.from_arrays([whole.ids, whole.start]).duplicated()
+    kept = whole.take(np.flatnonzero(keep))
+    return kept.take(np.argsort(kept.start, kind="stable"))
 
 
 class SlotMethods(EntityMethods):
@@ -131,6 +184,26 @@ class SlotMethods(EntityMethods):
         earliest = _slot_range(content, "bookingSlotList")
         return self._remember_slots(template_id, earliest, organization_id, "bookingSlotList")
 
+    def slot_period(
+        self,
+        template_id: str,
+        kind: str,
+        day: date | str,
+        *,
+        organization_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The free slots of the ``"day"``, ISO ``"week"`` or ``"month"`` containing ``day``
+        (RANGE_LIST content): one ``listDay`` / ``listWeek`` / ``listMonth`` call.
+
+        Example:
+            >>> week = client.slot_period(template_id, "week", date(2026, 12, 2))  # doctest: +SKIP
+            >>> week["rangeStart"]                                                  # doctest: +SKIP
+            '2026-11-30T00:00:00+01:00'
+        """
+        p = period(kind)
+        path = p.path(times.as_date(day, "day"))
+        return self._slot_list(p.endpoint, template_id, organization_id, **path)
+
     def slots_day(
         self, template_id: str, day: date | str, *, organization_id: str | None = None
     ) -> dict[str, Any]:
@@ -140,16 +213,8 @@ class SlotMethods(EntityMethods):
             >>> len(client.slots_day(template_id, date(2026, 12, 2))["list"])  # doctest: +SKIP
             28
         """
-        d = times.as_date(day, "day")
-        content = self._get(
-            "slot_list_day",
-            organization_id,
-            template_id=template_id,
-            year=d.year,
-            month=d.month,
-            day=d.day,
-        )
-        return self._remember_slots(template_id, _slot_range(content), organization_id)
+        path = PERIODS["day"].path(times.as_date(day, "day"))
+        return self._slot_list("slot_list_day", template_id, organization_id, **path)
 
     def slots_week(
         self, template_id: str, year: int, week: int, *, organization_id: str | None = None
@@ -160,10 +225,7 @@ class SlotMethods(EntityMethods):
             >>> client.slots_week(template_id, 2026, 49)["rangeStart"]      # doctest: +SKIP
             '2026-11-30T00:00:00+01:00'
         """
-        content = self._get(
-            "slot_list_week", organization_id, template_id=template_id, year=year, week=week
-        )
-        return self._remember_slots(template_id, _slot_range(content), organization_id)
+        return self._slot_list("slot_list_week", template_id, organization_id, year=year, week=week)
 
     def slots_month(
         self, template_id: str, year: int, month: int, *, organization_id: str | None = None
@@ -174,9 +236,14 @@ class SlotMethods(EntityMethods):
             >>> len(client.slots_month(template_id, 2026, 12)["list"])       # doctest: +SKIP
             412
         """
-        content = self._get(
-            "slot_list_month", organization_id, template_id=template_id, year=year, month=month
+        return self._slot_list(
+            "slot_list_month", template_id, organization_id, year=year, month=month
         )
+
+    def _slot_list(
+        self, endpoint: str, template_id: str, organization_id: str | None, **path: int
+    ) -> dict[str, Any]:
+        content = self._get(endpoint, organization_id, template_id=template_id, **path)
         return self._remember_slots(template_id, _slot_range(content), organization_id)
 
     def slot_period_df(
@@ -192,10 +259,11 @@ class SlotMethods(EntityMethods):
         exactly one ``listDay`` / ``listWeek`` / ``listMonth`` call — as a slot DataFrame.
 
         The raw answer is decoded straight from bytes by :mod:`bt_explore.frames` (no Python
-        dicts in between), the path every call of :func:`bt_explore.scan_slots` takes. ``template`` is a template dict (its
-        ``duration`` gives ``end``) or a template id; times are shown in ``tz``, else in the
-        answer's time zone. The slot ids are remembered like ``slots_day()`` & co. do, so
-        ``book(slot_id)`` can check the template's required fields without another request.
+        dicts in between), the path every call of :func:`bt_explore.scan_slots` takes.
+        ``template`` is a template dict (its ``duration`` gives ``end``) or a template id; times
+        are shown in ``tz``, else in the answer's time zone. The slot ids are remembered like
+        ``slots_day()`` & co. do, so ``book(slot_id)`` can check the template's required fields
+        without another request.
 
         Example:
             >>> df = client.slot_period_df(template_id, "week", "2026-12-02")  # doctest: +SKIP
@@ -207,13 +275,14 @@ class SlotMethods(EntityMethods):
         if isinstance(template, str):
             template = self._known_template(template, organization_id)
         template_id, duration = template_identity(template)
-        answer = self.slot_period_answer(str(template_id or ""), kind, day, organization_id)
-        piece = self.slot_period_piece(str(template_id or ""), answer, organization_id)
+        tid = str(template_id or "")
+        answer = self._slot_period_answer(tid, kind, day, organization_id)
+        piece = self._slot_period_piece(tid, answer, organization_id)
         return slot_table(
             [(piece, template_id, duration)], times.resolve_zone(tz, piece.time_zone, "slots")
         )
 
-    def slot_period_answer(
+    def _slot_period_answer(
         self,
         template_id: str,
         kind: str,
@@ -224,42 +293,24 @@ class SlotMethods(EntityMethods):
         ``"week"`` or ``"month"``, the period containing ``day``); its 2xx answer, undecoded.
 
         Typed errors for the others, as every call. A scan's worker threads only wait for
-        answers like this and leave the decoding to :meth:`slot_period_piece`.
-
-        Example:
-            >>> answer = client.slot_period_answer(template_id, "week", "2026-12-02")  # doctest: +SKIP
-            >>> client.slot_period_piece(template_id, answer).ids[:2]                  # doctest: +SKIP
+        answers like this and leave the decoding to :meth:`_slot_period_piece`.
         """
-        d = times.as_date(day, "day")
-        if kind == "day":
-            endpoint, path = "slot_list_day", {"year": d.year, "month": d.month, "day": d.day}
-        elif kind == "week":
-            year, week, _ = d.isocalendar()
-            endpoint, path = "slot_list_week", {"year": year, "week": week}
-        elif kind == "month":
-            endpoint, path = "slot_list_month", {"year": d.year, "month": d.month}
-        else:
-            raise ValueError(f"kind: must be 'day', 'week' or 'month', got {kind!r}")
-        url = self.url(endpoint, organization_id=organization_id, template_id=template_id, **path)
-        response = self._send("GET", url, self._organization_of(endpoint, organization_id))
+        p = period(kind)
+        path = p.path(times.as_date(day, "day"))
+        url = self.url(p.endpoint, organization_id=organization_id, template_id=template_id, **path)
+        response = self._send("GET", url, self._organization_of(p.endpoint, organization_id))
         raise_for_answer(response)
         return response
 
-    def slot_period_piece(
+    def _slot_period_piece(
         self,
         template_id: str,
         response: requests.Response,
         organization_id: str | None = None,
     ) -> SlotPiece:
-        """Decode an answer of :meth:`slot_period_answer` into slot columns
+        """Decode an answer of :meth:`_slot_period_answer` into slot columns
         (:class:`bt_explore.frames.SlotPiece`, no frame yet) and remember its slots, like
         ``slots_day()`` & co., so that ``book(slot_id)`` knows their template.
-
-        Example:
-            >>> answer = client.slot_period_answer(template_id, "day", "2026-12-02")  # doctest: +SKIP
-            >>> piece = client.slot_period_piece(template_id, answer)                 # doctest: +SKIP
-            >>> len(piece.ids), piece.time_zone                                         # doctest: +SKIP
-            (14, 'Europe/Berlin')
         """
         from bt_explore.frames import slot_piece
 
@@ -272,6 +323,13 @@ class SlotMethods(EntityMethods):
         self._remember_slot_ids(template_id, piece.ids.tolist())  # a missing id: never asked
         self._remember_time_zone(organization_id, piece.time_zone)
         return piece
+
+    slot_period_answer = renamed_method(
+        "slot_period_answer", "_slot_period_answer", "use slot_period_df() or scan_slots()"
+    )
+    slot_period_piece = renamed_method(
+        "slot_period_piece", "_slot_period_piece", "use slot_period_df() or scan_slots()"
+    )
 
     def slots(
         self,
@@ -292,59 +350,45 @@ class SlotMethods(EntityMethods):
             >>> r["rangeStart"], len(r["list"])  # doctest: +SKIP
             ('2026-12-01T00:00:00+01:00', 305)
         """
-        whole_days = not isinstance(start, datetime) and not isinstance(end, datetime)
-        org_tz = None if whole_days else times.zone(self._time_zone(organization_id))
-        if org_tz is None:
+        window = self._slot_window(start, end, organization_id)
+        pieces = [
+            self.slot_period(template_id, p.kind, day, organization_id=organization_id)
+            for p, day in window.calls
+        ]
+        zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
+        tz = window.zone(zone, lambda: self._time_zone(organization_id))
+        lo, hi = window.bounds(tz)
+        return {
+            "class": "RANGE_LIST",
+            "rangeStart": lo.isoformat(),
+            "rangeEnd": hi.isoformat(),
+            "timeZone": zone or str(tz),
+            "list": _slots_within(pieces, window, tz),
+        }
+
+    def _slot_window(
+        self,
+        start: date | datetime | str,
+        end: date | datetime | str,
+        organization_id: str | None,
+    ) -> _Window:
+        """The range ``slots()`` and ``slots_df()`` read, checked, and the calls covering it."""
+        if not isinstance(start, datetime) and not isinstance(end, datetime):
             lo_day, hi_day = times.as_date(start, "start"), times.as_date(end, "end")
             if hi_day <= lo_day:
                 raise ValueError(f"end ({hi_day}) must be after start ({lo_day})")
-            first, stop = lo_day, hi_day
+            first, stop, lo, hi, tz = lo_day, hi_day, None, None, None
         else:
-            lo = times.aware(start, org_tz, "start")
-            hi = times.aware(end, org_tz, "end")
+            tz = times.zone(self._time_zone(organization_id)) or timezone.utc
+            lo, hi = times.aware(start, tz, "start"), times.aware(end, tz, "end")
             if hi <= lo:
                 raise ValueError(f"end ({hi.isoformat()}) must be after start ({lo.isoformat()})")
-            first = lo.astimezone(org_tz).date()
-            last = (hi - timedelta(microseconds=1)).astimezone(org_tz).date()
-            stop = last + timedelta(days=1)
+            first = lo_day = lo.astimezone(tz).date()
+            stop = hi_day = (hi - timedelta(microseconds=1)).astimezone(tz).date() + timedelta(
+                days=1
+            )
         first = self._first_askable_day(first, organization_id)
-        pieces = []
-        for kind, args in plan_slot_calls(first, stop) if first < stop else ():
-            if kind == "day":
-                pieces.append(
-                    self.slots_day(template_id, date(*args), organization_id=organization_id)
-                )
-            elif kind == "week":
-                pieces.append(self.slots_week(template_id, *args, organization_id=organization_id))
-            else:
-                pieces.append(self.slots_month(template_id, *args, organization_id=organization_id))
-        zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
-        tz = org_tz or times.zone(zone or self._time_zone(organization_id))
-        seen: dict[str, tuple[datetime, dict[str, Any]]] = {}
-        for piece in pieces:
-            for slot in piece["list"]:
-                ts = _slot_time(slot)
-                if ts is None:
-                    log.warning("slots: skipping a slot without a valid timestamp: %.80r", slot)
-                    continue
-                if whole_days:
-                    keep = lo_day <= ts.astimezone(tz).date() < hi_day
-                else:
-                    keep = lo <= ts < hi
-                if keep:
-                    seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", (ts, slot))
-        slots = [slot for _, slot in sorted(seen.values(), key=lambda pair: pair[0])]
-        if whole_days:
-            bounds = [datetime.combine(d, dtime(), tz) for d in (lo_day, hi_day)]
-        else:
-            bounds = [lo.astimezone(tz), hi.astimezone(tz)]
-        return {
-            "class": "RANGE_LIST",
-            "rangeStart": bounds[0].isoformat(),
-            "rangeEnd": bounds[1].isoformat(),
-            "timeZone": zone or str(tz),
-            "list": slots,
-        }
+        return _Window(lo_day, hi_day, lo, hi, tz, plan(first, stop))
 
     def _first_askable_day(self, first: date, organization_id: str | None) -> date:
         """``first``, or the organization's today if ``first`` lies before it: the API refuses
@@ -364,16 +408,31 @@ class SlotMethods(EntityMethods):
         *,
         organization_id: str | None = None,
     ) -> pd.DataFrame:
-        """The free slots in ``[start, end)`` as a DataFrame with start and end times.
+        """The free slots in ``[start, end)`` as a DataFrame with start and end times: the
+        rows of :meth:`slots`, decoded the way :func:`bt_explore.scan_slots` decodes (each
+        answer straight from bytes, each timestamp parsed once).
 
         Example:
             >>> client.slots_df(template_id, "2026-12-01", "2026-12-08")     # doctest: +SKIP
         """
-        from bt_explore.frames import slots_frame
+        from bt_explore.frames import slot_table, template_identity
 
-        content = self.slots(template_id, start, end, organization_id=organization_id)
-        template = self._known_template(template_id, organization_id)
-        return slots_frame(content, template=template)
+        window = self._slot_window(start, end, organization_id)
+        pieces = [
+            self._slot_period_piece(
+                template_id,
+                self._slot_period_answer(template_id, p.kind, day, organization_id),
+                organization_id,
+            )
+            for p, day in window.calls
+        ]
+        zone = next((p.time_zone for p in pieces if p.time_zone), None)
+        tz = window.zone(zone, lambda: self._time_zone(organization_id))
+        piece = _piece_within(pieces, window, tz)
+        tid, duration = template_identity(self._known_template(template_id, organization_id))
+        return slot_table(
+            [(piece, tid, duration)], times.resolve_zone(None, zone or str(tz), "slots")
+        )
 
     def earliest_slot_df(
         self, template_id: str, *, organization_id: str | None = None
