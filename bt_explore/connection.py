@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 from bt_explore.client import Client
 from bt_explore.errors import ConfigurationError
-from bt_explore.settings import ENV_VARS, Settings
+from bt_explore.settings import ENV_VARS, Settings, env
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.sandbox import Sandbox
@@ -166,7 +165,7 @@ def _record_client(cassette: str | None, **kwargs: Any) -> Client:
 
     if not cassette:
         raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
-    live = os.environ.get(RECORD_LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    live = (env(RECORD_LIVE_ENV) or "").strip().lower() in {"1", "true", "yes"}
     if live:
         client = live_client(**kwargs)
     else:
@@ -180,7 +179,7 @@ def _record_client(cassette: str | None, **kwargs: Any) -> Client:
 
 
 def _default_mode(kwargs: dict[str, Any]) -> str:
-    env_mode = os.environ.get(MODE_ENV, "").strip()
+    env_mode = (env(MODE_ENV) or "").strip()
     if env_mode:
         return env_mode
     settings_args = {k: v for k, v in kwargs.items() if k in SETTINGS_KWARGS}

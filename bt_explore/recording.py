@@ -52,7 +52,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 import bt_explore.times as times
 from bt_explore.client import Client
 from bt_explore.errors import BookingtimeError
-from bt_explore.settings import Settings
+from bt_explore.settings import Settings, env
 
 __all__ = [
     "CASSETTE_DIR_ENV",
@@ -158,9 +158,9 @@ def cassette_dir() -> Path:
         >>> cassette_dir().name
         'cassettes'
     """
-    env = os.environ.get(CASSETTE_DIR_ENV)
-    if env:
-        return Path(env)
+    given = env(CASSETTE_DIR_ENV)
+    if given:
+        return Path(given)
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         candidate = folder / "cassettes"

@@ -26,13 +26,24 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from bt_explore.errors import ConfigurationError
 
-__all__ = ["Settings", "DEFAULT_AUTH_URL", "DEFAULT_API_URL", "DEFAULT_TIMEOUT", "ENV_VARS"]
+__all__ = [
+    "Settings",
+    "DEFAULT_AUTH_URL",
+    "DEFAULT_API_URL",
+    "DEFAULT_TIMEOUT",
+    "ENV_VARS",
+    "VARIABLES",
+    "Variable",
+    "env",
+    "variables_markdown",
+]
 
 DEFAULT_AUTH_URL = "https://auth.bookingtime.com/oauth/token"
 DEFAULT_API_URL = "https://api.bookingtime.com/module/v3/"
@@ -40,16 +51,130 @@ DEFAULT_LOCALE = "en"
 #: (connect, read) in seconds
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 
-#: setting -> environment variable
-ENV_VARS: dict[str, str] = {
-    "client_id": "BOOKINGTIME_CLIENT_ID",
-    "client_secret": "BOOKINGTIME_CLIENT_SECRET",
-    "organization_id": "BOOKINGTIME_ORGANIZATION_ID",
-    "auth_url": "BOOKINGTIME_AUTH_URL",
-    "api_url": "BOOKINGTIME_API_URL",
-    "locale": "BOOKINGTIME_LOCALE",
-    "timeout": "BOOKINGTIME_TIMEOUT",
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable bt_explore reads: its name, what it means, its default, and the
+    :class:`Settings` attribute it fills (``None``: read where it is used, through :func:`env`).
+
+    Example:
+        >>> VARIABLES["BOOKINGTIME_LOCALE"].setting
+        'locale'
+    """
+
+    name: str
+    meaning: str
+    default: str
+    setting: str | None = None
+
+
+#: Every environment variable bt_explore reads, by name: the one table of configuration
+#: (docs/configuration.md's list is generated from it).
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "BOOKINGTIME_CLIENT_ID",
+            "the module's client id (a live client needs one)",
+            "— (none: `connect()` uses the sandbox)",
+            "client_id",
+        ),
+        Variable(
+            "BOOKINGTIME_CLIENT_SECRET",
+            "the client secret (modules are public clients; an empty secret is a value)",
+            '`""`',
+            "client_secret",
+        ),
+        Variable(
+            "BOOKINGTIME_ORGANIZATION_ID",
+            "the organization every call addresses unless given `organization_id=`",
+            "—",
+            "organization_id",
+        ),
+        Variable("BOOKINGTIME_AUTH_URL", "the token endpoint", f"`{DEFAULT_AUTH_URL}`", "auth_url"),
+        Variable(
+            "BOOKINGTIME_API_URL",
+            "the Module API's base URL, without the locale",
+            f"`{DEFAULT_API_URL}`",
+            "api_url",
+        ),
+        Variable(
+            "BOOKINGTIME_LOCALE",
+            "the language of the API's messages (`en`, `de`, `de_DE`…)",
+            f"`{DEFAULT_LOCALE}`",
+            "locale",
+        ),
+        Variable(
+            "BOOKINGTIME_TIMEOUT",
+            "connect and read timeouts in seconds, `connect,read` or one number for both",
+            "`5,30`",
+            "timeout",
+        ),
+        Variable(
+            "BT_EXPLORE_MODE",
+            "how `connect()` connects without `mode=`: `live`, `sandbox`, `replay` or `record`",
+            "live when a client id is configured, else sandbox",
+        ),
+        Variable(
+            "BT_EXPLORE_RECORD_LIVE",
+            '`1` (or `true`, `yes`): `mode="record"` records bookingtime itself, not the sandbox',
+            "— (record a sandbox with a pinned clock)",
+        ),
+        Variable(
+            "BT_EXPLORE_CASSETTE_DIR",
+            "the folder of the recorded cassettes",
+            "the nearest `cassettes/` upwards from the working directory",
+        ),
+        Variable(
+            "BT_EXPLORE_CONFIG_DIR",
+            "the folder of `signin.json` (a remembered sign-in)",
+            "`$XDG_CONFIG_HOME/bt_explore` (`~/.config/bt_explore`; `%APPDATA%` on Windows)",
+        ),
+        Variable(
+            "BT_EXPLORE_APP_SANDBOX",
+            "`1` in the booking page's kernel when `bt-explore app` books on a sandbox "
+            "(set by the command, not by you)",
+            "—",
+        ),
+    )
 }
+
+#: setting -> environment variable
+ENV_VARS: dict[str, str] = {v.setting: v.name for v in VARIABLES.values() if v.setting}
+
+
+def env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of the declared environment variable ``name`` in ``environ`` (default:
+    ``os.environ``), ``None`` when unset; a ``ValueError`` for a name :data:`VARIABLES` lacks.
+
+    Example:
+        >>> env("BT_EXPLORE_MODE", {"BT_EXPLORE_MODE": "replay"})
+        'replay'
+        >>> env("BT_EXPLORE_MOOD", {})
+        Traceback (most recent call last):
+        ValueError: BT_EXPLORE_MOOD is not one of bt_explore's environment variables (see bt_explore.settings.VARIABLES)
+    """
+    if name not in VARIABLES:
+        raise ValueError(
+            f"{name} is not one of bt_explore's environment variables "
+            "(see bt_explore.settings.VARIABLES)"
+        )
+    return (os.environ if environ is None else environ).get(name)
+
+
+def variables_markdown() -> str:
+    """The Markdown table of :data:`VARIABLES` (docs/configuration.md holds it).
+
+    Example:
+        >>> variables_markdown().splitlines()[0]
+        '| variable | meaning | default |'
+    """
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    for v in VARIABLES.values():
+        setting = f" (`Settings.{v.setting}`)" if v.setting else ""
+        rows.append(f"| `{v.name}` | {v.meaning}{setting} | {v.default} |")
+    return "\n".join(rows) + "\n"
+
 
 _LOCALE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 
@@ -171,7 +296,7 @@ class Settings:
                 file_values = dict(dotenv_values(env_path))
         layers: list[tuple[str, Mapping[str, Any]]] = [
             ("argument", arguments),
-            ("environment", {k: os.environ.get(v) for k, v in ENV_VARS.items()}),
+            ("environment", {k: env(v) for k, v in ENV_VARS.items()}),
             (str(env_path), {k: file_values.get(v) for k, v in ENV_VARS.items()}),
         ]
         sources: dict[str, str] = {}

@@ -53,6 +53,7 @@ import msgspec
 
 from bt_explore.auth import PersonGrant, now_seconds
 from bt_explore.errors import SignInError
+from bt_explore.settings import env
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.client import Client
@@ -459,7 +460,7 @@ def config_dir() -> Path:
         >>> isinstance(config_dir(), Path)
         True
     """
-    explicit = os.environ.get(CONFIG_DIR_ENV)
+    explicit = env(CONFIG_DIR_ENV)
     if explicit:
         return Path(explicit)
     if sys.platform == "win32" and os.environ.get("APPDATA"):

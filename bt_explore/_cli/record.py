@@ -75,19 +75,13 @@ def execute_notebook(path: Path, env: dict[str, str], timeout: int, *, save: boo
         raise missing_extra(exc.name or "nbclient", "bt-explore record") from exc
 
     nb = nbformat.read(path, as_version=4)
-    old_env = os.environ.copy()
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-            record_timing=False,
-        ).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old_env)
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    ).execute(env={**os.environ, **env})  # the kernel's environment; ours stays as it is
     if save:
         nbformat.write(normalize_notebook(nb), path)
 
