@@ -83,8 +83,11 @@ FrameInput = bytes | bytearray | memoryview | str | Mapping[str, Any] | Iterable
 #: A time zone name (``"Europe/Berlin"``) or a ``tzinfo``.
 TimeZone = str | _dt.tzinfo
 
-#: The dtype of text columns: pandas 3's "str" (pandas 2 spells the nullable one "string").
-STR = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+#: The dtype of text columns: pandas 3's default "str", whose missing value is NaN. pandas 2.3
+#: has the same dtype without the name, so frames have the same dtypes, compare and print the
+#: same under both (pandas 2's "string" would print ``<NA>``).
+STR: Any = "str" if _PANDAS_3 else pd.StringDtype(na_value=np.nan)
 #: Datetime columns are tz-aware with microsecond resolution. The time zone is the frame's
 #: (the answer's ``timeZone`` or the ``tz=`` argument); the schemas show the UTC fallback.
 DATETIME = "datetime64[us, UTC]"
@@ -824,8 +827,9 @@ def _bool_array(values: list[Any]) -> pd.api.extensions.ExtensionArray:
 
 
 _STR_DTYPE = pd.api.types.pandas_dtype(STR)
-# StringArray checks "only str or NA" in one C loop; it backs "str" unless pyarrow does.
-_PLAIN_STRINGS = getattr(_STR_DTYPE, "storage", None) == "python"
+# StringArray checks "only str or NA" in one C loop; it backs "str" unless pyarrow does (pandas 2's
+# StringArray cannot take the NaN-missing dtype: there the general path below builds it).
+_PLAIN_STRINGS = _PANDAS_3 and getattr(_STR_DTYPE, "storage", None) == "python"
 
 
 def _str_array(
