@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 __all__ = [
     "BookingtimeError",
@@ -407,19 +409,15 @@ def _excerpt(response: requests.Response) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """The ``Retry-After`` of an answer in seconds (urllib3's reading: whole seconds or an
+    HTTP date; a date in the past is 0); ``None`` when there is none or it is unreadable."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-        from time import time
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-        except (TypeError, ValueError):
-            return None
+        return float(Retry().parse_retry_after(value))
+    except InvalidHeader:
+        return None
 
 
 def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ...]]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bt_explore.endpoints import API_PREFIX, TOKEN_PATH
 from bt_explore.errors import ConfigurationError
 
 __all__ = [
@@ -45,8 +46,8 @@ __all__ = [
     "variables_markdown",
 ]
 
-DEFAULT_AUTH_URL = "https://auth.bookingtime.com/oauth/token"
-DEFAULT_API_URL = "https://api.bookingtime.com/module/v3/"
+DEFAULT_AUTH_URL = "https://auth.bookingtime.com" + TOKEN_PATH
+DEFAULT_API_URL = "https://api.bookingtime.com" + API_PREFIX
 DEFAULT_LOCALE = "en"
 #: (connect, read) in seconds
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)

@@ -21,7 +21,14 @@ from typing import Any
 
 import msgspec
 
-from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS, Endpoint
+from bt_explore.endpoints import (
+    API_PREFIX,
+    AUTHORIZE_PATH,
+    ENDPOINTS,
+    STATIC_LISTS,
+    TOKEN_PATH,
+    Endpoint,
+)
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
     AccessToken,
@@ -282,11 +289,11 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     """
     refs, schemas = _components()
     paths: dict[str, dict] = {
-        "/oauth/token": {"post": _token_operation(refs)},
-        "/oauth/authorize": _authorize_operations(refs, schemas),
+        TOKEN_PATH: {"post": _token_operation(refs)},
+        AUTHORIZE_PATH: _authorize_operations(refs, schemas),
     }
     for ep in ENDPOINTS.values():
-        path = "/module/v3/{locale}/" + ep.path
+        path = API_PREFIX + "{locale}/" + ep.path
         paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, refs)
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
