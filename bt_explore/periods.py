@@ -1,7 +1,7 @@
 """The slot periods — a day, an ISO week, a month — and the endpoint that lists each, in one table.
 
 Every place that turns a period into a slot call reads :data:`PERIODS`: the client's
-``slots_day/week/month``, ``slot_period()``, ``slot_period_df()`` and ``slots()``, the scan's
+``slots_day/week/month``, ``slot_period()``, ``slot_period_frame()`` and ``slots()``, the scan's
 calls and the explorer's day and week views. :func:`plan` picks the fewest periods that cover a
 range of days.
 

@@ -301,16 +301,16 @@ def test_repr_and_close(client, sb):
 
 def test_dataframes(client):
     pytest.importorskip("bt_explore.frames")
-    templates = client.templates_df()
+    templates = client.templates_frame()
     assert len(templates) == len(client.templates())
     tid = client.templates()[0]["id"]
-    slots = client.slots_df(tid, date(2026, 12, 2), date(2026, 12, 3))
+    slots = client.slots_frame(tid, date(2026, 12, 2), date(2026, 12, 3))
     assert len(slots) == len(client.slots_day(tid, date(2026, 12, 2))["list"])
-    assert len(client.earliest_slot_df(tid)) >= 1
-    assert len(client.resources_df()) == len(client.resources())
+    assert len(client.earliest_slot_frame(tid)) >= 1
+    assert len(client.resources_frame()) == len(client.resources())
     slot = client.earliest_slot(tid)["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA)
-    assert len(client.appointment_df(appointment["id"])) == 1
+    assert len(client.appointment_frame(appointment["id"])) == 1
 
 
 def test_slot_memory_forgets_the_oldest_answers_beyond_its_limit() -> None:
@@ -332,25 +332,25 @@ def test_slot_period_df_is_one_call_with_the_frame_of_the_dict_path(client, sb):
 
     template = client.template_by_custom_id("massage")
     sb.clear_requests()
-    week = client.slot_period_df(template, "week", "2026-12-02")  # the ISO week around it
+    week = client.slot_period_frame(template, "week", "2026-12-02")  # the ISO week around it
     assert [r.path.rsplit("/", 4)[-4:] for r in sb.api_requests] == [
         ["2026", "week", "49", "listWeek"]
     ]
     expected = slots_frame(client.slots_week(template["id"], 2026, 49), template=template)
     pd.testing.assert_frame_equal(week, expected)
     assert len(week) and (week["end"] - week["start"] == pd.Timedelta(minutes=30)).all()
-    by_id = client.slot_period_df(template["id"], "month", date(2026, 12, 9), tz="UTC")
+    by_id = client.slot_period_frame(template["id"], "month", date(2026, 12, 9), tz="UTC")
     assert str(by_id["start"].dt.tz) == "UTC" and set(week["slot_id"]) <= set(by_id["slot_id"])
-    day = client.slot_period_df(template, "day", date(2026, 12, 2))
+    day = client.slot_period_frame(template, "day", date(2026, 12, 2))
     assert set(day["start"].dt.date) == {date(2026, 12, 2)}
     with pytest.raises(ValueError, match="kind: must be 'day', 'week' or 'month', got 'year'"):
-        client.slot_period_df(template, "year", date(2026, 12, 2))
+        client.slot_period_frame(template, "year", date(2026, 12, 2))
 
 
 def test_slot_period_df_remembers_slots_so_book_checks_without_asking(sb):
     with bt_explore.connect(sandbox=sb) as fresh:
         massage = fresh.template_by_custom_id("massage")  # mobile required
-        slot_id = fresh.slot_period_df(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
+        slot_id = fresh.slot_period_frame(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
         sb.clear_requests()
         with pytest.raises(ValidationError) as info:
             fresh.book(slot_id, {"firstName": "Ada", "lastName": "Lovelace"})
@@ -368,7 +368,7 @@ def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
 
     client._send = garbage
     with pytest.raises(UnexpectedResponse, match="proxy says hi"):
-        client.slot_period_df(template, "day", date(2026, 12, 2))
+        client.slot_period_frame(template, "day", date(2026, 12, 2))
 
 
 # -- issue 11: a range that starts before today is clipped to what can be asked --------------
@@ -399,7 +399,7 @@ def test_slots_wholly_in_the_past_are_none_and_ask_nothing(sb):
     assert [r.path.rsplit("/", 1)[-1] for r in sb.api_requests] in ([], ["show"])
 
 
-# -- one slot road: slots_df decodes the way the scan does --------------------------------------
+# -- one slot road: slots_frame decodes the way the scan does --------------------------------------
 
 
 @pytest.fixture
@@ -432,7 +432,7 @@ def parses(monkeypatch):
 
 def test_slots_df_parses_each_slot_timestamp_once(client, parses):
     tid = client.templates()[0]["id"]
-    frame = client.slots_df(tid, date(2026, 12, 2), date(2026, 12, 12))
+    frame = client.slots_frame(tid, date(2026, 12, 2), date(2026, 12, 12))
     assert len(frame) > 0
     assert parses["parsed"] == parses["decoded"] >= len(frame)
 
@@ -458,7 +458,7 @@ def test_slots_df_holds_exactly_the_slots_of_slots(client, start, end):
     from bt_explore.frames import slots_frame
 
     template = client.templates()[1]
-    frame = client.slots_df(template["id"], start, end)
+    frame = client.slots_frame(template["id"], start, end)
     expected = slots_frame(client.slots(template["id"], start, end), template=template)
     pd.testing.assert_frame_equal(frame, expected)
 

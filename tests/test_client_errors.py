@@ -263,7 +263,7 @@ def test_malformed_slot_answers_are_skipped_not_crashed_on(sb, bad_zone):
         template_id = "fc" + "a" * 30
         result = client.slots(template_id, "2026-12-02", "2026-12-03")
         assert [s["id"] for s in result["list"]] == [good["id"]]
-        frame = client.slots_df(template_id, "2026-12-02", "2026-12-03")
+        frame = client.slots_frame(template_id, "2026-12-02", "2026-12-03")
         assert list(frame["slot_id"]) == [good["id"]]
         day = client.slots(template_id, "2026-12-02T00:00", "2026-12-03T00:00")
         assert [s["id"] for s in day["list"]] == [good["id"]]

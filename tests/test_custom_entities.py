@@ -182,7 +182,7 @@ def test_the_other_organizations_entities_stay_its_own(client, sb):
 
 
 def test_custom_entities_df_has_the_fixed_schema(client):
-    df = client.custom_entities_df("equipment")
+    df = client.custom_entities_frame("equipment")
     assert list(df.columns) == list(CUSTOM_ENTITY_COLUMNS)
     assert df["type"].eq("equipment").all()
     assert df["custom_id"].tolist() == ["projector", "massage-table/2", "ecg"]

@@ -48,7 +48,7 @@ def test_the_core_works_without_any_extra(tmp_path):
         """
         import bt_explore
         with bt_explore.connect(now="2026-12-01T09:00:00+01:00") as client:  # the sandbox
-            templates = client.templates_df()
+            templates = client.templates_frame()
             slots = bt_explore.scan_slots(client, end="2026-12-15")  # no progress bar: no tqdm
             print(len(templates), len(slots) > 0)
         assert "tqdm" not in sys.modules and "ipywidgets" not in sys.modules

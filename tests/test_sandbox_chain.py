@@ -183,7 +183,7 @@ def test_the_client_refuses_query_parameters_the_row_does_not_name(client) -> No
 
 
 def test_organizations_frame(client) -> None:
-    df = client.organizations_df()
+    df = client.branches_frame()
     assert dict(df.dtypes.astype(str)) == {
         k: str(pd.api.types.pandas_dtype(v)) for k, v in ORGANIZATION_COLUMNS.items()
     }

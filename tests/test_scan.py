@@ -531,7 +531,7 @@ def test_plots_of_a_real_scan(fresh: Sandbox, reference: pd.DataFrame) -> None:
     monday_nine = ((starts.dt.day_of_week == 0) & (starts.dt.hour == 9)).sum()
     assert grid[0, 9 - int(starts.dt.hour.min())] == monday_nine
     with _client(fresh) as client:
-        resources = client.resources_df()
+        resources = client.resources_frame()
     ax = plots.resource_load(reference, resources).axes[0]
     labels = {t.get_text() for t in ax.get_yticklabels()}
     assert labels <= set(resources["name"]) and labels

@@ -23,6 +23,7 @@ import requests
 import bt_explore.rules as rules
 from bt_explore.client.entities import EntityMethods
 from bt_explore.client.transport import timed_out
+from bt_explore.deprecation import renamed_method
 from bt_explore.errors import (
     ApiError,
     BookingOutcomeUnknown,
@@ -363,13 +364,13 @@ class BookingMethods(EntityMethods):
             "appointment_showProtected", organization_id, appointment_id=appointment_id
         )
 
-    def appointment_df(
+    def appointment_frame(
         self, appointment_id: str, *, organization_id: str | None = None
     ) -> pd.DataFrame:
         """One appointment as a one-row DataFrame (:func:`bt_explore.frames.appointments_frame`).
 
         Example:
-            >>> client.appointment_df(appointment["id"]).T                   # doctest: +SKIP
+            >>> client.appointment_frame(appointment["id"]).T                   # doctest: +SKIP
         """
         from bt_explore.frames import appointments_frame
 
@@ -388,6 +389,10 @@ class BookingMethods(EntityMethods):
             template_id = self._slot_templates.get(slot_id)
             # only what is already known: validation must not cost a request of its own
             return self._templates.get(template_id) if template_id else None
+
+    # -- old names, kept for one release
+
+    appointment_df = renamed_method("appointment_df", "appointment_frame")
 
 
 def _attachment_name(disposition: str) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bt_explore.client.transport import Transport
+from bt_explore.deprecation import renamed_method
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -189,14 +190,14 @@ class CustomEntityMethods(Transport):
             custom_entity_id=entity_id,
         )
 
-    def custom_entities_df(
+    def custom_entities_frame(
         self, entity_type: str, *, organization_id: str | None = None
     ) -> pd.DataFrame:
         """The custom entities of one type as a DataFrame
         (:func:`bt_explore.frames.custom_entities_frame`).
 
         Example:
-            >>> client.custom_entities_df("equipment")[["customId", "name"]]  # doctest: +SKIP
+            >>> client.custom_entities_frame("equipment")[["customId", "name"]]  # doctest: +SKIP
         """
         from bt_explore.frames import custom_entities_frame
 
@@ -204,3 +205,7 @@ class CustomEntityMethods(Transport):
             self.custom_entities(entity_type, organization_id=organization_id),
             entity_type=entity_type,
         )
+
+    # -- old names, kept for one release
+
+    custom_entities_df = renamed_method("custom_entities_df", "custom_entities_frame")

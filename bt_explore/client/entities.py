@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bt_explore.client.transport import Transport
+from bt_explore.deprecation import renamed_method
 from bt_explore.endpoints import STATIC_LISTS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -237,24 +238,24 @@ class EntityMethods(Transport):
 
     # -- DataFrames (bt_explore.frames) -----------------------------------------------------
 
-    def templates_df(self, *, organization_id: str | None = None) -> pd.DataFrame:
+    def templates_frame(self, *, organization_id: str | None = None) -> pd.DataFrame:
         """The templates as a DataFrame (:func:`bt_explore.frames.templates_frame`).
 
         Example:
-            >>> client.templates_df()[["name", "duration"]]                  # doctest: +SKIP
+            >>> client.templates_frame()[["name", "duration"]]                  # doctest: +SKIP
         """
         from bt_explore.frames import templates_frame
 
         return templates_frame(self.templates(organization_id=organization_id))
 
-    def organizations_df(
+    def branches_frame(
         self, *, module_id: str | None = None, organization_id: str | None = None
     ) -> pd.DataFrame:
         """The organization's branches as a DataFrame
         (:func:`bt_explore.frames.organizations_frame`).
 
         Example:
-            >>> client.organizations_df()[["custom_id", "city"]]              # doctest: +SKIP
+            >>> client.branches_frame()[["custom_id", "city"]]              # doctest: +SKIP
         """
         from bt_explore.frames import organizations_frame
 
@@ -262,11 +263,11 @@ class EntityMethods(Transport):
             self.branches(module_id=module_id, organization_id=organization_id)
         )
 
-    def resources_df(self, *, organization_id: str | None = None) -> pd.DataFrame:
+    def resources_frame(self, *, organization_id: str | None = None) -> pd.DataFrame:
         """The resources as a DataFrame (:func:`bt_explore.frames.resources_frame`).
 
         Example:
-            >>> client.resources_df()                                        # doctest: +SKIP
+            >>> client.resources_frame()                                        # doctest: +SKIP
         """
         from bt_explore.frames import resources_frame
 
@@ -289,3 +290,9 @@ class EntityMethods(Transport):
             zone = str((content.get("timeZone") if isinstance(content, dict) else None) or "UTC")
             self._time_zones[org] = zone
         return zone
+
+    # -- old names, kept for one release
+
+    templates_df = renamed_method("templates_df", "templates_frame")
+    organizations_df = renamed_method("organizations_df", "branches_frame")
+    resources_df = renamed_method("resources_df", "resources_frame")

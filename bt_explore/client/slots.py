@@ -1,6 +1,6 @@
 """The client's slot methods: earliest, a day, week or month, any range, and their DataFrames.
 
-Every period call reads :data:`bt_explore.periods.PERIODS`; :meth:`SlotMethods.slots_df` goes
+Every period call reads :data:`bt_explore.periods.PERIODS`; :meth:`SlotMethods.slots_frame` goes
 the scan's road (raw answer → :func:`bt_explore.frames.slot_piece` → one frame), so each
 timestamp is parsed once.
 """
@@ -246,7 +246,7 @@ class SlotMethods(EntityMethods):
         content = self._get(endpoint, organization_id, template_id=template_id, **path)
         return self._remember_slots(template_id, _slot_range(content), organization_id)
 
-    def slot_period_df(
+    def slot_period_frame(
         self,
         template: Mapping[str, Any] | str,
         kind: str,
@@ -266,7 +266,7 @@ class SlotMethods(EntityMethods):
         without another request.
 
         Example:
-            >>> df = client.slot_period_df(template_id, "week", "2026-12-02")  # doctest: +SKIP
+            >>> df = client.slot_period_frame(template_id, "week", "2026-12-02")  # doctest: +SKIP
             >>> df["start"].min()                                               # doctest: +SKIP
             Timestamp('2026-11-30 08:00:00+0100', tz='Europe/Berlin')
         """
@@ -325,10 +325,10 @@ class SlotMethods(EntityMethods):
         return piece
 
     slot_period_answer = renamed_method(
-        "slot_period_answer", "_slot_period_answer", "use slot_period_df() or scan_slots()"
+        "slot_period_answer", "_slot_period_answer", "use slot_period_frame() or scan_slots()"
     )
     slot_period_piece = renamed_method(
-        "slot_period_piece", "_slot_period_piece", "use slot_period_df() or scan_slots()"
+        "slot_period_piece", "_slot_period_piece", "use slot_period_frame() or scan_slots()"
     )
 
     def slots(
@@ -372,7 +372,7 @@ class SlotMethods(EntityMethods):
         end: date | datetime | str,
         organization_id: str | None,
     ) -> _Window:
-        """The range ``slots()`` and ``slots_df()`` read, checked, and the calls covering it."""
+        """The range ``slots()`` and ``slots_frame()`` read, checked, and the calls covering it."""
         if not isinstance(start, datetime) and not isinstance(end, datetime):
             lo_day, hi_day = times.as_date(start, "start"), times.as_date(end, "end")
             if hi_day <= lo_day:
@@ -400,7 +400,7 @@ class SlotMethods(EntityMethods):
         today = datetime.fromtimestamp(now, times.zone(self._time_zone(organization_id))).date()
         return max(first, today)
 
-    def slots_df(
+    def slots_frame(
         self,
         template_id: str,
         start: date | datetime | str,
@@ -413,7 +413,7 @@ class SlotMethods(EntityMethods):
         answer straight from bytes, each timestamp parsed once).
 
         Example:
-            >>> client.slots_df(template_id, "2026-12-01", "2026-12-08")     # doctest: +SKIP
+            >>> client.slots_frame(template_id, "2026-12-01", "2026-12-08")     # doctest: +SKIP
         """
         from bt_explore.frames import slot_table, template_identity
 
@@ -434,13 +434,13 @@ class SlotMethods(EntityMethods):
             [(piece, tid, duration)], times.resolve_zone(None, zone or str(tz), "slots")
         )
 
-    def earliest_slot_df(
+    def earliest_slot_frame(
         self, template_id: str, *, organization_id: str | None = None
     ) -> pd.DataFrame:
         """The earliest slot(s) as a DataFrame.
 
         Example:
-            >>> client.earliest_slot_df(template_id)                         # doctest: +SKIP
+            >>> client.earliest_slot_frame(template_id)                         # doctest: +SKIP
         """
         from bt_explore.frames import slots_frame
 
@@ -461,3 +461,9 @@ class SlotMethods(EntityMethods):
         )
         self._remember_time_zone(organization_id, content.get("timeZone"))
         return content
+
+    # -- old names, kept for one release
+
+    slots_df = renamed_method("slots_df", "slots_frame")
+    earliest_slot_df = renamed_method("earliest_slot_df", "earliest_slot_frame")
+    slot_period_df = renamed_method("slot_period_df", "slot_period_frame")
