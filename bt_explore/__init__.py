@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "template_resources_frame": "bt_explore.frames",
     "custom_entities_frame": "bt_explore.frames",
     "organizations_frame": "bt_explore.frames",
+    "save_frame": "bt_explore.export",
     # analysis
     "scan_slots": "bt_explore.scan",
     "ScanError": "bt_explore.scan",
@@ -102,6 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnexpectedResponse,
         ValidationError,
     )
+    from bt_explore.export import save_frame
     from bt_explore.frames import (
         appointments_frame,
         custom_entities_frame,

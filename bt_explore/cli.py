@@ -16,6 +16,7 @@ import importlib
 import logging
 import sys
 
+from bt_explore._cli.arguments import Parser
 from bt_explore.version import __version__
 
 #: subcommand -> module under bt_explore._cli
@@ -33,7 +34,7 @@ COMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``bt-explore`` with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bt-explore",
         description="Explore the bookingtime appointment-booking API (offline on a sandbox by default).",
     )
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # urllib3 logs each retry as a warning with the raw exception: the command's own error line
+    # says what failed, and -v shows the retries
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -56,7 +56,7 @@ RECORD_LIVE_ENV = "BT_EXPLORE_RECORD_LIVE"
 #: Keyword arguments of ``connect()`` that go to :class:`Settings`.
 SETTINGS_KWARGS = frozenset({*ENV_VARS, "env_file"})
 #: Keyword arguments of ``connect()`` that go to :class:`Client`.
-CLIENT_KWARGS = frozenset({"session", "clock", "retry"})
+CLIENT_KWARGS = frozenset({"session", "clock", "retry", "pace"})
 #: Keyword arguments of ``connect(auth="user")`` / ``login()`` that go to the sign-in
 #: (:func:`bt_explore.signin.sign_in`; its ``timeout`` is called ``sign_in_timeout`` here).
 SIGN_IN_KWARGS = frozenset({"open_browser", "show_url", "remember", "sign_in_timeout"})

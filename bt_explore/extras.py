@@ -3,7 +3,7 @@
 The core — settings, auth, client, frames, scan, sandbox, CLI — needs only its own
 dependencies. Each extra brings one part: ``widgets`` the booking explorer and notebook progress
 bars (in the Jupyter you already have), ``plots`` :mod:`bt_explore.plots`, ``app`` the explorer
-as a web page (``bt-explore app``, with Voilà), ``record`` record/replay; ``notebook`` is the
+as a web page (``bt-explore app``, with Voilà), ``record`` record/replay, ``parquet`` Parquet files; ``notebook`` is the
 all-in-one with JupyterLab. Importing a part whose extra is missing raises an ``ImportError``
 that says which ``pip install`` fixes it.
 
@@ -26,6 +26,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "yaml": ("PyYAML", "record"),
     "nbformat": ("nbformat", "record"),
     "nbclient": ("nbclient", "record"),
+    "pyarrow": ("pyarrow", "parquet"),
 }
 
 
@@ -35,6 +36,7 @@ PARTS: dict[str, str] = {
     "plots": "bt_explore.plots (matplotlib)",
     "app": "`bt-explore app`: the explorer as a web page (Voilà)",
     "record": "record/replay: connect(mode='replay' | 'record'), `bt-explore record`",
+    "parquet": "bt_explore.save_frame(frame, 'x.parquet') (pyarrow)",
     "notebook": "the all-in-one: JupyterLab and every part the notebooks use",
 }
 

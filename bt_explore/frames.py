@@ -93,6 +93,52 @@ STR: Any = "str" if _PANDAS_3 else pd.StringDtype(na_value=np.nan)
 DATETIME = "datetime64[us, UTC]"
 #: List columns hold a tuple of strings per row (hashable, ``explode``-able), never NA.
 TUPLE = "object"
+
+
+def _struct_of(annotation: Any) -> Any:
+    """The model struct a field holds (under ``Annotated``, ``| None`` and the like), if any."""
+    return next((m for m in _members(annotation) if _is_struct(m)), None)
+
+
+def _model_path(model: Any, column: str) -> tuple[str, ...] | None:
+    """The attribute path of ``column`` in ``model``: a field of that name, or a nested
+    model's field under its prefix (``address_city`` -> ``("address", "city")``)."""
+    names = {f.name: f.type for f in msgspec.structs.fields(model)}
+    if column in names:
+        return (column,)
+    for name, annotation in names.items():
+        nested = _struct_of(annotation)
+        if nested is not None and column.startswith(name + "_"):
+            rest = _model_path(nested, column[len(name) + 1 :])
+            if rest is not None:
+                return (name, *rest)
+    return None
+
+
+def _model_paths(
+    model: Any,
+    columns: Mapping[str, str],
+    renamed: Mapping[str, tuple[str, ...]],
+    computed: Iterable[str] = (),
+) -> dict[str, tuple[str, ...]]:
+    """Column -> attribute path for each plain column of ``columns``: the ``renamed`` ones as
+    given, the others as the model names them (:func:`_model_path`); columns the model has no
+    path for, and the ``computed`` ones, are the flattener's own.
+
+    Example:
+        >>> _model_paths(models.Appointment, {"appointment_id": STR, "customer_first_name": STR,
+        ...     "address_city": STR, "file_count": "Int64"}, {"appointment_id": ("id",)})
+        {'appointment_id': ('id',), 'customer_first_name': ('customer', 'first_name'), 'address_city': ('address', 'city')}
+    """
+    skip = set(computed)
+    paths: dict[str, tuple[str, ...]] = {}
+    for column in columns:
+        path = renamed.get(column) or (None if column in skip else _model_path(model, column))
+        if path is not None:
+            paths[column] = path
+    return paths
+
+
 TEMPLATE_COLUMNS: dict[str, str] = {
     "template_id": STR,
     "custom_id": STR,
@@ -221,97 +267,6 @@ ORGANIZATION_COLUMNS: dict[str, str] = {
     "opening_hours_count": "Int64",
 }
 
-# Plain columns: column -> JSON path. Computed columns (price fallback, counts, id lists,
-# datetimes) are filled by the flatteners themselves.
-_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
-    "template_id": ("id",),
-    "custom_id": ("customId",),
-    "name": ("name",),
-    "description": ("description",),
-    "location": ("location",),
-    "image": ("image",),
-    "duration": ("duration",),
-    "lead_time": ("leadTime",),
-    "followup_time": ("followupTime",),
-    "show_price": ("showPrice",),
-    "appointment_address_required": ("appointmentAddressRequired",),
-    "customer_address_required": ("customerAddressRequired",),
-    "customer_email_required": ("customerEmailRequired",),
-    "customer_mobile_required": ("customerMobileRequired",),
-    "additional_customer_count_max": ("additionalCustomerCountMax",),
-    "booking_day_earliest": ("bookingDayEarliest",),
-    "booking_day_latest": ("bookingDayLatest",),
-    "booking_lead_time": ("bookingLeadTime",),
-    "address_name": ("address", "name"),
-    "address_extra": ("address", "extra"),
-    "address_street": ("address", "street"),
-    "address_zip": ("address", "zip"),
-    "address_city": ("address", "city"),
-    "address_country": ("address", "country"),
-    "address_latitude": ("address", "geoCoordinates", "latitude"),
-    "address_longitude": ("address", "geoCoordinates", "longitude"),
-}
-
-_RESOURCE_PATHS: dict[str, tuple[str, ...]] = {
-    "resource_id": ("id",),
-    "custom_id": ("customId",),
-    "type": ("type",),
-    "name": ("name",),
-    "first_name": ("firstName",),
-    "last_name": ("lastName",),
-    "gender": ("gender",),
-    "title": ("title",),
-    "description": ("description",),
-    "image": ("image",),
-}
-
-_ORGANIZATION_PATHS: dict[str, tuple[str, ...]] = {
-    "organization_id": ("id",),
-    "custom_id": ("customId",),
-    "name": ("name",),
-    "time_zone": ("timeZone",),
-    "currency": ("currency",),
-    "sector": ("sector",),
-    "telephone": ("telephone",),
-    "email": ("email",),
-    "address_street": ("address", "street"),
-    "address_zip": ("address", "zip"),
-    "address_city": ("address", "city"),
-    "address_country": ("address", "country"),
-    "address_latitude": ("address", "geoCoordinates", "latitude"),
-    "address_longitude": ("address", "geoCoordinates", "longitude"),
-}
-
-_APPOINTMENT_PATHS: dict[str, tuple[str, ...]] = {
-    "appointment_id": ("id",),
-    "custom_id": ("customId",),
-    "name": ("name",),
-    "description": ("description",),
-    "duration": ("duration",),
-    "time_zone": ("timeZone",),
-    "protected": ("protected",),
-    "show_price": ("showPrice",),
-    "price_gross": ("priceGross",),
-    "tax_rate": ("taxRate",),
-    "currency": ("currency",),
-    "canceled": ("canceled",),
-    "moved": ("moved",),
-    "customer_custom_id": ("customer", "customId"),
-    "customer_gender": ("customer", "gender"),
-    "customer_title": ("customer", "title"),
-    "customer_first_name": ("customer", "firstName"),
-    "customer_last_name": ("customer", "lastName"),
-    "customer_email": ("customer", "email"),
-    "customer_mobile": ("customer", "mobile"),
-    "address_name": ("address", "name"),
-    "address_street": ("address", "street"),
-    "address_zip": ("address", "zip"),
-    "address_city": ("address", "city"),
-    "address_country": ("address", "country"),
-    "organization_id": ("organizationId",),
-}
-
-
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _NoneType = type(None)
 _EMPTY: tuple[str, ...] = ()
@@ -341,6 +296,8 @@ _Unset = msgspec.UnsetType
 # "60" still reads as 60 and a value of the wrong type becomes NA instead of failing the body.
 
 _LENIENT: dict[type[msgspec.Struct], type[msgspec.Struct]] = {}
+#: A lenient struct's field name -> wire name, where the two differ (``defstruct``'s rename).
+_RENAMES: dict[Any, dict[str, str]] = {}
 
 #: What the frames read beyond a model's fields: the other spellings of an I18n entry's locale
 #: and text keys that bookingtime's answers are known to use.
@@ -350,25 +307,27 @@ _TOLERATED: dict[type[msgspec.Struct], tuple[str, ...]] = {
 
 
 def _lenient(model: type[msgspec.Struct]) -> Any:
-    """The lenient reading of ``model``: a struct with the wire name of each of its fields
-    (and the extra keys in ``_TOLERATED``), every field optional (``None``), types loosened
-    by :func:`_loose`. Made once per model.
+    """The lenient reading of ``model``: a struct with each of its fields (the model's
+    attribute and wire names) and the extra keys in ``_TOLERATED``, every field optional
+    (``None``), types loosened by :func:`_loose`. Made once per model.
 
     Example:
         >>> price = msgspec.json.decode(b'{"priceGross": "9", "x": 1}', type=_lenient(models.Price))
-        >>> price.priceGross, price.currency
+        >>> price.price_gross, price.currency
         ('9', None)
     """
     lenient = _LENIENT.get(model)
     if lenient is None:
-        fields: list[tuple[str, Any, Any]] = [
-            (f.encode_name, _loose(f.type), None)
-            for f in msgspec.structs.fields(model)
-            if f.encode_name != "class"  # the tag (or a request body's optional class)
-        ]
+        # the tag (or a request body's optional class) is left out
+        kept = [f for f in msgspec.structs.fields(model) if f.encode_name != "class"]
+        fields: list[tuple[str, Any, Any]] = [(f.name, _loose(f.type), None) for f in kept]
         fields += [(name, Any, None) for name in _TOLERATED.get(model, ())]
-        lenient = msgspec.defstruct(f"_{model.__name__}", fields, gc=False, module=__name__)
+        rename = {f.name: f.encode_name for f in kept if f.name != f.encode_name}
+        lenient = msgspec.defstruct(
+            f"_{model.__name__}", fields, rename=rename, gc=False, module=__name__
+        )
         _LENIENT[model] = lenient
+        _RENAMES[lenient] = rename
     return lenient
 
 
@@ -412,6 +371,30 @@ _CustomEntity = _lenient(models.CustomEntity)
 _I18nEntry = _lenient(models.I18nEntry)
 _Step = _lenient(models.BookingStep)
 
+# Plain columns: column -> path of model attributes, derived from the models (see
+# :func:`_model_paths`). Computed columns (price fallback, counts, id lists, datetimes) are
+# filled by the flatteners themselves.
+_COORDINATES = {
+    "address_latitude": ("address", "geo_coordinates", "latitude"),
+    "address_longitude": ("address", "geo_coordinates", "longitude"),
+}
+_TEMPLATE_PATHS = _model_paths(
+    models.BookingTemplate,
+    TEMPLATE_COLUMNS,
+    {"template_id": ("id",), **_COORDINATES},
+    computed=("price_gross", "tax_rate", "currency"),
+)
+_RESOURCE_PATHS = _model_paths(models.BookingResource, RESOURCE_COLUMNS, {"resource_id": ("id",)})
+_ORGANIZATION_PATHS = _model_paths(
+    models.Organization, ORGANIZATION_COLUMNS, {"organization_id": ("id",), **_COORDINATES}
+)
+_APPOINTMENT_PATHS = _model_paths(
+    models.Appointment,
+    APPOINTMENT_COLUMNS,
+    {"appointment_id": ("id",)},
+    computed=("start", "end"),
+)
+
 
 # The top level of an answer: the envelope (``models.Envelope``), a container (``models.List``,
 # ``models.RangeList``, ``models.Earliest``) or one record, hence a record struct plus the
@@ -437,16 +420,19 @@ def _kind(what: str, record: Any, *containers: type[msgspec.Struct]) -> _Kind:
     read as records, its other fields as they come."""
     records: Any = tuple[record | _NOT_AN_OBJECT, ...] | _NOT_AN_ARRAY
     fields: dict[str, Any] = {"id": Any, "cls": Any}
+    rename = {**_RENAMES[record], "cls": "class"}
     models_: tuple[type[msgspec.Struct], ...] = (models.List, *containers)
     for model in models_:
         for field in msgspec.structs.fields(model):
             listed = any(typing.get_origin(m) is list for m in _members(field.type))
-            fields[field.encode_name] = records if listed else Any
+            fields[field.name] = records if listed else Any
+            if field.name != field.encode_name:
+                rename[field.name] = field.encode_name
     container = msgspec.defstruct(
         f"{record.__name__}Container",
         [(name, kind | _Unset, _UNSET) for name, kind in fields.items()],
         bases=(record,),
-        rename={"cls": "class"},
+        rename=rename,
         gc=False,
         module=__name__,
     )
@@ -563,9 +549,9 @@ def _records(data: FrameInput, kind: _Kind) -> list[Any]:
     if type(obj) is tuple:
         return _only_records(obj, kind)
     if isinstance(obj, kind.container):
-        if type(obj.recordList) is tuple:
-            return _only_records(obj.recordList, kind)
-        if obj.recordList is not _UNSET or obj.cls == "LIST":
+        if type(obj.record_list) is tuple:
+            return _only_records(obj.record_list, kind)
+        if obj.record_list is not _UNSET or obj.cls == "LIST":
             return []
         return [_one_record(obj)]
     raise TypeError(
@@ -574,8 +560,9 @@ def _records(data: FrameInput, kind: _Kind) -> list[Any]:
     )
 
 
-_SLOT_LIST_KEYS = ("list", "bookingSlotList", "recordList")
-_SLOT_CONTAINER_KEYS = (*_SLOT_LIST_KEYS, "rangeStart", "rangeEnd")
+# the fields of models.RangeList, models.Earliest and models.List that hold slots
+_SLOT_LIST_KEYS = ("list", "booking_slot_list", "record_list")
+_SLOT_CONTAINER_KEYS = (*_SLOT_LIST_KEYS, "range_start", "range_end")
 
 
 def _slot_records(data: FrameInput) -> tuple[list[Any], Any]:
@@ -587,7 +574,7 @@ def _slot_records(data: FrameInput) -> tuple[list[Any], Any]:
     if type(obj) is tuple:
         return _only_records(obj, _SLOTS), None
     if isinstance(obj, _SLOTS.container):
-        zone = None if obj.timeZone is _UNSET else obj.timeZone
+        zone = None if obj.time_zone is _UNSET else obj.time_zone
         for key in _SLOT_LIST_KEYS:
             records = getattr(obj, key)
             if type(records) is tuple:
@@ -665,8 +652,8 @@ def _step_resource_ids(steps: Any) -> tuple[str, ...]:
     ids = {
         rid: None
         for step in steps
-        if type(step) is _Step and type(step.bookingResourceList) is tuple
-        for rid in map(_id_of, step.bookingResourceList)
+        if type(step) is _Step and type(step.booking_resource_list) is tuple
+        for rid in map(_id_of, step.booking_resource_list)
         if type(rid) is str
     }
     return tuple(ids)
@@ -710,6 +697,10 @@ def _localized(i18n: Any, locale: str) -> str | None:
         if key.split("_")[0] == language:
             return text
     return None
+
+
+#: The localized columns: column -> the field with its I18n list.
+_LOCALIZED = {"name": "name_i18n_list", "description": "description_i18n_list"}
 
 
 def _localize(
@@ -928,13 +919,9 @@ def _timestamps(values: list[Any], tz: str | _dt.tzinfo) -> pd.DatetimeIndex:
 def _template_columns(records: list[Any], locale: str | None) -> dict[str, list[Any]]:
     columns = _paths(records, _TEMPLATE_PATHS)
     price = _column(records, "price")
-    for column, key in (
-        ("price_gross", "priceGross"),
-        ("tax_rate", "taxRate"),
-        ("currency", "currency"),
-    ):
-        columns[column] = _first_present(_column(price, key), _column(records, key))
-    steps = _column(records, "bookingStepList")
+    for key in ("price_gross", "tax_rate", "currency"):  # in the price, else the template
+        columns[key] = _first_present(_column(price, key), _column(records, key))
+    steps = _column(records, "booking_step_list")
     columns["booking_step_count"] = [_count(s) for s in steps]
     resource_ids = [_step_resource_ids(s) for s in steps]
     columns["resource_ids"] = resource_ids
@@ -943,14 +930,12 @@ def _template_columns(records: list[Any], locale: str | None) -> dict[str, list[
         for ids, count in zip(resource_ids, columns["booking_step_count"], strict=True)
     ]
     for column, key in (
-        ("email_template_count", "emailTemplateList"),
-        ("sms_template_count", "smsTemplateList"),
-        ("extra_field_count", "extraFieldList"),
+        ("email_template_count", "email_template_list"),
+        ("sms_template_count", "sms_template_list"),
+        ("extra_field_count", "extra_field_list"),
     ):
         columns[column] = [_count(v) for v in _column(records, key)]
-    _localize(
-        columns, records, locale, {"name": "nameI18nList", "description": "descriptionI18nList"}
-    )
+    _localize(columns, records, locale, _LOCALIZED)
     return columns
 
 
@@ -1107,7 +1092,7 @@ def slot_piece(data: FrameInput) -> SlotPiece:
     complete = set(map(type, ids)) <= {str}
     if not complete:
         ids = np.asarray(_str_array(ids), dtype=object)
-    combos = _combinations(list(map(operator.attrgetter("bookingResourceCombination"), slots)))
+    combos = _combinations(list(map(operator.attrgetter("booking_resource_combination"), slots)))
     counts = np.fromiter(map(len, combos), dtype=np.int64, count=count)
     start = _utc_instants(list(map(operator.attrgetter("timestamp"), slots)))
     return SlotPiece(ids, start, combos, counts, answer_tz, complete)
@@ -1166,9 +1151,7 @@ def resources_frame(data: FrameInput, *, locale: str | None = None) -> pd.DataFr
     """
     records = _records(data, _RESOURCES)
     columns = _paths(records, _RESOURCE_PATHS)
-    _localize(
-        columns, records, locale, {"name": "nameI18nList", "description": "descriptionI18nList"}
-    )
+    _localize(columns, records, locale, _LOCALIZED)
     return _frame(RESOURCE_COLUMNS, columns, len(records))
 
 
@@ -1199,7 +1182,7 @@ def organizations_frame(data: FrameInput) -> pd.DataFrame:
     """
     records = _records(data, _ORGANIZATIONS)
     columns: dict[str, Any] = _paths(records, _ORGANIZATION_PATHS)
-    hours = _column(records, "openingHours")
+    hours = _column(records, "opening_hours")
     columns["opening_days"] = [_opening_days(h) for h in hours]
     columns["opening_hours_count"] = [_count(h) for h in hours]
     return _frame(ORGANIZATION_COLUMNS, columns, len(records))
@@ -1235,16 +1218,14 @@ def appointments_frame(
     zone = resolve_zone(tz, _common_time_zone(columns["time_zone"]), "appointments")
     columns["start"] = _timestamps(_column(records, "start"), zone)
     columns["end"] = _timestamps(_column(records, "end"), zone)
-    resources = _column(records, "bookingResourceList")
+    resources = _column(records, "booking_resource_list")
     columns["resource_ids"] = [_id_tuple(r) for r in resources]
     columns["resource_count"] = [
         len(ids) if type(r) is tuple else None
         for ids, r in zip(columns["resource_ids"], resources, strict=True)
     ]
-    columns["file_count"] = [_count(v) for v in _column(records, "fileList")]
-    _localize(
-        columns, records, locale, {"name": "nameI18nList", "description": "descriptionI18nList"}
-    )
+    columns["file_count"] = [_count(v) for v in _column(records, "file_list")]
+    _localize(columns, records, locale, _LOCALIZED)
     return _frame(APPOINTMENT_COLUMNS, columns, len(records))
 
 
@@ -1267,19 +1248,19 @@ def template_resources_frame(data: FrameInput, *, locale: str | None = None) -> 
     rows: dict[str, list[Any]] = {name: [] for name in TEMPLATE_RESOURCE_COLUMNS}
 
     def name_of(record: Any) -> Any:
-        localized = _localized(record.nameI18nList, locale) if locale is not None else None
+        localized = _localized(record.name_i18n_list, locale) if locale is not None else None
         return localized or record.name
 
     for template in _records(data, _TEMPLATES):
-        steps = template.bookingStepList
+        steps = template.booking_step_list
         if type(steps) is not tuple:
             continue
         template_name = name_of(template)
         for index, step in enumerate(steps):
-            if type(step) is not _Step or type(step.bookingResourceList) is not tuple:
+            if type(step) is not _Step or type(step.booking_resource_list) is not tuple:
                 continue
             step_name = name_of(step)
-            for resource in step.bookingResourceList:
+            for resource in step.booking_resource_list:
                 if type(resource) is str:
                     resource = _Resource(id=resource)
                 elif type(resource) is not _Resource:
@@ -1288,14 +1269,14 @@ def template_resources_frame(data: FrameInput, *, locale: str | None = None) -> 
                 rows["template_name"].append(template_name)
                 rows["step_index"].append(index)
                 rows["step_name"].append(step_name)
-                rows["selection_quantity"].append(step.selectionQuantity)
-                rows["selection_display"].append(step.selectionDisplay)
+                rows["selection_quantity"].append(step.selection_quantity)
+                rows["selection_display"].append(step.selection_display)
                 rows["resource_id"].append(resource.id)
-                rows["resource_custom_id"].append(resource.customId)
+                rows["resource_custom_id"].append(resource.custom_id)
                 rows["resource_type"].append(resource.type)
                 rows["resource_name"].append(name_of(resource))
-                rows["resource_first_name"].append(resource.firstName)
-                rows["resource_last_name"].append(resource.lastName)
+                rows["resource_first_name"].append(resource.first_name)
+                rows["resource_last_name"].append(resource.last_name)
     return _frame(TEMPLATE_RESOURCE_COLUMNS, rows, len(rows["template_id"]))
 
 
@@ -1319,17 +1300,9 @@ CUSTOM_ENTITY_COLUMNS: dict[str, str] = {
 
 _CUSTOM_ENTITIES = _kind("custom entities", _CustomEntity)
 
-_CUSTOM_ENTITY_PATHS: dict[str, tuple[str, ...]] = {
-    "custom_entity_id": ("id",),
-    "custom_id": ("customId",),
-    "type": ("type",),
-    "name": ("name",),
-    "notes": ("notes",),
-    "image": ("image",),
-    "organization_id": ("organizationId",),
-    "timestamp_add": ("timestampAdd",),
-    "timestamp_edit": ("timestampEdit",),
-}
+_CUSTOM_ENTITY_PATHS = _model_paths(
+    models.CustomEntity, CUSTOM_ENTITY_COLUMNS, {"custom_entity_id": ("id",)}
+)
 
 
 def custom_entities_frame(data: FrameInput, *, entity_type: str | None = None) -> pd.DataFrame:
@@ -1353,6 +1326,6 @@ def custom_entities_frame(data: FrameInput, *, entity_type: str | None = None) -
         columns["type"] = [t if t is not None else entity_type for t in columns["type"]]
     columns["additional_data_keys"] = [
         tuple(str(k) for k in extra) if isinstance(extra, dict) else ()
-        for extra in _column(records, "additionalData")
+        for extra in _column(records, "additional_data")
     ]
     return _frame(CUSTOM_ENTITY_COLUMNS, columns, len(records))

@@ -127,7 +127,9 @@ def period(kind: str) -> Period:
 def plan(first: date, stop: date) -> list[tuple[Period, date]]:
     """The fewest periods covering the days ``[first, stop)``, each with its first day.
 
-    Ties go to the plan that fetches fewer days; periods come in date order.
+    Ties go to the plan that fetches fewer days; periods come in date order. No two periods
+    share a day: only the first may reach back before ``first`` and only the last past
+    ``stop``, so no period is sent twice.
 
     Example:
         >>> [(p.kind, d.isoformat()) for p, d in plan(date(2026, 12, 7), date(2026, 12, 14))]
@@ -145,6 +147,8 @@ def plan(first: date, stop: date) -> list[tuple[Period, date]]:
         choice = None
         for p in PERIODS.values():
             start, end = p.span(d)
+            if i and start < d:  # would fetch days the previous call already fetched
+                continue
             j = min(n, (end - first).days)
             cost = (1 + best[j][0], (end - start).days + best[j][1])
             if choice is None or cost < choice[0]:

@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import msgspec
 
-from bt_explore.models import ID_PREFIXES
+from bt_explore.models import ID_PREFIXES, Address, Customer
 
 __all__ = [
     "ADDRESS_PARTS",
@@ -171,11 +171,28 @@ def booking_problems(
         problems.append(Problem("customer", "not_an_object"))
     else:
         _customer_problems(customer, flags, problems)
+        _shape_problem(customer, Customer, "customer", problems)
     if _given(address):
         _address_problems(address, "address", problems)
+        _shape_problem(address, Address, "address", problems)
     elif flags.get("appointmentAddressRequired"):
         problems.append(Problem("address", "required"))
     return problems
+
+
+def _shape_problem(
+    value: Mapping[str, Any], model: type[msgspec.Struct], parameter: str, problems: list[Problem]
+) -> None:
+    """When the checks above found nothing in ``value``: what its model still refuses (the
+    first value of another type, e.g. an address's ``geoCoordinates``), so that whatever is
+    accepted can be answered as the model. Its own ``class`` and unknown keys are ignored."""
+    if any(p.parameter.startswith(parameter) for p in problems):
+        return
+    try:
+        msgspec.convert({k: v for k, v in value.items() if k != "class"}, model)
+    except msgspec.ValidationError as exc:
+        where = str(exc).rpartition(" - at `$")[2].rstrip("`")
+        problems.append(Problem(parameter + where, "invalid"))
 
 
 def _given(value: Any) -> bool:

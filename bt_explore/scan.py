@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+import msgspec
 import numpy as np
 import pandas as pd
 
@@ -39,14 +41,17 @@ from bt_explore.errors import (
     PermissionDenied,
 )
 from bt_explore.extras import missing_extra
+from bt_explore.models import BookingTemplate, Organization
 
 if TYPE_CHECKING:  # pragma: no cover
+    from bt_explore.checkpoint import Checkpoint
     from bt_explore.client import Client
     from bt_explore.frames import SlotPiece
 
 __all__ = [
     "ScanError",
     "SlotCall",
+    "pace_note",
     "plan_calls",
     "scan_slots",
     "SCAN_COLUMNS",
@@ -200,6 +205,16 @@ class _Job:
     tz: ZoneInfo = ZoneInfo("UTC")
 
 
+def _wire_name(model: type[msgspec.Struct], attribute: str) -> str:
+    """The API's name of a model's attribute (``booking_day_earliest`` → its wire name)."""
+    return next(f.encode_name for f in msgspec.structs.fields(model) if f.name == attribute)
+
+
+_EARLIEST = _wire_name(BookingTemplate, "booking_day_earliest")
+_LATEST = _wire_name(BookingTemplate, "booking_day_latest")
+_TIME_ZONE = _wire_name(Organization, "time_zone")
+
+
 def _int_or(value: Any, default: int | None) -> int | None:
     try:
         return int(value)
@@ -213,8 +228,8 @@ def _window(
     """The dates ``[lo, hi)`` to scan for ``template``: the requested range cut to what the
     template can book (``today + bookingDayEarliest`` … ``today + bookingDayLatest``, both
     inclusive) and never before today — calls outside that window cannot return slots."""
-    earliest = max(_int_or(template.get("bookingDayEarliest"), 0) or 0, 0)
-    latest = _int_or(template.get("bookingDayLatest"), None)
+    earliest = max(_int_or(template.get(_EARLIEST), 0) or 0, 0)
+    latest = _int_or(template.get(_LATEST), None)
     lo = today + timedelta(days=earliest)
     if start is not None:
         lo = max(lo, start)
@@ -268,11 +283,16 @@ def _shape(job: _Job, piece: SlotPiece, tz: ZoneInfo) -> SlotPiece:
             piece = piece.take(np.flatnonzero(keep))
     ids = piece.ids.tolist()
     if len(set(ids)) != len(ids):
+        if len(set(zip(ids, piece.start.tolist(), strict=True))) != len(set(ids)):
+            log.warning(_CONFLICT)  # the same id at two different times within one answer
         piece = piece.take(np.flatnonzero(~pd.Index(piece.ids).duplicated()))
     steps = np.diff(piece.start.view(np.int64))
     if (steps < 0).any():
         piece = piece.take(np.argsort(piece.start, kind="stable"))
     return piece
+
+
+_CONFLICT = "the server listed some slot ids at two different times; keeping the first"
 
 
 def _utc(day: date, tz: ZoneInfo) -> np.datetime64:
@@ -322,7 +342,8 @@ def _assemble(jobs: Sequence[_Job], tz_name: str | None) -> pd.DataFrame:
         by_template.setdefault(str(job.template["id"]), []).extend(piece.ids.tolist())
     if all(len(set(ids)) == len(ids) for ids in by_template.values()):
         return frame
-    log.warning("the server listed some slot ids at two different times; keeping the first")
+    # the parts of a template cover disjoint days: an id in two of them is at two times
+    log.warning(_CONFLICT)
     return (
         frame.drop_duplicates(subset=["template_id", "slot_id"])
         .sort_values(["template_id", "start"], kind="stable")
@@ -373,7 +394,7 @@ def _plan_organization(
 ) -> _Plan:
     """The calls for ``chosen`` templates of one organization, its range read in its own time
     zone (a date means the organization's local day; "today" is its local today)."""
-    tz_name = organization.get("timeZone") if isinstance(organization, dict) else None
+    tz_name = organization.get(_TIME_ZONE) if isinstance(organization, dict) else None
     tz = ZoneInfo(tz_name or "UTC")
     today = client.now().astimezone(tz).date()
     lo_req = times.as_date(start, "start", tz=tz, today=today) if start is not None else None
@@ -424,6 +445,78 @@ def _combine(plans: Sequence[_Plan]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
 
 
+def _check_arguments(concurrency: Any, errors: Any) -> None:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f"concurrency: must be a whole number, got {concurrency!r}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
+    if errors not in ("raise", "report"):
+        raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
+
+
+def _threads(client: Client, concurrency: int) -> int:
+    if concurrency > 1 and getattr(client, "cassette", None) is not None:
+        # vcrpy drops interactions recorded from several threads (kevin1024/vcrpy#849), and a
+        # replay has no network latency to hide anyway.
+        log.info("the client records or replays a cassette: scanning on one thread")
+        return 1
+    return concurrency
+
+
+def _chosen_templates(
+    setups: Sequence[tuple[Any, list[Any]]],
+    template_ids: Sequence[str] | str | None,
+    several: list[str] | None,
+    organization_id: Any,
+) -> list[list[dict[str, Any]]]:
+    """Per organization, the templates to scan (all, or those of ``template_ids`` that are
+    its own); an id that is no organization's template is a ``ValueError`` naming it."""
+    by_org = [_templates_by_id(templates) for _, templates in setups]
+    if template_ids is None:
+        return [list(by_id.values()) for by_id in by_org]
+    wanted = list(dict.fromkeys([template_ids] if isinstance(template_ids, str) else template_ids))
+    known = {tid for by_id in by_org for tid in by_id}
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise _unknown_templates(unknown, known, setups[0][0], several, organization_id)
+    return [[by_id[t] for t in wanted if t in by_id] for by_id in by_org]
+
+
+def _unknown_templates(
+    unknown: list[str], known: set[str], organization: Any, several: list[str] | None, given: Any
+) -> ValueError:
+    if several is None:
+        org = organization.get("id") if isinstance(organization, dict) else None
+        where = f"organization {org or given}"
+    else:
+        where = f"organizations {', '.join(several)}"
+    return ValueError(
+        f"template_ids: {', '.join(unknown)} "
+        f"{'is not a template' if len(unknown) == 1 else 'are not templates'} of "
+        f"{where}; {'it has' if several is None else 'they have'} "
+        f"{', '.join(known) or 'none'}"
+    )
+
+
+def _open_checkpoint(
+    checkpoint: str | os.PathLike[str] | None, jobs: Sequence[_Job]
+) -> Checkpoint | None:
+    """The checkpoint file of this scan (``None``: no checkpoint), identified by every planned
+    call (organization, template, period) with the days it stands for. Not by the server's
+    address: a sandbox serves the same data on a new port each run."""
+    if checkpoint is None:
+        return None
+    from bt_explore.checkpoint import Checkpoint, scan_identity
+
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint: must be a file path, got {checkpoint!r}")
+    parts = [f"{_job_key(j)}|{j.lo}|{j.hi}" for j in jobs]
+    first = min((j.lo for j in jobs), default=None)
+    last = max((j.hi for j in jobs), default=None)
+    description = f"{len(jobs)} slot calls from {first} to {last}"
+    return Checkpoint(checkpoint, scan_identity(parts), description=description)
+
+
 def scan_slots(
     client: Client,
     template_ids: Sequence[str] | None = None,
@@ -434,6 +527,7 @@ def scan_slots(
     progress: bool | None = None,
     errors: Literal["raise", "report"] = "raise",
     organization_id: str | Sequence[str] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Every free slot of ``template_ids`` (default: all) from ``start`` to ``end``, as one frame.
 
@@ -442,12 +536,14 @@ def scan_slots(
     template's range is cut to its bookable window (``bookingDayEarliest``/``bookingDayLatest``
     days from today) and never starts before today, so by default every template is scanned
     over its whole window. Per template the range is split into the fewest
-    ``listMonth``/``listWeek``/``listDay`` calls (:func:`plan_calls`); the calls run on
-    ``concurrency`` threads sharing ``client`` and its tokens (one thread when the client
-    records or replays a cassette: vcrpy is not thread-safe). Calls that fail with 429, 502-504
-    or a transport error are retried by the client's one retry policy
-    (:func:`bt_explore.retry.default_retry`, set with ``Client(retry=...)``); the scan itself
-    does not retry, it reports what still failed.
+    ``listMonth``/``listWeek``/``listDay`` calls that never fetch a day twice
+    (:func:`plan_calls`); the calls run on ``concurrency`` threads sharing ``client``, its
+    tokens and its pace (one thread when the client records or replays a cassette: vcrpy is
+    not thread-safe). The client paces itself (:mod:`bt_explore.pacing`): after a 429, or when
+    the server states its rate limit, every thread takes its turn from one rate, and the
+    progress bar shows that pace. Calls that fail with 429, 502-504 or a transport error are
+    retried by the client's one retry policy (:func:`bt_explore.retry.default_retry`, set with
+    ``Client(retry=...)``); the scan itself does not retry, it reports what still failed.
 
     The result has the :data:`SCAN_COLUMNS` (the slot frame's columns plus ``template_name``),
     one row per distinct slot, sorted by ``template_id`` and ``start`` (slots at the same time in
@@ -467,6 +563,11 @@ def scan_slots(
     entry of ``missing`` names its ``organization_id``. A 401/403 for any organization stops
     the scan with that error.
 
+    ``checkpoint`` is a file (:mod:`bt_explore.checkpoint`) where each finished period is
+    recorded as it completes: run the same scan again after a crash or Ctrl-C and it sends only
+    the calls that are missing and returns the same frame as an uninterrupted scan
+    (``attrs["resumed"]``: the periods read from the file).
+
     Example:
         >>> from datetime import timedelta
         >>> client = bt_explore.connect(mode="sandbox")                  # doctest: +SKIP
@@ -475,53 +576,17 @@ def scan_slots(
         >>> branches = [b["id"] for b in client.branches()]               # doctest: +SKIP
         >>> chain = scan_slots(client, organization_id=branches)          # doctest: +SKIP
         >>> chain.groupby("organization_id").size()                       # doctest: +SKIP
+        >>> again = scan_slots(client, checkpoint="scan.sqlite")          # doctest: +SKIP
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError(f"concurrency: must be a whole number, got {concurrency!r}")
-    if concurrency < 1:
-        raise ValueError(f"concurrency: must be at least 1, got {concurrency!r}")
-    if errors not in ("raise", "report"):
-        raise ValueError(f"errors: must be 'raise' or 'report', got {errors!r}")
+    _check_arguments(concurrency, errors)
     several = _organization_ids(organization_id)
-
-    if concurrency > 1 and getattr(client, "cassette", None) is not None:
-        # vcrpy drops interactions recorded from several threads (kevin1024/vcrpy#849), and a
-        # replay has no network latency to hide anyway.
-        log.info("the client records or replays a cassette: scanning on one thread")
-        concurrency = 1
-
+    concurrency = _threads(client, concurrency)
     org_ids: list[str | None] = list(several) if several is not None else [organization_id]  # type: ignore[list-item]
     setups = _setup(client, org_ids, parallel=concurrency)
-    if isinstance(template_ids, str):
-        template_ids = [template_ids]
-    wanted = None if template_ids is None else list(dict.fromkeys(template_ids))
-    by_org = [_templates_by_id(templates) for _, templates in setups]
-    if wanted is not None:
-        known = {tid for by_id in by_org for tid in by_id}
-        unknown = [t for t in wanted if t not in known]
-        if unknown:
-            if several is None:
-                organization = setups[0][0]
-                org = organization.get("id") if isinstance(organization, dict) else None
-                where = f"organization {org or organization_id}"
-            else:
-                where = f"organizations {', '.join(several)}"
-            raise ValueError(
-                f"template_ids: {', '.join(unknown)} "
-                f"{'is not a template' if len(unknown) == 1 else 'are not templates'} of "
-                f"{where}; {'it has' if several is None else 'they have'} "
-                f"{', '.join(known) or 'none'}"
-            )
+    chosen = _chosen_templates(setups, template_ids, several, organization_id)
     plans = [
-        _plan_organization(
-            client,
-            org_id,
-            organization,
-            list(by_id.values()) if wanted is None else [by_id[t] for t in wanted if t in by_id],
-            start,
-            end,
-        )
-        for org_id, (organization, _), by_id in zip(org_ids, setups, by_org, strict=True)
+        _plan_organization(client, org_id, organization, templates, start, end)
+        for org_id, (organization, _), templates in zip(org_ids, setups, chosen, strict=True)
     ]
     jobs = [job for plan in plans for job in plan.jobs]
     n_templates = sum(len(plan.chosen) for plan in plans)
@@ -532,27 +597,39 @@ def scan_slots(
         len(jobs),
         min(concurrency, max(len(jobs), 1)),
     )
-
-    failures = _execute(client, jobs, concurrency, progress)
+    book = _open_checkpoint(checkpoint, jobs)
+    try:
+        resumed = _restore(jobs, book)
+        failures = _execute(client, jobs, concurrency, progress, book)
+    finally:
+        if book is not None:
+            book.close()
     if several is None:
         for failure in failures:  # one organization: the gaps read as they always did
             failure.organization_id = None
-
     frame = _assemble(jobs, plans[0].tz_name) if several is None else _combine(plans)
-    frame.attrs["templates"] = n_templates
-    frame.attrs["calls"] = len(jobs)
+    frame.attrs.update(templates=n_templates, calls=len(jobs))
     if several is not None:
         frame.attrs["organizations"] = list(several)
+    if book is not None:
+        frame.attrs["resumed"] = resumed
+    return _finish(frame, failures, len(jobs), errors)
+
+
+def _finish(frame: pd.DataFrame, failures: list[_Failure], calls: int, errors: str) -> pd.DataFrame:
     frame.attrs["missing"] = [f.as_dict() for f in failures]
     if failures and errors == "raise":
-        raise ScanError(failures, len(jobs), frame)
+        raise ScanError(failures, calls, frame)
     if failures:
-        log.warning("scan incomplete: %d of %d slot calls failed", len(failures), len(jobs))
+        log.warning("scan incomplete: %d of %d slot calls failed", len(failures), calls)
     return frame
 
 
 class _NoBar:
     def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         pass
 
     def close(self) -> None:
@@ -573,45 +650,101 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
     return tqdm(total=total, desc="slot calls", unit="call")
 
 
+def pace_note(client: Any) -> str:
+    """What the progress bar says about the client's pace: ``""`` while nothing throttles it,
+    else the current rate and the throttled answers so far.
+
+    Example:
+        >>> from bt_explore.pacing import RateController
+        >>> class C: pace = RateController(max_rate=4)
+        >>> pace_note(C())
+        'paced at 4.0 req/s'
+    """
+    pace = getattr(client, "pace", None)
+    rate = None if pace is None else pace.rate
+    if pace is None or rate is None:
+        return ""
+    throttled = f", {pace.throttles} throttled" if pace.throttles else ""
+    return f"paced at {rate:.1f} req/s{throttled}"
+
+
+def _job_key(job: _Job) -> str:
+    return "|".join(
+        (job.organization_id or "", str(job.template["id"]), job.call.kind, str(job.call.start))
+    )
+
+
+def _restore(jobs: Sequence[_Job], book: Checkpoint | None) -> int:
+    """Fill the jobs a checkpoint already holds from their stored answers; how many."""
+    if book is None:
+        return 0
+    from bt_explore.frames import slot_piece
+
+    stored = book.done()
+    restored = 0
+    for job in jobs:
+        answer = stored.get(_job_key(job))
+        if answer is not None:
+            job.result = _shape(job, slot_piece(answer), job.tz)
+            restored += 1
+    if restored:
+        log.info("checkpoint %s: %d of %d slot calls already done", book.path, restored, len(jobs))
+    return restored
+
+
+def _settle(
+    client: Client, job: _Job, future: Future[Any], book: Checkpoint | None
+) -> _Failure | None:
+    """Decode one finished call into ``job.result`` (and the checkpoint); its failure, if any.
+    An error that dooms every other call too (401/403) is raised at once."""
+    exc = future.exception()
+    if exc is None:
+        try:
+            answer = future.result()
+            job.result = _decode(client, job, answer, job.organization_id, job.tz)
+            if book is not None:
+                book.put(_job_key(job), answer.content)
+            return None
+        except Exception as error:  # an answer that is not a slot list
+            exc = error
+    if isinstance(exc, _FATAL) or not isinstance(exc, Exception):
+        raise exc
+    log.warning("slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc)
+    name = str(job.template.get("name") or "")
+    gap = (max(job.call.start, job.lo), min(job.call.end, job.hi))
+    return _Failure(str(job.template["id"]), name, job.call, exc, *gap, job.organization_id)
+
+
 def _execute(
-    client: Client, jobs: list[_Job], concurrency: int, progress: bool | None
+    client: Client,
+    jobs: list[_Job],
+    concurrency: int,
+    progress: bool | None,
+    book: Checkpoint | None = None,
 ) -> list[_Failure]:
-    """Run ``jobs`` on a bounded pool; fill ``job.result``; return the calls that failed."""
+    """Run the ``jobs`` without a result on a bounded pool; fill ``job.result``; return the
+    calls that failed. The bar counts every planned call (restored ones as done)."""
     failures: list[_Failure] = []
+    todo = [j for j in jobs if j.result is None]
     if not jobs:
         return failures
     bar = _progress_bar(len(jobs), progress)
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="scan")
+    bar.update(len(jobs) - len(todo))
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(concurrency, len(todo))), thread_name_prefix="scan"
+    )
     try:
-        pending: dict[Future[Any], _Job] = {
-            pool.submit(_fetch, client, j, j.organization_id): j for j in jobs
-        }
+        pending = {pool.submit(_fetch, client, j, j.organization_id): j for j in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                job = pending.pop(future)
-                bar.update(1)
-                exc = future.exception()
-                if exc is None:
-                    try:
-                        job.result = _decode(
-                            client, job, future.result(), job.organization_id, job.tz
-                        )
-                        continue
-                    except Exception as error:  # an answer that is not a slot list
-                        exc = error
-                if isinstance(exc, _FATAL) or not isinstance(exc, Exception):
-                    raise exc
-                name = str(job.template.get("name") or "")
-                gap = (max(job.call.start, job.lo), min(job.call.end, job.hi))
-                failures.append(
-                    _Failure(
-                        str(job.template["id"]), name, job.call, exc, *gap, job.organization_id
-                    )
-                )
-                log.warning(
-                    "slot call failed: template %s %s: %s", job.template["id"], job.call.label, exc
-                )
+                failure = _settle(client, pending.pop(future), future, book)
+                if failure is not None:
+                    failures.append(failure)
+            note = pace_note(client)
+            if note:
+                bar.set_postfix_str(note, refresh=False)
+            bar.update(len(done))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()

@@ -11,8 +11,9 @@ One place for what every browser test needs (tests/conftest.py turns it into fix
   (``test-artifacts/browser/`` at the checkout's root, or ``pytest --artifacts DIR``).
 - :func:`app_server` runs ``bt-explore app --no-browser --port 0`` and :func:`jupyter_lab` a
   JupyterLab with its own config, data, runtime, IPython and home folders and the offline
-  settings; both on a free loopback port, both stopped on leaving the block. Their kernels
-  import this checkout (``PYTHONPATH``), whatever is installed.
+  settings; both on a free loopback port, both stopped on leaving the block, and both die with
+  the test process even when it is killed (a parent-death signal). Their kernels import this
+  checkout (``PYTHONPATH``), whatever is installed.
 - :func:`book_flow` is a person's whole booking, step by step, with the click-to-result times.
 
 Example (a test)::
@@ -48,7 +49,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bt_explore._subprocess import stop_process
+from bt_explore._subprocess import parent_death_signal, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -205,17 +206,30 @@ def _lines(stream: Any, into: queue.Queue[str], keep: list[str]) -> None:
 
 @dataclass
 class AppServer:
-    """A running ``bt-explore app``: its page's address and its process."""
+    """A running ``bt-explore app``: its page's address (with the run's token), its process."""
 
     url: str
     process: subprocess.Popen[str]
     output: list[str]
 
+    @property
+    def port(self) -> int:
+        """The page's port."""
+        return int(urlsplit(self.url).port or 0)
 
-@contextmanager
-def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[AppServer]:
-    """``bt-explore app --no-browser --port 0 *args`` until the block ends, then Ctrl-C
-    (SIGINT): it must stop cleanly (exit status 0). ``output`` collects its stdout and stderr."""
+    @property
+    def token(self) -> str:
+        """The run's token (from the printed address)."""
+        return urlsplit(self.url).query.removeprefix("token=")
+
+
+#: The line ``bt-explore app`` prints: the page's address with the run's token.
+APP_URL = re.compile(r"^The booking page.*: (http://127\.0\.0\.1:\d+/\?token=[\w-]+)$", re.M)
+
+
+def start_app(*args: str, env: Mapping[str, str] | None = None) -> AppServer:
+    """Start ``bt-explore app --no-browser --port 0 *args`` and wait for the address it
+    prints. It dies with this process (a parent-death signal), whatever the test does."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bt_explore", "app", "--no-browser", "--port", "0", *args],
         cwd=ROOT,
@@ -223,30 +237,38 @@ def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[App
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=parent_death_signal(),
     )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
     threading.Thread(target=_lines, args=(process.stdout, lines, output), daemon=True).start()
+    deadline = time.monotonic() + SERVER_TIMEOUT
+    while True:
+        if time.monotonic() > deadline or (process.poll() is not None and lines.empty()):
+            stop_process(process, timeout=20)
+            raise RuntimeError("bt-explore app printed no address:\n" + "".join(output))
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line.startswith("Press Ctrl-C"):  # printed (and flushed) after the address
+            found = APP_URL.search("".join(output))
+            if found is None:
+                stop_process(process, timeout=20)
+                raise AssertionError("bt-explore app printed no address:\n" + "".join(output))
+            return AppServer(found.group(1), process, output)
+
+
+@contextmanager
+def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[AppServer]:
+    """``bt-explore app --no-browser --port 0 *args`` until the block ends, then Ctrl-C
+    (SIGINT): it must stop cleanly (exit status 0). ``output`` collects its stdout and stderr."""
+    server = start_app(*args, env=env)
     try:
-        deadline = time.monotonic() + SERVER_TIMEOUT
-        url = None
-        while url is None:
-            if time.monotonic() > deadline or (process.poll() is not None and lines.empty()):
-                raise RuntimeError("bt-explore app printed no address:\n" + "".join(output))
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line.startswith("Press Ctrl-C"):  # printed (and flushed) after the address
-                found = re.search(
-                    r"^The booking page.*(http://127\.0\.0\.1:\d+/)$", "".join(output), re.M
-                )
-                assert found, "bt-explore app printed no address:\n" + "".join(output)
-                url = found.group(1)
-        yield AppServer(url, process, output)
+        yield server
     finally:
-        status = stop_process(process, timeout=20, sig=signal.SIGINT)
-    assert status == 0, f"bt-explore app ended with {status}:\n{''.join(output)}"
+        status = stop_process(server.process, timeout=20, sig=signal.SIGINT)
+    assert status == 0, f"bt-explore app ended with {status}:\n{''.join(server.output)}"
 
 
 @dataclass
@@ -313,6 +335,7 @@ def jupyter_lab(home: Path, root: Path, **env: str) -> Iterator[Lab]:
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            preexec_fn=parent_death_signal(),  # no Lab outlives the tests
         )
     url = f"http://127.0.0.1:{port}"
     try:

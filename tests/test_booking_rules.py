@@ -329,3 +329,40 @@ def test_a_problem_names_the_parameter_and_reads_like_the_api() -> None:
 def test_a_customer_that_is_not_an_object(customer: Any) -> None:
     key = "required" if customer is None else "not_an_object"
     assert booking_problems(customer) == [Problem("customer", key)]
+
+
+def test_an_address_the_model_cannot_hold_is_refused_naming_its_field(sandbox) -> None:
+    """geoCoordinates is no rule's business, but the answer is an ADDRESS model: a value of
+    another shape is refused (400 naming it), never stored to break every later answer."""
+    client_side = booking_problems(
+        {"firstName": "Ada", "lastName": "L", "email": "ada@example.org"},
+        address={"street": "S 1", "zip": "10115", "city": "Berlin", "geoCoordinates": "x"},
+    )
+    assert [(p.parameter, p.key) for p in client_side] == [("address.geoCoordinates", "invalid")]
+    headers = {"Authorization": f"Bearer {token(sandbox)}"}
+    base = f"{sandbox.api_url}en/organization/{sandbox.organization_id}/"
+    template = "fc12345678910AbcDefGh1112131415a"
+    month = requests.get(
+        f"{base}bookingTemplate/{template}/bookingSlot/year/2026/month/12/listMonth",
+        headers=headers,
+        timeout=5,
+    ).json()["content"]["list"]
+    body = {
+        "bookingSlotId": month[0]["id"],
+        "customer": {
+            "firstName": "Ada",
+            "lastName": "L",
+            "email": "ada@example.org",
+            "address": {
+                "street": "S 1",
+                "zip": "10115",
+                "city": "Berlin",
+                "geoCoordinates": {"latitude": "north", "longitude": 1},
+            },
+        },
+    }
+    answer = requests.post(f"{base}appointment/add", json=body, headers=headers, timeout=5)
+    assert answer.status_code == 400, answer.text
+    assert [m["parameter"] for m in answer.json()["messageList"]] == [
+        "customer.address.geoCoordinates.latitude"
+    ]

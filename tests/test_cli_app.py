@@ -3,13 +3,20 @@ on Ctrl-C (the page in a browser: tests/test_browser_app.py)."""
 
 from __future__ import annotations
 
+import base64
+import http.client
 import importlib.util
+import os
+import re
+import signal
 import socket
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
-from _browser import app_server, server_environment
+from _browser import AppServer, app_server, server_environment, start_app
 
 from bt_explore.app import PageServer, kernel_environment
 from bt_explore.cli import main
@@ -102,7 +109,7 @@ def test_serves_the_page_on_port_0_and_stops_on_ctrl_c():
         for text in ("import bt_explore", "booking_page(", "cassette="):
             assert text not in page, f"the page's HTML carries notebook source {text!r}"
         assert Sandbox().client_id not in page
-        port = int(server.url.rsplit(":", 1)[1].strip("/"))
+        port = server.port
     # app_server sent SIGINT and checked exit status 0; nothing listens any more
     assert "booking page stopped" in "".join(server.output)
     assert "sandbox stopped" in "".join(server.output)
@@ -130,3 +137,202 @@ def test_live_gives_the_kernel_the_settings_and_shows_no_secret(sandbox):
             time.sleep(0.1)
         assert sandbox.token_requests, "the page's kernel never asked the sandbox for a token"
     assert secret not in page and secret not in "".join(server.output)
+
+
+# --- only its own user: Host, Origin and the run's token, for the page and its websocket -----
+
+
+def _http(port: int, target: str, **headers: str) -> tuple[int, str]:
+    """A raw GET of ``target`` on 127.0.0.1:``port`` with exactly these headers (``Host``
+    too, when given): the status and the body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", target, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def _websocket(port: int, target: str, **headers: str) -> int:
+    """The status of a raw websocket handshake for ``target`` (101: the socket opened)."""
+    lines = [
+        f"GET {target} HTTP/1.1",
+        *(
+            f"{k.replace('_', '-')}: {v}"
+            for k, v in {"Host": f"127.0.0.1:{port}", **headers}.items()
+        ),
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        status_line = s.makefile("rb").readline().decode()
+    return int(status_line.split()[1])
+
+
+def _kernel_id(page: str) -> str:
+    found = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page)
+    assert found, "the page names no kernel"
+    return found.group(1)
+
+
+def _refuses_strangers(server: AppServer) -> None:
+    port, token = server.port, server.token
+    me, stranger = f"127.0.0.1:{port}", f"attacker.example:{port}"
+    own_origin = f"http://{me}"
+
+    # the printed address opens the page
+    status, page = _http(port, f"/?token={token}", Host=me)
+    assert status == 200 and "<title>Book an appointment</title>" in page
+    channels = f"/api/kernels/{_kernel_id(page)}/channels"
+
+    # the page: no token, a wrong token, a forged Host (DNS rebinding), a foreign Origin
+    for target, headers in [
+        ("/", {"Host": me}),
+        ("/?token=not-the-token", {"Host": me}),
+        (f"/?token={token}", {"Host": stranger}),
+        (f"/?token={token}", {"Host": stranger, "Origin": f"http://{stranger}"}),
+        (f"/?token={token}", {"Host": me, "Origin": "http://attacker.example"}),
+        (f"/?token={token}", {"Host": me, "Origin": "null"}),
+    ]:
+        status, body = _http(port, target, **headers)
+        assert status in (302, 403), (target, headers, status)
+        assert "Book an appointment" not in body and "kernelId" not in body, (target, headers)
+
+    # the kernel's websocket: the same, and the token (or its cookie) is what opens it
+    assert _websocket(port, f"{channels}?token={token}", Origin=own_origin) == 101
+    for target, headers in [
+        (channels, {"Origin": own_origin}),
+        (f"{channels}?token=not-the-token", {"Origin": own_origin}),
+        (f"{channels}?token={token}", {"Host": stranger}),
+        (f"{channels}?token={token}", {"Host": stranger, "Origin": f"http://{stranger}"}),
+        (f"{channels}?token={token}", {"Origin": "http://attacker.example"}),
+        (f"{channels}?token={token}", {"Origin": f"http://localhost:{port + 1}"}),
+    ]:
+        assert _websocket(port, target, **headers) == 403, (target, headers)
+
+
+@needs_voila
+def test_a_stranger_cannot_load_the_page_or_open_its_websocket():
+    with app_server() as server:
+        _refuses_strangers(server)
+        assert server.token not in "".join(server.output).replace(server.url, "")
+
+
+@needs_voila
+def test_a_stranger_cannot_reach_the_live_page_either(sandbox):
+    """``--live`` (with a sandbox standing in for bookingtime): the same refusals."""
+    env = server_environment(
+        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
+        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
+        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
+        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
+        BOOKINGTIME_API_URL=sandbox.api_url,
+    )
+    with app_server("--live", env=env) as server:
+        assert "on bookingtime (live)" in "".join(server.output)
+        _refuses_strangers(server)
+
+
+def test_each_run_has_its_own_token_and_the_repr_shows_none():
+    one, two = PageServer(port=0), PageServer(port=0)
+    one.token, two.token = "a" * 43, "b" * 43  # what start() sets
+    assert one.url.endswith("/?token=" + "a" * 43) and "token" not in one.address
+    assert "a" * 43 not in repr(one)
+
+
+# --- it ends with its parent --------------------------------------------------------------
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes under ``pid`` (children, their children…), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid``."""
+    return {child for child in _descendants(pid) if _alive(child) and _parent(child) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:  # it has ended meanwhile
+        return -1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie is dead, waiting for init to reap it
+
+
+@needs_voila
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
+    """Also: a kernel that dies is not restarted (a page whose kernel is gone is over)."""
+    server = start_app()
+    try:
+        status, _ = _http(server.port, f"/?token={server.token}")  # a visit: a kernel runs
+        assert status == 200
+        (voila,) = _children(server.process.pid)
+        (kernel,) = _children(voila)
+        os.kill(kernel, signal.SIGKILL)
+        time.sleep(3)  # jupyter_client's restarter polls every second
+        assert _children(voila) == set(), "the killed kernel was restarted"
+        under = _descendants(server.process.pid)
+    finally:
+        server.process.kill()  # kill -9: no chance to stop anything
+        server.process.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            answering = s.connect_ex(("127.0.0.1", server.port)) == 0
+        left = {pid for pid in under if _alive(pid)}
+        if not answering and not left:
+            break
+        time.sleep(0.1)
+    assert not answering, f"something still answers on {server.port} 5 s after kill -9"
+    assert not left, f"processes of bt-explore app still alive 5 s after kill -9: {left}"
+
+
+@needs_voila
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_a_live_page_ends_its_kernels_too(sandbox):
+    """``--live`` (a sandbox standing in for bookingtime): nothing of it outlives it."""
+    env = server_environment(
+        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
+        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
+        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
+        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
+        BOOKINGTIME_API_URL=sandbox.api_url,
+    )
+    server = start_app("--live", env=env)
+    try:
+        assert _http(server.port, f"/?token={server.token}")[0] == 200
+        under = _descendants(server.process.pid)
+        assert len(under) >= 2, "Voilà and the page's kernel"
+    finally:
+        server.process.kill()
+        server.process.wait()
+    deadline = time.monotonic() + 5
+    while {pid for pid in under if _alive(pid)} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not {pid for pid in under if _alive(pid)}

@@ -430,7 +430,7 @@ def parses(monkeypatch):
     return seen
 
 
-def test_slots_df_parses_each_slot_timestamp_once(client, parses):
+def test_slots_frame_parses_each_slot_timestamp_once(client, parses):
     tid = client.templates()[0]["id"]
     frame = client.slots_frame(tid, date(2026, 12, 2), date(2026, 12, 12))
     assert len(frame) > 0
@@ -454,7 +454,7 @@ def test_scan_slots_parses_each_slot_timestamp_once(client, parses):
         (datetime(2026, 12, 3, 10, 30, tzinfo=ZoneInfo("UTC")), "2026-12-10"),
     ],
 )
-def test_slots_df_holds_exactly_the_slots_of_slots(client, start, end):
+def test_slots_frame_holds_exactly_the_slots_of_slots(client, start, end):
     from bt_explore.frames import slots_frame
 
     template = client.templates()[1]

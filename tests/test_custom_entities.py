@@ -181,7 +181,7 @@ def test_the_other_organizations_entities_stay_its_own(client, sb):
     assert theirs["customId"] not in custom_ids(client.custom_entities("equipment"))
 
 
-def test_custom_entities_df_has_the_fixed_schema(client):
+def test_custom_entities_frame_has_the_fixed_schema(client):
     df = client.custom_entities_frame("equipment")
     assert list(df.columns) == list(CUSTOM_ENTITY_COLUMNS)
     assert df["type"].eq("equipment").all()

@@ -117,7 +117,6 @@ def test_extras_py_names_the_extras_of_pyproject():
     assert set(PARTS) == set(_extras()) - {"dev"}
     for module, (distribution, extra) in EXTRAS.items():
         assert distribution.lower() in _closure(extra), (module, extra)
-        assert distribution.lower() in _closure("notebook") | _closure("record"), module
 
 
 def test_the_widgets_extra_brings_neither_jupyterlab_nor_voila():

@@ -953,3 +953,58 @@ def test_slot_pieces_of_several_answers_make_one_frame():
     assert frames.template_identity({"id": "fc01", "duration": "45"}) == ("fc01", 45)
     empty = frames.slot_table([], "UTC")
     assert_schema(empty, SLOT_COLUMNS) and len(empty) == 0
+
+
+def _wire_path(model: type, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The JSON keys of an attribute path through ``model`` and its nested models."""
+    keys = []
+    for name in path:
+        field = {f.name: f for f in msgspec.structs.fields(model)}[name]
+        keys.append(field.encode_name)
+        model = frames._struct_of(field.type)
+    return tuple(keys)
+
+
+@pytest.mark.parametrize(
+    ("paths", "model", "column", "keys"),
+    [
+        (frames._TEMPLATE_PATHS, "BookingTemplate", "template_id", ("id",)),
+        (frames._TEMPLATE_PATHS, "BookingTemplate", "lead_time", ("leadTime",)),
+        (
+            frames._TEMPLATE_PATHS,
+            "BookingTemplate",
+            "address_latitude",
+            ("address", "geoCoordinates", "latitude"),
+        ),
+        (
+            frames._APPOINTMENT_PATHS,
+            "Appointment",
+            "customer_first_name",
+            ("customer", "firstName"),
+        ),
+        (frames._APPOINTMENT_PATHS, "Appointment", "organization_id", ("organizationId",)),
+        (frames._ORGANIZATION_PATHS, "Organization", "time_zone", ("timeZone",)),
+        (frames._RESOURCE_PATHS, "BookingResource", "last_name", ("lastName",)),
+        (frames._CUSTOM_ENTITY_PATHS, "CustomEntity", "timestamp_edit", ("timestampEdit",)),
+    ],
+)
+def test_the_column_paths_come_from_the_models(paths, model, column, keys) -> None:
+    from bt_explore import models
+
+    assert _wire_path(getattr(models, model), paths[column]) == keys
+
+
+def test_every_plain_column_has_a_model_path_and_the_computed_ones_none() -> None:
+    tables = [
+        (frames._TEMPLATE_PATHS, frames.TEMPLATE_COLUMNS, 26),
+        (frames._APPOINTMENT_PATHS, frames.APPOINTMENT_COLUMNS, 26),
+        (frames._ORGANIZATION_PATHS, frames.ORGANIZATION_COLUMNS, 14),
+        (frames._RESOURCE_PATHS, frames.RESOURCE_COLUMNS, 10),
+        (frames._CUSTOM_ENTITY_PATHS, frames.CUSTOM_ENTITY_COLUMNS, 9),
+    ]
+    for paths, columns, plain in tables:
+        assert set(paths) <= set(columns)
+        assert len(paths) == plain
+    computed = {"price_gross", "resource_ids", "resource_count", "booking_step_count"}
+    assert not computed & set(frames._TEMPLATE_PATHS)
+    assert not {"start", "end", "file_count"} & set(frames._APPOINTMENT_PATHS)

@@ -4,6 +4,7 @@ and against the real sandbox over HTTP."""
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import threading
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+import requests
 
 import bt_explore
 from bt_explore import Client, Sandbox
@@ -72,15 +74,20 @@ def test_plan_covers_every_day_of_the_range_with_few_calls() -> None:
                 assert (call.end - call.start).days == 1
         assert all(start + timedelta(days=i) in covered for i in range(length)), (start, end)
         assert len(set(calls)) == len(calls)
+        for before, after in itertools.pairwise(calls):  # no day fetched twice
+            assert before.end <= after.start, (before.label, after.label)
         assert len(calls) <= _fewest_exact_tiling(start, end), (start, end)
 
 
 def test_plan_labels_name_the_call_and_its_days() -> None:
     calls = plan_calls(date(2026, 12, 30), date(2027, 2, 9))
     assert [c.label for c in calls] == [
-        "listWeek 2026-W53 (2026-12-28..2027-01-03)",
+        "listMonth 2026-12 (2026-12-01..2026-12-31)",
         "listMonth 2027-01 (2027-01-01..2027-01-31)",
         "listMonth 2027-02 (2027-02-01..2027-02-28)",
+    ]
+    assert [c.label for c in plan_calls(date(2026, 12, 30), date(2027, 1, 4))] == [
+        "listWeek 2026-W53 (2026-12-28..2027-01-03)"
     ]
     assert SlotCall("day", date(2027, 2, 8), date(2027, 2, 9)).label == "listDay 2027-02-08"
     assert plan_calls(date(2026, 12, 1), date(2026, 12, 1)) == []
@@ -166,13 +173,17 @@ class FakeClient:
     # the two halves of a period call a scan uses, as bt_explore.Client has them
     def _slot_period_answer(
         self, template_id: str, kind: str, day: date, organization_id: str | None = None
-    ) -> dict:
-        return self._answer(template_id, kind, *period(kind).span(day))
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(self._answer(template_id, kind, *period(kind).span(day)))
+        response._content = response._content.encode()
+        return response
 
     def _slot_period_piece(
-        self, template_id: str, answer: dict, organization_id: str | None = None
+        self, template_id: str, answer: requests.Response, organization_id: str | None = None
     ) -> SlotPiece:
-        return slot_piece(answer)
+        return slot_piece(answer.content)
 
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=BERLIN)  # a Wednesday
@@ -228,9 +239,16 @@ class ShuffledClient(FakeClient):
         return answer
 
 
-def test_answers_out_of_order_or_with_repeats_give_the_same_frame() -> None:
+def test_answers_out_of_order_or_with_repeats_give_the_same_frame(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     reference = scan_slots(FakeClient(NOW), progress=False)
-    pd.testing.assert_frame_equal(scan_slots(ShuffledClient(NOW), progress=False), reference)
+    with caplog.at_level(logging.WARNING, logger="bt_explore.scan"):
+        shuffled = scan_slots(ShuffledClient(NOW), progress=False)
+        padded = scan_slots(FakeClient(NOW, overlap=True), progress=False)
+    pd.testing.assert_frame_equal(shuffled, reference)
+    assert len(padded) == len(reference)
+    assert caplog.records == []  # the same slot twice at the same time is no conflict
 
 
 class MovingSlotClient(FakeClient):
@@ -731,3 +749,47 @@ def test_gaps_of_several_organizations_name_their_organization(fresh: Sandbox) -
         (branches[0], victim)
     }
     assert set(frame["organization_id"]) == {fresh.organization_id, branches[1]}
+
+
+_SLOT_PATH = re.compile(
+    r"/bookingTemplate/(?P<template>[^/]+)/bookingSlot/year/(?P<year>\d+)"
+    r"(?:/month/(?P<month>\d+)(?:/day/(?P<day>\d+))?|/week/(?P<week>\d+))/list"
+)
+
+
+def _days_fetched(path: str) -> tuple[str, set[date]]:
+    """The template and the days one slot request of the sandbox's log fetched."""
+    m = _SLOT_PATH.search(path)
+    assert m is not None, path
+    year = int(m["year"])
+    if m["week"]:
+        first = date.fromisocalendar(year, int(m["week"]), 1)
+        stop = first + timedelta(days=7)
+    elif m["day"]:
+        first = date(year, int(m["month"]), int(m["day"]))
+        stop = first + timedelta(days=1)
+    else:
+        first = date(year, int(m["month"]), 1)
+        stop = date(year + (first.month == 12), first.month % 12 + 1, 1)
+    return m["template"], {first + timedelta(days=i) for i in range((stop - first).days)}
+
+
+def test_a_scan_across_a_month_end_fetches_no_day_twice_and_warns_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # issue 21.5: listMonth 2026-12 and listWeek 2026-W53 both fetched Dec 28-31, and the
+    # 300 slots fetched twice were reported as "slot ids at two different times"
+    with Sandbox(now="2026-12-06T09:00:00+01:00") as sandbox:
+        with caplog.at_level(logging.WARNING, logger="bt_explore"):
+            with _client(sandbox) as client:
+                frame = scan_slots(client, progress=False)
+        requests_ = _slot_requests(sandbox)
+    assert frame["start"].dt.month.nunique() > 1  # the scan crosses the month end
+    fetched: dict[str, set[date]] = {}
+    for record in requests_:
+        template, days = _days_fetched(record.path)
+        twice = fetched.setdefault(template, set()) & days
+        assert not twice, f"{record.path} fetches {sorted(twice)} again"
+        fetched[template] |= days
+    assert len(requests_) == frame.attrs["calls"]
+    assert caplog.records == []

@@ -117,12 +117,10 @@ def test_pick_earliest_fill_book_shows_booking_and_removes_slot(app, sb):
     booking = app.controller.bookings[-1]
     assert booking["id"].startswith("ed")
     assert booking["id"] in app.bookings_html.value
-    assert booking["id"] in status.text and "Europe/Berlin" in status.text
-    assert booking["id"] in app.confirmation.value
+    assert booking["id"] in app.confirmation.value and "Europe/Berlin" in app.confirmation.value
     assert slot not in slot_ids(app)  # the list was refreshed from the server
     assert [value for _, value in app.booking_dropdown.options] == [booking["id"]]
     assert app.book_button.disabled  # no slot chosen any more
-    assert f"Booked {booking['id']}" in app.book_feedback.value
     frame = app.controller.bookings_frame()
     assert len(frame) == 1
 
@@ -494,7 +492,7 @@ def test_server_validation_error_marks_the_named_field(client, sb):
         assert app.controller.status.level == "error"
         assert "customer.email" in app.controller.status.text
         assert "This parameter is invalid." in app.field_errors["email"].value
-        assert "customer.email" in app.book_feedback.value
+        assert "Email (This parameter is invalid.)" in app.book_feedback.value
         app.book_button.click()  # the same email again: refused here, nothing sent
         assert "Email (This parameter is invalid.)" in app.book_feedback.value
         app.fields["email"].value = "jane.d@example.com"
@@ -780,7 +778,7 @@ def test_the_controller_alone_runs_the_whole_flow(client, sb):
         ctl.set_field(name, value)
     booking = ctl.book()
     assert booking and ctl.last_booking == booking
-    assert ctl.book_feedback == ctl.book_message and ctl.book_feedback.level == "success"
+    assert ctl.status.level == "success" and ctl.book_feedback.level == "info"
     ctl.cancel(booking["id"])
     assert ctl.last_booking is None and ctl.cancel_message.level == "success"
     ctl.browse(date(2026, 11, 1), "week")
@@ -796,3 +794,123 @@ def test_a_day_without_free_times_says_so(app):
     app.day_buttons.value = empty
     assert app.slot_buttons.options == ()
     assert f"No free times on {empty:%a %d %b}" in app.status.value
+
+
+# -- issue 21: no ghost times, one status that matches the form, one confirmation -------------
+
+HOME_VISIT = "fcIzeHkRNN3eQ2Pkph4dWYAUJkdFvpUW"  # from tomorrow; Thu 03 Dec has no free time
+
+
+def test_a_day_without_free_times_shows_no_time_buttons(app):
+    app.template_dropdown.value = HOME_VISIT
+    assert app.controller.day == date(2026, 12, 2) and app.slot_buttons.options
+    assert app.slot_buttons.layout.display != "none"
+    app.next_button.click()  # Thu 03 Dec: no free slot
+    assert "No free slots on Thu 03 Dec 2026" in app.status.value
+    assert app.slot_buttons.options == ()
+    # a browser keeps the old buttons of an emptied ToggleButtons: the row must go
+    assert app.slot_buttons.layout.display == "none"
+    app.next_button.click()  # Fri 04 Dec: times again, at a readable width
+    assert app.slot_buttons.options and app.slot_buttons.layout.display != "none"
+    assert int(app.slot_buttons.style.button_width.rstrip("px")) >= 100
+    # week view: a day with '· 0' shows no times either
+    app.mode_toggle.value = "week"
+    empty = next(day for label, day in app.day_buttons.options if label.endswith("· 0"))
+    app.day_buttons.value = empty
+    assert app.slot_buttons.options == () and app.slot_buttons.layout.display == "none"
+
+
+def _labels(text: str) -> set[str]:
+    """The form fields a message names."""
+    from bt_explore.widgets import FORM_FIELDS
+
+    return {f.label for f in FORM_FIELDS if f.label in text}
+
+
+def test_after_a_refused_book_the_status_line_follows_the_form(app):
+    app.template_dropdown.value = MASSAGE  # mobile required
+    app.slot_buttons.value = slot_ids(app)[0]
+    app.fields["first_name"].value = "Erika"
+    app.fields["mobile"].value = "12"
+    app.book_button.click()
+    ctl = app.controller
+    assert ctl.status.level == "error"
+    assert _labels(ctl.status.text) == _labels(ctl.book_feedback.text) == {"Last name", "Mobile"}
+
+    app.fields["last_name"].value = "Mustermann"  # partly fixed: both say what is left
+    assert ctl.status.level == "error"
+    assert _labels(ctl.status.text) == _labels(ctl.book_feedback.text) == {"Mobile"}
+
+    app.fields["mobile"].value = "+43 660 1234567"  # fixed: no red error stays
+    assert ctl.status.level != "error" and "fix the form" not in ctl.status.text
+    assert _labels(ctl.status.text) == _labels(ctl.book_feedback.text) == set()
+    assert not app.book_button.disabled and "Chosen:" in app.book_feedback.value
+
+
+def test_after_reload_the_status_says_what_is_chosen_and_old_messages_go(app):
+    app.earliest_button.click()
+    fill(app)
+    app.book_button.click()
+    booking = app.controller.bookings[-1]["id"]
+    app.booking_dropdown.value = booking
+    app.cancel_button.click()
+    assert "Canceled" in app.cancel_feedback.value
+    chosen = slot_ids(app)[0]
+    app.slot_buttons.value = chosen
+
+    app.reload_button.click()
+
+    ctl = app.controller
+    assert ctl.slot_id == chosen and app.slot_buttons.value == chosen  # still free, still chosen
+    assert "Pick a time" not in ctl.status.text
+    assert ctl.slot.label in ctl.status.text
+    assert app.cancel_feedback.value == ""
+
+
+def test_a_booking_is_confirmed_once(app):
+    app.earliest_button.click()
+    fill(app)
+    app.book_button.click()
+    booking = app.controller.bookings[-1]["id"]
+    places = {
+        "status line": app.status.value,
+        "beside Book": app.book_feedback.value,
+        "below Book": app.confirmation.value,
+    }
+    assert [name for name, text in places.items() if booking in text] == ["below Book"]
+    assert app.controller.status.level == "success"
+
+
+def test_the_docs_example_prints_no_log_record(tmp_path):
+    """docs/widgets.md's 'Driving it from code', run as a reader would (no logging set up, so
+    Python prints WARNING and above on stderr): its output is what its comments say, nothing
+    else; a refused form is the app's message, not a log record."""
+    import subprocess
+    import sys
+
+    from _docs import read, sections
+
+    blocks = dict(sections(read("widgets")))["Driving it from code"]
+    script = tmp_path / "example.py"
+    script.write_text("\n".join(blocks), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "Fill in: First name (required)" in done.stdout
+
+
+def test_an_unreachable_sandbox_is_named_as_the_sandbox(app, sb):
+    """A sandbox that stopped is not 'bookingtime': the message names it and what to do."""
+    with Sandbox(now=NOW) as gone:
+        host = gone.api_url.split("/")[2]
+        with bt_explore.connect(sandbox=gone) as client:
+            explorer = BookingExplorer(client, background=False, clock=sb.now)
+            gone.stop()
+            explorer.earliest_button.click()
+            text = explorer.controller.status.text
+            explorer.close()
+    assert f"Could not reach the sandbox at {host}" in text, text
+    assert "bookingtime" not in text.split(":")[0]
+    assert "still running" in text

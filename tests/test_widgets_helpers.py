@@ -235,3 +235,16 @@ def test_a_fresh_controller_says_what_book_needs():
     assert not ctl.can_book
     assert ctl.book_feedback is not None and ctl.book_feedback.text == "Pick a template first."
     assert ctl.date_note == "" and ctl.cancel_message is None and ctl.last_booking is None
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        ("https://api.bookingtime.com/module/v3/en/x", "Could not reach bookingtime:"),
+        ("http://127.0.0.1:9301/module/v3/en/x", "Could not reach the sandbox at 127.0.0.1:9301:"),
+        ("http://localhost:9301/module/v3/en/x", "Could not reach the sandbox at localhost:9301:"),
+    ],
+)
+def test_an_unreachable_server_is_named_for_what_it_is(url, server):
+    text = describe_error(errors.TransportError("connection refused", method="GET", url=url))
+    assert text.startswith(server), text

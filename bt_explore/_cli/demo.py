@@ -134,6 +134,7 @@ def _masked(client_id: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bt_explore._cli import missing_live_settings
     from bt_explore.connection import connect
     from bt_explore.sandbox import Sandbox
 
@@ -145,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
         with connect(mode="live", **sandbox_settings(args.sandbox)) as client:
             return _walkthrough(client, None, book=not args.no_book)
     if args.live:
+        problem = missing_live_settings("demo")
+        if problem is not None:
+            return problem
         with connect(mode="live") as client:
             return _walkthrough(client, None, book=not args.no_book)
     with Sandbox() as sb, connect(sandbox=sb) as client:

@@ -7,18 +7,20 @@ Example:
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from bt_explore._cli import sigterm_as_ctrl_c
+from bt_explore._cli.arguments import port, refuse, statuses
 
 HELP = "serve the local sandbox of bookingtime's auth server and Module API v3 until Ctrl-C"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``bt-explore sandbox``."""
-    p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 = any free)")
+    p.add_argument("--port", type=port, default=8765, help="TCP port (default 8765; 0 = any free)")
     p.add_argument(
         "--host",
         default="127.0.0.1",
@@ -50,9 +52,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--fault-statuses",
+        type=statuses,
         default="500,503,429",
         metavar="CODES",
         help="the error statuses --fault-rate draws from (default 500,503,429)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N/s",
+        help="answer 429 with Retry-After above N requests a second per client, like a gateway "
+        "(token bucket; also N/min)",
+    )
+    p.add_argument(
+        "--rate-limit-burst",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests a full bucket allows at once (default: one second's worth)",
     )
     p.add_argument(
         "--request-log",
@@ -80,12 +97,24 @@ def _block_until_interrupted() -> None:
     threading.Event().wait()
 
 
+#: The library's parameter names (as its refusals start) -> this command's options.
+OPTIONS = {
+    "now": "--now",
+    "port": "--port",
+    "host": "--host",
+    "latency_ms": "--latency",
+    "data_dir": "--data",
+    "rate": "--fault-rate",
+    "statuses": "--fault-statuses",
+}
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
     from bt_explore.sandbox import Sandbox
+    from bt_explore.sandbox.ratelimit import RateLimit
 
     try:
-        statuses = [int(code) for code in args.fault_statuses.split(",") if code.strip()]
         sb = Sandbox(
             now=args.now,
             port=args.port,
@@ -93,17 +122,27 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency,
             seed=args.seed,
             data_dir=args.data,
-            faults={"rate": args.fault_rate, "statuses": statuses} if args.fault_rate else None,
+            faults={"rate": args.fault_rate, "statuses": args.fault_statuses}
+            if args.fault_rate
+            else None,
         )
     except ValueError as exc:
-        print(f"bt-explore sandbox: {exc}")
-        return 2
+        return refuse("sandbox", exc, OPTIONS)
+    if args.rate_limit is not None or args.rate_limit_burst is not None:
+        try:
+            limit = RateLimit.parse(args.rate_limit or "", burst=args.rate_limit_burst)
+        except ValueError as exc:
+            where = "--rate-limit" + ("-burst" if "burst" in str(exc) else "")
+            return refuse("sandbox", exc, {"rate_limit": where})
+        sb.set_rate_limit(limit)
     if args.request_log:
         sb.state.log.on_add = _line_writer(args.request_log)
     try:
         sb.start()
     except OSError as exc:
-        print(f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}")
+        print(
+            f"bt-explore sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
         return 1
     clock = "pinned" if sb.state.clock.pinned else "wall clock"
     print("bt_explore sandbox of bookingtime's auth server and Module API v3")
@@ -128,8 +167,11 @@ def run(args: argparse.Namespace) -> int:
     if args.fault_rate:
         print(
             f"  faults           {args.fault_rate:.0%} of API answers are one of "
-            f"{args.fault_statuses} (seed {args.seed})"
+            f"{','.join(map(str, args.fault_statuses))} (seed {args.seed})"
         )
+    if sb.rate_limit is not None:
+        print(f"  rate limit       {sb.rate_limit.rate:g} requests/s per client, bursts of "
+              f"{sb.rate_limit.burst} (429 + Retry-After above it)")  # fmt: skip
     if args.request_log:
         print(f"  request log      {args.request_log}")
     print("Press Ctrl-C to stop.", flush=True)
@@ -139,6 +181,5 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sb.stop()
-    print("sandbox stopped")
+        sb.stop()  # logs "sandbox stopped"
     return 0

@@ -53,6 +53,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="also scan every branch of the organization(s) (organization/list)",
     )
     p.add_argument("--concurrency", type=int, default=8, help="parallel requests (default 8)")
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="record each finished period in FILE; run the same scan again to send only what "
+        "is missing (after a crash or Ctrl-C)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -94,7 +101,7 @@ def _organizations(client: Any, given: list[str] | None, branches: bool) -> list
 
 def run(args: argparse.Namespace) -> int:
     from bt_explore.connection import connect
-    from bt_explore.scan import scan_slots
+    from bt_explore.scan import pace_note, scan_slots
 
     if args.weeks < 1:
         print("bt-explore scan: --weeks must be at least 1", file=sys.stderr)
@@ -102,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         print("bt-explore scan: --concurrency must be at least 1", file=sys.stderr)
         return 2
+    if args.live:
+        from bt_explore._cli import missing_live_settings
+
+        problem = missing_live_settings("scan")
+        if problem is not None:
+            return problem
     client = connect(mode="live" if args.live else "sandbox")
     try:
         began = time.perf_counter()
@@ -114,11 +127,13 @@ def run(args: argparse.Namespace) -> int:
                 concurrency=args.concurrency,
                 progress=not args.no_progress,
                 organization_id=organizations,
+                checkpoint=args.checkpoint,
             )
-        except ValueError as exc:  # an unknown --template id
+        except ValueError as exc:  # an unknown --template id, a checkpoint of another scan
             print(f"bt-explore scan: {exc}", file=sys.stderr)
             return 2
         elapsed = time.perf_counter() - began
+        pace = pace_note(client)
     finally:
         client.close()
 
@@ -131,9 +146,13 @@ def run(args: argparse.Namespace) -> int:
         f"\n{len(slots)} free slots in {slots['template_id'].nunique()} of "
         f"{slots.attrs.get('templates', 0)} template(s) over the next {args.weeks} week(s); "
         f"{slots.attrs.get('calls', 0)} slot calls in {elapsed:.2f} s"
+        + (f" ({pace})" if pace else "")
     )
+    if args.checkpoint:
+        print(f"{slots.attrs.get('resumed', 0)} of them read from {args.checkpoint}")
     if args.csv:
-        out = slots.assign(resource_ids=slots["resource_ids"].map(" ".join))
-        out.to_csv(args.csv, index=False)
-        print(f"wrote {len(out)} rows to {args.csv}")
+        from bt_explore.export import save_frame
+
+        save_frame(slots, args.csv)
+        print(f"wrote {len(slots)} rows to {args.csv}")
     return 0

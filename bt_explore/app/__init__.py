@@ -11,11 +11,16 @@ of either a sandbox the server started (offline, the default) or the caller's re
 settings (``live=True``; read here, in the working directory with its ``.env``). So the page
 simply calls :func:`bt_explore.connect`, and no setting is ever written into the page or a log.
 
+The page answers only its own user: Voilà runs behind :mod:`bt_explore.app._voila` (Host
+and Origin must be this loopback address, the page and its kernel websocket need a random
+per-run token, which :attr:`PageServer.url` carries) and ends with the process that started
+it, even on ``kill -9``.
+
 Example:
     >>> from bt_explore.app import PageServer
     >>> with PageServer(port=0) as server:        # a sandbox and Voilà   # doctest: +SKIP
     ...     print(server.url)
-    http://127.0.0.1:40211/
+    http://127.0.0.1:40211/?token=…
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import html
 import importlib.util
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -32,7 +38,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bt_explore._subprocess import stop_process
+from bt_explore._subprocess import parent_death_signal, stop_process
 from bt_explore.errors import ConfigurationError
 from bt_explore.settings import ENV_VARS, Settings, env
 
@@ -150,20 +156,23 @@ def kernel_environment(
     return env
 
 
-def voila_command(port: int, *, verbose: bool = False) -> list[str]:
-    """The command that serves the page with Voilà on ``127.0.0.1:port``: sources stripped, no
-    tracebacks on the page, no browser of its own, no other port when this one is taken.
+def voila_command(port: int, *, parent: int | None = None, verbose: bool = False) -> list[str]:
+    """The command that serves the page with Voilà on ``127.0.0.1:port`` for the process
+    ``parent`` (default: this one; Voilà ends when it is gone): loopback only and with the
+    token of ``TOKEN_ENV`` (see :mod:`bt_explore.app._voila`), sources stripped, no tracebacks
+    on the page, no browser of its own, no other port when this one is taken.
 
     Example:
-        >>> voila_command(8866)[1:3]
-        ['-m', 'voila']
+        >>> voila_command(8866, parent=4242)[1:4]
+        ['-m', 'bt_explore.app._voila', '4242']
         >>> "--strip_sources=True" in voila_command(8866)
         True
     """
     return [
         sys.executable,
         "-m",
-        "voila",
+        "bt_explore.app._voila",
+        str(os.getpid() if parent is None else parent),
         str(NOTEBOOK),
         "--no-browser",
         "--Voila.ip=127.0.0.1",
@@ -226,11 +235,24 @@ class PageServer:
         self._settings = settings
         self.sandbox: Sandbox | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        #: A new random token for each :meth:`start` (the page needs it, see :attr:`url`).
+        self.token = ""
+
+    def __repr__(self) -> str:  # never the token
+        mode = "live" if self.live else "sandbox"
+        return f"<PageServer {mode} {self.address}>"
+
+    @property
+    def address(self) -> str:
+        """Where the page is served, ``http://127.0.0.1:PORT/`` (without its token: what logs
+        may show)."""
+        return f"http://127.0.0.1:{self.port}/"
 
     @property
     def url(self) -> str:
-        """The page's address, ``http://127.0.0.1:PORT/``."""
-        return f"http://127.0.0.1:{self.port}/"
+        """The page's address with this run's token, ``http://127.0.0.1:PORT/?token=…``:
+        the only address that opens the page (one visit with it, then the browser's cookie)."""
+        return f"{self.address}?token={self.token}"
 
     def start(self) -> PageServer:
         """Start the sandbox (unless live) and Voilà; return when the page can be opened."""
@@ -254,19 +276,25 @@ class PageServer:
                     api_url=self.sandbox.api_url,
                     env_file=None,
                 )
+            from bt_explore.app._voila import TOKEN_ENV  # not at import: it is Voilà's main
+
+            self.token = secrets.token_urlsafe(32)
             env = kernel_environment(settings, sandbox=not self.live)
+            env[TOKEN_ENV] = self.token  # Voilà takes it out before its kernels start
             self.process = subprocess.Popen(
                 voila_command(self.port, verbose=self.verbose),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 # its own session: the terminal's Ctrl-C reaches only us, and we stop it
                 start_new_session=True,
+                # and it ends with us even when we are killed (kill -9): see _voila
+                preexec_fn=parent_death_signal(),
             )
             self._wait_until_listening()
         except BaseException:
             self.stop()
             raise
-        log.info("booking page served on %s", self.url)
+        log.info("booking page served on %s", self.address)
         return self
 
     def _wait_until_listening(self) -> None:

@@ -71,7 +71,9 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
     (:func:`bt_explore.periods.plan`, as kinds and path arguments).
 
     Ties go to the plan that fetches fewer days. Calls are ``("day", (y, m, d))``,
-    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order.
+    ``("week", (iso_year, iso_week))`` or ``("month", (y, m))``, in date order. No two calls
+    fetch the same day: only the first call may reach back before ``first`` and only the last
+    past ``stop``, so no period is sent twice.
 
     Example:
         >>> from datetime import date
@@ -81,6 +83,8 @@ def plan_slot_calls(first: date, stop: date) -> list[tuple[str, tuple[int, ...]]
         [('week', (2026, 50))]
         >>> plan_slot_calls(date(2026, 12, 30), date(2027, 1, 2))    # across the new year
         [('week', (2026, 53))]
+        >>> plan_slot_calls(date(2026, 12, 6), date(2027, 1, 4))     # no week 53 after December
+        [('month', (2026, 12)), ('month', (2027, 1))]
         >>> plan_slot_calls(date(2026, 12, 2), date(2026, 12, 3))
         [('day', (2026, 12, 2))]
     """

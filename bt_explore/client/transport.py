@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -34,6 +33,7 @@ from bt_explore.errors import (
     short_url,
 )
 from bt_explore.models import RawBytes
+from bt_explore.pacing import PacedAdapter, RateController
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
 from bt_explore.version import __version__
@@ -111,6 +111,7 @@ class Transport:
         session: requests.Session | None = None,
         clock: Clock | None = None,
         retry: Retry | None = None,
+        pace: RateController | None = None,
     ) -> None:
         if settings is not None and not isinstance(settings, Settings):
             raise TypeError(
@@ -121,13 +122,15 @@ class Transport:
         self.session = session if session is not None else requests.Session()
         self._owns_session = session is None
         retry = retry or default_retry()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=retry)
+        #: this client's pace, shared by all its threads and organizations (bt_explore.pacing)
+        self.pace = pace if pace is not None else RateController()
+        adapter = PacedAdapter(self.pace, pool_connections=4, pool_maxsize=32, max_retries=retry)
         for url in (self.settings.api_url, self.settings.auth_url):
             parts = urlsplit(url)
             self.session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
         # token requests create nothing: retried like GETs (the longest mounted prefix wins)
         self.session.mount(
-            self.settings.auth_url, HTTPAdapter(max_retries=for_token_requests(retry))
+            self.settings.auth_url, PacedAdapter(self.pace, max_retries=for_token_requests(retry))
         )
         #: what "now" is for this client: epoch seconds or an aware datetime (default
         #: :func:`time.time`); tokens expire, and "today" begins, by it

@@ -37,6 +37,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 import bt_explore.sandbox.messages as messages
+from bt_explore import models
 from bt_explore.endpoints import (
     API_PREFIX,
     ENDPOINTS,
@@ -46,7 +47,7 @@ from bt_explore.endpoints import (
     Endpoint,
     is_id,
 )
-from bt_explore.models import AppointmentAdd, AppointmentMove
+from bt_explore.models import AppointmentAdd, AppointmentMove, Message, wire_names
 from bt_explore.rules import Problem, body_problems, booking_problems
 from bt_explore.sandbox.auth import TokenClaims, TokenError
 from bt_explore.sandbox.authorize import (
@@ -59,6 +60,7 @@ from bt_explore.sandbox.custom_entity_api import CustomEntityApi
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
+from bt_explore.sandbox.ratelimit import RateLimit, Verdict
 from bt_explore.sandbox.state import (
     Appointment,
     BookingConflict,
@@ -205,7 +207,7 @@ class ApiFailure(Exception):
     """An error answer: HTTP ``status`` with failure ``messages`` (and optional headers)."""
 
     def __init__(
-        self, status: int, messages_: list[dict], headers: dict[str, str] | None = None
+        self, status: int, messages_: list[Message], headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(f"{status}: {messages_}")
         self.status = status
@@ -223,33 +225,38 @@ class _TokenFailure(Exception):
         self.description = description
 
 
+def _encode(answer: Any) -> bytes:
+    """The JSON bytes of an answer (a model of :mod:`bt_explore.models`, or a data-file record
+    already in the API's shape): the one place every sandbox answer is encoded."""
+    return msgspec.json.encode(answer)
+
+
 def _json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(
-        msgspec.json.encode(payload), status=status, headers=headers, mimetype="application/json"
-    )
+    return Response(_encode(payload), status=status, headers=headers, mimetype="application/json")
 
 
-def _api_answer(content: Any, status: int = 200, msgs: list[dict] | None = None) -> Response:
+def _api_answer(content: Any, status: int = 200, msgs: list[Message] | None = None) -> Response:
     return _json_response(envelope(content, msgs), status)
 
 
 def _failure_answer(
-    status: int, msgs: list[dict], headers: dict[str, str] | None = None
+    status: int, msgs: list[Message], headers: dict[str, str] | None = None
 ) -> Response:
     return _json_response(envelope(None, msgs), status, headers)
 
 
+#: The headers of every token endpoint answer (RFC 6749 §5.1).
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def _token_error(status: int, error: str, description: str) -> Response:
-    return _json_response(
-        {"error": error, "error_description": description},
-        status,
-        {"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
+    answer = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
+    return _json_response(answer, status, _NO_STORE)
 
 
-def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> dict:
+def _bad_id(parameter: str, kind: str, value: Any, locale: str) -> Message:
     """The failure naming ``parameter``: ``value`` is not an id of ``kind`` (prefix, shape)."""
     return failure(parameter, "bad_id", locale, value=value, kind=kind, prefix=ID_PREFIXES[kind])
 
@@ -277,50 +284,52 @@ def _path_locale(path: str) -> str:
     return normalize_locale(match.group(1) if match else None)
 
 
-def _list(records: list[dict]) -> dict:
-    return {
-        "class": "LIST",
-        "recordTotal": len(records),
-        "recordLimit": 9999,
-        "recordList": records,
-    }
+#: The ``recordLimit`` of every LIST the sandbox answers (it never pages).
+RECORD_LIMIT = 9999
+_ADDRESS = wire_names(models.Address)
+_CUSTOMER = wire_names(models.Customer)
+_TEMPLATE = wire_names(models.BookingTemplate)
+_ORGANIZATION = wire_names(models.Organization)
+_APPOINTMENT_ADD = wire_names(AppointmentAdd)
+#: What an APPOINTMENT repeats of its template (the same field names in both models).
+_FROM_TEMPLATE = tuple(
+    (f.name, f.encode_name)
+    for f in msgspec.structs.fields(models.Appointment)
+    if f.name in ("name", "name_i18n_list", "description", "description_i18n_list")
+    or f.name in ("show_price", "price_gross", "tax_rate", "currency")
+)
 
 
-def _address(value: dict | None) -> dict | None:
-    if not value:
-        return None
-    base: dict[str, Any] = {
-        "class": "ADDRESS",
-        "name": "",
-        "extra": "",
-        "street": "",
-        "zip": "",
-        "city": "",
-        "country": "",
-        "geoCoordinates": None,
-    }
-    base.update({k: v for k, v in value.items() if k != "class"})
-    return base
+def _list(records: list[Any]) -> models.List[Any]:
+    """The LIST of ``records`` (models, or data-file records already in the API's shape)."""
+    return models.List(record_total=len(records), record_limit=RECORD_LIMIT, record_list=records)
 
 
-def _customer(value: dict, locale: str) -> dict:
-    base: dict[str, Any] = {
-        "class": "CUSTOMER",
-        "customId": "",
-        "gender": "NOT_SPECIFIED",
-        "title": "",
-        "firstName": "",
-        "lastName": "",
-        "birthday": None,
-        "email": "",
-        "mobile": "",
-        "notes": "",
-        "address": None,
-        "locale": locale,
-    }
-    base.update({k: v for k, v in value.items() if k != "class"})
-    base["address"] = _address(value.get("address"))
-    return base
+def _model(value: dict, model: type[msgspec.Struct]) -> Any:
+    """A stored request object (already checked by :func:`_model_problems`) as ``model``; its
+    ``class``, if sent, is the model's own and dropped, unknown keys are ignored."""
+    return msgspec.convert({k: v for k, v in value.items() if k != _ADDRESS.class_}, model)
+
+
+def _address(value: dict | None) -> models.Address | None:
+    """The ADDRESS of a stored or data-file address (``None``, ``{}`` and ``[]``: none)."""
+    return _model(value, models.Address) if value else None
+
+
+def _customer(value: dict, locale: str) -> models.Customer:
+    """The CUSTOMER of a stored booking; its ``locale`` defaults to the answer's."""
+    fields = {_CUSTOMER.locale: locale, **value}
+    address = fields.pop(_CUSTOMER.address, None)
+    customer: models.Customer = _model(fields, models.Customer)
+    customer.address = _address(address)
+    return customer
+
+
+def _timestamp(epoch: int, tz: Any) -> Any:
+    """An instant as the API writes it: ISO 8601 with the organization's offset (``+00:00``,
+    never the ``Z`` msgspec would write for a datetime); a model's Timestamp field encodes it
+    as it is."""
+    return datetime.fromtimestamp(epoch, tz).isoformat()
 
 
 class _Api:
@@ -334,8 +343,8 @@ class _Api:
     def _tz(self, org: str):
         return self.data.org_rules[org].tz
 
-    def _iso(self, epoch: int, org: str) -> str:
-        return datetime.fromtimestamp(epoch, self._tz(org)).isoformat()
+    def _iso(self, epoch: int, org: str) -> Any:
+        return _timestamp(epoch, self._tz(org))
 
     def _check_id(self, value: str, kind: str, parameter: str, locale: str) -> None:
         if not is_id(value, kind):
@@ -367,51 +376,45 @@ class _Api:
             )
         return appt
 
-    def appointment_entity(self, appt: Appointment, locale: str) -> dict:
-        """The APPOINTMENT dict of a stored appointment."""
+    def appointment_entity(self, appt: Appointment, locale: str) -> models.Appointment:
+        """The APPOINTMENT of a stored appointment."""
         tpl = self.data.templates[appt.template_id]
         rules = self.data.template_rules[appt.template_id]
         tz = self._tz(appt.organization_id)
-        start = datetime.fromtimestamp(appt.start, tz)
-        end = datetime.fromtimestamp(appt.start + rules.duration * 60, tz)
         address = appt.address
-        if address is None and tpl.get("location") == "ORGANIZATION_ADDRESS":
-            address = tpl.get("address") or self.data.organizations[appt.organization_id]["address"]
-        return {
-            "class": "APPOINTMENT",
-            "id": appt.id,
-            "customId": appt.custom_id,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "duration": rules.duration,
-            "timeZone": tz.key,
-            "protected": False,
-            "name": tpl["name"],
-            "nameI18nList": tpl["nameI18nList"],
-            "description": tpl["description"],
-            "descriptionI18nList": tpl["descriptionI18nList"],
-            "showPrice": tpl["showPrice"],
-            "priceGross": tpl["priceGross"],
-            "taxRate": tpl["taxRate"],
-            "currency": tpl["currency"],
-            "customer": _customer(appt.customer, locale),
-            "address": _address(address),
-            "canceled": appt.canceled,
-            "moved": appt.moved,
-            "bookingResourceList": [self.data.resources[r] for r in appt.resource_ids],
-            "fileList": [self.file_entity(f) for f in self.state.files.of_appointment(appt.id)],
-            "organizationId": appt.organization_id,
-            "bookingTemplateId": appt.template_id,
-            "notes": appt.notes,
-            "additionalData": appt.additional_data,
-        }
+        if address is None and tpl.get(_TEMPLATE.location) == "ORGANIZATION_ADDRESS":
+            address = (
+                tpl.get(_TEMPLATE.address)
+                or self.data.organizations[appt.organization_id][_ORGANIZATION.address]
+            )
+        resources: Any = [self.data.resources[r] for r in appt.resource_ids]  # API-shaped dicts
+        return models.Appointment(
+            id=appt.id,
+            custom_id=appt.custom_id,
+            start=_timestamp(appt.start, tz),
+            end=_timestamp(appt.start + rules.duration * 60, tz),
+            duration=rules.duration,
+            time_zone=tz.key,
+            protected=False,
+            **{name: tpl[wire] for name, wire in _FROM_TEMPLATE},
+            customer=_customer(appt.customer, locale),
+            address=_address(address),
+            canceled=appt.canceled,
+            moved=appt.moved,
+            booking_resource_list=resources,
+            file_list=[self.file_entity(f) for f in self.state.files.of_appointment(appt.id)],
+            organization_id=appt.organization_id,
+            booking_template_id=appt.template_id,
+            notes=appt.notes,
+            additional_data=appt.additional_data,
+        )
 
     # --- slot listing ----------------------------------------------------------------------
     def _slots(
         self, rules: TemplateRules, range_start: int, range_end: int, now: int | None = None,
         *, first_only: bool = False,
-    ) -> list[dict]:  # fmt: skip
-        """BOOKING_SLOT dicts of the free slots of ``[range_start, range_end)`` at ``now``
+    ) -> list[models.BookingSlot]:  # fmt: skip
+        """BOOKING_SLOTs of the free slots of ``[range_start, range_end)`` at ``now``
         (default: the sandbox clock)."""
         org = self.data.org_rules[rules.organization_id]
         if now is None:
@@ -421,18 +424,13 @@ class _Api:
             now, first_only=first_only,
         )  # fmt: skip
         encode = self.data.slot_codec.encoder(rules.id)
+        slot = models.BookingSlot
         out, last, timestamp = [], None, ""
         for start, combo in pairs:
             if start != last:  # the combinations of one start follow each other
-                last, timestamp = start, datetime.fromtimestamp(start, org.tz).isoformat()
-            out.append(
-                {
-                    "class": "BOOKING_SLOT",
-                    "id": encode(start, combo),
-                    "timestamp": timestamp,
-                    "bookingResourceCombination": combo,  # a tuple: a JSON array
-                }
-            )
+                last, timestamp = start, _timestamp(start, org.tz)
+            # combo is a tuple of ids: a JSON array, like the model's list
+            out.append(slot(encode(start, combo), timestamp, combo))  # type: ignore[arg-type]
         return out
 
     def _range(
@@ -447,13 +445,12 @@ class _Api:
         tz = self._tz(org)
         start, end = local_midnight(first, tz), local_midnight(stop, tz)
         return _api_answer(
-            {
-                "class": "RANGE_LIST",
-                "rangeStart": self._iso(start, org),
-                "rangeEnd": self._iso(end, org),
-                "timeZone": tz.key,
-                "list": self._slots(self.data.template_rules[template_id], start, end),
-            }
+            models.RangeList(
+                range_start=self._iso(start, org),
+                range_end=self._iso(end, org),
+                time_zone=tz.key,
+                list=self._slots(self.data.template_rules[template_id], start, end),
+            )
         )
 
     @staticmethod
@@ -551,12 +548,12 @@ class _Api:
         # The walkthrough's shape exactly: no ``class`` and ``bookingSlotList`` only (a RANGE_LIST
         # says ``list``); sending both would let code pass offline that breaks live.
         return _api_answer(
-            {
-                "rangeStart": self._iso(start, org),
-                "rangeEnd": self._iso(max(start, end), org),
-                "timeZone": tz.key,
-                "bookingSlotList": slots,
-            }
+            models.Earliest(
+                range_start=self._iso(start, org),
+                range_end=self._iso(max(start, end), org),
+                time_zone=tz.key,
+                booking_slot_list=slots,
+            )
         )
 
     def slot_list_day(
@@ -694,19 +691,19 @@ class _Api:
         )
 
     # --- files -------------------------------------------------------------------------------
-    def file_entity(self, stored: StoredFile) -> dict:
-        """The FILE dict of a stored file."""
-        return {
-            "class": "FILE",
-            "id": stored.id,
-            "customId": stored.custom_id,
-            "name": stored.name,
-            "fileName": stored.file_name,
-            "mimeType": stored.mime_type,
-            "size": len(stored.content),
-            "appointmentId": stored.appointment_id,
-            "timestampAdd": stored.added.astimezone(self._tz(stored.organization_id)).isoformat(),
-        }
+    def file_entity(self, stored: StoredFile) -> models.File:
+        """The FILE of a stored file."""
+        added: Any = stored.added.astimezone(self._tz(stored.organization_id)).isoformat()
+        return models.File(
+            id=stored.id,
+            custom_id=stored.custom_id,
+            name=stored.name,
+            file_name=stored.file_name,
+            mime_type=stored.mime_type,
+            size=len(stored.content),
+            appointment_id=stored.appointment_id,
+            timestamp_add=added,
+        )
 
     def file_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
@@ -1042,14 +1039,10 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
             if secret and secret != client.get("secret", ""):
                 raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
             issued = state.tokens.issue_refresh(client_id)
-            return _json_response(
-                {
-                    "refresh_token": issued.token,
-                    "token_type": "Bearer",
-                    "expires_in": issued.expires_in,
-                },
-                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            answer: models.RefreshToken | models.AccessToken = models.RefreshToken(
+                refresh_token=issued.token, expires_in=issued.expires_in
             )
+            return _json_response(answer, headers=_NO_STORE)
         if grant == "refresh_token":
             refresh = params.get("refresh_token", "")
             if not refresh:
@@ -1087,19 +1080,11 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                         403, "access_denied", f"the client may not access organization {org}"
                     )
             issued = state.tokens.issue_access(claims.client_id, org)
-            return _json_response(
-                {
-                    "access_token": issued.token,
-                    "token_type": "Bearer",
-                    "expires_in": issued.expires_in,
-                },
-                headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-            )
+            answer = models.AccessToken(access_token=issued.token, expires_in=issued.expires_in)
+            return _json_response(answer, headers=_NO_STORE)
         if grant == "authorization_code":
-            status, answer = authorization_code_grant(state, params)
-            return _json_response(
-                answer, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}
-            )
+            status, granted = authorization_code_grant(state, params)
+            return _json_response(granted, status, _NO_STORE)
         raise _TokenFailure(
             400,
             "unsupported_grant_type",
@@ -1127,7 +1112,8 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
         headers.append(("Retry-After", str(retry_after)))
     if path == TOKEN_PATH:
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
-        payload: dict = {"error": error, "error_description": f"{status} {status_phrase(status)}"}
+        description = f"{status} {status_phrase(status)}"
+        payload: Any = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
     elif path == AUTHORIZE_PATH:
         page = f"<!doctype html><title>{status}</title><p>{status} {status_phrase(status)}</p>"
         headers[0] = ("Content-Type", "text/html; charset=utf-8")
@@ -1140,7 +1126,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
         else:
             msg = failure(None, "server_fault", locale, phrase=f"{status} {status_phrase(status)}")
         payload = envelope(None, [msg])
-    body = msgspec.json.encode(payload)
+    body = _encode(payload)
     headers.append(("Content-Length", str(len(body))))
     return body, headers
 
@@ -1179,11 +1165,11 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     """The 421 answer to a request whose ``Host`` is not a loopback name (never naming it)."""
     locale = _path_locale(path)
     if path.startswith(API_PREFIX):
-        body = msgspec.json.encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
+        body = _encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
     elif path == TOKEN_PATH:
         description = messages.text("host_not_loopback", "en")
-        body = msgspec.json.encode({"error": "invalid_request", "error_description": description})
+        body = _encode(models.TokenError(error="invalid_request", error_description=description))
         kind = "application/json"
     else:
         body = messages.text("host_not_loopback", "en").encode("utf-8")
@@ -1194,6 +1180,25 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
         ("X-Content-Type-Options", "nosniff"),
     ]
     return body, headers
+
+
+def _rate_limit(state: SandboxState, environ: dict, path: str) -> tuple[Verdict, RateLimit] | None:
+    """The gateway's verdict on a request (``None``: not limited): one bucket per client (the
+    access token's, or one shared bucket for requests without a valid token) or organization."""
+    buckets = state.rate_limiter
+    if buckets is None or not buckets.applies(path):
+        return None
+    key = None
+    if buckets.limit.per == "organization":
+        match = _ORG_IN_PATH.match(path)
+        key = match.group(1) if match else None
+    if key is None:
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        try:
+            key = state.tokens.check(token.strip(), "access").client_id
+        except TokenError:
+            key = "-"
+    return buckets.take(key), buckets.limit
 
 
 class _FaultsAndLog:
@@ -1214,7 +1219,7 @@ class _FaultsAndLog:
         path = environ.get("PATH_INFO", "") or "/"
         arrived = state.now()
 
-        def record(status: int | None, dropped: bool = False) -> None:
+        def record(status: int | None, dropped: bool = False, throttled: bool = False) -> None:
             org = environ.get(_ORG_KEY)
             if org is None:
                 match = _ORG_IN_PATH.match(path)
@@ -1229,6 +1234,7 @@ class _FaultsAndLog:
                     grant_type=environ.get(_GRANT_KEY),
                     organization_id=org,
                     dropped=dropped,
+                    throttled=throttled,
                 )
             )
 
@@ -1244,18 +1250,27 @@ class _FaultsAndLog:
         if fault == "drop":
             record(None, dropped=True)
             _drop(environ)
+        limited = _rate_limit(state, environ, path)
+        if limited is not None and not limited[0].allowed:
+            verdict, limit = limited
+            body, headers = _fault_answer(path, 429, math.ceil(verdict.retry_after))
+            headers = [h for h in headers if h[0] != "Retry-After"] + verdict.headers(limit)
+            record(429, throttled=True)
+            start_response(f"429 {status_phrase(429)}", headers)
+            return [body]
         if isinstance(fault, int):
             body, headers = _fault_answer(path, fault, retry_after)
             record(fault)
             start_response(f"{fault} {status_phrase(fault)}", headers)
             return [body]
         seen: dict[str, int] = {}
+        extra = [] if limited is None else limited[0].headers(limited[1])
 
         def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
             seen["status"] = int(status.split(" ", 1)[0])
             if fault == "drop_after":
                 return lambda _data: None
-            return start_response(status, headers, exc_info)
+            return start_response(status, [*headers, *extra], exc_info)
 
         result = self.app(environ, capture)
         if fault == "drop_after":
@@ -1272,14 +1287,15 @@ class _FaultsAndLog:
 
 
 def appointment_entity(state: SandboxState, appt: Appointment, locale: str = "en") -> dict:
-    """The APPOINTMENT dict the API answers for a stored appointment.
+    """The APPOINTMENT the API answers for a stored appointment, as the client reads it (a dict
+    of JSON values).
 
     Example:
         >>> state = SandboxState(now="2026-12-01T09:00:00+01:00")
         >>> appointment_entity(state, state.book.all()[0])["class"]
         'APPOINTMENT'
     """
-    return _Api(state).appointment_entity(appt, locale)
+    return msgspec.to_builtins(_Api(state).appointment_entity(appt, locale))
 
 
 def create_app(state: SandboxState) -> Flask:

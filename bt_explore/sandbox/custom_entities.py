@@ -33,7 +33,12 @@ from typing import Any
 import msgspec
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntity, CustomEntityShort
+from bt_explore.models import (
+    CUSTOM_ENTITY_TYPE_PATTERN,
+    CustomEntity,
+    CustomEntityShort,
+    wire_names,
+)
 
 __all__ = ["CUSTOM_ENTITIES_FILE", "CUSTOM_ENTITY_TYPE", "CustomEntityStore"]
 
@@ -49,10 +54,13 @@ _LINKS = {
     "customEntity": "_customEntityIds",
 }
 # What the API shows of a record: the fields of the models (the relation fields are null).
-_SHORT_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(CustomEntityShort))
-_FULL_KEYS = tuple(
-    f.encode_name for f in msgspec.structs.fields(CustomEntity) if f.encode_name not in _SHORT_KEYS
+_SHORT_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(CustomEntityShort))
+_FULL_FIELDS = tuple(
+    (f.name, f.encode_name)
+    for f in msgspec.structs.fields(CustomEntity)
+    if (f.name, f.encode_name) not in _SHORT_FIELDS
 )
+_NAMES = wire_names(CustomEntity)
 
 
 class CustomEntityStore:
@@ -183,22 +191,24 @@ class CustomEntityStore:
         ]
 
     @staticmethod
-    def short(r: dict) -> dict:
-        """The CUSTOM_ENTITY_SHORT of a record."""
-        entity: dict[str, Any] = {"class": CustomEntityShort.__struct_config__.tag}
-        entity.update({k: r.get(k) for k in _SHORT_KEYS})
-        entity["customId"] = r.get("customId") or ""
-        entity["additionalData"] = r.get("additionalData") or {}
-        return entity
+    def _short_fields(r: dict) -> dict[str, Any]:
+        fields = {name: r.get(wire) for name, wire in _SHORT_FIELDS}
+        fields["custom_id"] = r.get(_NAMES.custom_id) or ""
+        fields["additional_data"] = r.get(_NAMES.additional_data) or {}
+        return fields
 
     @classmethod
-    def full(cls, r: dict) -> dict:
+    def short(cls, r: dict) -> CustomEntityShort:
+        """The CUSTOM_ENTITY_SHORT of a record."""
+        return CustomEntityShort(**cls._short_fields(r))
+
+    @classmethod
+    def full(cls, r: dict) -> CustomEntity:
         """The CUSTOM_ENTITY of a record."""
-        entity = cls.short(r)
-        entity["class"] = CustomEntity.__struct_config__.tag
-        entity.update({k: r.get(k) or "" for k in _FULL_KEYS})
-        entity["organizationId"] = r["_organizationId"]
-        return entity
+        fields = cls._short_fields(r)
+        fields.update({name: r.get(wire) or "" for name, wire in _FULL_FIELDS})
+        fields["organization_id"] = r["_organizationId"]
+        return CustomEntity(**fields)
 
     # --- writing -----------------------------------------------------------------------------
     def add(self, org: str, type_: str, fields: dict) -> dict | None:

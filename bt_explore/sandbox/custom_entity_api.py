@@ -14,7 +14,7 @@ import msgspec
 from flask import Response
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntityAdd
+from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntityAdd, List, Message
 from bt_explore.rules import Problem, body_problems
 from bt_explore.sandbox import messages
 from bt_explore.sandbox.custom_entities import CUSTOM_ENTITY_TYPE, CustomEntityStore
@@ -46,9 +46,9 @@ class CustomEntityApi:
         self,
         store: CustomEntityStore,
         *,
-        fail: Callable[[int, list[dict]], Exception],
+        fail: Callable[[int, list[Message]], Exception],
         answer: Callable[..., Response],
-        lists: Callable[[list[dict]], dict],
+        lists: Callable[[list[Any]], List[Any]],
         check: dict[str, Callable[[str, str, str], Any]],
         json_body: Callable[[str], dict],
         templates: Callable[[str], list[dict]],

@@ -6,7 +6,7 @@ The Module API localizes ``messageList`` texts by the locale in the URL
 Example:
     >>> text("required", "de")
     'Dieser Parameter ist erforderlich.'
-    >>> failure("customer.email", "email_invalid", "en", value="x")["parameter"]
+    >>> failure("customer.email", "email_invalid", "en", value="x").parameter
     'customer.email'
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from bt_explore.models import Envelope, Message
 from bt_explore.rules import TEXTS as RULE_TEXTS
 
 __all__ = ["LOCALES", "TEXTS", "envelope", "failure", "normalize_locale", "success", "text"]
@@ -308,45 +309,35 @@ def text(key: str, locale: str = "en", /, **fields: Any) -> str:
     return texts.get(normalize_locale(locale), texts["en"]).format(**fields)
 
 
-def _message(
-    message_type: str, parameter: str | None, key: str, locale: str, /, **fields: Any
-) -> dict:
-    return {
-        "class": "MESSAGE",
-        "type": message_type,
-        "parameter": parameter,
-        "text": text(key, locale, **fields),
-    }
-
-
-def failure(parameter: str | None, key: str, locale: str = "en", /, **fields: Any) -> dict:
+def failure(parameter: str | None, key: str, locale: str = "en", /, **fields: Any) -> Message:
     """One ``failure`` MESSAGE naming ``parameter``.
 
     Example:
-        >>> failure("customer.lastName", "required")["text"]
+        >>> failure("customer.lastName", "required").text
         'This parameter is required.'
     """
-    return _message("failure", parameter, key, locale, **fields)
+    return Message(type="failure", parameter=parameter, text=text(key, locale, **fields))
 
 
-def success(key: str, locale: str = "en", /, **fields: Any) -> dict:
+def success(key: str, locale: str = "en", /, **fields: Any) -> Message:
     """One ``success`` MESSAGE (parameter ``None``).
 
     Example:
-        >>> success("appointment_added", "de")["text"]
+        >>> success("appointment_added", "de").text
         'Der Termin wurde gebucht.'
     """
-    return _message("success", None, key, locale, **fields)
+    return Message(type="success", text=text(key, locale, **fields))
 
 
-def envelope(content: Any = None, messages: list[dict] | None = None) -> dict:
+def envelope(content: Any = None, messages: list[Message] | None = None) -> Envelope[Any]:
     """The Module API envelope ``{"messageList": [...], "content": ...}``.
 
     Example:
-        >>> envelope({"class": "LIST"})["messageList"]
-        []
+        >>> import msgspec
+        >>> msgspec.json.encode(envelope(None, [success("file_added")]))
+        b'{"messageList":[{"class":"MESSAGE","type":"success","parameter":null,"text":"The file was added."}],"content":null}'
     """
-    return {"messageList": list(messages or []), "content": content}
+    return Envelope(message_list=list(messages or []), content=content)
 
 
 def status_phrase(code: int) -> str:

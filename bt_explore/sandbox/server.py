@@ -25,6 +25,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.authorize import AUTHORIZE_PATH
+from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
+from bt_explore.sandbox.ratelimit import rate_limit as rate_limit_of
 from bt_explore.sandbox.state import (
     DEFAULT_MAX_BODY_SIZE,
     DEFAULT_REQUEST_LOG_SIZE,
@@ -123,7 +125,8 @@ class Sandbox:
     format; the files it lacks come from the demo data. ``max_body_size`` is the largest request
     body in bytes it accepts (default 1 MiB; larger ones get 413; ``None``: no limit);
     ``request_log_size`` how many of the newest requests :attr:`requests` keeps (default 10,000;
-    ``None``: all). It answers only requests whose ``Host`` header names a loopback address
+    ``None``: all). ``rate_limit`` enforces a gateway's limit (``"5/s"``, see
+    :meth:`set_rate_limit`). It answers only requests whose ``Host`` header names a loopback address
     (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
     page cannot reach it through DNS rebinding.
 
@@ -148,9 +151,12 @@ class Sandbox:
         data_dir: str | Path | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
+        rate_limit: RateLimit | str | float | Mapping[str, Any] | None = None,
     ) -> None:
         _check_loopback(host)
         self.host = host
+        if not 0 <= int(port) <= 65535:  # the OS would refuse -5 late and wrap 99999 silently
+            raise ValueError(f"port: {port} is not a port: 0 (any free one) to 65535")
         self._requested_port = int(port)
         self.state = SandboxState(
             now,
@@ -163,6 +169,7 @@ class Sandbox:
             max_body_size=max_body_size,
             request_log_size=request_log_size,
         )
+        self.set_rate_limit(rate_limit)
         self.app = create_app(self.state)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -340,6 +347,33 @@ class Sandbox:
             seed=seed,
             slow_ms=slow_ms,
         )
+
+    def set_rate_limit(
+        self, rate_limit: RateLimit | str | float | Mapping[str, Any] | None
+    ) -> RateLimit | None:
+        """Enforce a gateway's rate limit from now on (``None``: no limit); returns it.
+
+        ``rate_limit`` is a :class:`~bt_explore.sandbox.ratelimit.RateLimit`, ``"5/s"``, a
+        number of requests a second, or a dict of its fields (``rate``, ``burst``, ``per``:
+        ``"client"`` or ``"organization"``, ``paths``). A refused request is answered 429 with
+        ``Retry-After`` and the ``RateLimit-*`` headers and logged with ``throttled=True``.
+
+        Example:
+            >>> sb = Sandbox(rate_limit="5/s")
+            >>> sb.set_rate_limit({"rate": 20, "burst": 10, "per": "organization"}).burst
+            10
+            >>> sb.set_rate_limit(None) is None
+            True
+        """
+        limit = rate_limit_of(rate_limit)
+        self.state.rate_limiter = None if limit is None else TokenBuckets(limit)
+        return limit
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate limit being enforced (``None``: none)."""
+        buckets = self.state.rate_limiter
+        return None if buckets is None else buckets.limit
 
     def clear_faults(self) -> None:
         """Remove every injected fault, latency included."""

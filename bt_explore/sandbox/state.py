@@ -47,6 +47,7 @@ from bt_explore.sandbox.engine import (
     free_slots,
 )
 from bt_explore.sandbox.files import FileStore
+from bt_explore.sandbox.ratelimit import TokenBuckets
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -563,6 +564,8 @@ class RequestRecord:
     grant_type: str | None = None
     organization_id: str | None = None
     dropped: bool = False
+    #: answered 429 by the sandbox's rate limit (``Sandbox(rate_limit=...)``), not by the API
+    throttled: bool = False
 
     @property
     def is_token_request(self) -> bool:
@@ -758,6 +761,8 @@ class SandboxState:
         # A latency_ms inside faults wins over the latency_ms argument.
         self.set_faults(**{"latency_ms": latency_ms, **dict(faults or {})})
         self.started_monotonic = time.monotonic()
+        #: the gateway's rate limit (``Sandbox(rate_limit=...)``), ``None``: unlimited
+        self.rate_limiter: TokenBuckets | None = None
 
     def now(self) -> datetime:
         """The sandbox clock (aware UTC datetime)."""

@@ -1,0 +1,190 @@
+"""The client's rate controller (bt_explore.pacing): unit tests on a fake clock (nothing sleeps),
+a simulated gateway on the same clock, and the hook in the client's transport."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+import bt_explore
+from bt_explore import Sandbox
+from bt_explore.pacing import FakeClock, RateController, policy_rate
+from bt_explore.retry import default_retry
+from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
+
+
+def _controller(**kwargs: object) -> tuple[RateController, FakeClock]:
+    clock = FakeClock(1000.0)
+    return RateController(clock=clock, sleep=clock.sleep, **kwargs), clock  # type: ignore[arg-type]
+
+
+def _send_at(pace: RateController, clock: FakeClock, per_second: float, seconds: float) -> None:
+    """Answers arriving at ``per_second`` for ``seconds`` (all 200)."""
+    for _ in range(round(per_second * seconds)):
+        pace.acquire()
+        pace.on_answer(200, {})
+        clock.sleep(1 / per_second)
+
+
+def test_nothing_waits_until_the_server_pushes_back() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 50, 2)
+    assert pace.rate is None and pace.acquire() == 0.0 and pace.throttles == 0
+    assert repr(pace) == "RateController(unpaced, throttles=0)"
+
+
+def test_a_throttle_cuts_the_rate_to_beta_of_the_measured_rate_and_paces_every_turn() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 16, 2)
+    pace.on_answer(429, {})
+    assert pace.throttles == 1
+    assert pace.rate == pytest.approx(0.7 * 16, rel=0.05)
+    rate = pace.rate
+    began = clock()
+    waits = [pace.acquire() for _ in range(10)]
+    assert all(w > 0 for w in waits)
+    assert clock() - began == pytest.approx(10 / rate, rel=0.01)  # turns 1/rate apart
+
+
+def test_repeated_throttles_keep_cutting_but_never_below_the_floor() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 8, 1)
+    rates = []
+    for _ in range(30):
+        pace.on_answer(429, {})
+        rates.append(pace.rate)
+        clock.sleep(0.01)
+    assert rates == sorted(rates, reverse=True)
+    assert rates[-1] == RateController.MIN_RATE
+
+
+def test_successes_recover_along_a_cubic_curve_bounded_by_twice_the_measured_rate() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 10, 2)
+    pace.on_answer(429, {})
+    after_throttle = pace.rate
+    assert after_throttle is not None
+    k = (10 * (1 - 0.7) / 0.4) ** (1 / 3)  # seconds until the last throttled rate again
+    throttled_at = clock()
+    rates = []
+    while clock() < throttled_at + 3 * k:  # answers as fast as the pace allows
+        pace.acquire()
+        pace.on_answer(200, {})
+        rates.append((clock() - throttled_at, pace.rate))
+    assert rates[-1][1] > 10.0 > after_throttle
+    assert [r for _, r in rates] == sorted(r for _, r in rates)  # grows without throttles
+    # flat near the rate that was throttled: within K seconds it is back at 10/s at most
+    assert max(r for t, r in rates if t <= k) <= 10.0 + 1e-9
+
+
+def test_recovery_never_goes_above_twice_the_measured_rate() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 10, 2)
+    pace.on_answer(429, {})
+    _send_at(pace, clock, 2, 20)  # the client has little to send: the pace need not grow
+    assert pace.rate is not None and pace.rate <= 2 * 2 + 1e-9
+
+
+def test_a_stated_policy_sets_the_pace_at_once_and_caps_the_recovery() -> None:
+    pace, clock = _controller()
+    pace.on_answer(200, {"RateLimit-Policy": "5;w=1"})
+    assert pace.rate == 5.0 and pace.throttles == 0
+    _send_at(pace, clock, 5, 4)
+    assert pace.rate == 5.0
+    pace.on_answer(429, {"RateLimit-Policy": "5;w=1"})
+    assert pace.rate is not None and pace.rate < 5.0
+    _send_at(pace, clock, 5, 10)
+    assert pace.rate == 5.0  # grown back, and not beyond the stated limit
+
+
+def test_max_rate_paces_from_the_start_and_bad_values_are_named() -> None:
+    pace, clock = _controller(max_rate=4)
+    assert pace.rate == 4.0
+    began = clock()
+    for _ in range(8):
+        pace.acquire()
+    assert clock() - began == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="max_rate: must be a positive number"):
+        RateController(max_rate=0)
+
+
+def test_policy_headers_are_read_in_the_drafts_spellings() -> None:
+    assert policy_rate({"RateLimit-Policy": "20;w=1"}) == 20.0
+    assert policy_rate({"ratelimit-policy": '"burst";q=100;w=60, "daily";q=1000;w=86400'}) == (
+        pytest.approx(100 / 60)
+    )
+    assert policy_rate({"RateLimit-Policy": "garbage"}) is None
+    assert policy_rate({"RateLimit-Policy": "0;w=1"}) is None
+    assert policy_rate({"X-RateLimit-Limit": "5"}) is None
+
+
+@pytest.mark.parametrize("stated", [False, True])
+def test_against_a_simulated_gateway_few_requests_are_refused_and_the_rate_is_used(
+    stated: bool,
+) -> None:
+    """Eight senders share one controller against a 5 req/s token bucket on the same fake
+    clock for 120 simulated seconds; every request takes 50 ms."""
+    clock = FakeClock(1000.0)
+    pace = RateController(clock=clock, sleep=clock.sleep)
+    gateway = TokenBuckets(RateLimit(5), clock=clock)
+    headers = {"RateLimit-Policy": "5;w=1"} if stated else {}
+    statuses: Counter[int] = Counter()
+    end = clock() + 120
+    while clock() < end:
+        pace.acquire()
+        status = 200 if gateway.take("client").allowed else 429
+        statuses[status] += 1
+        clock.sleep(0.05 / 8)  # eight requests in flight: each waits 1/8 of the latency here
+        pace.on_answer(status, headers)
+    answered = statuses[200]
+    assert answered >= 0.85 * 5 * 120  # the limit is used
+    refused_share = statuses[429] / answered
+    # stated: only what was sent before the first answer; adaptive alone probes the limit
+    assert refused_share <= (0.002 if stated else 0.15), statuses
+
+
+# --------------------------------------------------------------------------- in the client
+
+
+def test_one_controller_per_client_shared_by_every_thread_and_organization() -> None:
+    with Sandbox(now="2026-12-07T08:00:00+01:00", rate_limit={"rate": 40, "burst": 2}) as sb:
+        with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as client:
+            orgs = [sb.organization_id, *(b["id"] for b in client.branches())]
+            frame = bt_explore.scan_slots(
+                client, end=timedelta(days=3), organization_id=orgs, progress=False
+            )
+            assert client.pace.rate is not None and client.pace.rate <= 40.0  # the policy
+            assert frame.attrs["missing"] == []
+        throttled = [r for r in sb.api_requests if r.throttled]
+        # the six setup calls of three organizations go out together: at most those past the
+        # burst are refused, before the first answer states the policy
+        assert client.pace.throttles == len(throttled) <= 4
+        assert len(sb.api_requests) - len(throttled) == frame.attrs["calls"] + 6 + 1  # branches
+
+
+def test_a_429_is_reported_once_and_slows_the_client_down() -> None:
+    with Sandbox(now="2026-12-07T08:00:00+01:00") as sb:
+        sb.set_faults(script=[429, 429], retry_after=0)
+        with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as client:
+            assert client.pace.rate is None
+            templates = client.templates()
+            assert templates and client.pace.throttles == 2  # both refused attempts, once each
+            assert client.pace.rate is not None
+            threads = [threading.Thread(target=client.organization) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        statuses = Counter(r.status for r in sb.api_requests)
+        assert statuses == {429: 2, 200: 5}
+
+
+def test_a_client_can_be_given_a_rate_cap() -> None:
+    with Sandbox(now="2026-12-07T08:00:00+01:00") as sb:
+        pace = RateController(max_rate=1000)
+        with bt_explore.connect(sandbox=sb, pace=pace) as client:
+            client.organization()
+            assert client.pace is pace and pace.rate == 1000.0
