@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bt_explore
-from bt_explore import ApiResult, Sandbox, ServerError, UnexpectedResponse, ValidationError
+from bt_explore import ApiResult, ServerError, UnexpectedResponse, ValidationError
 from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
 from bt_explore.endpoints import ENDPOINTS
 
@@ -24,18 +24,6 @@ ADA = {
     "email": "ada@example.com",
     "mobile": "+49 151 23456789",
 }
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
 
 
 def counts(sb):
@@ -118,10 +106,70 @@ def test_urls_come_from_the_endpoint_table(client, sb):
         assert url.endswith(expected)
 
 
-def test_organization_override_on_every_scoped_method(client, sb):
-    with pytest.raises(Exception) as info:
-        client.templates(organization_id=sb.other_organization_id)
+#: An argument for each required parameter of an organization-scoped Client method.
+_ARGUMENTS = {
+    "endpoint_name": "template_list",
+    "entity_type": "course",
+    "name": "Yoga",
+    "appointment_id": "ed" + "0" * 30,
+    "name_or_path": "note.txt",
+    "custom_id": "nutrition-basics",
+    "slot_id": "4f" + "0" * 30,
+    "customer": ADA,
+    "entity_id": "6T" + "0" * 30,
+    "file_id": "fi" + "0" * 30,
+    "template_id": "fc12345678910AbcDefGh1112131415a",
+    "template": "fc12345678910AbcDefGh1112131415a",
+    "module_config_id": "5f" + "0" * 30,
+    "resource_id": "br" + "0" * 30,
+    "kind": "week",
+    "day": date(2026, 12, 2),
+    "start": date(2026, 12, 2),
+    "end": date(2026, 12, 9),
+    "year": 2026,
+    "month": 12,
+    "week": 49,
+}
+
+
+def _scoped_methods() -> list[str]:
+    """The public Client methods that take ``organization_id=`` and send a request."""
+    import inspect
+
+    return sorted(
+        name
+        for name, method in inspect.getmembers(bt_explore.Client, inspect.isfunction)
+        if not name.startswith("_")
+        and "organization_id" in inspect.signature(method).parameters
+        and name != "url"  # builds a URL, sends nothing (test_urls_come_from_the_endpoint_table)
+    )
+
+
+def test_the_scoped_methods_are_all_here():
+    assert len(_scoped_methods()) >= 45
+
+
+@pytest.mark.parametrize("name", _scoped_methods())
+def test_every_scoped_method_asks_the_organization_it_is_given(client, sb, name):
+    """Each one, given another organization the demo client may not see, asks for that one
+    (never the configured one) and raises PermissionDenied (403) for it."""
+    import inspect
+
+    method = getattr(client, name)
+    required = [
+        p.name
+        for p in inspect.signature(method).parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    extra = {"content": b"x"} if name == "add_file" else {}
+    args = [_ARGUMENTS[p] for p in required]
+    sb.clear_requests()
+    with pytest.raises(bt_explore.PermissionDenied) as info:
+        method(*args, organization_id=sb.other_organization_id, **extra)
     assert info.value.status_code == 403
+    # the token for that organization is refused (nothing reaches the API), or the API refuses
+    asked = [r.organization_id for r in sb.requests if r.organization_id]
+    assert asked and set(asked) == {sb.other_organization_id}, asked
 
 
 def test_earliest_slot_shape(client):

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import requests
 
-import bt_explore
 from bt_explore import NotFound, PermissionDenied, Sandbox, ValidationError
 from bt_explore.frames import CUSTOM_ENTITY_COLUMNS, custom_entities_frame
 from bt_explore.sandbox.state import SandboxState
@@ -32,12 +31,6 @@ UNKNOWN = "6T" + "0" * 30
 def sb():
     with Sandbox(now=NOW) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
 
 
 def custom_ids(records):

@@ -24,12 +24,6 @@ def sb():
         yield sandbox
 
 
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
-
-
 def _named(error: bt_explore.ApiError) -> tuple[str, ...]:
     """The parameters an API error's messages name."""
     return tuple(m.parameter for m in error.messages if m.parameter)
