@@ -137,6 +137,12 @@ VARIABLES: dict[str, Variable] = {
             "(set by the command, not by you)",
             "—",
         ),
+        Variable(
+            "BT_EXPLORE_APP_TOKEN",
+            "the booking page's per-run token, handed by `bt-explore app` to its Voilà process "
+            "(which takes it out before kernels start; set by the command, not by you)",
+            "—",
+        ),
     )
 }
 
@@ -223,6 +229,56 @@ def _check_url(name: str, value: str, source: str) -> str:
     return value
 
 
+def _dotenv_values(path: Path | None) -> dict[str, str | None]:
+    """The values of the ``.env`` file at ``path`` (none if there is no such file), read
+    without touching ``os.environ``. Only that path: a ``.env`` in a parent folder must not
+    silently turn an offline run live."""
+    if path is None or not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(path))
+
+
+def _resolve(layers: list[tuple[str, Mapping[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each setting's value from the first layer that has one, and that layer's name
+    (``"default"`` when none has). An empty secret is a value (public clients); for every other
+    setting an empty string counts as unset."""
+    resolved: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in ENV_VARS:
+        resolved[name], sources[name] = None, "default"
+        for source, values in layers:
+            value = values.get(name)
+            blank = isinstance(value, str) and not value.strip() and name != "client_secret"
+            if value is not None and not blank:
+                resolved[name], sources[name] = value, source
+                break
+    return resolved, sources
+
+
+def _where(name: str, source: str) -> str:
+    """Where a setting came from, as an error message says it."""
+    if source == "environment":
+        return f"environment variable {ENV_VARS[name]}"
+    if source == "argument":
+        return f"argument {name}="
+    return source
+
+
+def _stripped(value: Any) -> str | None:
+    return str(value).strip() if value is not None else None
+
+
+def _check_locale(value: Any, source: str) -> str:
+    locale = str(value or DEFAULT_LOCALE).strip()
+    if not _LOCALE.match(locale):
+        raise ConfigurationError(
+            f"locale from {source} must look like 'en', 'de' or 'de_DE', got {locale!r}"
+        )
+    return locale
+
+
 class Settings:
     """Where and as whom to talk to bookingtime, resolved once at construction.
 
@@ -284,75 +340,35 @@ class Settings:
             "locale": locale,
             "timeout": timeout,
         }
-        file_values: dict[str, str | None] = {}
-        env_path = None
-        if env_file is not None:
-            # the working directory's .env (or the path given), never a parent folder's: a
-            # .env somewhere above must not silently turn an offline run live
-            env_path = Path(env_file)
-            if env_path.is_file():
-                from dotenv import dotenv_values
-
-                # dotenv_values reads without touching os.environ
-                file_values = dict(dotenv_values(env_path))
+        env_path = None if env_file is None else Path(env_file)
+        file_values = _dotenv_values(env_path)
         layers: list[tuple[str, Mapping[str, Any]]] = [
             ("argument", arguments),
             ("environment", {k: env(v) for k, v in ENV_VARS.items()}),
             (str(env_path), {k: file_values.get(v) for k, v in ENV_VARS.items()}),
         ]
-        sources: dict[str, str] = {}
-        resolved: dict[str, Any] = {}
-        for name in arguments:
-            for source, values in layers:
-                value = values.get(name)
-                if value is None:
-                    continue
-                # An empty secret is meaningful (public clients); elsewhere "" means unset.
-                if isinstance(value, str) and value.strip() == "" and name != "client_secret":
-                    continue
-                resolved[name], sources[name] = value, source
-                break
-            else:
-                resolved[name], sources[name] = None, "default"
+        resolved, sources = _resolve(layers)
 
         def where(name: str) -> str:
-            source = sources[name]
-            if source == "environment":
-                return f"environment variable {ENV_VARS[name]}"
-            if source == "argument":
-                return f"argument {name}="
-            return source
+            return _where(name, sources[name])
 
         set_ = object.__setattr__
-        cid = resolved["client_id"]
-        set_(self, "client_id", str(cid).strip() if cid is not None else None)
+        set_(self, "client_id", _stripped(resolved["client_id"]))
         secret = resolved["client_secret"]
         set_(self, "client_secret", "" if secret is None else str(secret))
-        org = resolved["organization_id"]
-        set_(self, "organization_id", str(org).strip() if org is not None else None)
-        set_(
-            self,
-            "auth_url",
-            _check_url(
-                "auth_url", str(resolved["auth_url"] or DEFAULT_AUTH_URL), where("auth_url")
-            ),
-        )
+        set_(self, "organization_id", _stripped(resolved["organization_id"]))
+        auth = str(resolved["auth_url"] or DEFAULT_AUTH_URL)
+        set_(self, "auth_url", _check_url("auth_url", auth, where("auth_url")))
         api = _check_url("api_url", str(resolved["api_url"] or DEFAULT_API_URL), where("api_url"))
         set_(self, "api_url", api if api.endswith("/") else api + "/")
-        loc = str(resolved["locale"] or DEFAULT_LOCALE).strip()
-        if not _LOCALE.match(loc):
-            raise ConfigurationError(
-                f"locale from {where('locale')} must look like 'en', 'de' or 'de_DE', got {loc!r}"
-            )
-        set_(self, "locale", loc)
+        set_(self, "locale", _check_locale(resolved["locale"], where("locale")))
         raw_timeout = resolved["timeout"]
-        set_(
-            self,
-            "timeout",
+        timeout_ = (
             DEFAULT_TIMEOUT
             if raw_timeout is None
-            else _parse_timeout(raw_timeout, where("timeout")),
+            else _parse_timeout(raw_timeout, where("timeout"))
         )
+        set_(self, "timeout", timeout_)
         set_(self, "env_file", None if env_path is None else str(env_path))
         set_(self, "sources", dict(sources))
 
