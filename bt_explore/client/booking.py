@@ -21,6 +21,7 @@ from urllib.parse import unquote
 import requests
 
 import bt_explore.rules as rules
+from bt_explore import models
 from bt_explore.client.entities import EntityMethods
 from bt_explore.client.transport import timed_out
 from bt_explore.deprecation import renamed_method
@@ -36,6 +37,7 @@ from bt_explore.errors import (
     ValidationError,
     raise_for_answer,
 )
+from bt_explore.models import wire_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -43,6 +45,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SETTLE_MIN_SECONDS", "BookingMethods", "new_custom_id"]
 
 log = logging.getLogger(__name__)
+
+# the wire names of the request bodies the client writes, from their models
+_ADD = wire_names(models.AppointmentAdd)
+_MOVE = wire_names(models.AppointmentMove)
+_FILE = wire_names(models.FileAdd)
 
 #: booking; otherwise the client's read timeout.
 SETTLE_MIN_SECONDS = 1.0
@@ -116,16 +123,16 @@ class BookingMethods(EntityMethods):
         # the lookup that settles a lost answer must be possible before anything is sent
         self.url("appointment_identify", organization_id=org, custom_id=custom_id)
         body: dict[str, Any] = {
-            "bookingSlotId": slot_id,
-            "customId": custom_id,
-            "customer": dict(customer),
+            _ADD.booking_slot_id: slot_id,
+            _ADD.custom_id: custom_id,
+            _ADD.customer: dict(customer),
         }
         if notes is not None:
-            body["notes"] = notes
+            body[_ADD.notes] = notes
         if address is not None:
-            body["address"] = dict(address)
+            body[_ADD.address] = dict(address)
         if additional_data is not None:
-            body["additionalData"] = _additional_data(additional_data)
+            body[_ADD.additional_data] = _additional_data(additional_data)
         body.update(fields)
         try:
             return self.call("appointment_add", json=body, organization_id=org).content
@@ -186,7 +193,7 @@ class BookingMethods(EntityMethods):
                     custom_id, organization_id=organization_id
                 )
             except NotFound as exc:
-                if not any(m.parameter == "customId" for m in exc.failures):
+                if not any(m.parameter == _ADD.custom_id for m in exc.failures):
                     # a 404 that does not name the customId (an unknown route, a proxy's
                     # page) says nothing about the appointment
                     raise BookingOutcomeUnknown(
@@ -254,7 +261,7 @@ class BookingMethods(EntityMethods):
         """
         return self.call(
             "appointment_move",
-            json={"bookingSlotId": slot_id},
+            json={_MOVE.booking_slot_id: slot_id},
             organization_id=organization_id,
             appointment_id=appointment_id,
         ).content
@@ -303,13 +310,13 @@ class BookingMethods(EntityMethods):
                 raise TypeError(f"content must be bytes, not {type(content).__name__}")
             file_name = Path(name_or_path).name
         body: dict[str, Any] = {
-            "name": name or file_name,
-            "fileName": file_name,
-            "fileContent": base64.b64encode(bytes(content)).decode("ascii"),
-            "appointmentId": appointment_id,
+            _FILE.name: name or file_name,
+            _FILE.file_name: file_name,
+            _FILE.file_content: base64.b64encode(bytes(content)).decode("ascii"),
+            _FILE.appointment_id: appointment_id,
         }
         if custom_id is not None:
-            body["customId"] = custom_id
+            body[_FILE.custom_id] = custom_id
         return self.call("file_add", json=body, organization_id=organization_id).content
 
     @overload
@@ -482,6 +489,6 @@ def _check_booking(
     """Failure messages for a booking request, in the API's words; [] when it looks fine."""
     problems: list[Message] = []
     if not isinstance(slot_id, str) or not slot_id.strip():
-        problems.append(Message("failure", "bookingSlotId", rules.TEXTS["required"]))
+        problems.append(Message("failure", _ADD.booking_slot_id, rules.TEXTS["required"]))
     found = rules.booking_problems(customer, template=template, address=address)
     return problems + [Message("failure", p.parameter, p.text) for p in found]

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from bt_explore.client.transport import Transport
 from bt_explore.deprecation import renamed_method
+from bt_explore.models import CustomEntityAdd, wire_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["CustomEntityMethods"]
+
+# the wire names of the body of customEntity/{type}/add, from its model
+_ENTITY = wire_names(CustomEntityAdd)
 
 
 class CustomEntityMethods(Transport):
@@ -39,11 +43,11 @@ class CustomEntityMethods(Transport):
             >>> car["class"], car["type"]                                      # doctest: +SKIP
             ('CUSTOM_ENTITY', 'rentalCar')
         """
-        body: dict[str, Any] = {"name": name, **fields}
+        body: dict[str, Any] = {_ENTITY.name: name, **fields}
         for key, value in (
-            ("customId", custom_id),
-            ("notes", notes),
-            ("additionalData", additional_data),
+            (_ENTITY.custom_id, custom_id),
+            (_ENTITY.notes, notes),
+            (_ENTITY.additional_data, additional_data),
         ):
             if value is not None:
                 body[key] = dict(value) if isinstance(value, Mapping) else value

@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Any
 from bt_explore.client.transport import Transport
 from bt_explore.deprecation import renamed_method
 from bt_explore.endpoints import STATIC_LISTS
+from bt_explore.models import Organization, wire_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["EntityMethods"]
+
+# the wire names of an ORGANIZATION, from its model
+_ORG = wire_names(Organization)
 
 
 class EntityMethods(Transport):
@@ -26,9 +30,9 @@ class EntityMethods(Transport):
             'Europe/Berlin'
         """
         org = self._get("organization_show", organization_id)
-        if isinstance(org, dict) and org.get("timeZone"):
+        if isinstance(org, dict) and org.get(_ORG.time_zone):
             key = self.settings.require_organization(organization_id)
-            self._time_zones[key] = str(org["timeZone"])
+            self._time_zones[key] = str(org[_ORG.time_zone])
         return org
 
     def templates(self, *, organization_id: str | None = None) -> list[dict[str, Any]]:
@@ -210,7 +214,7 @@ class EntityMethods(Transport):
             >>> len(client.time_zones()) > 0                                 # doctest: +SKIP
             True
         """
-        return self.static_list("timeZone")
+        return self.static_list("timeZone")  # a name of endpoints.STATIC_LISTS, not a field
 
     def countries(self) -> list[dict[str, Any]]:
         """The static list of countries.
@@ -287,7 +291,8 @@ class EntityMethods(Transport):
         zone = self._time_zones.get(org)
         if zone is None:
             content = self.organization(organization_id=org)
-            zone = str((content.get("timeZone") if isinstance(content, dict) else None) or "UTC")
+            zone = content.get(_ORG.time_zone) if isinstance(content, dict) else None
+            zone = str(zone or "UTC")
             self._time_zones[org] = zone
         return zone
 

@@ -18,10 +18,12 @@ import numpy as np
 import requests
 
 import bt_explore.times as times
+from bt_explore import models
 from bt_explore.auth import now_seconds
 from bt_explore.client.entities import EntityMethods
 from bt_explore.deprecation import renamed_method
 from bt_explore.errors import decode_envelope, raise_for_answer
+from bt_explore.models import wire_names
 from bt_explore.periods import PERIODS, Period, period, plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,19 +35,28 @@ __all__ = ["SlotMethods", "plan_slot_calls"]
 
 log = logging.getLogger(__name__)
 
+# the wire names of the slot answers, from their models
+_RANGE = wire_names(models.RangeList)
+_EARLIEST = wire_names(models.Earliest)
+_SLOT = wire_names(models.BookingSlot)
+_TAG = models.BookingSlot.__struct_config__.tag_field  # "class"
+_SLOT_TAG = models.BookingSlot.__struct_config__.tag  # "BOOKING_SLOT"
+_RANGE_TAG = models.RangeList.__struct_config__.tag  # "RANGE_LIST"
 
-def _slot_range(content: Any, key: str = "list") -> dict[str, Any]:
+
+def _slot_range(content: Any, key: str = _RANGE.list) -> dict[str, Any]:
     """Normalize slot content: always a dict whose ``key`` holds the list of slots.
 
     A RANGE_LIST says ``list`` (``key="list"``); the earliest answer says ``bookingSlotList``
     (``key="bookingSlotList"``). Either name is read, the one ``key`` names first, and a bare
     BOOKING_SLOT counts as a list of one; the other name is dropped so users index one key.
     """
-    other = "list" if key == "bookingSlotList" else "bookingSlotList"
-    if isinstance(content, dict) and content.get("class") == "BOOKING_SLOT":
-        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, key: [content]}
+    other = _RANGE.list if key == _EARLIEST.booking_slot_list else _EARLIEST.booking_slot_list
+    empty = {_RANGE.range_start: None, _RANGE.range_end: None, _RANGE.time_zone: None}
+    if isinstance(content, dict) and content.get(_TAG) == _SLOT_TAG:
+        return {**empty, key: [content]}
     if not isinstance(content, dict):
-        return {"rangeStart": None, "rangeEnd": None, "timeZone": None, key: []}
+        return {**empty, key: []}
     slots = content.get(key)
     if not isinstance(slots, list):
         slots = content.get(other)
@@ -56,7 +67,7 @@ def _slot_range(content: Any, key: str = "list") -> dict[str, Any]:
 
 def _slot_time(slot: Any) -> datetime | None:
     """A slot's aware ``timestamp``; ``None`` for a slot without a usable one."""
-    value = slot.get("timestamp") if isinstance(slot, dict) else None
+    value = slot.get(_SLOT.timestamp) if isinstance(slot, dict) else None
     if not isinstance(value, str):
         return None
     try:
@@ -132,12 +143,12 @@ def _slots_within(pieces: list[dict[str, Any]], window: _Window, tz: tzinfo) -> 
     """The slots of RANGE_LIST contents inside ``window``, unique and sorted by time."""
     seen: dict[str, tuple[datetime, dict[str, Any]]] = {}
     for piece in pieces:
-        for slot in piece["list"]:
+        for slot in piece[_RANGE.list]:
             ts = _slot_time(slot)
             if ts is None:
                 log.warning("slots: skipping a slot without a valid timestamp: %.80r", slot)
             elif window.holds(ts, tz):
-                seen.setdefault(f"{slot.get('id')}@{slot['timestamp']}", (ts, slot))
+                seen.setdefault(f"{slot.get(_SLOT.id)}@{slot[_SLOT.timestamp]}", (ts, slot))
     return [slot for _, slot in sorted(seen.values(), key=lambda pair: pair[0])]
 
 
@@ -185,8 +196,8 @@ class SlotMethods(EntityMethods):
             ('4f...', '2026-12-01T11:00:00+01:00')
         """
         content = self._get("slot_earliest", organization_id, template_id=template_id)
-        earliest = _slot_range(content, "bookingSlotList")
-        return self._remember_slots(template_id, earliest, organization_id, "bookingSlotList")
+        key = _EARLIEST.booking_slot_list
+        return self._remember_slots(template_id, _slot_range(content, key), organization_id, key)
 
     def slot_period(
         self,
@@ -359,15 +370,15 @@ class SlotMethods(EntityMethods):
             self.slot_period(template_id, p.kind, day, organization_id=organization_id)
             for p, day in window.calls
         ]
-        zone = next((p["timeZone"] for p in pieces if p.get("timeZone")), None)
+        zone = next((p[_RANGE.time_zone] for p in pieces if p.get(_RANGE.time_zone)), None)
         tz = window.zone(zone, lambda: self._time_zone(organization_id))
         lo, hi = window.bounds(tz)
         return {
-            "class": "RANGE_LIST",
-            "rangeStart": lo.isoformat(),
-            "rangeEnd": hi.isoformat(),
-            "timeZone": zone or str(tz),
-            "list": _slots_within(pieces, window, tz),
+            _TAG: _RANGE_TAG,
+            _RANGE.range_start: lo.isoformat(),
+            _RANGE.range_end: hi.isoformat(),
+            _RANGE.time_zone: zone or str(tz),
+            _RANGE.list: _slots_within(pieces, window, tz),
         }
 
     def _slot_window(
@@ -457,13 +468,13 @@ class SlotMethods(EntityMethods):
         template_id: str,
         content: dict[str, Any],
         organization_id: str | None,
-        key: str = "list",
+        key: str = _RANGE.list,
     ) -> dict[str, Any]:
         self._remember_slot_ids(
             template_id,
-            [str(s["id"]) for s in content[key] if isinstance(s, dict) and s.get("id")],
+            [str(s[_SLOT.id]) for s in content[key] if isinstance(s, dict) and s.get(_SLOT.id)],
         )
-        self._remember_time_zone(organization_id, content.get("timeZone"))
+        self._remember_time_zone(organization_id, content.get(_RANGE.time_zone))
         return content
 
     # -- old names, kept for one release

@@ -32,7 +32,7 @@ from bt_explore.errors import (
     raise_for_answer,
     short_url,
 )
-from bt_explore.models import RawBytes
+from bt_explore.models import List, RangeList, RawBytes, wire_names
 from bt_explore.pacing import PacedAdapter, RateController
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
@@ -41,6 +41,11 @@ from bt_explore.version import __version__
 __all__ = ["ApiResult", "Transport", "segment", "summary", "timed_out"]
 
 log = logging.getLogger(__name__)
+
+# the wire names the client reads of the containers it answers with, from their models
+_LIST = wire_names(List)
+_RANGE = wire_names(RangeList)
+_TAG = List.__struct_config__.tag_field  # "class", as every container names its kind
 
 _T = TypeVar("_T", bound="Transport")
 
@@ -76,11 +81,10 @@ class ApiResult:
 
 def summary(content: Any) -> str:
     if isinstance(content, dict):
-        cls = content.get("class", "dict")
-        if "recordList" in content:
-            return f"<{cls} of {len(content.get('recordList') or [])}>"
-        if "list" in content:
-            return f"<{cls} of {len(content.get('list') or [])}>"
+        cls = content.get(_TAG, "dict")
+        for key in (_LIST.record_list, _RANGE.list):
+            if key in content:
+                return f"<{cls} of {len(content.get(key) or [])}>"
         return f"<{cls} {content.get('id', '')}>".replace(" >", ">")
     if isinstance(content, list):
         return f"<list of {len(content)}>"
@@ -95,7 +99,7 @@ def records_of(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, list):
         return content
     if isinstance(content, dict):
-        records = content.get("recordList")
+        records = content.get(_LIST.record_list)
         if isinstance(records, list):
             return records
     raise TypeError(f"expected a LIST content, got {summary(content)}")
