@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pandas as pd
@@ -65,12 +66,8 @@ def save_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".csv":
         flat_frame(frame).to_csv(path, index=False)
     elif suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ImportError(
-                'writing Parquet needs pyarrow: pip install "bt_explore[parquet]"'
-            ) from None
+        if importlib.util.find_spec("pyarrow") is None:
+            raise ImportError('writing Parquet needs pyarrow: pip install "bt_explore[parquet]"')
         columns = _list_columns(frame)
         frame.assign(**{n: frame[n].map(list) for n in columns}).to_parquet(path, index=False)
     else:

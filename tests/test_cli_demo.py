@@ -43,9 +43,21 @@ def test_demo_no_book_stops_before_booking(capsys):
 
 
 def test_demo_live_without_credentials_explains_what_is_missing(capsys):
-    assert main(["demo", "--live"]) == 1
+    assert main(["demo", "--live"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    # what to set, or to drop --live; where to get credentials; no Python advice
+    assert "set BOOKINGTIME_CLIENT_ID and BOOKINGTIME_ORGANIZATION_ID" in err
+    assert "drop --live to use the built-in sandbox" in err
+    assert "docs/client.md#getting-credentials" in err
+    assert "client_id=" not in err and "connect(" not in err
+
+
+def test_scan_live_names_only_what_is_missing(capsys, monkeypatch):
+    monkeypatch.setenv("BOOKINGTIME_CLIENT_ID", "23x")
+    assert main(["scan", "--live"]) == 2
     err = capsys.readouterr().err
-    assert "BOOKINGTIME_CLIENT_ID" in err and "client_id" in err
+    assert "set BOOKINGTIME_ORGANIZATION_ID (" in err and "CLIENT_ID" not in err
 
 
 def test_the_installed_command_works_with_no_configuration(tmp_path):

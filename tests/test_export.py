@@ -42,16 +42,14 @@ def test_parquet_keeps_lists_and_time_zones(slots, tmp_path):
 
 
 def test_parquet_without_pyarrow_names_the_extra(slots, tmp_path, monkeypatch):
-    import builtins
+    import importlib.util
 
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name == "pyarrow":
-            raise ImportError("no pyarrow here")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pyarrow" else real_find_spec(name, *a),
+    )
     with pytest.raises(ImportError, match=r"bt_explore\[parquet\]"):
         save_frame(slots, tmp_path / "slots.parquet")
 

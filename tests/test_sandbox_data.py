@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -58,3 +59,14 @@ def test_data_dir_problems_are_named(tmp_path: Path) -> None:
 def test_cli_passes_data_on(tmp_path: Path) -> None:
     args = build_parser().parse_args(["sandbox", "--data", str(tmp_path), "--port", "0"])
     assert args.data == str(tmp_path)
+
+
+def test_the_demo_templates_describe_themselves_in_words_a_person_reads() -> None:
+    # the explorer shows the description: no placeholder text such as "Zeile1 Zeile2"
+    data = resources.files("bt_explore.sandbox").joinpath("data", "templates.json")
+    for template in json.loads(data.read_text(encoding="utf-8")):
+        description = template.get("description") or ""
+        assert not re.search(r"\b(Zeile|Line|Lorem)\s*\d|lorem ipsum", description, re.I), (
+            template["name"],
+            description,
+        )
