@@ -312,6 +312,6 @@ def login(mode: str | None = None, **kwargs: Any) -> Client:
         ...     person = headless_browser("ada@example.com", "ada-demo")
         ...     with bt_explore.login(sandbox=sb, open_browser=False, show_url=person) as client:
         ...         print(client.organization(organization_id=sb.other_organization_id)["name"])
-        Studio Wien (not accessible)
+        Studio Wien
     """
     return connect(mode, auth="user", **kwargs)

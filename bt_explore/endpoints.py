@@ -51,6 +51,7 @@ from bt_explore.models import (
 __all__ = [
     "API_PREFIX",
     "AUTHORIZE_PATH",
+    "REVOKE_PATH",
     "TOKEN_PATH",
     "ENDPOINTS",
     "Endpoint",
@@ -67,6 +68,8 @@ API_PREFIX = "/module/v3/"
 TOKEN_PATH = "/oauth/token"
 #: The auth server's page where a person signs in (beside the token endpoint).
 AUTHORIZE_PATH = "/oauth/authorize"
+#: The auth server's token revocation endpoint (RFC 7009).
+REVOKE_PATH = "/oauth/revoke"
 
 
 @dataclass(frozen=True)

@@ -497,6 +497,8 @@ def _read(data: FrameInput, kind: _Kind) -> Any:
             data = loads(data)  # JSON of another shape (converted below), or a clear ValueError
     elif isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
+    elif isinstance(data, np.ndarray):
+        data = _array_records(data, kind)
     elif not isinstance(data, (dict, list, tuple)) and isinstance(data, Iterable):
         data = list(data)
     try:
@@ -508,6 +510,20 @@ def _read(data: FrameInput, kind: _Kind) -> Any:
     except (TypeError, ValueError, OverflowError) as exc:
         raise TypeError(f"{kind.what}: cannot read the data: {exc}") from None
     return kind.decode(as_json)
+
+
+def _array_records(array: np.ndarray, kind: _Kind) -> list[Any]:
+    """The records of a one-dimensional numpy array: of dicts (``np.array(records)``) or a
+    record array (``DataFrame.to_records()``), as plain Python values."""
+    if array.ndim != 1:
+        raise TypeError(
+            f"{kind.what}: expected a one-dimensional array of records, got an array of shape "
+            f"{array.shape}"
+        )
+    names = array.dtype.names
+    if names:
+        return [dict(zip(names, row, strict=True)) for row in array.tolist()]
+    return array.tolist()
 
 
 def _unreadable(value: Any) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "I18n",
     "ID_PREFIXES",
     "I18nEntry",
+    "KINDS",
     "List",
     "Message",
     "MessageTemplate",
@@ -61,6 +62,7 @@ __all__ = [
     "StaticRecord",
     "TokenError",
     "TokenRequest",
+    "WireNames",
     "id_pattern",
     "wire_names",
 ]
@@ -74,17 +76,38 @@ def _wire(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+class WireNames:
+    """A model's wire names by attribute: ``WireNames(Price).price_gross`` is ``'priceGross'``;
+    an attribute the model does not have raises ``AttributeError`` naming the model.
+
+    Example:
+        >>> WireNames(BookingTemplate).booking_day_latest
+        'bookingDayLatest'
+    """
+
+    def __init__(self, model: type[Struct]) -> None:
+        self._model = model.__name__
+        self._names = {f.name: f.encode_name for f in msgspec.structs.fields(model)}
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise AttributeError(f"{self._model} has no field {name!r}") from None
+
+
 @cache
-def wire_names(model: type[Struct]) -> SimpleNamespace:
-    """The wire names of ``model``'s fields by attribute name, for code that reads or writes the
-    API's JSON as plain dicts (a data file, a request body) without spelling the names again.
+def wire_names(model: type[Struct]) -> WireNames:
+    """The wire names of ``model``'s fields by attribute name (one :class:`WireNames` per
+    model), for code that reads or writes the API's JSON as plain dicts (a data file, a request
+    body) without spelling the names again.
 
     Example:
         >>> names = wire_names(Customer)
         >>> names.first_name, names.class_
         ('firstName', 'class')
     """
-    return SimpleNamespace(**{f.name: f.encode_name for f in msgspec.structs.fields(model)})
+    return WireNames(model)
 
 
 def id_pattern(kind: str) -> str:
@@ -111,6 +134,16 @@ ID_PREFIXES: dict[str, str] = {
     "emailTemplate": "46",
     "smsTemplate": "6G",
 }
+
+
+def _snake(name: str) -> str:
+    """``bookingTemplate`` -> ``booking_template`` (the inverse of :func:`_wire`)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+#: The id kinds of :data:`ID_PREFIXES` by attribute name: ``KINDS.booking_template`` is
+#: ``"bookingTemplate"`` (the word failures and :func:`bt_explore.endpoints.is_id` use).
+KINDS = SimpleNamespace(**{_snake(kind): kind for kind in ID_PREFIXES})
 
 
 def _id(kind: str) -> Meta:
@@ -209,8 +242,39 @@ class GeoCoordinates(_Answer, tag_field="class", tag="GEO_COORDINATES"):
     longitude: float
 
 
-class Address(_Answer):
-    """An ADDRESS (``class`` may be absent in a request body).
+# --- what a booking's customer and address must be (bt_explore.rules checks them by these) --
+# Patterns are searched (JSON Schema's reading); surrounding white space is not counted, as the
+# sandbox strips it before storing. A pattern's ``extra["problem"]`` is the message key of a
+# value that does not match (``bad_id`` for ids, else ``invalid``).
+_NOISE = r"[ ()/.\-]"
+#: A mobile number: 6 to 15 digits, maybe a leading ``+``, between spaces, dashes, slashes,
+#: dots and parentheses as people write them; empty when not given.
+MOBILE_PATTERN = rf"^\s*(?:{_NOISE}*\+?(?:{_NOISE}*[0-9]){{6,15}}{_NOISE}*)?\s*$"
+# A dot-atom local part (ASCII "atext" or any non-ASCII character: RFC 5322/6531; no quoted
+# strings, no comments) of at most 64 characters, then a domain of at least two labels (letters
+# and digits of any script, inner hyphens) whose last is alphabetic or an xn-- label; at most
+# 254 characters in all (RFC 5321: a 256-octet path less its angle brackets).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+#: An e-mail address, or empty when not given. (Characters that are not printable are refused
+#: too: :func:`bt_explore.rules.valid_email`; a pattern cannot say it.)
+EMAIL_PATTERN = (
+    rf"^\s*(?:(?=[^@]{{1,64}}@)(?=\S{{1,254}}\s*$){_ATEXT}(?:\.{_ATEXT})*"
+    rf"@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|[xX][nN]--[a-zA-Z0-9-]+))?\s*$"
+)
+#: A postal code: 2 to 10 letters, digits, spaces or dashes, starting with a letter or digit.
+ZIP_PATTERN = r"^\s*[0-9A-Za-z][0-9A-Za-z \-]{0,8}[0-9A-Za-z\-]\s*$"
+#: A text that must be given: not empty, not only white space.
+Given = Annotated[str, Meta(min_length=1, pattern=r"\S")]
+#: A person's first or last name: given, at most 255 characters (surrounding spaces not
+#: counted: ``extra["trimmed"]``).
+PersonName = Annotated[
+    str, Meta(min_length=1, max_length=255, pattern=r"\S", extra={"trimmed": True})
+]
+
+
+class Address(_Answer, kw_only=True):
+    """An ADDRESS (``class`` may be absent in a request body): street, ZIP and city given.
 
     Example:
         >>> Address(street="Parkstraße 1", zip="10115", city="Berlin", country="DE").city
@@ -220,10 +284,12 @@ class Address(_Answer):
     class_: Literal["ADDRESS"] = msgspec.field(default="ADDRESS", name="class")
     name: str = ""
     extra: str = ""
-    street: str = ""
-    zip: str = ""
-    city: str = ""
-    country: Annotated[str, Meta(description="ISO 3166 alpha-2 or empty")] = ""
+    street: Given
+    zip: Annotated[str, Meta(min_length=1, pattern=ZIP_PATTERN, extra={"problem": "zip_invalid"})]
+    city: Given
+    country: Annotated[
+        str, Meta(pattern="^(?:[A-Z]{2})?$", description="ISO 3166 alpha-2 or empty")
+    ] = ""
     geo_coordinates: GeoCoordinates | None = None
 
 
@@ -402,8 +468,10 @@ class Earliest(_Answer, forbid_unknown_fields=True):
     booking_slot_list: list[BookingSlot] = []
 
 
-class Customer(_Answer):
-    """The CUSTOMER of an appointment (``class`` may be absent in a request body).
+class Customer(_Answer, kw_only=True):
+    """The CUSTOMER of an appointment (``class`` may be absent in a request body): first and
+    last name given; e-mail and mobile, when given, of their shapes (a template's flags can
+    require them, :func:`bt_explore.rules.required_parameters`).
 
     An unset optional value is answered as ``""`` (``birthday``: ``null``).
 
@@ -416,11 +484,11 @@ class Customer(_Answer):
     custom_id: str = ""
     gender: Literal["MALE", "FEMALE", "NOT_SPECIFIED"] = "NOT_SPECIFIED"
     title: str = ""
-    first_name: str = ""
-    last_name: str = ""
+    first_name: PersonName
+    last_name: PersonName
     birthday: Annotated[str | None, Meta(description='"YYYY-MM-DD", "" or null')] = None
-    email: str = ""
-    mobile: str = ""
+    email: Annotated[str, Meta(pattern=EMAIL_PATTERN, extra={"problem": "email_invalid"})] = ""
+    mobile: Annotated[str, Meta(pattern=MOBILE_PATTERN, extra={"problem": "mobile_invalid"})] = ""
     notes: str = ""
     address: LooseAddress = None
     locale: str = ""

@@ -56,28 +56,40 @@ THROTTLE_STATUSES = frozenset({429})
 _POLICY_ITEM = re.compile(r"^\s*(?:\"[^\"]*\"|[0-9]+)\s*$")
 
 
+#: Policies over longer windows are quotas (a day's allowance), not a pace to keep.
+POLICY_WINDOW_MAX = 60.0
+
+
 def policy_rate(headers: Mapping[str, str]) -> float | None:
     """The rate (requests a second) a ``RateLimit-Policy`` header states, else ``None``.
 
-    Reads the draft's forms ``10;w=2`` and ``"default";q=10;w=2`` (the first policy counts).
+    Reads the draft's forms ``10;w=2`` and ``"default";q=10;w=2``; of several policies the
+    slowest with a window of at most a minute counts (a longer one is a quota, not a pace).
 
     Example:
         >>> policy_rate({"RateLimit-Policy": "10;w=2"}), policy_rate({"ratelimit-policy": '"a";q=6;w=60'})
         (5.0, 0.1)
+        >>> policy_rate({"RateLimit-Policy": '"s";q=20;w=1, "day";q=1000;w=86400'})
+        20.0
         >>> policy_rate({}) is None
         True
     """
     value = next((v for k, v in headers.items() if k.lower() == "ratelimit-policy"), None)
-    if not value:
-        return None
-    first, *params = value.split(",")[0].split(";")
+    rates = [r for r in map(_one_policy, (value or "").split(",")) if r is not None]
+    return min(rates, default=None)
+
+
+def _one_policy(text: str) -> float | None:
+    first, *params = text.split(";")
     named = dict(p.strip().partition("=")[::2] for p in params)
     quota = named.get("q") or (first.strip() if first.strip().isdigit() else None)
     try:
         q, w = float(quota or "nan"), float(named.get("w", "1"))
     except ValueError:
         return None
-    return q / w if q > 0 and w > 0 and math.isfinite(q / w) else None
+    if not (q > 0 and 0 < w <= POLICY_WINDOW_MAX):
+        return None
+    return q / w
 
 
 class FakeClock:

@@ -5,11 +5,13 @@ recorded by one replays in the others:
 
 - requests match on **method, path, query** and, for POST/PUT, the **body** — never on host or
   port, so a sandbox on a random port (or bookingtime's real hosts) replays the same cassette;
-- secrets are scrubbed before anything is written: the ``Authorization`` header, ``client_id``,
-  ``client_secret``, ``refresh_token``, ``code`` and ``code_verifier`` (a person's sign-in) in
-  request bodies, and tokens in token-endpoint
-  answers become stable placeholders (``<ACCESS_TOKEN>`` …); any other JWT-shaped string in a
-  body is replaced too, as defence in depth;
+- secrets are scrubbed before anything is written: the ``Authorization`` header; the
+  parameters of :data:`SECRET_PARAMETERS` (client id and secret, tokens, and a person's sign-in:
+  ``password``, authorization ``code``, ``state``, ``code_verifier``, ``code_challenge``) in
+  request bodies, query strings and redirect ``Location`` headers; tokens in token-endpoint
+  answers; they become stable placeholders (``<ACCESS_TOKEN>`` …); HTML pages (the sign-in
+  page repeats the form's hidden fields) are stored as a placeholder; any other JWT-shaped
+  string in a body is replaced too, as defence in depth;
 - bodies are stored decoded, volatile headers (``Date``, ``Server`` …) dropped;
 - a cassette is written to a temporary file and moved into place only when the run succeeded,
   so a failed run never leaves a half-recorded cassette behind;
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
@@ -59,6 +61,7 @@ __all__ = [
     "CASSETTE_DIR_ENV",
     "CassetteMissing",
     "PLACEHOLDERS",
+    "SECRET_PARAMETERS",
     "RECORD_NOW",
     "SecretFinding",
     "cassette_dir",
@@ -93,10 +96,31 @@ PLACEHOLDERS: dict[str, str] = {
     "jwt": "<JWT>",
     "code": "<AUTHORIZATION_CODE>",
     "code_verifier": "<CODE_VERIFIER>",
+    "code_challenge": "<CODE_CHALLENGE>",
+    "state": "<STATE>",
+    "password": "<PASSWORD>",
+    "token": "<TOKEN>",
+    "id_token": "<ID_TOKEN>",
+    "html": "<HTML PAGE>",
 }
 
-#: (``code`` and ``code_verifier``: a person's sign-in, the authorization_code grant)
-_SECRET_BODY_FIELDS = ("client_id", "client_secret", "refresh_token", "code", "code_verifier")
+#: The parameters that are secrets wherever they appear in a form body, a JSON body, a query
+#: string or a redirect's ``Location``: the application's credentials, tokens (``token`` is
+#: RFC 7009's revocation parameter), and a person's sign-in (RFC 6749 §4.1 and RFC 7636: the
+#: password typed on the sign-in page, the one-time ``code``, ``state`` and the PKCE pair).
+SECRET_PARAMETERS = (
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "token",
+    "code",
+    "code_verifier",
+    "code_challenge",
+    "state",
+    "password",
+)
 _TOKEN_RESPONSE_FIELDS = ("refresh_token", "access_token", "id_token")
 _VOLATILE_HEADERS = {
     "date",
@@ -123,6 +147,24 @@ _LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(?=/|$
 _MODULE_IN_PATH = re.compile(rf"({API_PREFIX}[^/?]+/module/)[^/?]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
+_PARAMETER_NAMES = "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True))
+#: As JSON members, ``code``, ``state`` and ``token`` are ordinary API words (a time zone's
+#: ``"code": "Europe/Berlin"``): the scan looks for the unambiguous names only.
+_API_WORDS = {"code", "state", "token"}
+_JSON_NAMES = "|".join(sorted(set(SECRET_PARAMETERS) - _API_WORDS, key=len, reverse=True))
+#: The endpoints of a sign-in (authorize, token, revoke, the loopback callback), where ``code``,
+#: ``state`` and ``token`` are secrets in bodies too; in API bodies they are ordinary fields.
+_SIGN_IN_PATH = re.compile(r"/(oauth/[a-z]+|callback)/?(\?|$)")
+#: A secret parameter with a value that is not a placeholder, in a query string or form body
+#: (``?state=…``, ``&code=…``, a YAML ``body: password=…``) or as a JSON member.
+_SECRET_PARAMETER = re.compile(
+    rf"(?:[?&]|\bbody: '?|\bstring: '?)(?P<form>{_PARAMETER_NAMES})=(?!%3C|<)[^&\s'\"]{{4,}}"
+    rf"|\"(?P<json>{_JSON_NAMES})\"\s*:\s*\"(?!<)[^\"]{{4,}}\""
+)
+#: A hidden form field holding a secret parameter (a saved sign-in page).
+_SECRET_FIELD = re.compile(
+    rf"name=\\?\"(?P<field>{_PARAMETER_NAMES})\\?\"\s+value=\\?\"(?!<)[^\"\\]{{4,}}"
+)
 _CASSETTE_SUFFIX = ".yaml"
 
 
@@ -189,6 +231,27 @@ def cassette_path(name: str) -> Path:
 # --- scrubbing --------------------------------------------------------------------------------
 
 
+def _placeholder(name: str) -> str:
+    return PLACEHOLDERS.get(name, PLACEHOLDERS["jwt"])
+
+
+def _scrub_query(query: str, fields: Iterable[str]) -> str:
+    """A query string (or form body) with the values of ``fields`` replaced by placeholders."""
+    fields = tuple(fields)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode(
+        [(k, _placeholder(k) if k in fields and v else _scrub_text(v)) for k, v in pairs]
+    )
+
+
+def _scrub_url(url: str) -> str:
+    """``url`` with the secret parameters of its query string replaced."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    return urlunsplit(parts._replace(query=_scrub_query(parts.query, SECRET_PARAMETERS)))
+
+
 def _scrub_text(text: str) -> str:
     text = _JWT.sub(PLACEHOLDERS["jwt"], text)
     return _BEARER.sub("Bearer " + PLACEHOLDERS["access_token"], text)
@@ -198,11 +261,7 @@ def _scrub_json(value: Any, fields: Iterable[str]) -> Any:
     fields = tuple(fields)
     if isinstance(value, dict):
         return {
-            k: (
-                PLACEHOLDERS.get(k, PLACEHOLDERS["jwt"])
-                if k in fields and v
-                else _scrub_json(v, fields)
-            )
+            k: (_placeholder(k) if k in fields and v else _scrub_json(v, fields))
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -227,18 +286,11 @@ def _scrub_body(body: bytes | str | None, content_type: str, fields: Iterable[st
         except ValueError:
             text = _scrub_text(text)
     elif "x-www-form-urlencoded" in content_type or ("=" in text and " " not in text):
-        pairs = parse_qsl(text, keep_blank_values=True)
-        text = urlencode(
-            [
-                (
-                    k,
-                    PLACEHOLDERS.get(k, PLACEHOLDERS["jwt"])
-                    if k in fields and v
-                    else _scrub_text(v),
-                )
-                for k, v in pairs
-            ]
-        )
+        text = _scrub_query(text, fields)
+    elif "text/html" in content_type:
+        # the sign-in page repeats state, challenge and client id in hidden fields (and the
+        # sandbox's shows its demo passwords); a replay needs only its status
+        text = f"{PLACEHOLDERS['html']} ({len(text)} characters)"
     else:
         text = _scrub_text(text)
     return text.encode("utf-8") if was_bytes else text
@@ -254,8 +306,9 @@ def _header(headers: Any, name: str) -> str:
 def scrub_request(request: Any) -> Any:
     """Replace secrets in a vcrpy request with placeholders (before matching and saving).
 
-    ``Authorization`` becomes ``Bearer <ACCESS_TOKEN>``; ``client_id``, ``client_secret`` and
-    ``refresh_token`` in form or JSON bodies become ``<CLIENT_ID>`` … (so does the module id in
+    ``Authorization`` becomes ``Bearer <ACCESS_TOKEN>``; the :data:`SECRET_PARAMETERS`
+    (``client_id``, ``refresh_token``, a sign-in's ``password``, ``code``, ``state`` …) in form
+    or JSON bodies and in the query string become ``<CLIENT_ID>`` … (so does the module id in
     a ``module/{moduleId}/`` path, which is the client id); headers that vary by
     machine are dropped and a loopback origin (the sandbox's random port) becomes
     :data:`SANDBOX_ORIGIN`, so recording twice gives the same file.
@@ -273,18 +326,22 @@ def scrub_request(request: Any) -> Any:
         elif key.lower() == "authorization":
             del request.headers[key]
             request.headers["Authorization"] = "Bearer " + PLACEHOLDERS["access_token"]
-    request.uri = _LOOPBACK.sub(SANDBOX_ORIGIN, request.uri)
+    request.uri = _scrub_url(_LOOPBACK.sub(SANDBOX_ORIGIN, request.uri))
     request.uri = _MODULE_IN_PATH.sub(
         lambda m: m.group(1) + quote(PLACEHOLDERS["client_id"]), request.uri, count=1
     )
-    request.body = _scrub_body(
-        request.body, _header(request.headers, "content-type"), _SECRET_BODY_FIELDS
-    )
+    fields: tuple[str, ...] = SECRET_PARAMETERS
+    if not _SIGN_IN_PATH.search(urlsplit(request.uri).path):
+        fields = tuple(f for f in SECRET_PARAMETERS if f not in _API_WORDS)
+    request.body = _scrub_body(request.body, _header(request.headers, "content-type"), fields)
     return request
 
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """Scrub tokens from a vcrpy response dict and drop volatile headers (before saving).
+
+    Tokens in a token answer become placeholders, so do the secret parameters of a redirect's
+    ``Location`` (the sign-in's ``code`` and ``state``); an HTML page becomes one placeholder.
 
     Example:
         >>> r = {"status": {"code": 200}, "headers": {"Date": ["x"]},
@@ -293,7 +350,11 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         b'{"access_token":"<ACCESS_TOKEN>","expires_in":300}'
     """
     headers = response.get("headers") or {}
-    response["headers"] = {k: v for k, v in headers.items() if k.lower() not in _VOLATILE_HEADERS}
+    response["headers"] = {
+        k: [_scrub_url(x) for x in v] if k.lower() == "location" and isinstance(v, list) else v
+        for k, v in headers.items()
+        if k.lower() not in _VOLATILE_HEADERS
+    }
     body = response.get("body") or {}
     if body.get("string") is not None:
         body["string"] = _scrub_body(
@@ -445,8 +506,11 @@ class SecretFinding:
 def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> list[SecretFinding]:
     """Scan files (folders recursively) for token-shaped strings and the given secret values.
 
-    Finds JWTs, ``Bearer`` values that are not a placeholder, and any of ``secrets`` (e.g. the
-    demo client id). The finding names the file, line and kind, never the secret itself.
+    Finds JWTs, ``Bearer`` values that are not a placeholder, any of :data:`SECRET_PARAMETERS`
+    with a value that is not a placeholder (in a query string, a form or JSON body, or a form's
+    hidden field: kind ``"password parameter"``, ``"state parameter"`` …), and any of
+    ``secrets`` (e.g. the demo client id). The finding names the file, line and kind, never the
+    secret itself.
 
     Example:
         >>> find_secrets(["cassettes", "notebooks"], secrets=["23demo..."])   # doctest: +SKIP
@@ -470,6 +534,9 @@ def find_secrets(paths: Iterable[Path | str], secrets: Iterable[str] = ()) -> li
                 findings.append(SecretFinding(f, lineno, "JWT"))
             if _BEARER.search(line):
                 findings.append(SecretFinding(f, lineno, "Bearer value"))
+            named = {m.group("form") or m.group("json") for m in _SECRET_PARAMETER.finditer(line)}
+            named.update(m.group("field") for m in _SECRET_FIELD.finditer(line))
+            findings.extend(SecretFinding(f, lineno, f"{n} parameter") for n in sorted(named))
             for i, needle in enumerate(needles):
                 if needle in line:
                     findings.append(SecretFinding(f, lineno, f"configured secret #{i + 1}"))

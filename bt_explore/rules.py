@@ -1,5 +1,10 @@
 """Booking rules: what a booking's ``customer`` and ``address`` must be, declared once.
 
+The models (:class:`bt_explore.models.Customer`, :class:`~bt_explore.models.Address`) declare
+each field's type, whether it is required, its length and pattern; :func:`body_problems` reads
+them. What a model cannot say is here: which fields a template's flags require, that a
+birthday is a real date and an e-mail address printable, and the message texts.
+
 The client's pre-check (:meth:`bt_explore.Client.book`), the booking explorer's form, the demo
 CLI and the sandbox's ``appointment/add`` all ask :func:`booking_problems`, so they give the
 same verdict for the same input. Each :class:`Problem` names the parameter in the API's words
@@ -21,7 +26,15 @@ from typing import Any, Literal, get_args, get_origin
 
 import msgspec
 
-from bt_explore.models import ID_PREFIXES, Address, Customer
+from bt_explore.models import (
+    EMAIL_PATTERN,
+    ID_PREFIXES,
+    MOBILE_PATTERN,
+    Address,
+    BookingTemplate,
+    Customer,
+    wire_names,
+)
 
 __all__ = [
     "ADDRESS_PARTS",
@@ -36,14 +49,47 @@ __all__ = [
     "valid_mobile",
 ]
 
+_CUSTOMER = wire_names(Customer)
+_ADDRESS = wire_names(Address)
+_TEMPLATE = wire_names(BookingTemplate)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, list[msgspec.Meta]]:
+    """The type under ``Annotated`` and ``| None``, and its constraints."""
+    metas: list[msgspec.Meta] = []
+    while True:
+        args = get_args(annotation)
+        if hasattr(annotation, "__metadata__"):  # Annotated[T, Meta(...)]
+            metas += [m for m in annotation.__metadata__ if isinstance(m, msgspec.Meta)]
+            annotation = args[0]
+        elif args and type(None) in args and get_origin(annotation) is not Literal:
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) != 1:
+                return annotation, metas
+            annotation = rest[0]
+        else:
+            return annotation, metas
+
+
+def _choices(model: type[msgspec.Struct], name: str) -> tuple[str, ...]:
+    """The values a ``Literal`` field of ``model`` may take."""
+    annotation = {f.name: f.type for f in msgspec.structs.fields(model)}[name]
+    return get_args(_unwrap(annotation)[0])
+
+
+def _max_length(model: type[msgspec.Struct], name: str) -> int:
+    annotation = {f.name: f.type for f in msgspec.structs.fields(model)}[name]
+    return next(m.max_length for m in _unwrap(annotation)[1] if m.max_length is not None)
+
+
 #: The values ``customer.gender`` may take.
-GENDERS: tuple[str, ...] = ("MALE", "FEMALE", "NOT_SPECIFIED")
+GENDERS: tuple[str, ...] = _choices(Customer, "gender")
 #: The parts a complete address has (``name``, ``extra`` and ``country`` are optional).
-ADDRESS_PARTS: tuple[str, ...] = ("street", "zip", "city")
+ADDRESS_PARTS: tuple[str, ...] = tuple(
+    f.encode_name for f in msgspec.structs.fields(Address) if f.required
+)
 #: The longest first or last name accepted (characters, surrounding spaces not counted).
-MAX_NAME_LENGTH = 255
-#: The longest e-mail address there is (RFC 5321: a 256-octet path less its angle brackets).
-_MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = _max_length(Customer, "first_name")
 
 #: message key -> English text (``str.format`` fields); the sandbox adds other languages.
 TEXTS: dict[str, str] = {
@@ -64,29 +110,23 @@ TEXTS: dict[str, str] = {
     "lists of strings.",
 }
 
-# A dot-atom local part (ASCII "atext" or any non-ASCII character: RFC 5322/6531; no quoted
-# strings, no comments), then a domain of at least two labels (letters and digits of any
-# script, inner hyphens) whose last is alphabetic or an xn-- label.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_EMAIL = re.compile(
-    rf"(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[a-z0-9-]+)",
-    re.IGNORECASE,
-)
-# People write numbers with spaces, dashes, slashes, dots and parentheses; only digits count.
-_MOBILE_NOISE = re.compile(r"[ ()/.\-]")
-_MOBILE = re.compile(r"\+?[0-9]{6,15}")
-_ZIP = re.compile(r"[0-9A-Za-z][0-9A-Za-z \-]{1,9}")
-_COUNTRY = re.compile(r"[A-Z]{2}")
-# Customer fields that are text when given (names, e-mail and mobile are checked on their own).
-_TEXT_FIELDS = ("title", "notes", "customId", "locale", "birthday")
-# template flag -> the parameter it makes required
+_EMAIL = re.compile(EMAIL_PATTERN)
+_MOBILE = re.compile(MOBILE_PATTERN)
+#: template flag -> the parameter it makes required
 _FLAGS = (
-    ("customerEmailRequired", "customer.email"),
-    ("customerMobileRequired", "customer.mobile"),
-    ("customerAddressRequired", "customer.address"),
-    ("appointmentAddressRequired", "address"),
+    (_TEMPLATE.customer_email_required, f"customer.{_CUSTOMER.email}"),
+    (_TEMPLATE.customer_mobile_required, f"customer.{_CUSTOMER.mobile}"),
+    (_TEMPLATE.customer_address_required, f"customer.{_CUSTOMER.address}"),
+    (_TEMPLATE.appointment_address_required, "address"),
 )
+#: What every booking needs: the customer's required fields.
+_ALWAYS = tuple(f"customer.{f.encode_name}" for f in msgspec.structs.fields(Customer) if f.required)
+#: The customer's fields in their order (problems are reported in it).
+_ORDER = {
+    f"customer.{f.encode_name}": index for index, f in enumerate(msgspec.structs.fields(Customer))
+}
+#: Judged apart from the field types: the tag, and the address (complete, or required by a flag).
+_APART = (_CUSTOMER.class_, _CUSTOMER.address)
 
 
 @dataclass(frozen=True)
@@ -117,9 +157,7 @@ def required_parameters(template: Mapping[str, Any] | None) -> tuple[str, ...]:
         ('customer.firstName', 'customer.lastName', 'customer.mobile')
     """
     flags = template or {}
-    return ("customer.firstName", "customer.lastName") + tuple(
-        parameter for flag, parameter in _FLAGS if flags.get(flag)
-    )
+    return _ALWAYS + tuple(parameter for flag, parameter in _FLAGS if flags.get(flag))
 
 
 def valid_email(value: str) -> bool:
@@ -130,9 +168,7 @@ def valid_email(value: str) -> bool:
         (True, False, False)
     """
     text = value.strip()
-    if len(text) > _MAX_EMAIL_LENGTH or any(c.isspace() or not c.isprintable() for c in text):
-        return False
-    return _EMAIL.fullmatch(text) is not None
+    return bool(text) and _EMAIL.search(text) is not None and text.isprintable()
 
 
 def valid_mobile(value: str) -> bool:
@@ -142,7 +178,7 @@ def valid_mobile(value: str) -> bool:
         >>> valid_mobile("+49 (151) 234-56789"), valid_mobile("+")
         (True, False)
     """
-    return _MOBILE.fullmatch(_MOBILE_NOISE.sub("", value.strip())) is not None
+    return bool(value.strip()) and _MOBILE.search(value) is not None
 
 
 def booking_problems(
@@ -164,35 +200,22 @@ def booking_problems(
         [('customer.lastName', 'required'), ('customer.mobile', 'mobile_invalid')]
     """
     flags = template or {}
+    required = set(required_parameters(flags))
     problems: list[Problem] = []
     if customer is None:
         problems.append(Problem("customer", "required"))
     elif not isinstance(customer, Mapping):
         problems.append(Problem("customer", "not_an_object"))
     else:
-        _customer_problems(customer, flags, problems)
+        problems += _customer_problems(customer, required)
+        _address_or_required(
+            customer.get(_CUSTOMER.address), "customer.address", required, problems
+        )
         _shape_problem(customer, Customer, "customer", problems)
+    _address_or_required(address, "address", required, problems)
     if _given(address):
-        _address_problems(address, "address", problems)
         _shape_problem(address, Address, "address", problems)
-    elif flags.get("appointmentAddressRequired"):
-        problems.append(Problem("address", "required"))
     return problems
-
-
-def _shape_problem(
-    value: Mapping[str, Any], model: type[msgspec.Struct], parameter: str, problems: list[Problem]
-) -> None:
-    """When the checks above found nothing in ``value``: what its model still refuses (the
-    first value of another type, e.g. an address's ``geoCoordinates``), so that whatever is
-    accepted can be answered as the model. Its own ``class`` and unknown keys are ignored."""
-    if any(p.parameter.startswith(parameter) for p in problems):
-        return
-    try:
-        msgspec.convert({k: v for k, v in value.items() if k != "class"}, model)
-    except msgspec.ValidationError as exc:
-        where = str(exc).rpartition(" - at `$")[2].rstrip("`")
-        problems.append(Problem(parameter + where, "invalid"))
 
 
 def _given(value: Any) -> bool:
@@ -204,83 +227,79 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _customer_problems(
-    customer: Mapping[str, Any], flags: Mapping[str, Any], problems: list[Problem]
+def _customer_problems(customer: Mapping[str, Any], required: set[str]) -> list[Problem]:
+    """The customer's fields by the model, the fields the template's flags require, and what
+    the model cannot say (a real birthday, a printable e-mail address), in field order."""
+    problems = body_problems(customer, Customer, skip=_APART, prefix="customer.")
+    found = {p.parameter for p in problems}
+    for key in (_CUSTOMER.email, _CUSTOMER.mobile):
+        parameter = f"customer.{key}"
+        if parameter in required and _blank(customer.get(key)):
+            problems.append(Problem(parameter, "required"))
+    email = customer.get(_CUSTOMER.email)
+    parameter = f"customer.{_CUSTOMER.email}"
+    if parameter not in found and isinstance(email, str) and email.strip():
+        if not valid_email(email):
+            problems.append(Problem(parameter, "email_invalid", {"value": email}))
+    birthday = customer.get(_CUSTOMER.birthday)
+    if isinstance(birthday, str) and birthday and not _is_date(birthday):
+        problems.append(Problem(f"customer.{_CUSTOMER.birthday}", "date_invalid"))
+    return sorted(problems, key=lambda p: _ORDER[p.parameter])
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _address_or_required(
+    address: Any, parameter: str, required: set[str], problems: list[Problem]
 ) -> None:
-    for key in ("firstName", "lastName"):
-        value = customer.get(key)
-        if _blank(value):
-            problems.append(Problem(f"customer.{key}", "required"))
-        elif not isinstance(value, str):
-            problems.append(Problem(f"customer.{key}", "not_a_string"))
-        elif len(value.strip()) > MAX_NAME_LENGTH:
-            problems.append(Problem(f"customer.{key}", "too_long", {"max": MAX_NAME_LENGTH}))
-    for key, flag, valid, message in (
-        ("email", "customerEmailRequired", valid_email, "email_invalid"),
-        ("mobile", "customerMobileRequired", valid_mobile, "mobile_invalid"),
-    ):
-        value = customer.get(key)
-        if _blank(value):
-            if flags.get(flag):
-                problems.append(Problem(f"customer.{key}", "required"))
-        elif not isinstance(value, str):
-            problems.append(Problem(f"customer.{key}", "not_a_string"))
-        elif not valid(value):
-            problems.append(Problem(f"customer.{key}", message, {"value": value}))
-    for key in _TEXT_FIELDS:
-        value = customer.get(key)
-        if value is not None and not isinstance(value, str):
-            problems.append(Problem(f"customer.{key}", "not_a_string"))
-    gender = customer.get("gender")
-    if gender is not None and gender not in GENDERS:
-        problems.append(
-            Problem("customer.gender", "choice_invalid", {"choices": ", ".join(GENDERS)})
-        )
-    birthday = customer.get("birthday")
-    if isinstance(birthday, str) and birthday:
-        try:
-            date.fromisoformat(birthday)
-        except ValueError:
-            problems.append(Problem("customer.birthday", "date_invalid"))
-    address = customer.get("address")
-    if _given(address):
-        _address_problems(address, "customer.address", problems)
-    elif flags.get("customerAddressRequired"):
-        problems.append(Problem("customer.address", "required"))
+    """A complete address where one is given (street, zip and city given, the rest of their
+    types and shapes, by the model), else ``required`` if the template's flags ask for it."""
+    if not _given(address):
+        if parameter in required:
+            problems.append(Problem(parameter, "required"))
+    elif not isinstance(address, Mapping):
+        problems.append(Problem(parameter, "not_an_object"))
+    else:
+        problems += body_problems(address, Address, skip=(_ADDRESS.class_,), prefix=f"{parameter}.")
 
 
-def _address_problems(address: Any, prefix: str, problems: list[Problem]) -> None:
-    """A complete address: street, zip and city as text, a postal code's shape, and the
-    optional name, extra and two-letter ISO country as text."""
-    if not isinstance(address, Mapping):
-        problems.append(Problem(prefix, "not_an_object"))
+def _shape_problem(
+    value: Mapping[str, Any], model: type[msgspec.Struct], parameter: str, problems: list[Problem]
+) -> None:
+    """When the checks above found nothing in ``value``: what its model still refuses (the
+    first value of another type, e.g. an address's ``geoCoordinates``), so that whatever is
+    accepted can be answered as the model. Its own ``class`` and unknown keys are ignored;
+    texts are read without surrounding spaces, as the sandbox stores them."""
+    if any(p.parameter.startswith(parameter) for p in problems):
         return
-    for key in ADDRESS_PARTS:
-        value = address.get(key)
-        if _blank(value):
-            problems.append(Problem(f"{prefix}.{key}", "required"))
-        elif not isinstance(value, str):
-            problems.append(Problem(f"{prefix}.{key}", "not_a_string"))
-        elif key == "zip" and not _ZIP.fullmatch(value.strip()):
-            problems.append(Problem(f"{prefix}.zip", "zip_invalid", {"value": value}))
-    for key in ("name", "extra", "country"):
-        value = address.get(key)
-        if value is not None and not isinstance(value, str):
-            problems.append(Problem(f"{prefix}.{key}", "not_a_string"))
-    country = address.get("country")
-    if isinstance(country, str) and country and not _COUNTRY.fullmatch(country):
-        problems.append(Problem(f"{prefix}.country", "invalid"))
+    stored = {k: v.strip() if isinstance(v, str) else v for k, v in value.items() if k != "class"}
+    try:
+        msgspec.convert(stored, model)
+    except msgspec.ValidationError as exc:
+        where = str(exc).rpartition(" - at `$")[2].rstrip("`")
+        problems.append(Problem(parameter + where, "invalid"))
 
 
 def body_problems(
-    body: Mapping[str, Any], model: type[msgspec.Struct], *, skip: tuple[str, ...] = ()
+    body: Mapping[str, Any],
+    model: type[msgspec.Struct],
+    *,
+    skip: tuple[str, ...] = (),
+    prefix: str = "",
 ) -> list[Problem]:
     """What is wrong with a request ``body`` by its request model (:mod:`bt_explore.models`):
-    each field's presence, JSON type, length and id shape, as the model declares them.
+    each field's presence, JSON type, length, pattern and id shape, as the model declares them.
 
     A required field that is missing, ``null`` or ``""`` is ``required`` (blank text too, where
     the model asks for a minimum length); an optional one may be ``null``. ``skip`` names the
-    fields (wire names) checked elsewhere, e.g. the customer by :func:`booking_problems`.
+    fields (wire names) checked elsewhere, e.g. the customer by :func:`booking_problems`;
+    ``prefix`` is put before each parameter (``"customer."``).
 
     Example:
         >>> from bt_explore.models import CustomEntityAdd
@@ -290,10 +309,10 @@ def body_problems(
     """
     problems: list[Problem] = []
     for field_ in msgspec.structs.fields(model):
-        name = field_.encode_name
-        if name in skip:
+        if field_.encode_name in skip:
             continue
-        value = body.get(name)
+        name = prefix + field_.encode_name
+        value = body.get(field_.encode_name)
         if value is None or (field_.required and value == ""):
             if field_.required:
                 problems.append(Problem(name, "required"))
@@ -310,18 +329,7 @@ def _value_problem(name: str, value: Any, annotation: Any) -> Problem | None:
     if kind is str:
         if not isinstance(value, str):
             return Problem(name, "not_a_string")
-        for meta in metas:
-            if meta.min_length and len(value.strip()) < meta.min_length:
-                return Problem(name, "required")
-            if meta.max_length is not None and len(value) > meta.max_length:
-                return Problem(name, "too_long", {"max": meta.max_length})
-            if meta.pattern and re.search(meta.pattern, value) is None:
-                id_kind = (meta.extra or {}).get("id")
-                if id_kind:
-                    fields = {"value": value, "kind": id_kind, "prefix": ID_PREFIXES[id_kind]}
-                    return Problem(name, "bad_id", fields)
-                return Problem(name, "invalid")
-        return None
+        return next((p for p in (_text_problem(name, value, m) for m in metas) if p), None)
     if kind is bool:
         return None if isinstance(value, bool) else Problem(name, "not_a_boolean")
     if get_origin(kind) is Literal:
@@ -337,18 +345,20 @@ def _value_problem(name: str, value: Any, annotation: Any) -> Problem | None:
     return None
 
 
-def _unwrap(annotation: Any) -> tuple[Any, list[msgspec.Meta]]:
-    """The type under ``Annotated`` and ``| None``, and its constraints."""
-    metas: list[msgspec.Meta] = []
-    while True:
-        args = get_args(annotation)
-        if hasattr(annotation, "__metadata__"):  # Annotated[T, Meta(...)]
-            metas += [m for m in annotation.__metadata__ if isinstance(m, msgspec.Meta)]
-            annotation = args[0]
-        elif args and type(None) in args and get_origin(annotation) is not Literal:
-            rest = [a for a in args if a is not type(None)]
-            if len(rest) != 1:
-                return annotation, metas
-            annotation = rest[0]
-        else:
-            return annotation, metas
+def _text_problem(name: str, value: str, meta: msgspec.Meta) -> Problem | None:
+    """What ``meta`` refuses in the text ``value``: blank where a length is required, too long
+    (``extra["trimmed"]``: surrounding spaces not counted), or not of the pattern."""
+    extra = meta.extra or {}
+    if meta.min_length and len(value.strip()) < meta.min_length:
+        return Problem(name, "required")
+    length = len(value.strip()) if extra.get("trimmed") else len(value)
+    if meta.max_length is not None and length > meta.max_length:
+        return Problem(name, "too_long", {"max": meta.max_length})
+    if not meta.pattern or re.search(meta.pattern, value) is not None:
+        return None
+    if extra.get("id"):
+        kind = extra["id"]
+        return Problem(name, "bad_id", {"value": value, "kind": kind, "prefix": ID_PREFIXES[kind]})
+    if extra.get("problem"):
+        return Problem(name, extra["problem"], {"value": value})
+    return Problem(name, "invalid")

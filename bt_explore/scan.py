@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -115,7 +116,14 @@ def plan_calls(start: date, end: date) -> list[SlotCall]:
         >>> [c.label for c in plan_calls(date(2026, 12, 14), date(2026, 12, 23))]
         ['listMonth 2026-12 (2026-12-01..2026-12-31)']
     """
-    return [SlotCall(p.kind, *p.span(day)) for p, day in periods.plan(start, end)]
+    return list(_plan(start, end))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(start: date, end: date) -> tuple[SlotCall, ...]:
+    # templates of a scan mostly share their window: plan each window once, before the first
+    # slot call can leave
+    return tuple(SlotCall(p.kind, *p.span(day)) for p, day in periods.plan(start, end))
 
 
 @dataclass

@@ -31,19 +31,23 @@ Example:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import http.server
 import logging
 import os
 import queue
+import re
 import secrets
+import stat
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -52,19 +56,25 @@ import jwt
 import msgspec
 
 from bt_explore.auth import PersonGrant, now_seconds
-from bt_explore.errors import SignInError
+from bt_explore.errors import SignInError, redact
 from bt_explore.settings import env
 
 if TYPE_CHECKING:  # pragma: no cover
+    import requests
+
     from bt_explore.client import Client
 
 __all__ = [
     "CONFIG_DIR_ENV",
     "LoopbackListener",
     "TokenStore",
+    "UnreadableStore",
     "authorize_url_for",
     "config_dir",
     "pkce_pair",
+    "printable",
+    "revocation_url",
+    "revoke_sign_in",
     "sign_in",
 ]
 
@@ -161,6 +171,7 @@ class LoopbackListener:
     def __init__(self, *, expected_state: str | None = None) -> None:
         self.expected_state = expected_state
         self._answers: queue.Queue[str] = queue.Queue()
+        self._ignored: list[SignInError] = []
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.deliver = self._deliver
         self._thread = threading.Thread(
@@ -190,7 +201,22 @@ class LoopbackListener:
         """Whether the listener still accepts connections."""
         return not self._closed and self._thread.is_alive()
 
+    def _stray(self, query: str) -> SignInError | None:
+        """Why a redirect is not ours (no or another ``state``), else ``None``."""
+        try:
+            _check_state(query, self.expected_state)
+        except SignInError as exc:
+            return exc
+        return None
+
     def _deliver(self, query: str) -> tuple[bool, str]:
+        stray = self._stray(query)
+        if stray is not None:
+            # any local program can reach this port: a hit without our state is not the
+            # browser coming back, so it is answered and ignored, and the wait goes on
+            self._ignored.append(stray)
+            log.warning("ignored a request to the sign-in callback: %s", stray.detail)
+            return False, f"{stray.detail}; it was ignored."
         try:
             _code_from(query, self.expected_state)
         except SignInError as exc:
@@ -205,21 +231,34 @@ class LoopbackListener:
         self._answers.put(query)
 
     def wait(self, timeout: float) -> str:
-        """The first redirect's query string; raises :class:`SignInError` (``timeout``) when
-        none arrives within ``timeout`` seconds. Ctrl-C interrupts it."""
+        """The first redirect's query string that carries the expected ``state``; redirects
+        without it are ignored. Raises :class:`SignInError` when none arrives within
+        ``timeout`` seconds: ``timeout``, or ``state_mismatch``/``state_missing`` when only
+        redirects that were not ours came. Ctrl-C interrupts it."""
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                why = "no token was requested and nothing is listening any more"
+                if self._ignored:
+                    last = self._ignored[-1]
+                    raise SignInError(
+                        last.reason,
+                        f"{last.detail}: {len(self._ignored)} redirect(s) not ours were "
+                        f"ignored and ours did not come within {timeout:g} s; {why}",
+                    )
                 raise SignInError(
-                    "timeout",
-                    f"the browser did not come back within {timeout:g} s; "
-                    "no token was requested and nothing is listening any more",
+                    "timeout", f"the browser did not come back within {timeout:g} s; {why}"
                 )
             try:
-                return self._answers.get(timeout=min(remaining, 0.2))
+                query = self._answers.get(timeout=min(remaining, 0.2))
             except queue.Empty:
                 continue
+            stray = self._stray(query)
+            if stray is None:
+                return query
+            self._ignored.append(stray)
+            log.warning("ignored a pasted redirect: %s", stray.detail)
 
     def close(self) -> None:
         """Stop listening and end the server thread (idempotent)."""
@@ -237,11 +276,15 @@ class LoopbackListener:
         self.close()
 
 
-def _code_from(query_or_url: str, expected_state: str | None) -> str:
-    """The ``code`` of a redirect (its URL or query), after checking ``state`` and errors."""
+def _params_of(query_or_url: str) -> dict[str, str]:
     text = query_or_url.strip()
     query = urlsplit(text).query if "://" in text else text.lstrip("?")
-    params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+
+def _check_state(query_or_url: str, expected_state: str | None) -> dict[str, str]:
+    """The parameters of a redirect, after checking that it carries ``expected_state``."""
+    params = _params_of(query_or_url)
     state = params.get("state")
     if expected_state is not None:
         if state is None:
@@ -250,6 +293,12 @@ def _code_from(query_or_url: str, expected_state: str | None) -> str:
             raise SignInError(
                 "state_mismatch", "the redirect's state is not the one sent (a stale or forged one)"
             )
+    return params
+
+
+def _code_from(query_or_url: str, expected_state: str | None) -> str:
+    """The ``code`` of a redirect (its URL or query), after checking ``state`` and errors."""
+    params = _check_state(query_or_url, expected_state)
     if "error" in params:
         error = params["error"] or "error"
         described = params.get("error_description") or ""
@@ -274,15 +323,27 @@ def _in_notebook() -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
-def _show_in_notebook(url: str) -> None:
+def _show_in_notebook(url: str) -> Any:
+    """Show the sign-in link as the cell's output; returns its display handle."""
     from IPython.display import HTML, display
 
-    display(
+    return display(
         HTML(
             f'<a href="{html.escape(url)}" target="_blank" rel="noopener">'
             "Sign in to bookingtime</a> (this cell finishes when you have signed in)"
-        )
+        ),
+        display_id=True,
     )
+
+
+def _clear_notebook_link(handle: Any) -> None:
+    """Replace the sign-in link once the sign-in is over: a used link must not stay in the
+    notebook (its output is saved with it)."""
+    update = getattr(handle, "update", None)
+    if callable(update):
+        from IPython.display import HTML
+
+        update(HTML(""))
 
 
 def _show_in_terminal(url: str, *, opened: bool) -> None:
@@ -335,12 +396,17 @@ class _PasteReader:
 
 
 # --- the flow ----------------------------------------------------------------------------------
-def _user_of(token: str) -> str:
-    try:  # only to name the person in whoami; the server checks the signature
+def _claims(token: str) -> dict[str, Any]:
+    try:  # only to name the person and read the server's clock; the server checks the signature
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return ""
-    return str(claims.get("usr") or claims.get("sub") or "")
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _seconds(value: Any) -> float | None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value <= _LATEST else None
 
 
 def sign_in(
@@ -372,12 +438,16 @@ def sign_in(
         ...     person = headless_browser("ada@example.com", "ada-demo")  # plays the browser
         ...     _ = sign_in(client, open_browser=False, show_url=person)
         ...     client.organization(organization_id=sb.other_organization_id)["name"]
-        'Studio Wien (not accessible)'
+        'Studio Wien'
     """
     settings = client.settings
     store = store if store is not None else (TokenStore() if remember else None)
     if remember and store is not None:
-        saved = store.load(settings.client_id or "", settings.auth_url)
+        try:
+            saved = store.load(settings.client_id or "", settings.auth_url)
+        except UnreadableStore as exc:
+            log.warning("%s", exc)
+            saved = None
         now = now_seconds(client.clock)
         if saved is not None and (saved.expires_at is None or saved.expires_at > now + 60):
             log.info("using the stored sign-in of %s", saved.user or "a person")
@@ -398,6 +468,7 @@ def sign_in(
             params["organization_id"] = organization_id
         url = authorize_url_for(settings.auth_url) + "?" + urlencode(params)
         reader: _PasteReader | None = None
+        link: Any = None
         try:
             if show_url is not None:
                 if open_browser:
@@ -406,7 +477,7 @@ def sign_in(
             elif _in_notebook():
                 if open_browser:
                     _open(url)
-                _show_in_notebook(url)
+                link = _show_in_notebook(url)
             else:
                 opened = open_browser and _open(url)
                 _show_in_terminal(url, opened=opened)
@@ -416,17 +487,18 @@ def sign_in(
         finally:
             if reader is not None:
                 reader.stop()
+            _clear_notebook_link(link)
     code = _code_from(query, state)
-    answer = client.auth._post(
-        {
-            "grant_type": "authorization_code",
-            "client_id": settings.client_id or "",
-            "code": code,
-            "redirect_uri": listener.redirect_uri,
-            "code_verifier": verifier,
-        },
-        organization_id=None,
-    )
+    exchange = {
+        "grant_type": "authorization_code",
+        "client_id": settings.client_id or "",
+        "code": code,
+        "redirect_uri": listener.redirect_uri,
+        "code_verifier": verifier,
+    }
+    if settings.client_secret:  # a confidential client authenticates the exchange (§4.1.3)
+        exchange["client_secret"] = settings.client_secret
+    answer = client.auth._post(exchange, organization_id=None)
     token = answer.get("refresh_token")
     if not isinstance(token, str) or not token:
         raise SignInError("invalid_response", "the token endpoint's answer has no refresh_token")
@@ -434,13 +506,26 @@ def sign_in(
         lifetime = float(answer.get("expires_in", 1800))
     except (TypeError, ValueError):
         lifetime = 1800.0
-    grant = PersonGrant(
-        token, expires_at=now_seconds(client.clock) + lifetime, user=_user_of(token)
-    )
+    claims = _claims(token)
+    client_now = now_seconds(client.clock)
+    user = str(claims.get("usr") or claims.get("sub") or "")
+    grant = PersonGrant(token, expires_at=client_now + lifetime, user=user)
     client.auth.use(grant)
     log.info("signed in as %s", grant.user or "a person")
     if store is not None:
-        store.save(settings.client_id or "", settings.auth_url, grant)
+        # whoami judges validity on the server's clock (a pinned sandbox's may be days off):
+        # the token's own iat/exp when it has them, else the client's clock
+        issued = _seconds(claims.get("iat"))
+        if issued is None:
+            issued = client_now
+        expires = _seconds(claims.get("exp"))
+        store.save(
+            settings.client_id or "",
+            settings.auth_url,
+            grant,
+            server_expires_at=issued + lifetime if expires is None else expires,
+            clock_offset=issued - time.time(),
+        )
     return client
 
 
@@ -449,6 +534,107 @@ def _open(url: str) -> bool:
         return bool(webbrowser.open(url))
     except webbrowser.Error:
         return False
+
+
+# --- ending a sign-in ---------------------------------------------------------------------------
+#: Where :func:`revocation_url` looks for a token revocation endpoint on the auth server:
+#: RFC 8414 metadata (``revocation_endpoint``), then the sandbox's root document
+#: (``revocation_url``).
+_DISCOVERY = (
+    ("/.well-known/oauth-authorization-server", "revocation_endpoint"),
+    ("/", "revocation_url"),
+)
+
+
+def _auth_session(url: str) -> requests.Session:
+    import requests
+
+    session = requests.Session()
+    host = urlsplit(url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        session.trust_env = False  # a local server: no proxies from the environment
+    return session
+
+
+def revocation_url(auth_url: str, *, timeout: float = 10.0) -> str | None:
+    """The token revocation endpoint (RFC 7009) the auth server of ``auth_url`` advertises, or
+    ``None`` when it advertises none (or cannot be reached).
+
+    It reads the server's RFC 8414 metadata (``revocation_endpoint``), then its root document
+    (``revocation_url``, as the sandbox's ``GET /`` lists it).
+
+    Example:
+        >>> from bt_explore import Sandbox
+        >>> with Sandbox() as sb:
+        ...     revocation_url(sb.auth_url) == sb.base_url + "/oauth/revoke"
+        True
+    """
+    import requests
+
+    parts = urlsplit(auth_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    with _auth_session(auth_url) as session:
+        for path, key in _DISCOVERY:
+            try:
+                answer = session.get(origin + path, timeout=timeout)
+                document = answer.json() if answer.ok else None
+            except (requests.RequestException, ValueError):
+                continue
+            found = document.get(key) if isinstance(document, dict) else None
+            if isinstance(found, str) and urlsplit(found).scheme in ("http", "https"):
+                return found
+    return None
+
+
+def revoke_sign_in(
+    client_id: str,
+    auth_url: str,
+    refresh_token: str,
+    *,
+    client_secret: str = "",
+    timeout: float = 10.0,
+) -> tuple[str, str]:
+    """Ask the auth server to revoke a person's refresh token (RFC 7009), which also ends the
+    access tokens issued from it. Returns ``(outcome, what happened)``: ``"revoked"``,
+    ``"not_offered"`` (the server advertises no revocation endpoint) or ``"failed"``; the text
+    never holds the token and, when the token was not revoked, says what to do instead.
+
+    Example:
+        >>> from bt_explore import Sandbox
+        >>> with Sandbox() as sb:
+        ...     revoke_sign_in(sb.client_id, sb.auth_url, "not-a-token")[0]
+        'revoked'
+    """
+    import requests
+
+    advice = (
+        "it stays valid until it expires; to end access now, withdraw the application's access "
+        "in your bookingtime account (or ask bookingtime's support)"
+    )
+    url = revocation_url(auth_url, timeout=timeout)
+    if url is None:
+        return "not_offered", (
+            f"the auth server at {auth_url} advertises no token revocation endpoint "
+            f"(RFC 7009), so the refresh token was not revoked: {advice}"
+        )
+    form = {"token": refresh_token, "token_type_hint": "refresh_token", "client_id": client_id}
+    if client_secret:
+        form["client_secret"] = client_secret
+    try:
+        with _auth_session(url) as session:
+            answer = session.post(url, data=form, timeout=timeout)
+    except requests.RequestException as exc:
+        return "failed", f"revoking at {url} failed ({type(exc).__name__}): {advice}"
+    if answer.status_code == 200:
+        return "revoked", f"the refresh token was revoked at {url}"
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    why = f"{error}: {body.get('error_description')}" if error else "no error description"
+    why = redact(printable(why), [refresh_token, client_secret])
+    return "failed", f"revoking at {url} failed ({answer.status_code} {why}): {advice}"
 
 
 # --- remembering a sign-in ---------------------------------------------------------------------
@@ -469,11 +655,79 @@ def config_dir() -> Path:
     return Path(base) / "bt_explore"
 
 
+#: The largest ``expires_at`` (epoch seconds) a stored sign-in may carry: the end of year 9999.
+_LATEST = 253402300799.0
+#: Terminal control sequences (CSI/OSC escapes) and single control or format characters
+#: (C0, C1, bidi overrides, zero-width ones): what a stored text may not send to a terminal.
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b.?"
+)
+
+
+def printable(text: object) -> str:
+    """``text`` without terminal control sequences or control/format characters (for printing
+    what a file or a server said, e.g. a person's name in ``bt-explore whoami``).
+
+    Example:
+        >>> printable("ada\x1b[31m red\x1b[0m\u202egnp.exe\x07")
+        'ada redgnp.exe'
+    """
+    text = _CONTROL.sub("", str(text))
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+class UnreadableStore(SignInError):
+    """The sign-in file exists but cannot be used (not JSON, not an object, a folder…).
+
+    ``path`` is the file; ``problem`` says what is wrong with it. ``bt-explore logout``
+    removes it.
+
+    Example:
+        >>> print(UnreadableStore(Path("signin.json"), "it is empty"))
+        sign-in failed (unreadable_store): signin.json cannot be read: it is empty; \
+`bt-explore logout` removes it
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            "unreadable_store", f"{path} cannot be read: {problem}; `bt-explore logout` removes it"
+        )
+
+
+def _entry_problem(entry: Any) -> str:
+    """What makes a stored entry unusable ("" when nothing does)."""
+    if not isinstance(entry, dict):
+        return f"an entry is a JSON {type(entry).__name__}, not an object"
+    for key in ("client_id", "auth_url", "refresh_token"):
+        if not isinstance(entry.get(key), str):
+            return f"{key} of an entry is not a string"
+    if not isinstance(entry.get("user", ""), str):
+        return "user of an entry is not a string"
+    for key in ("expires_at", "server_expires_at"):
+        expires = entry.get(key)
+        if expires is None:
+            continue
+        if isinstance(expires, bool) or not isinstance(expires, (int, float)):
+            return f"{key} of an entry is not a number"
+        if not 0 <= expires <= _LATEST:  # also NaN
+            return f"{key} of an entry is out of range ({expires:g})"
+    offset = entry.get("clock_offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > _LATEST:
+        return "clock_offset of an entry is not a number of seconds"
+    return ""
+
+
 class TokenStore:
     """Stored sign-ins, one per (client id, token URL), in a JSON file only its owner may read.
 
-    The file is written atomically with permissions 0600 (its folder 0700). Reprs and
-    :meth:`entries` never show a token.
+    The file is written atomically (a temporary file renamed over it) under a file lock, so
+    concurrent saves from threads and processes lose nothing; it has permissions 0600 and its
+    folder 0700, tightened with a warning when found wider. A file that cannot be used (not
+    JSON, not an object, entries of the wrong types, a folder…) raises
+    :class:`UnreadableStore` from :meth:`load`, :meth:`entries` and :meth:`save` and is removed
+    by :meth:`remove_file`. Reprs and :meth:`entries` never show a token.
 
     Example:
         >>> import tempfile
@@ -495,76 +749,207 @@ class TokenStore:
     def _key(client_id: str, auth_url: str) -> str:
         return f"{client_id} {auth_url}"
 
+    # -- the file --------------------------------------------------------------------------
+    def _tighten(self, path: Path, mode: int, what: str) -> None:
+        try:
+            info = path.stat()
+        except OSError:
+            return
+        found = stat.S_IMODE(info.st_mode)
+        if sys.platform == "win32" or not found & ~mode & 0o777:
+            return
+        # bt_explore's own folder (the config folder) and the file are tightened; a folder
+        # the caller chose (TokenStore(path)) may be shared, e.g. /tmp: only warned about
+        ours = path == self.path or path == config_dir()
+        if not ours or info.st_uid != os.getuid() or found & stat.S_ISVTX:
+            log.warning(
+                "%s %s is open to others (mode %s); keep sign-ins in a folder only you can "
+                "read (mode %s)",
+                what,
+                path,
+                oct(found),
+                oct(mode),
+            )
+            return
+        log.warning(
+            "%s %s was open to others (mode %s); tightened to %s", what, path, oct(found), oct(mode)
+        )
+        try:
+            path.chmod(mode)
+        except OSError as exc:
+            log.warning("could not tighten %s: %s", path, exc.strerror)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the store's lock (a lock file beside it) for a read-modify-write."""
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._tighten(folder, 0o700, "the sign-in folder")
+        lock_path = folder / f".{self.path.name}.lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_file(fd)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def _read(self) -> dict[str, dict[str, Any]]:
+        """The stored entries; raises :class:`UnreadableStore` naming what is wrong."""
+        if not self.path.exists() and not self.path.is_symlink():
+            return {}
+        self._tighten(self.path.parent, 0o700, "the sign-in folder")
+        if self.path.is_file():
+            self._tighten(self.path, 0o600, "the sign-in file")
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
+        except IsADirectoryError:
+            raise UnreadableStore(self.path, "it is a folder, not a file") from None
+        except OSError as exc:
+            raise UnreadableStore(self.path, exc.strerror or type(exc).__name__) from None
+        if not raw.strip():
+            raise UnreadableStore(self.path, "it is empty")
         try:
-            data = msgspec.json.decode(raw)
+            # utf-8-sig: an editor may have added a byte order mark; the content still counts
+            data = msgspec.json.decode(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise UnreadableStore(self.path, "it is not UTF-8 text") from None
         except msgspec.DecodeError:
-            log.warning("%s is not valid JSON; ignoring the stored sign-ins", self.path)
-            return {}
-        return data if isinstance(data, dict) else {}
+            raise UnreadableStore(self.path, "it is not valid JSON (truncated?)") from None
+        except RecursionError:
+            raise UnreadableStore(self.path, "its JSON is nested too deeply") from None
+        if not isinstance(data, dict):
+            raise UnreadableStore(
+                self.path, f"it holds a JSON {type(data).__name__}, not an object"
+            )
+        for entry in data.values():
+            problem = _entry_problem(entry)
+            if problem:
+                raise UnreadableStore(self.path, problem)
+        return data
 
     def _write(self, data: dict[str, dict[str, Any]]) -> None:
         folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".signin-", suffix=".json")
         try:
             os.chmod(tmp, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(msgspec.json.encode(data))
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    # -- the sign-ins ----------------------------------------------------------------------
     def load(self, client_id: str, auth_url: str) -> PersonGrant | None:
         """The stored sign-in for this client and token URL, if any."""
         entry = self._read().get(self._key(client_id, auth_url))
-        if not entry or not isinstance(entry.get("refresh_token"), str):
+        if not entry:
             return None
         expires = entry.get("expires_at")
         return PersonGrant(
             entry["refresh_token"],
-            expires_at=float(expires) if isinstance(expires, (int, float)) else None,
+            expires_at=None if expires is None else float(expires),
             user=str(entry.get("user") or ""),
         )
 
-    def save(self, client_id: str, auth_url: str, grant: PersonGrant) -> None:
-        """Store ``grant`` for this client and token URL (replacing an older one)."""
-        data = self._read()
-        data[self._key(client_id, auth_url)] = {
-            "client_id": client_id,
-            "auth_url": auth_url,
-            "user": grant.user,
-            "expires_at": grant.expires_at,
-            "refresh_token": grant.refresh_token,
-        }
-        self._write(data)
+    def save(
+        self,
+        client_id: str,
+        auth_url: str,
+        grant: PersonGrant,
+        *,
+        server_expires_at: float | None = None,
+        clock_offset: float = 0.0,
+    ) -> None:
+        """Store ``grant`` for this client and token URL (replacing an older one).
+
+        ``grant.expires_at`` is on the client's clock (what :meth:`load` gives back);
+        ``server_expires_at`` is the same moment on the auth server's clock and
+        ``clock_offset`` how far that clock is ahead of this computer's (a pinned sandbox's
+        may be days off), so that :meth:`entries` can say whether the sign-in is still valid
+        on the server.
+        """
+        with self._locked():
+            try:
+                data = self._read()
+            except UnreadableStore as exc:
+                log.warning("%s; replacing it", exc)
+                data = {}
+            data[self._key(client_id, auth_url)] = {
+                "client_id": client_id,
+                "auth_url": auth_url,
+                "user": grant.user,
+                "expires_at": grant.expires_at,
+                "server_expires_at": server_expires_at,
+                "clock_offset": clock_offset,
+                "refresh_token": grant.refresh_token,
+            }
+            self._write(data)
+
+    def take(
+        self, client_id: str | None = None, auth_url: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Forget the sign-in of this client and token URL (both ``None``: every sign-in) and
+        return the forgotten entries, tokens included (to revoke them)."""
+        with self._locked():
+            data = self._read()
+            if client_id is None and auth_url is None:
+                keys = list(data)
+            else:
+                keys = [self._key(client_id or "", auth_url or "")]
+            taken = [entry for k in keys if (entry := data.pop(k, None)) is not None]
+            if taken:
+                if data:
+                    self._write(data)
+                else:
+                    self.path.unlink(missing_ok=True)
+            return taken
 
     def remove(self, client_id: str | None = None, auth_url: str | None = None) -> bool:
         """Forget the sign-in of this client and token URL (both ``None``: every sign-in);
         returns whether anything was forgotten."""
-        data = self._read()
-        if client_id is None and auth_url is None:
-            keys = list(data)
-        else:
-            keys = [self._key(client_id or "", auth_url or "")]
-        removed = [k for k in keys if data.pop(k, None) is not None]
-        if removed:
-            if data:
-                self._write(data)
-            else:
-                self.path.unlink(missing_ok=True)
-        return bool(removed)
+        return bool(self.take(client_id, auth_url))
+
+    def remove_file(self) -> bool:
+        """Delete the sign-in file whatever it holds (an unreadable one too, or an empty folder
+        in its place); returns whether there was one. Tokens in it are not revoked."""
+        with self._locked():
+            if self.path.is_dir() and not self.path.is_symlink():
+                self.path.rmdir()  # OSError when the folder holds files: not ours to delete
+                return True
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
 
     def entries(self) -> list[dict[str, Any]]:
         """The stored sign-ins without their tokens: ``client_id``, ``auth_url``, ``user``,
-        ``expires_at``."""
+        ``expires_at`` and ``server_now`` (the auth server's clock now, estimated), both in
+        epoch seconds of the server's clock."""
+        now = time.time()
+        shown = ("client_id", "auth_url", "user")
         return [
-            {k: v for k, v in entry.items() if k != "refresh_token"}
+            {
+                **{k: entry.get(k) for k in shown},
+                "expires_at": entry.get("server_expires_at", entry.get("expires_at")),
+                "server_now": now + float(entry.get("clock_offset", 0)),
+            }
             for entry in self._read().values()
-            if isinstance(entry, dict)
         ]
+
+
+def _lock_file(fd: int) -> None:
+    """Block until this process holds an exclusive lock on the open file ``fd``."""
+    if sys.platform == "win32":  # pragma: no cover - not tested here
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)

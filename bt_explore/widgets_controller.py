@@ -1031,7 +1031,7 @@ class ExplorerController(_SlotChooser):
         free = len(self.visible_slots)
         self._set_status(
             "success",
-            f"Booked (see below). {free} free times left {self._when('day', self.day)}.",
+            f"Booked (see below). {free} free slots left {self._when('day', self.day)}.",
             log=False,  # the confirmation was logged above
         )
         return appointment

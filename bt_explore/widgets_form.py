@@ -4,7 +4,7 @@ No widgets and no requests here: what a template's label and summary say, which 
 requires, what is wrong with the form (the verdict of :mod:`bt_explore.rules`), the ``customer``
 the form books, and a clear line for any error. :mod:`bt_explore.widgets_controller` and
 :mod:`bt_explore.widgets_view` build on it; :mod:`bt_explore.widgets` re-exports the public names.
-Wire fields are named through :mod:`bt_explore.models` (:class:`WireNames`), never spelled here.
+Wire fields are named through :mod:`bt_explore.models` (:class:`~bt_explore.models.WireNames`), never spelled here.
 
 Example:
     >>> template_label({"name": "Check-up", "duration": 30})
@@ -20,12 +20,11 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
-
 import bt_explore.errors as errors
 import bt_explore.models as models
 import bt_explore.rules as rules
 import bt_explore.times as times
+from bt_explore.models import WireNames  # the one implementation; still importable from here
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -60,34 +59,14 @@ __all__ = [
 ]
 
 
-class WireNames:
-    """A model's wire names by attribute: ``WireNames(models.Price).price_gross`` is
-    ``'priceGross'``; an attribute the model does not have raises ``AttributeError``.
-
-    Example:
-        >>> WireNames(models.BookingTemplate).booking_day_latest
-        'bookingDayLatest'
-    """
-
-    def __init__(self, model: type[msgspec.Struct]) -> None:
-        self._model = model.__name__
-        self._names = {f.name: f.encode_name for f in msgspec.structs.fields(model)}
-
-    def __getattr__(self, name: str) -> str:
-        try:
-            return self._names[name]
-        except KeyError:
-            raise AttributeError(f"{self._model} has no field {name!r}") from None
-
-
 #: The wire names the explorer reads, each of its model.
-TEMPLATE = WireNames(models.BookingTemplate)
-PRICE = WireNames(models.Price)
-CUSTOMER = WireNames(models.Customer)
-RESOURCE = WireNames(models.BookingResource)
-APPOINTMENT = WireNames(models.Appointment)
-ORGANIZATION = WireNames(models.Organization)
-RANGE = WireNames(models.RangeList)
+TEMPLATE = models.wire_names(models.BookingTemplate)
+PRICE = models.wire_names(models.Price)
+CUSTOMER = models.wire_names(models.Customer)
+RESOURCE = models.wire_names(models.BookingResource)
+APPOINTMENT = models.wire_names(models.Appointment)
+ORGANIZATION = models.wire_names(models.Organization)
+RANGE = models.wire_names(models.RangeList)
 
 
 @dataclass(frozen=True)

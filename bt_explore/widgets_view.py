@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bt_explore.extras import missing_extra
 
@@ -91,6 +91,28 @@ _CSS = """<style>
 </style>"""
 
 
+#: The width of the labels left of the controls, so the controls line up.
+_LABEL_WIDTH = "110px"
+
+W = TypeVar("W", bound=widgets.DOMWidget)
+
+
+def _classed(widget: W, name: str) -> W:
+    """``widget`` with the CSS class ``name`` (one of :data:`SELECTORS`)."""
+    widget.add_class(name)
+    return widget
+
+
+def _note_widget() -> widgets.HTML:
+    """An HTML widget for a short message beside a control."""
+    return widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+
+
+def _section(title: str) -> widgets.HTML:
+    """A section's bold heading."""
+    return widgets.HTML(f"<b style='display:block;margin:10px 0 2px'>{html.escape(title)}</b>")
+
+
 def _row() -> widgets.Layout:
     """The layout of a row of controls: it wraps on a narrow screen rather than overflowing."""
     return widgets.Layout(align_items="center", flex_flow="row wrap")
@@ -152,168 +174,200 @@ class BookingExplorer(widgets.VBox):
     # -- widgets -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        wide = {"description_width": "110px"}
+        """The widgets, section by section, each with its CSS class and its callbacks."""
         self.title = widgets.HTML(_CSS + "<h3 style='margin:4px 0'>Booking explorer</h3>")
-        self.template_dropdown = widgets.Dropdown(
-            description="Template",
-            options=[],
-            style=wide,
-            layout=widgets.Layout(width="560px", max_width="100%"),
+        self.status = _classed(widgets.HTML(layout=widgets.Layout(margin="6px 0")), "bt-status")
+        self.add_class("bt-explorer")
+        self.children = [
+            self.title,
+            *self._build_template(),
+            _section("1 · Find a free slot"),
+            *self._build_browse(),
+            self.status,
+            *self._build_times(),
+            _section("2 · Customer (* required)"),
+            *self._build_form(),
+            *self._build_book(),
+            _section("3 · Bookings of this session"),
+            *self._build_bookings(),
+        ]
+
+    def _build_template(self) -> list[widgets.Widget]:
+        """The template dropdown, Reload, and the chosen template's summary."""
+        self.template_dropdown = _classed(
+            widgets.Dropdown(
+                description="Template",
+                options=[],
+                style={"description_width": _LABEL_WIDTH},
+                layout=widgets.Layout(width="560px", max_width="100%"),
+            ),
+            "bt-template",
         )
-        self.reload_button = widgets.Button(
-            description="Reload", icon="refresh", tooltip="Fetch templates and resources again"
+        self.reload_button = _classed(
+            widgets.Button(
+                description="Reload", icon="refresh", tooltip="Fetch templates and resources again"
+            ),
+            "bt-reload",
         )
         self.description = widgets.HTML()
-        self.earliest_button = widgets.Button(
-            description="Earliest slot",
-            icon="bolt",
-            button_style="primary",
-            tooltip="Choose the earliest free slot of this template",
+        self.template_dropdown.observe(self._handler(self._on_template), names="value")
+        self.reload_button.on_click(self._handler(self._on_reload))
+        return [
+            widgets.HBox([self.template_dropdown, self.reload_button], layout=_row()),
+            self.description,
+        ]
+
+    def _build_browse(self) -> list[widgets.Widget]:
+        """Earliest slot, Day/Week, ◀ date ▶ and the note beside the date."""
+        self.earliest_button = _classed(
+            widgets.Button(
+                description="Earliest slot",
+                icon="bolt",
+                button_style="primary",
+                tooltip="Choose the earliest free slot of this template",
+            ),
+            "bt-earliest",
         )
-        self.mode_toggle = widgets.ToggleButtons(
-            options=[("Day", "day"), ("Week", "week")],
-            value="day",
-            tooltip="Browse one day or one ISO week",
-            style={"button_width": "64px"},
+        self.mode_toggle = _classed(
+            widgets.ToggleButtons(
+                options=[("Day", "day"), ("Week", "week")],
+                value="day",
+                tooltip="Browse one day or one ISO week",
+                style={"button_width": "64px"},
+            ),
+            "bt-mode",
         )
-        self.prev_button = widgets.Button(
-            description="◀", tooltip="Previous day/week", layout=widgets.Layout(width="44px")
+        self.prev_button = _classed(
+            widgets.Button(
+                description="◀", tooltip="Previous day/week", layout=widgets.Layout(width="44px")
+            ),
+            "bt-prev",
         )
         # No min/max: the picker would silently snap a typed past date; the controller moves
         # it into the booking window and says so in date_note.
-        self.date_picker = widgets.DatePicker(
-            description="Date",
-            style={"description_width": "40px"},
-            layout=widgets.Layout(width="220px"),
+        self.date_picker = _classed(
+            widgets.DatePicker(
+                description="Date",
+                style={"description_width": "40px"},
+                layout=widgets.Layout(width="220px"),
+            ),
+            "bt-date",
         )
-        self.next_button = widgets.Button(
-            description="▶", tooltip="Next day/week", layout=widgets.Layout(width="44px")
+        self.next_button = _classed(
+            widgets.Button(
+                description="▶", tooltip="Next day/week", layout=widgets.Layout(width="44px")
+            ),
+            "bt-next",
         )
-        self.date_note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
-        self.day_buttons = widgets.ToggleButtons(
-            options=[],
-            value=None,
-            description="Day",
-            style={"description_width": "110px", "button_width": "auto"},
-            layout=widgets.Layout(width="100%", display="none"),
-        )
-        self.slot_buttons = widgets.ToggleButtons(
-            options=[],
-            value=None,
-            description="Free times",
-            style={"description_width": "110px", "button_width": "180px"},
-            layout=widgets.Layout(width="100%"),
-        )
-        self.fields: dict[str, widgets.Text] = {}
-        self.field_errors: dict[str, widgets.HTML] = {}
-        rows = []
-        for f in FORM_FIELDS:
-            text = widgets.Text(
-                description=f.label,
-                placeholder=f.placeholder,
-                continuous_update=True,
-                style=wide,
-                layout=widgets.Layout(width="380px", max_width="100%"),
-            )
-            error = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
-            text.observe(self._handler(self._on_field, f.name), names="value")
-            text.add_class(f"bt-field-{f.name}")
-            error.add_class(f"bt-field-error-{f.name}")
-            self.fields[f.name] = text
-            self.field_errors[f.name] = error
-            rows.append(widgets.HBox([text, error], layout=_row()))
-        self.book_button = widgets.Button(
-            description="Book",
-            icon="check",
-            button_style="success",
-            disabled=True,
-            tooltip="Book the chosen slot for this customer",
-        )
-        self.book_feedback = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
-        self.status = widgets.HTML(layout=widgets.Layout(margin="6px 0"))
-        self.confirmation = widgets.HTML()
-        self.bookings_html = widgets.HTML(layout=widgets.Layout(overflow="auto"))
-        self.booking_dropdown = widgets.Dropdown(
-            description="Booking",
-            options=[],
-            style={"description_width": "60px"},
-            layout=widgets.Layout(width="460px", max_width="100%"),
-        )
-        self.cancel_button = widgets.Button(
-            description="Cancel booking",
-            icon="times",
-            button_style="danger",
-            disabled=True,
-            tooltip="Cancel the booking chosen on the left",
-        )
-        self.cancel_feedback = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
-
-        for widget, name in (
-            (self, "bt-explorer"),
-            (self.status, "bt-status"),
-            (self.template_dropdown, "bt-template"),
-            (self.reload_button, "bt-reload"),
-            (self.earliest_button, "bt-earliest"),
-            (self.mode_toggle, "bt-mode"),
-            (self.prev_button, "bt-prev"),
-            (self.date_picker, "bt-date"),
-            (self.next_button, "bt-next"),
-            (self.date_note, "bt-date-note"),
-            (self.day_buttons, "bt-days"),
-            (self.slot_buttons, "bt-slots"),
-            (self.book_button, "bt-book"),
-            (self.book_feedback, "bt-book-feedback"),
-            (self.confirmation, "bt-confirmation"),
-            (self.bookings_html, "bt-bookings"),
-            (self.booking_dropdown, "bt-booking-select"),
-            (self.cancel_button, "bt-cancel"),
-            (self.cancel_feedback, "bt-cancel-feedback"),
-        ):
-            widget.add_class(name)
-
-        self.template_dropdown.observe(self._handler(self._on_template), names="value")
-        self.reload_button.on_click(self._handler(self._on_reload))
+        self.date_note = _classed(_note_widget(), "bt-date-note")
         self.earliest_button.on_click(self._handler(self._on_earliest))
         self.mode_toggle.observe(self._handler(self._on_mode), names="value")
         self.prev_button.on_click(self._handler(self._on_step, -1))
         self.next_button.on_click(self._handler(self._on_step, +1))
         self.date_picker.observe(self._handler(self._on_date), names="value")
+        controls = [
+            self.earliest_button,
+            self.mode_toggle,
+            self.prev_button,
+            self.date_picker,
+            self.next_button,
+            self.date_note,
+        ]
+        return [widgets.HBox(controls, layout=_row())]
+
+    def _build_times(self) -> list[widgets.Widget]:
+        """Week view's day chooser and the chosen day's free times."""
+        self.day_buttons = _classed(
+            widgets.ToggleButtons(
+                options=[],
+                value=None,
+                description="Day",
+                style={"description_width": _LABEL_WIDTH, "button_width": "auto"},
+                layout=widgets.Layout(width="100%", display="none"),
+            ),
+            "bt-days",
+        )
+        self.slot_buttons = _classed(
+            widgets.ToggleButtons(
+                options=[],
+                value=None,
+                description="Free times",
+                style={"description_width": _LABEL_WIDTH, "button_width": "180px"},
+                layout=widgets.Layout(width="100%"),
+            ),
+            "bt-slots",
+        )
         self.day_buttons.observe(self._handler(self._on_day), names="value")
         self.slot_buttons.observe(self._handler(self._on_slot), names="value")
-        self.book_button.on_click(self._handler(self._on_book))
-        self.cancel_button.on_click(self._handler(self._on_cancel))
+        return [self.day_buttons, self.slot_buttons]
 
-        section = "<b style='display:block;margin:10px 0 2px'>{}</b>".format
-        row = _row()
-        self.children = [
-            self.title,
-            widgets.HBox([self.template_dropdown, self.reload_button], layout=row),
-            self.description,
-            widgets.HTML(section("1 · Find a free slot")),
-            widgets.HBox(
-                [
-                    self.earliest_button,
-                    self.mode_toggle,
-                    self.prev_button,
-                    self.date_picker,
-                    self.next_button,
-                    self.date_note,
-                ],
-                layout=row,
+    def _build_form(self) -> list[widgets.Widget]:
+        """A Text per customer field, what is wrong with it beside it."""
+        self.fields: dict[str, widgets.Text] = {}
+        self.field_errors: dict[str, widgets.HTML] = {}
+        rows: list[widgets.Widget] = []
+        for f in FORM_FIELDS:
+            text = widgets.Text(
+                description=f.label,
+                placeholder=f.placeholder,
+                continuous_update=True,
+                style={"description_width": _LABEL_WIDTH},
+                layout=widgets.Layout(width="380px", max_width="100%"),
+            )
+            self.fields[f.name] = _classed(text, f"bt-field-{f.name}")
+            self.field_errors[f.name] = _classed(_note_widget(), f"bt-field-error-{f.name}")
+            text.observe(self._handler(self._on_field, f.name), names="value")
+            rows.append(widgets.HBox([text, self.field_errors[f.name]], layout=_row()))
+        return rows
+
+    def _build_book(self) -> list[widgets.Widget]:
+        """Book, the text beside it, and the confirmation below it."""
+        self.book_button = _classed(
+            widgets.Button(
+                description="Book",
+                icon="check",
+                button_style="success",
+                disabled=True,
+                tooltip="Book the chosen slot for this customer",
             ),
-            self.status,
-            self.day_buttons,
-            self.slot_buttons,
-            widgets.HTML(section("2 · Customer (* required)")),
-            *rows,
-            widgets.HBox([self.book_button, self.book_feedback], layout=row),
+            "bt-book",
+        )
+        self.book_feedback = _classed(_note_widget(), "bt-book-feedback")
+        self.confirmation = _classed(widgets.HTML(), "bt-confirmation")
+        self.book_button.on_click(self._handler(self._on_book))
+        return [
+            widgets.HBox([self.book_button, self.book_feedback], layout=_row()),
             self.confirmation,
-            widgets.HTML(section("3 · Bookings of this session")),
-            self.bookings_html,
-            widgets.HBox(
-                [self.booking_dropdown, self.cancel_button, self.cancel_feedback], layout=row
-            ),
         ]
+
+    def _build_bookings(self) -> list[widgets.Widget]:
+        """This session's bookings table, the dropdown of active ones, Cancel and its note."""
+        self.bookings_html = _classed(
+            widgets.HTML(layout=widgets.Layout(overflow="auto")), "bt-bookings"
+        )
+        self.booking_dropdown = _classed(
+            widgets.Dropdown(
+                description="Booking",
+                options=[],
+                style={"description_width": "60px"},
+                layout=widgets.Layout(width="460px", max_width="100%"),
+            ),
+            "bt-booking-select",
+        )
+        self.cancel_button = _classed(
+            widgets.Button(
+                description="Cancel booking",
+                icon="times",
+                button_style="danger",
+                disabled=True,
+                tooltip="Cancel the booking chosen on the left",
+            ),
+            "bt-cancel",
+        )
+        self.cancel_feedback = _classed(_note_widget(), "bt-cancel-feedback")
+        self.cancel_button.on_click(self._handler(self._on_cancel))
+        row = [self.booking_dropdown, self.cancel_button, self.cancel_feedback]
+        return [self.bookings_html, widgets.HBox(row, layout=_row())]
 
     # -- running actions -----------------------------------------------------------------------
 

@@ -204,6 +204,54 @@ def _lines(stream: Any, into: queue.Queue[str], keep: list[str]) -> None:
         into.put(line)
 
 
+# --- processes ------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes under ``pid`` (children, their children…), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid``."""
+    return {child for child in descendants(pid) if alive(child) and _parent(child) == pid}
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:  # it has ended meanwhile
+        return -1
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie is dead, waiting for init to reap it
+
+
+def left_behind(pids: set[int], timeout: float = 5) -> set[int]:
+    """Those of ``pids`` still alive after ``timeout`` seconds (none, quickly, when all end)."""
+    deadline = time.monotonic() + timeout
+    while {pid for pid in pids if alive(pid)} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {pid for pid in pids if alive(pid)}
+
+
 @dataclass
 class AppServer:
     """A running ``bt-explore app``: its page's address (with the run's token), its process."""
@@ -264,11 +312,14 @@ def app_server(*args: str, env: Mapping[str, str] | None = None) -> Iterator[App
     """``bt-explore app --no-browser --port 0 *args`` until the block ends, then Ctrl-C
     (SIGINT): it must stop cleanly (exit status 0). ``output`` collects its stdout and stderr."""
     server = start_app(*args, env=env)
+    under: set[int] = set()
     try:
         yield server
     finally:
+        under = descendants(server.process.pid) if Path("/proc").is_dir() else set()
         status = stop_process(server.process, timeout=20, sig=signal.SIGINT)
     assert status == 0, f"bt-explore app ended with {status}:\n{''.join(server.output)}"
+    assert not left_behind(under), "bt-explore app left processes running (Voilà, kernels)"
 
 
 @dataclass

@@ -16,7 +16,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _browser import AppServer, app_server, server_environment, start_app
+from _browser import (
+    AppServer,
+    alive,
+    app_server,
+    children,
+    descendants,
+    left_behind,
+    server_environment,
+    start_app,
+)
 
 from bt_explore.app import PageServer, kernel_environment
 from bt_explore.cli import main
@@ -121,13 +130,7 @@ def test_serves_the_page_on_port_0_and_stops_on_ctrl_c():
 @needs_voila
 def test_live_gives_the_kernel_the_settings_and_shows_no_secret(sandbox):
     secret = "s3cret-never-shown"
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox, BOOKINGTIME_CLIENT_SECRET=secret)
     with app_server("--live", env=env) as server:
         assert "on bookingtime (live)" in "".join(server.output)
         page = _get(server.url)
@@ -137,6 +140,20 @@ def test_live_gives_the_kernel_the_settings_and_shows_no_secret(sandbox):
             time.sleep(0.1)
         assert sandbox.token_requests, "the page's kernel never asked the sandbox for a token"
     assert secret not in page and secret not in "".join(server.output)
+
+
+def _live_environment(sandbox: Sandbox, **extra: str) -> dict[str, str]:
+    """``bt-explore app --live``'s environment with ``sandbox`` standing in for bookingtime."""
+    return server_environment(
+        **{
+            "BOOKINGTIME_CLIENT_ID": sandbox.client_id,
+            "BOOKINGTIME_CLIENT_SECRET": sandbox.client_secret,
+            "BOOKINGTIME_ORGANIZATION_ID": sandbox.organization_id,
+            "BOOKINGTIME_AUTH_URL": sandbox.auth_url,
+            "BOOKINGTIME_API_URL": sandbox.api_url,
+            **extra,
+        }
+    )
 
 
 # --- only its own user: Host, Origin and the run's token, for the page and its websocket -----
@@ -219,19 +236,15 @@ def _refuses_strangers(server: AppServer) -> None:
 def test_a_stranger_cannot_load_the_page_or_open_its_websocket():
     with app_server() as server:
         _refuses_strangers(server)
-        assert server.token not in "".join(server.output).replace(server.url, "")
+        output = "".join(server.output)
+        assert server.token not in output.replace(server.url, "")
+        assert "websocket_ping" not in output, "jupyter_server's ping warning on every visit"
 
 
 @needs_voila
 def test_a_stranger_cannot_reach_the_live_page_either(sandbox):
     """``--live`` (with a sandbox standing in for bookingtime): the same refusals."""
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox)
     with app_server("--live", env=env) as server:
         assert "on bookingtime (live)" in "".join(server.output)
         _refuses_strangers(server)
@@ -247,43 +260,6 @@ def test_each_run_has_its_own_token_and_the_repr_shows_none():
 # --- it ends with its parent --------------------------------------------------------------
 
 
-def _descendants(pid: int) -> set[int]:
-    """The processes under ``pid`` (children, their children…), from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _children(pid: int) -> set[int]:
-    """The live processes whose parent is ``pid``."""
-    return {child for child in _descendants(pid) if _alive(child) and _parent(child) == pid}
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:  # it has ended meanwhile
-        return -1
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie is dead, waiting for init to reap it
-
-
 @needs_voila
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
@@ -292,12 +268,12 @@ def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
     try:
         status, _ = _http(server.port, f"/?token={server.token}")  # a visit: a kernel runs
         assert status == 200
-        (voila,) = _children(server.process.pid)
-        (kernel,) = _children(voila)
+        (voila,) = children(server.process.pid)
+        (kernel,) = children(voila)
         os.kill(kernel, signal.SIGKILL)
         time.sleep(3)  # jupyter_client's restarter polls every second
-        assert _children(voila) == set(), "the killed kernel was restarted"
-        under = _descendants(server.process.pid)
+        assert children(voila) == set(), "the killed kernel was restarted"
+        under = descendants(server.process.pid)
     finally:
         server.process.kill()  # kill -9: no chance to stop anything
         server.process.wait()
@@ -305,7 +281,7 @@ def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
     while time.monotonic() < deadline:
         with socket.socket() as s:
             answering = s.connect_ex(("127.0.0.1", server.port)) == 0
-        left = {pid for pid in under if _alive(pid)}
+        left = {pid for pid in under if alive(pid)}
         if not answering and not left:
             break
         time.sleep(0.1)
@@ -317,22 +293,34 @@ def test_kill_9_leaves_nothing_answering_on_its_port_within_5_s():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_kill_9_of_a_live_page_ends_its_kernels_too(sandbox):
     """``--live`` (a sandbox standing in for bookingtime): nothing of it outlives it."""
-    env = server_environment(
-        BOOKINGTIME_CLIENT_ID=sandbox.client_id,
-        BOOKINGTIME_CLIENT_SECRET=sandbox.client_secret,
-        BOOKINGTIME_ORGANIZATION_ID=sandbox.organization_id,
-        BOOKINGTIME_AUTH_URL=sandbox.auth_url,
-        BOOKINGTIME_API_URL=sandbox.api_url,
-    )
+    env = _live_environment(sandbox)
     server = start_app("--live", env=env)
     try:
         assert _http(server.port, f"/?token={server.token}")[0] == 200
-        under = _descendants(server.process.pid)
+        under = descendants(server.process.pid)
         assert len(under) >= 2, "Voilà and the page's kernel"
     finally:
         server.process.kill()
         server.process.wait()
-    deadline = time.monotonic() + 5
-    while {pid for pid in under if _alive(pid)} and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not {pid for pid in under if _alive(pid)}
+    assert not left_behind(under)
+
+
+@needs_voila
+def test_the_browser_is_sent_a_file_not_the_token(monkeypatch, capsys):
+    """The browser's command line (``ps`` shows it to every user) names a redirecting file
+    that only its owner can read and that is gone once the page stops."""
+    opened = []
+
+    def browser(target):
+        path = Path(urllib.request.url2pathname(target.removeprefix("file://")))
+        opened.append((target, path.read_text(), path.stat().st_mode & 0o777, path))
+        raise KeyboardInterrupt  # the person presses Ctrl-C at once
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    assert main(["app", "--port", "0"]) == 0
+    ((target, text, mode, path),) = opened
+    url = re.search(r"^The booking page.*: (\S+)$", capsys.readouterr().out, re.M).group(1)
+    token = url.split("token=")[1]
+    assert target.startswith("file://") and token not in target
+    assert url in text.replace("&amp;", "&") and mode == 0o600
+    assert not path.exists() and not path.parent.exists()

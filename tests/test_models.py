@@ -253,3 +253,45 @@ def test_every_endpoint_names_its_response_model() -> None:
     for ep in ENDPOINTS.values():
         assert _struct_types(ep.response) or ep.response is models.RawBytes, ep.name
         assert ep.request is None or ep.method in ("POST", "PUT"), ep.name
+
+
+def test_the_published_customer_and_address_say_what_the_sandbox_enforces() -> None:
+    from bt_explore.rules import ADDRESS_PARTS, GENDERS, required_parameters
+    from bt_explore.sandbox.openapi import build_openapi
+
+    schemas = build_openapi()["components"]["schemas"]
+    add = schemas["AppointmentAdd"]["properties"]
+    assert add["customer"] == {"$ref": "#/components/schemas/Customer"}
+    customer = schemas["Customer"]
+    assert customer["required"] == ["firstName", "lastName"]
+    assert [f"customer.{name}" for name in customer["required"]] == list(required_parameters(None))
+    first = customer["properties"]["firstName"]
+    assert (first["minLength"], first["maxLength"], first["pattern"]) == (1, 255, r"\S")
+    for name in ("email", "mobile"):
+        assert customer["properties"][name]["pattern"].startswith("^"), name
+    assert customer["properties"]["gender"]["enum"] == sorted(GENDERS)
+    address = schemas["Address"]
+    assert address["required"] == list(ADDRESS_PARTS) == ["street", "zip", "city"]
+    assert "pattern" in address["properties"]["zip"]
+    assert address["properties"]["country"]["pattern"] == "^(?:[A-Z]{2})?$"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        ("email", "ada@example.c", "email_invalid"),
+        ("email", "ada\u200b@example.org", "email_invalid"),  # no pattern can say "printable"
+        ("mobile", "12-34", "mobile_invalid"),
+        ("firstName", " " + "x" * 255 + " ", None),  # surrounding spaces are not counted
+        ("firstName", "x" * 256, "too_long"),
+        ("gender", "OTHER", "choice_invalid"),
+        ("birthday", "2026-02-30", "date_invalid"),
+        ("title", 5, "not_a_string"),
+    ],
+)
+def test_the_rules_judge_a_customer_by_the_models_constraints(field, value, key) -> None:
+    from bt_explore.rules import booking_problems
+
+    customer = {"firstName": "Ada", "lastName": "Lovelace", field: value}
+    found = [(p.parameter, p.key) for p in booking_problems(customer)]
+    assert found == ([] if key is None else [(f"customer.{field}", key)])

@@ -116,6 +116,8 @@ def test_policy_headers_are_read_in_the_drafts_spellings() -> None:
     assert policy_rate({"ratelimit-policy": '"burst";q=100;w=60, "daily";q=1000;w=86400'}) == (
         pytest.approx(100 / 60)
     )
+    assert policy_rate({"RateLimit-Policy": '"day";q=10000;w=86400'}) is None  # a quota
+    assert policy_rate({"RateLimit-Policy": "10;w=1, 2;w=1"}) == 2.0  # the slowest counts
     assert policy_rate({"RateLimit-Policy": "garbage"}) is None
     assert policy_rate({"RateLimit-Policy": "0;w=1"}) is None
     assert policy_rate({"X-RateLimit-Limit": "5"}) is None
@@ -188,3 +190,34 @@ def test_a_client_can_be_given_a_rate_cap() -> None:
         with bt_explore.connect(sandbox=sb, pace=pace) as client:
             client.organization()
             assert client.pace is pace and pace.rate == 1000.0
+
+
+def test_the_progress_bar_shows_the_pace_when_the_client_is_throttled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Sandbox(now="2026-12-07T08:00:00+01:00", rate_limit="50/s") as sb:
+        with bt_explore.connect(sandbox=sb) as client:
+            bt_explore.scan_slots(client, end=timedelta(days=3), progress=True)
+    err = capsys.readouterr().err
+    assert "paced at 50.0 req/s" in err
+    with Sandbox(now="2026-12-07T08:00:00+01:00") as sb:
+        with bt_explore.connect(sandbox=sb) as client:
+            bt_explore.scan_slots(client, end=timedelta(days=3), progress=True)
+    assert "paced" not in capsys.readouterr().err  # nothing limits it: nothing to show
+
+
+def test_slots_and_the_explorer_go_through_the_clients_pace() -> None:
+    from bt_explore.widgets import ExplorerController
+
+    with Sandbox(now="2026-12-01T09:00:00+01:00", rate_limit={"rate": 30, "burst": 3}) as sb:
+        with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as client:
+            template = client.templates()[0]["id"]
+            assert client.pace.rate == 30.0  # stated by the first answer
+            client.slots(template, "2026-12-01", "2026-12-20")
+            ctl = ExplorerController(client, clock=sb.now)
+            ctl.start()
+            assert ctl.slots
+            ctl.browse(ctl.day + timedelta(days=7), "week")
+        # a bucket of three requests at 30/s: only a paced client gets through unrefused
+        assert [r for r in sb.api_requests if r.throttled] == []
+        assert len(sb.api_requests) > 5

@@ -247,3 +247,140 @@ def test_scrub_request_hides_the_module_id_in_paths_so_any_client_replays():
     )
     other = Request("GET", "http://127.0.0.1:9/module/v3/en/organization/f6x/show", b"", {})
     assert scrub_request(other).path == "/module/v3/en/organization/f6x/show"
+
+
+# --- a person's sign-in, recorded ----------------------------------------------------------------
+
+
+def test_a_recorded_sign_in_holds_none_of_its_secrets(cassettes, monkeypatch):
+    """connect(mode="record", auth="user") through the sandbox's sign-in page: the cassette
+    holds neither the password nor the codes, state, PKCE pair, tokens or client id, and the
+    secret scan finds nothing."""
+    from urllib.parse import quote
+
+    import bt_explore
+    import bt_explore.signin as signin
+    from bt_explore.sandbox.authorize import headless_browser
+
+    seen: dict[str, list[str]] = {"pkce": [], "code": [], "state": []}
+    pkce_pair, code_from = signin.pkce_pair, signin._code_from
+
+    def spy_pkce():
+        pair = pkce_pair()
+        seen["pkce"].extend(pair)
+        return pair
+
+    def spy_code(query, state):
+        seen["state"].append(state)
+        code = code_from(query, state)
+        seen["code"].append(code)
+        return code
+
+    monkeypatch.setattr(signin, "pkce_pair", spy_pkce)
+    monkeypatch.setattr(signin, "_code_from", spy_code)
+    monkeypatch.setenv(signin.CONFIG_DIR_ENV, str(cassettes / "config"))
+    person = headless_browser("ada@example.com", "ada-demo")
+    with bt_explore.connect(
+        mode="record", auth="user", cassette="signin", open_browser=False, show_url=person
+    ) as client:
+        client.templates()
+        tokens = [client.auth._refresh.value, *(t.value for t in client.auth._access.values())]
+        client_id = client.settings.client_id
+    text = (cassettes / "signin.yaml").read_text()
+    assert "/oauth/authorize" in text and "grant_type=authorization_code" in text  # recorded
+    secrets = {
+        "password": "ada-demo",
+        "client id": client_id,
+        "code verifier": seen["pkce"][0],
+        "code challenge": seen["pkce"][1],
+        **{f"code {i}": c for i, c in enumerate(seen["code"])},
+        **{f"state {i}": s for i, s in enumerate(seen["state"])},
+        **{f"token {i}": t for i, t in enumerate(tokens)},
+    }
+    assert len(secrets) >= 7
+    leaked = [name for name, value in secrets.items() if value in text or quote(value) in text]
+    assert leaked == []
+    assert find_secrets([cassettes], secrets=[client_id, "ada-demo"]) == []
+
+
+SIGN_IN_SECRET_KINDS = {
+    "password parameter": "body: response_type=code&username=ada%40example.com&password=hunter22",
+    "code parameter": "  - http://127.0.0.1:5/callback?code=Xq2mZ8vKp4LwT9sR&state=%3CSTATE%3E",
+    "state parameter": "uri: http://sandbox.local/oauth/authorize?response_type=code&state=a1B2c3D4e5",
+    "code_challenge parameter": "uri: http://x/oauth/authorize?code_challenge=E9Melhoa2OwvFrEMTJ",
+    "code_verifier parameter": "body: grant_type=authorization_code&code_verifier=dBjftJeZ4CVPmB9",
+    "refresh_token parameter": 'string: \'{"refresh_token":"opaque-refresh-value","expires_in":1}\'',
+    "access_token parameter": 'string: \'{"access_token": "opaque-access-value"}\'',
+    "client_secret parameter": "body: grant_type=client_credentials&client_secret=s3cr3tValue",
+    "client_id parameter": "body: grant_type=client_credentials&client_id=23abcdefabcdef",
+    "token parameter": "body: token=opaque-token-value&token_type_hint=refresh_token",
+    "state parameter ": '<input type="hidden" name="state" value="oCRO29JtE8R1Ayw6">',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SIGN_IN_SECRET_KINDS))
+def test_the_secret_scan_flags_each_sign_in_secret_when_planted(tmp_path: Path, kind: str):
+    clean = tmp_path / "clean.yaml"
+    clean.write_text(
+        "body: grant_type=authorization_code&code=%3CAUTHORIZATION_CODE%3E&state=%3CSTATE%3E"
+        "&password=%3CPASSWORD%3E&code_verifier=%3CCODE_VERIFIER%3E\n"
+        'string: \'{"refresh_token":"<REFRESH_TOKEN>","expires_in":1800}\'\n'
+        "  - http://127.0.0.1:5/callback?code=%3CAUTHORIZATION_CODE%3E&state=%3CSTATE%3E\n"
+        '{"code": "Europe/Berlin", "name": "Europe/Berlin", "state": "booked"}\n'
+    )
+    assert find_secrets([clean]) == []
+    planted = tmp_path / "planted.yaml"
+    planted.write_text("ok\n" + SIGN_IN_SECRET_KINDS[kind] + "\n")
+    findings = find_secrets([planted])
+    assert [(f.line, f.kind) for f in findings] == [(2, kind.strip())]
+    assert all(SIGN_IN_SECRET_KINDS[kind].split("=")[-1][:6] not in str(f) for f in findings)
+
+
+def test_scrub_covers_query_strings_locations_and_sign_in_pages():
+    r = Request(
+        "GET",
+        "http://127.0.0.1:8765/oauth/authorize?response_type=code&client_id=23abc&state=s3cr3t"
+        "&code_challenge=chal1234&code_challenge_method=S256",
+        None,
+        {},
+    )
+    assert scrub_request(r).uri == (
+        "http://sandbox.local/oauth/authorize?response_type=code&client_id=%3CCLIENT_ID%3E"
+        "&state=%3CSTATE%3E&code_challenge=%3CCODE_CHALLENGE%3E&code_challenge_method=S256"
+    )
+    answer = scrub_response(
+        {
+            "status": {"code": 302},
+            "headers": {
+                "Location": ["http://127.0.0.1:5/callback?code=c0de1234&state=s3cr3t"],
+                "Content-Type": ["text/html; charset=utf-8"],
+            },
+            "body": {"string": b'<input type="hidden" name="state" value="s3cr3t">'},
+        }
+    )
+    assert answer["headers"]["Location"] == [
+        "http://127.0.0.1:5/callback?code=%3CAUTHORIZATION_CODE%3E&state=%3CSTATE%3E"
+    ]
+    assert b"s3cr3t" not in answer["body"]["string"]
+
+
+def test_api_bodies_keep_their_code_and_state_fields():
+    """``code``/``state`` are sign-in secrets at the auth endpoints, ordinary fields elsewhere."""
+    api = Request(
+        "POST",
+        "http://127.0.0.1:1/module/v3/en/organization/f6x/customEntity/add",
+        b'{"code": "room-7", "state": "open", "password": "pw-in-json"}',
+        {"Content-Type": "application/json"},
+    )
+    assert json.loads(scrub_request(api).body) == {
+        "code": "room-7",
+        "state": "open",
+        "password": "<PASSWORD>",
+    }
+    token = Request(
+        "POST",
+        "http://127.0.0.1:1/oauth/token",
+        b'{"grant_type": "authorization_code", "code": "c0de1234", "state": "s"}',
+        {"Content-Type": "application/json"},
+    )
+    assert json.loads(scrub_request(token).body)["code"] == "<AUTHORIZATION_CODE>"

@@ -584,7 +584,7 @@ def test_messages_follow_the_locale(sandbox: Sandbox, locale: str, text: str) ->
 def test_openapi_document(sandbox: Sandbox) -> None:
     doc = requests.get(sandbox.openapi_url, timeout=5).json()
     operations = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
-    assert operations == set(ENDPOINTS) | {"token", "authorize", "authorize_decision"}
+    assert operations == set(ENDPOINTS) | {"token", "revoke", "authorize", "authorize_decision"}
     assert doc["servers"] == [{"url": sandbox.base_url}]
     validator = pytest.importorskip("openapi_spec_validator")
     validator.validate(doc)

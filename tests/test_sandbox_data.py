@@ -61,6 +61,19 @@ def test_cli_passes_data_on(tmp_path: Path) -> None:
     assert args.data == str(tmp_path)
 
 
+def test_the_organization_a_person_reaches_is_named_like_an_organization():
+    """Ada signs in and books in the demo's second organization: its name is a name, not a note
+    about the demo application's access ('Studio Wien (not accessible)' was printed right after
+    she accessed it)."""
+    from bt_explore.sandbox.authorize import headless_browser
+
+    with Sandbox(now=NOW) as sb:
+        ada = headless_browser("ada@example.com", "ada-demo")
+        with bt_explore.login(sandbox=sb, open_browser=False, show_url=ada) as client:
+            name = client.organization(organization_id=sb.other_organization_id)["name"]
+    assert name == "Studio Wien"
+
+
 def test_the_demo_templates_describe_themselves_in_words_a_person_reads() -> None:
     # the explorer shows the description: no placeholder text such as "Zeile1 Zeile2"
     data = resources.files("bt_explore.sandbox").joinpath("data", "templates.json")

@@ -76,7 +76,7 @@ def test_the_sandbox_answers_429_with_retry_after_past_the_burst_and_logs_it() -
         first, _, refused = answers
         assert first.headers["RateLimit-Limit"] == first.headers["X-RateLimit-Limit"] == "2"
         assert first.headers["RateLimit-Remaining"] == "1"
-        assert first.headers["RateLimit-Policy"] == "2;w=4"
+        assert first.headers["RateLimit-Policy"] == "1;w=2"  # the rate: 0.5/s
         assert refused.headers["Retry-After"] == "2"  # a token every 2 s
         assert refused.headers["RateLimit-Remaining"] == "0"
         assert refused.json()["messageList"][0]["type"] == "failure"

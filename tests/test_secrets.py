@@ -32,9 +32,14 @@ def test_the_scan_catches_a_token_planted_in_a_cassette(tmp_path):
     text = victim.read_text()
     planted_jwt = "eyJhbGciOiJIUzI1NiJ9.eyJvcmciOiJmNngifQ.c2lnbmF0dXJlLXZhbHVl"
     victim.write_text(text.replace("<ACCESS_TOKEN>", planted_jwt, 1))
-    assert [(f.path.name, f.kind) for f in find_secrets([copies])] == [(victim.name, "JWT")]
+    # a token in a token answer: JWT-shaped, and an access_token that is not a placeholder
+    assert [(f.path.name, f.kind) for f in find_secrets([copies])] == [
+        (victim.name, "JWT"),
+        (victim.name, "access_token parameter"),
+    ]
 
     victim.write_text(text.replace("%3CCLIENT_ID%3E", _demo_credentials()[0], 1))
     assert [(f.path.name, f.kind) for f in find_secrets([copies], secrets=_demo_credentials())] == [
-        (victim.name, "configured secret #1")
+        (victim.name, "client_id parameter"),
+        (victim.name, "configured secret #1"),
     ]

@@ -102,9 +102,11 @@ def _tampered(**changes):
     ],
 )
 def test_bad_redirects_end_in_a_sign_in_error(sandbox, browser, reason):
+    """A redirect with another or no state is not ours: it is ignored, and the sign-in ends
+    when ours does not come (here after 3 s) with the reason it was not ours."""
     seen = []
     with pytest.raises(SignInError) as caught:
-        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=5)
+        _login(sandbox, lambda url: (seen.append(url), browser(url)), sign_in_timeout=3)
     assert caught.value.reason == reason
     assert reason in str(caught.value)
     assert not [r for r in sandbox.token_requests]  # no token was requested
@@ -247,7 +249,7 @@ def test_cassettes_never_hold_the_code_or_the_verifier():
 
     body = b"grant_type=authorization_code&code=abc123&code_verifier=xyz789&client_id=23x"
     scrubbed = recording._scrub_body(
-        body, "application/x-www-form-urlencoded", recording._SECRET_BODY_FIELDS
+        body, "application/x-www-form-urlencoded", recording.SECRET_PARAMETERS
     )
     assert b"abc123" not in scrubbed and b"xyz789" not in scrubbed
     assert b"grant_type=authorization_code" in scrubbed
@@ -274,3 +276,32 @@ def test_connect_checks_the_auth_argument():
         bt_explore.connect(mode="sandbox", auth="person")
     with pytest.raises(TypeError, match="only go with auth='user'"):
         bt_explore.connect(mode="sandbox", open_browser=False)
+
+
+def test_a_notebook_s_sign_in_link_goes_away_after_sign_in(monkeypatch, sandbox):
+    """The cell's output is the link while the sign-in waits, and no link once it is done."""
+    import html
+    import re
+
+    display_module = pytest.importorskip("IPython.display")
+    outputs: dict[int, str] = {}
+
+    class Handle:
+        def __init__(self, obj):
+            self.id = len(outputs)
+            outputs[self.id] = obj.data
+
+        def update(self, obj):
+            outputs[self.id] = obj.data
+
+    def display(obj, display_id=None):
+        handle = Handle(obj)
+        ADA(html.unescape(re.search(r'href="([^"]+)"', obj.data).group(1)))  # the person clicks
+        return handle if display_id else None
+
+    monkeypatch.setattr(display_module, "display", display)
+    monkeypatch.setattr(signin, "_in_notebook", lambda: True)
+    with bt_explore.login(sandbox=sandbox, open_browser=False) as client:
+        assert client.auth.refresh_source.user == "ada"
+    assert outputs, "no link was shown"
+    assert all("href" not in text and "Sign in to" not in text for text in outputs.values())

@@ -11,6 +11,7 @@ import textwrap
 import time
 
 import pytest
+from _browser import alive
 
 from bt_explore._subprocess import parent_death_signal, stop_process, watch_parent
 
@@ -33,14 +34,6 @@ WATCHER = (
 )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _orphan_ends(child: str, preexec: str) -> bool:
     """Start PARENT with ``child``, kill -9 the parent: does the child end within 5 s?"""
     parent = subprocess.Popen(
@@ -52,15 +45,15 @@ def _orphan_ends(child: str, preexec: str) -> bool:
     pid = int(parent.stdout.readline())
     try:
         time.sleep(0.3)
-        assert _alive(pid)
+        assert alive(pid)
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        return not _alive(pid)
+        return not alive(pid)
     finally:
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 

@@ -87,14 +87,16 @@ def target_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def describe(entry: dict[str, Any], now: float) -> str:
-    """One stored sign-in as a line (never its token)."""
+    """One stored sign-in as a line (never its token; no terminal control characters);
+    ``now``: the auth server's clock, in epoch seconds."""
     from datetime import datetime, timezone
 
-    client = entry.get("client_id") or ""
+    from bt_explore.signin import printable
+
+    client = printable(entry.get("client_id") or "")
     masked = f"{client[:4]}…{client[-2:]}" if len(client) > 8 else "…"
-    line = (
-        f"{entry.get('user') or '(unknown person)'} for client {masked} at {entry.get('auth_url')}"
-    )
+    user = printable(entry.get("user") or "") or "(unknown person)"
+    line = f"{user} for client {masked} at {printable(entry.get('auth_url'))}"
     expires = entry.get("expires_at")
     if isinstance(expires, (int, float)):
         until = datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds")
@@ -105,11 +107,14 @@ def describe(entry: dict[str, Any], now: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from bt_explore.connection import live_client
-    from bt_explore.signin import TokenStore, sign_in
+    from bt_explore.signin import TokenStore, UnreadableStore, sign_in
 
     store = TokenStore()
     with live_client(**target_settings(args)) as client:
-        store.remove(client.settings.client_id, client.settings.auth_url)
+        try:
+            store.remove(client.settings.client_id, client.settings.auth_url)
+        except UnreadableStore as exc:
+            print(f"warning: {exc}; the new sign-in replaces it")
         sign_in(
             client,
             open_browser=not args.no_browser,
@@ -120,8 +125,6 @@ def run(args: argparse.Namespace) -> int:
         )
         entry = store.entries()
         saved = [e for e in entry if e.get("auth_url") == client.settings.auth_url]
-        import time
-
-        print("signed in: " + describe(saved[0], time.time()))
+        print("signed in: " + describe(saved[0], saved[0]["server_now"]))
         print(f"the sign-in is kept in {store.path} (only you can read it)")
     return 0

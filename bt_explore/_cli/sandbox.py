@@ -109,10 +109,22 @@ OPTIONS = {
 }
 
 
+def _rate_limit(args: argparse.Namespace) -> Any:
+    """``--rate-limit N/s [--rate-limit-burst N]`` as a ``RateLimit`` (``None``: no limit)."""
+    if args.rate_limit is None and args.rate_limit_burst is None:
+        return None
+    from bt_explore.sandbox.ratelimit import RateLimit
+
+    try:
+        return RateLimit.parse(args.rate_limit or "", burst=args.rate_limit_burst)
+    except ValueError as exc:  # name the option: "rate_limit: burst must …" → --rate-limit-burst
+        where = "--rate-limit" + ("-burst" if "burst" in str(exc) else "")
+        raise ValueError(str(exc).replace("rate_limit", where, 1)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its URLs and demo credentials, serve until Ctrl-C."""
     from bt_explore.sandbox import Sandbox
-    from bt_explore.sandbox.ratelimit import RateLimit
 
     try:
         sb = Sandbox(
@@ -128,13 +140,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return refuse("sandbox", exc, OPTIONS)
-    if args.rate_limit is not None or args.rate_limit_burst is not None:
-        try:
-            limit = RateLimit.parse(args.rate_limit or "", burst=args.rate_limit_burst)
-        except ValueError as exc:
-            where = "--rate-limit" + ("-burst" if "burst" in str(exc) else "")
-            return refuse("sandbox", exc, {"rate_limit": where})
-        sb.set_rate_limit(limit)
+    try:
+        sb.set_rate_limit(_rate_limit(args))
+    except ValueError as exc:
+        return refuse("sandbox", exc)
     if args.request_log:
         sb.state.log.on_add = _line_writer(args.request_log)
     try:

@@ -119,6 +119,10 @@ def _voila_class() -> Any:
             settings["local_hostnames"] = ["localhost"]
             # jupyter_server's request log (Voilà keeps tornado's): it scrubs ?token= from the
             # URLs it logs, e.g. of a refused or redirected request
+            # jupyter_server gives tornado its pings in milliseconds (30000, 90000) and tornado
+            # takes seconds, clamps the timeout to the interval and prints a warning on every
+            # visit: the clamped value, set here, keeps the behaviour without the warning
+            settings["ws_ping_timeout"] = settings.get("ws_ping_interval", 30000)
             settings["log_function"] = functools.partial(
                 log_request, record_prometheus_metrics=False
             )

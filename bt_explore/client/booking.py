@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -355,6 +356,8 @@ class BookingMethods(EntityMethods):
         if target.is_dir():
             name = _attachment_name(response.headers.get("Content-Disposition", ""))
             target = target / (name or file_id)
+        if target.is_dir():
+            raise ValueError(f"path: {str(target)!r} is a folder; name a file or an empty folder")
         target.write_bytes(response.content)
         return target
 
@@ -410,6 +413,8 @@ def _attachment_name(disposition: str) -> str | None:
         'note.txt'
         >>> _attachment_name("attachment; filename=x; filename*=UTF-8''%C3%A4rzte.txt")
         'ärzte.txt'
+        >>> _attachment_name('attachment; filename=".."') is None   # a folder, not a name
+        True
     """
     extended = re.search(r"filename\*\s*=\s*UTF-8''([^;\s]+)", disposition, re.IGNORECASE)
     if extended:
@@ -418,7 +423,10 @@ def _attachment_name(disposition: str) -> str | None:
         msg = email.message.Message()
         msg["Content-Disposition"] = disposition
         name = msg.get_filename()
-    return Path(name).name or None if name else None
+    name = Path(name).name if name else ""
+    # "." and ".." name folders; control and text-direction characters disguise a name
+    unsafe = name in ("", ".", "..") or any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
+    return None if unsafe else name
 
 
 def _check_booking_arguments(

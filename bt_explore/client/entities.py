@@ -214,7 +214,7 @@ class EntityMethods(Transport):
             >>> len(client.time_zones()) > 0                                 # doctest: +SKIP
             True
         """
-        return self.static_list("timeZone")  # a name of endpoints.STATIC_LISTS, not a field
+        return self.static_list("timeZone")  # wire: a name of endpoints.STATIC_LISTS, not a field
 
     def countries(self) -> list[dict[str, Any]]:
         """The static list of countries.

@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 _RANGE = wire_names(models.RangeList)
 _EARLIEST = wire_names(models.Earliest)
 _SLOT = wire_names(models.BookingSlot)
-_TAG = models.BookingSlot.__struct_config__.tag_field  # "class"
-_SLOT_TAG = models.BookingSlot.__struct_config__.tag  # "BOOKING_SLOT"
-_RANGE_TAG = models.RangeList.__struct_config__.tag  # "RANGE_LIST"
+_TAG = str(models.BookingSlot.__struct_config__.tag_field)  # "class"
+_SLOT_TAG = str(models.BookingSlot.__struct_config__.tag)  # "BOOKING_SLOT"
+_RANGE_TAG = str(models.RangeList.__struct_config__.tag)  # "RANGE_LIST"
 
 
 def _slot_range(content: Any, key: str = _RANGE.list) -> dict[str, Any]:

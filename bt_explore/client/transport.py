@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 # the wire names the client reads of the containers it answers with, from their models
 _LIST = wire_names(List)
 _RANGE = wire_names(RangeList)
-_TAG = List.__struct_config__.tag_field  # "class", as every container names its kind
+_TAG = str(List.__struct_config__.tag_field)  # "class", as every container names its kind
 
 _T = TypeVar("_T", bound="Transport")
 
@@ -121,6 +121,13 @@ class Transport:
             raise TypeError(
                 f"settings must be a bt_explore.Settings, got {type(settings).__name__}"
                 + (": use Client(Settings(client_id=...))" if isinstance(settings, str) else "")
+            )
+        if session is not None and not isinstance(session, requests.Session):
+            raise TypeError(f"session must be a requests.Session, got {type(session).__name__}")
+        if clock is not None and not callable(clock):
+            raise TypeError(
+                "clock must be a callable returning epoch seconds or an aware datetime "
+                f"(e.g. time.time), got {type(clock).__name__}"
             )
         self.settings = (settings if settings is not None else Settings()).require()
         self.session = session if session is not None else requests.Session()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import hmac
 import ipaddress
 import logging
 import math
@@ -42,14 +43,15 @@ from bt_explore.endpoints import (
     API_PREFIX,
     ENDPOINTS,
     ID_PREFIXES,
+    REVOKE_PATH,
     STATIC_LISTS,
     TOKEN_PATH,
     Endpoint,
     is_id,
 )
-from bt_explore.models import AppointmentAdd, AppointmentMove, Message, wire_names
+from bt_explore.models import KINDS, AppointmentAdd, AppointmentMove, FileAdd, Message, wire_names
 from bt_explore.rules import Problem, body_problems, booking_problems
-from bt_explore.sandbox.auth import TokenClaims, TokenError
+from bt_explore.sandbox.auth import TokenClaims, TokenError, revoke_answer
 from bt_explore.sandbox.authorize import (
     AUTHORIZE_PATH,
     authorization_code_grant,
@@ -291,6 +293,18 @@ _CUSTOMER = wire_names(models.Customer)
 _TEMPLATE = wire_names(models.BookingTemplate)
 _ORGANIZATION = wire_names(models.Organization)
 _APPOINTMENT_ADD = wire_names(AppointmentAdd)
+_MOVE = wire_names(AppointmentMove)
+_FILE_ADD = wire_names(FileAdd)
+_CONFIG = wire_names(models.ModuleConfig)
+_STATIC = wire_names(models.StaticRecord)
+#: Every entity's customId (and the ``{customId}`` of the identify routes a failure names).
+_CUSTOM_ID = _TEMPLATE.custom_id
+#: The path parameters a failure names: the API's words for them, which the models' fields
+#: happen to share (a path parameter is no model field).
+_APPOINTMENT_ID = "appointmentId"  # wire: the {appointmentId} path parameter
+_ORGANIZATION_ID = "organizationId"  # wire: the {organizationId} path parameter
+#: The customer's texts stored without their surrounding spaces.
+_STRIPPED = (_CUSTOMER.email, _CUSTOMER.mobile, _CUSTOMER.first_name, _CUSTOMER.last_name)
 #: What an APPOINTMENT repeats of its template (the same field names in both models).
 _FROM_TEMPLATE = tuple(
     (f.name, f.encode_name)
@@ -351,29 +365,38 @@ class _Api:
             raise ApiFailure(404, [_bad_id(parameter, kind, value, locale)])
 
     def _template(self, org: str, template_id: str, locale: str) -> dict:
-        self._check_id(template_id, "bookingTemplate", "templateId", locale)
+        self._check_id(template_id, KINDS.booking_template, "templateId", locale)
         rules = self.data.template_rules.get(template_id)
         if rules is None or rules.organization_id != org:
             raise _not_found(
-                "templateId", "unknown_entity", locale, kind="bookingTemplate", value=template_id
+                "templateId",
+                "unknown_entity",
+                locale,
+                kind=KINDS.booking_template,
+                value=template_id,
             )
         return self.data.templates[template_id]
 
     def _resource(self, org: str, resource_id: str, locale: str) -> dict:
-        self._check_id(resource_id, "bookingResource", "resourceId", locale)
+        self._check_id(resource_id, KINDS.booking_resource, "resourceId", locale)
         if self.data.resource_org.get(resource_id) != org:
             raise _not_found(
-                "resourceId", "unknown_entity", locale, kind="bookingResource", value=resource_id
+                "resourceId",
+                "unknown_entity",
+                locale,
+                kind=KINDS.booking_resource,
+                value=resource_id,
             )
         return self.data.resources[resource_id]
 
     def _appointment(self, org: str, appointment_id: str, locale: str) -> Appointment:
-        self._check_id(appointment_id, "appointment", "appointmentId", locale)
+        self._check_id(appointment_id, KINDS.appointment, _APPOINTMENT_ID, locale)
         appt = self.state.book.get(org, appointment_id)
         if appt is None:
             raise _not_found(
-                "appointmentId", "unknown_entity", locale, kind="appointment", value=appointment_id
-            )
+                _APPOINTMENT_ID, "unknown_entity", locale, kind=KINDS.appointment,
+                value=appointment_id,
+            )  # fmt: skip
         return appt
 
     def appointment_entity(self, appt: Appointment, locale: str) -> models.Appointment:
@@ -505,7 +528,9 @@ class _Api:
         return _api_answer(self._template(org, template_id, locale))
 
     def template_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        return self._identify(self.data.templates_of(org), "bookingTemplate", custom_id, locale)
+        return self._identify(
+            self.data.templates_of(org), KINDS.booking_template, custom_id, locale
+        )
 
     def resource_template_list(self, org: str, locale: str, resource_id: str) -> Response:
         self._resource(org, resource_id, locale)
@@ -523,7 +548,9 @@ class _Api:
         return _api_answer(self._resource(org, resource_id, locale))
 
     def resource_identify(self, org: str, locale: str, custom_id: str) -> Response:
-        return self._identify(self.data.resources_of(org), "bookingResource", custom_id, locale)
+        return self._identify(
+            self.data.resources_of(org), KINDS.booking_resource, custom_id, locale
+        )
 
     @staticmethod
     def _identify(records: Iterable[dict], kind: str, custom_id: str, locale: str) -> Response:
@@ -531,9 +558,9 @@ class _Api:
         # An empty customId identifies nothing, not even a record whose customId is empty.
         if custom_id:
             for record in records:
-                if record.get("customId") == custom_id:
+                if record.get(_CUSTOM_ID) == custom_id:
                     return _api_answer(record)
-        raise _not_found("customId", "unknown_custom_id", locale, kind=kind, value=custom_id)
+        raise _not_found(_CUSTOM_ID, "unknown_custom_id", locale, kind=kind, value=custom_id)
 
     # --- slots -----------------------------------------------------------------------------
     def slot_earliest(self, org: str, locale: str, template_id: str) -> Response:
@@ -598,23 +625,15 @@ class _Api:
         """The stored fields of an ``appointment/add`` body, or a 400 naming every problem:
         the body's shape by :class:`~bt_explore.models.AppointmentAdd`, the slot by this
         sandbox's calendar, the customer and address by the template's booking rules."""
-        problems = body_problems(body, AppointmentAdd, skip=("customer", "address"))
+        slot, customer = _APPOINTMENT_ADD.booking_slot_id, _APPOINTMENT_ADD.customer
+        problems = body_problems(body, AppointmentAdd, skip=(customer, _APPOINTMENT_ADD.address))
         tpl = None
-        slot_id: str = body.get("bookingSlotId", "")
-        if not any(p.parameter == "bookingSlotId" for p in problems):
-            decoded = self.data.slot_codec.decode(slot_id)
-            rules = self.data.template_rules.get(decoded[0]) if decoded else None
-            if (
-                decoded is None
-                or rules is None
-                or rules.organization_id != org
-                or decoded[2] not in rules.combinations
-            ):
-                problems.append(Problem("bookingSlotId", "slot_unknown", {"value": slot_id}))
-            else:
-                tpl = self.data.templates[rules.id]
+        if not any(p.parameter == slot for p in problems):
+            tpl = self._slot_template(body[slot], org)
+            if tpl is None:
+                problems.append(Problem(slot, "slot_unknown", {"value": body[slot]}))
         problems += booking_problems(
-            body.get("customer"), template=tpl, address=body.get("address")
+            body.get(customer), template=tpl, address=body.get(_APPOINTMENT_ADD.address)
         )
         if problems:
             raise ApiFailure(
@@ -623,20 +642,27 @@ class _Api:
         fields = {
             k: body[k]
             for k in (f.encode_name for f in msgspec.structs.fields(AppointmentAdd))
-            if k not in ("bookingSlotId", "customer") and body.get(k) not in (None, {})
+            if k not in (slot, customer) and body.get(k) not in (None, {})
         }
-        customer = dict(body["customer"])
-        for key in ("email", "mobile", "firstName", "lastName"):
-            if isinstance(customer.get(key), str):
-                customer[key] = customer[key].strip()
-        fields["customer"] = customer
+        fields[customer] = {
+            k: v.strip() if k in _STRIPPED and isinstance(v, str) else v
+            for k, v in body[customer].items()
+        }
         return fields
+
+    def _slot_template(self, slot_id: str, org: str) -> dict | None:
+        """The template of a slot id this sandbox could have issued for ``org``, else None."""
+        decoded = self.data.slot_codec.decode(slot_id)
+        rules = self.data.template_rules.get(decoded[0]) if decoded else None
+        if decoded is None or rules is None or rules.organization_id != org:
+            return None
+        return self.data.templates[rules.id] if decoded[2] in rules.combinations else None
 
     def appointment_add(self, org: str, locale: str) -> Response:
         body = self._json_body(locale)
         fields = self._validate_booking(body, org, locale)
         return self._booking_answer(
-            lambda: self.state.book.add(org, body["bookingSlotId"], fields),
+            lambda: self.state.book.add(org, body[_APPOINTMENT_ADD.booking_slot_id], fields),
             201,
             "appointment_added",
             locale,
@@ -662,7 +688,7 @@ class _Api:
         appt = self.state.book.by_custom_id(org, custom_id) if custom_id else None
         if appt is None:
             raise _not_found(
-                "customId", "unknown_custom_id", locale, kind="appointment", value=custom_id
+                _CUSTOM_ID, "unknown_custom_id", locale, kind=KINDS.appointment, value=custom_id
             )
         return _api_answer(self.appointment_entity(appt, locale))
 
@@ -674,7 +700,7 @@ class _Api:
             raise ApiFailure(
                 400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
             )
-        slot_id = body["bookingSlotId"]
+        slot_id = body[_MOVE.booking_slot_id]
         return self._booking_answer(
             lambda: self.state.book.move(org, appointment_id, slot_id),
             200,
@@ -709,23 +735,28 @@ class _Api:
         body = self._json_body(locale)
         files = self.state.files
         problems, content = file_problems(body, files.max_size)
-        appointment_id: str = body.get("appointmentId", "")
-        if not any(p.parameter == "appointmentId" for p in problems):
+        appointment_id: str = body.get(_FILE_ADD.appointment_id, "")
+        if not any(p.parameter == _FILE_ADD.appointment_id for p in problems):
             if self.state.book.get(org, appointment_id) is None:
                 fields = {"kind": "appointment", "value": appointment_id}
-                problems.append(Problem("appointmentId", "unknown_entity", fields))
+                problems.append(Problem(_FILE_ADD.appointment_id, "unknown_entity", fields))
         if problems:
             raise ApiFailure(
                 400, [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
             )
-        custom_id = body.get("customId") or ""
+        custom_id = body.get(_FILE_ADD.custom_id) or ""
         try:
             stored = files.add(
-                org, str(appointment_id), body["name"], body["fileName"], content, custom_id
+                org,
+                str(appointment_id),
+                body[_FILE_ADD.name],
+                body[_FILE_ADD.file_name],
+                content,
+                custom_id,
             )
         except FileCustomIdTaken:
             raise ApiFailure(
-                400, [failure("customId", "file_custom_id_taken", locale, value=custom_id)]
+                400, [failure(_FILE_ADD.custom_id, "file_custom_id_taken", locale, value=custom_id)]
             ) from None
         return _api_answer(self.file_entity(stored), 201, [messages.success("file_added", locale)])
 
@@ -765,7 +796,7 @@ class _Api:
             )
         records = []
         for record in self.data.static_lists[kind]:
-            names = record.get("nameI18nList")
+            names = record.get(_STATIC.name_i18n_list)
             if isinstance(names, dict) and locale in names:
                 record = {**record, "name": names[locale]}
             records.append(record)
@@ -788,8 +819,8 @@ class _Api:
             answer=_api_answer,
             lists=_list,
             check={
-                "bookingTemplate": self._template,
-                "bookingResource": self._resource,
+                KINDS.booking_template: self._template,
+                KINDS.booking_resource: self._resource,
                 "appointment": self._appointment,
             },
             json_body=self._json_body,
@@ -817,18 +848,22 @@ class _Api:
     def resource_custom_entity_list(
         self, org: str, locale: str, resource_id: str, custom_entity_type: str
     ) -> Response:
-        return self._custom.linked("bookingResource", org, locale, resource_id, custom_entity_type)
+        return self._custom.linked(
+            KINDS.booking_resource, org, locale, resource_id, custom_entity_type
+        )
 
     def template_custom_entity_list(
         self, org: str, locale: str, template_id: str, custom_entity_type: str
     ) -> Response:
-        return self._custom.linked("bookingTemplate", org, locale, template_id, custom_entity_type)
+        return self._custom.linked(
+            KINDS.booking_template, org, locale, template_id, custom_entity_type
+        )
 
     def custom_entity_custom_entity_list(
         self, org: str, locale: str, custom_entity_id: str, custom_entity_type: str
     ) -> Response:
         return self._custom.linked(
-            "customEntity", org, locale, custom_entity_id, custom_entity_type
+            KINDS.custom_entity, org, locale, custom_entity_id, custom_entity_type
         )
 
     def custom_entity_template_list(self, org: str, locale: str, **path: str) -> Response:
@@ -840,17 +875,17 @@ class _Api:
     # --- module configs, organizations (branches), the protected appointment -----------------
     def _module(self, module_id: str, locale: str) -> None:
         """404 for a malformed ``moduleId``, 403 for another module than the token's."""
-        self._check_id(module_id, "module", "moduleId", locale)
+        self._check_id(module_id, KINDS.module, _CONFIG.module_id, locale)
         claims: TokenClaims = request.environ[_CLAIMS_KEY]
         if module_id != claims.client_id:
             raise ApiFailure(
-                403, [failure("moduleId", "forbidden_module", locale, value=module_id)]
+                403, [failure(_CONFIG.module_id, "forbidden_module", locale, value=module_id)]
             )
 
     def moduleConfig_show(self, org: str, locale: str, module_config_id: str) -> Response:
         self._check_id(module_config_id, "moduleConfig", "moduleConfigId", locale)
         config = self.data.module_configs.get(module_config_id)
-        if config is None or config["organizationId"] != org:
+        if config is None or config[_CONFIG.organization_id] != org:
             raise _not_found(
                 "moduleConfigId", "unknown_entity", locale, kind="moduleConfig",
                 value=module_config_id,
@@ -863,10 +898,10 @@ class _Api:
     def moduleConfig_module_show(self, org: str, locale: str, module_id: str) -> Response:
         self._module(module_id, locale)
         for config in self.data.module_configs_of(org):
-            if config["moduleId"] == module_id:
+            if config[_CONFIG.module_id] == module_id:
                 return _api_answer(config)
         raise ApiFailure(
-            404, [failure("moduleId", "module_not_configured", locale, value=module_id)]
+            404, [failure(_CONFIG.module_id, "module_not_configured", locale, value=module_id)]
         )
 
     def organization_identify(self, org: str, locale: str, custom_id: str) -> Response:
@@ -891,7 +926,7 @@ class _Api:
             if record is None:
                 continue
             city = (record.get("address") or {}).get("city", "")
-            haystack = (record.get("name", ""), record.get("customId", ""), city)
+            haystack = (record.get(_ORGANIZATION.name, ""), record.get(_CUSTOM_ID, ""), city)
             if any(needle in str(text).casefold() for text in haystack):
                 found.append(record)
         return _api_answer(_list(found))
@@ -942,7 +977,7 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
                     404,
                     [
                         failure(
-                            "organizationId",
+                            _ORGANIZATION_ID,
                             "bad_id",
                             loc,
                             value=org,
@@ -953,11 +988,11 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
                 )
             if claims.organization_id != org:
                 raise ApiFailure(
-                    403, [failure("organizationId", "forbidden_organization", loc, value=org)]
+                    403, [failure(_ORGANIZATION_ID, "forbidden_organization", loc, value=org)]
                 )
             if org not in state.data.organizations:
                 raise ApiFailure(
-                    404, [failure("organizationId", "unknown_organization", loc, value=org)]
+                    404, [failure(_ORGANIZATION_ID, "unknown_organization", loc, value=org)]
                 )
         return handler(org, loc, **path)
 
@@ -1036,7 +1071,10 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
             secret = params.get("client_secret", "")
             if client is None:
                 raise _TokenFailure(401, "invalid_client", "client_id is unknown")
-            if secret and secret != client.get("secret", ""):
+            expected = client.get("secret", "")
+            if expected and not secret:  # a confidential client authenticates with its secret
+                raise _TokenFailure(401, "invalid_client", "client_secret is required")
+            if secret and not hmac.compare_digest(secret, expected):
                 raise _TokenFailure(401, "invalid_client", "client_secret is wrong")
             issued = state.tokens.issue_refresh(client_id)
             answer: models.RefreshToken | models.AccessToken = models.RefreshToken(
@@ -1079,7 +1117,7 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
                     raise _TokenFailure(
                         403, "access_denied", f"the client may not access organization {org}"
                     )
-            issued = state.tokens.issue_access(claims.client_id, org)
+            issued = state.tokens.issue_access(claims.client_id, org, refresh_id=claims.token_id)
             answer = models.AccessToken(access_token=issued.token, expires_in=issued.expires_in)
             return _json_response(answer, headers=_NO_STORE)
         if grant == "authorization_code":
@@ -1092,6 +1130,16 @@ def _token_view(state: SandboxState) -> Callable[[], Response]:
         )
 
     return token
+
+
+def _revoke_view(state: SandboxState) -> Callable[[], Response]:
+    def revoke() -> Response:
+        status, answer = revoke_answer(state.tokens, state.data.clients, _token_params())
+        if answer is None:
+            return Response(b"", 200, _NO_STORE, content_type="text/plain; charset=utf-8")
+        return _json_response(answer, status, _NO_STORE)
+
+    return revoke
 
 
 # --- faults and request log -----------------------------------------------------------------
@@ -1110,7 +1158,7 @@ def _fault_answer(path: str, status: int, retry_after: int) -> tuple[bytes, list
     headers = [("Content-Type", "application/json")]
     if status == 429:
         headers.append(("Retry-After", str(retry_after)))
-    if path == TOKEN_PATH:
+    if path in (TOKEN_PATH, REVOKE_PATH):
         error = {429: "slow_down", 503: "temporarily_unavailable"}.get(status, "server_error")
         description = f"{status} {status_phrase(status)}"
         payload: Any = models.TokenError(error=error, error_description=description)  # type: ignore[arg-type]
@@ -1167,7 +1215,7 @@ def _misdirected_answer(path: str) -> tuple[bytes, list[tuple[str, str]]]:
     if path.startswith(API_PREFIX):
         body = _encode(envelope(None, [failure(None, "host_not_loopback", locale)]))
         kind = "application/json"
-    elif path == TOKEN_PATH:
+    elif path in (TOKEN_PATH, REVOKE_PATH):
         description = messages.text("host_not_loopback", "en")
         body = _encode(models.TokenError(error="invalid_request", error_description=description))
         kind = "application/json"
@@ -1331,6 +1379,13 @@ def create_app(state: SandboxState) -> Flask:
         TOKEN_PATH, "token", _token_view(state), methods=["POST"], provide_automatic_options=False
     )
     app.add_url_rule(
+        REVOKE_PATH,
+        "revoke",
+        _revoke_view(state),
+        methods=["POST"],
+        provide_automatic_options=False,
+    )
+    app.add_url_rule(
         AUTHORIZE_PATH,
         "authorize",
         authorize_view(state),
@@ -1352,6 +1407,7 @@ def create_app(state: SandboxState) -> Flask:
                 "name": "bt_explore sandbox of bookingtime's auth server and Module API v3",
                 "auth_url": base + TOKEN_PATH,
                 "authorize_url": base + AUTHORIZE_PATH,
+                "revocation_url": base + REVOKE_PATH,
                 "api_url": base + API_PREFIX,
                 "openapi": base + "/openapi.json",
                 "client_id": state.data.demo_client_id,
@@ -1377,7 +1433,7 @@ def create_app(state: SandboxState) -> Flask:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             allowed = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
             headers["Allow"] = allowed
-        if request.path == TOKEN_PATH:
+        if request.path in (TOKEN_PATH, REVOKE_PATH):
             error = "invalid_request"
             text = f"{request.method} is not allowed; use POST" if code == 405 else exc.description
             if code == 413:

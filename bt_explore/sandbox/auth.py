@@ -1,9 +1,14 @@
-"""Token issuing and checking for the sandbox's ``/oauth/token`` endpoint and API calls.
+"""Token issuing, checking and revocation for the sandbox's ``/oauth/token`` and
+``/oauth/revoke`` endpoints and API calls.
 
 Tokens are HS256 JWTs signed with a random per-sandbox key, so a token from another sandbox (or
 a forged one) fails the signature check. Their ``iat``/``exp`` follow the *sandbox* clock, and
 expiry is checked against that clock, not the wall clock: a pinned clock plus
 :meth:`~bt_explore.sandbox.Sandbox.advance` makes expiry testable without waiting.
+
+Revocation follows RFC 7009: revoking a token (:meth:`TokenService.revoke`) refuses it from then
+on, and revoking a refresh token also refuses every access token issued from it (an access
+token names its refresh token's id in its ``rft`` claim).
 
 Example:
     >>> from datetime import datetime, timezone
@@ -26,7 +31,7 @@ from typing import Any
 
 import jwt
 
-__all__ = ["IssuedToken", "TokenClaims", "TokenError", "TokenService"]
+__all__ = ["IssuedToken", "TokenClaims", "TokenError", "TokenService", "revoke_answer"]
 
 _ALGORITHM = "HS256"
 _ISSUER = "bt_explore.sandbox"
@@ -46,6 +51,8 @@ class IssuedToken:
 
     token: str
     expires_in: int
+    #: the token's id (``jti``), to revoke it by (a replayed authorization code)
+    token_id: str = ""
 
     def __repr__(self) -> str:
         return f"IssuedToken(token=<hidden>, expires_in={self.expires_in})"
@@ -63,6 +70,8 @@ class TokenClaims:
     #: refresh step may allow (``None``: the client's own organizations)
     user_id: str | None = None
     organization_ids: tuple[str, ...] | None = None
+    #: the token's own id (``jti``): what :meth:`TokenService.revoke_id` takes
+    token_id: str = ""
 
 
 class TokenService:
@@ -90,6 +99,8 @@ class TokenService:
         self._key = key if key is not None else secrets.token_bytes(32)
         # expire_tokens() bumps the generation; tokens of older generations are refused.
         self._generation = 0
+        # ids (jti) of revoked tokens; an access token whose refresh token's id is here too
+        self._revoked: set[str] = set()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -100,8 +111,9 @@ class TokenService:
 
     def _issue(
         self, kind: str, client_id: str, organization_id: str | None, life: int, **extra: Any
-    ) -> str:
+    ) -> IssuedToken:
         now = int(self._clock().timestamp())
+        token_id = uuid.uuid4().hex
         claims = {
             "iss": _ISSUER,
             "sub": client_id,
@@ -109,11 +121,11 @@ class TokenService:
             "org": organization_id,
             "iat": now,
             "exp": now + life,
-            "jti": uuid.uuid4().hex,
+            "jti": token_id,
             "gen": self._generation,
             **extra,
         }
-        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        return IssuedToken(jwt.encode(claims, self._key, algorithm=_ALGORITHM), life, token_id)
 
     def issue_refresh(
         self,
@@ -125,22 +137,45 @@ class TokenService:
         """A refresh token for ``client_id`` (client-credentials step), or for a person's grant
         to it (authorization code step: ``user_id`` and the granted ``organization_ids``)."""
         extra = {} if user_id is None else {"usr": user_id, "orgs": list(organization_ids or ())}
-        return IssuedToken(
-            self._issue("refresh", client_id, None, self.refresh_lifetime, **extra),
-            self.refresh_lifetime,
-        )
+        return self._issue("refresh", client_id, None, self.refresh_lifetime, **extra)
 
-    def issue_access(self, client_id: str, organization_id: str | None) -> IssuedToken:
-        """An access token for ``client_id`` scoped to ``organization_id`` (or to none)."""
-        return IssuedToken(
-            self._issue("access", client_id, organization_id, self.access_lifetime),
-            self.access_lifetime,
-        )
+    def issue_access(
+        self, client_id: str, organization_id: str | None, *, refresh_id: str | None = None
+    ) -> IssuedToken:
+        """An access token for ``client_id`` scoped to ``organization_id`` (or to none);
+        ``refresh_id``: the id of the refresh token it comes from (revoking that revokes it)."""
+        extra = {} if refresh_id is None else {"rft": refresh_id}
+        return self._issue("access", client_id, organization_id, self.access_lifetime, **extra)
+
+    def revoke_id(self, token_id: str) -> None:
+        """Refuse the token with this id from now on (and, for a refresh token, the access
+        tokens issued from it: RFC 7009 §2.1)."""
+        with self._lock:
+            self._revoked.add(token_id)
 
     def expire_all(self) -> None:
         """Refuse every token issued so far (forced expiry)."""
         with self._lock:
             self._generation += 1
+
+    def claims_of(self, token: str) -> TokenClaims | None:
+        """The claims of ``token`` if it is a valid token of either kind, else ``None``.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> t = TokenService(lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+            >>> refresh = t.issue_refresh("23" + "b" * 30)
+            >>> access = t.issue_access("23" + "b" * 30, None, refresh_id=refresh.token_id)
+            >>> t.revoke_id(t.claims_of(refresh.token).token_id)
+            >>> t.claims_of(access.token) is None   # revoked with its refresh token
+            True
+        """
+        for kind in ("refresh", "access"):
+            try:
+                return self.check(token, kind)
+            except TokenError:
+                continue
+        return None
 
     def check(self, token: str, kind: str) -> TokenClaims:
         """The claims of ``token`` if it is a valid, unexpired token of ``kind``.
@@ -169,6 +204,9 @@ class TokenService:
             raise TokenError("token_invalid")
         if claims.get("gen") != self._generation:
             raise TokenError("token_revoked")
+        with self._lock:
+            if claims.get("jti") in self._revoked or claims.get("rft") in self._revoked:
+                raise TokenError("token_revoked")
         if self._clock().timestamp() >= exp:
             raise TokenError("token_expired")
         orgs = claims.get("orgs")
@@ -179,4 +217,55 @@ class TokenService:
             exp,
             claims.get("usr"),
             tuple(orgs) if isinstance(orgs, list) else None,
+            str(claims.get("jti") or ""),
         )
+
+
+def revoke_answer(
+    tokens: TokenService, clients: Any, params: dict[str, str]
+) -> tuple[int, dict[str, Any] | None]:
+    """The revocation endpoint's answer (status, JSON or ``None`` for an empty 200) to an
+    RFC 7009 request: ``token``, optional ``token_type_hint``, and the client's ``client_id``
+    (and ``client_secret`` for a confidential client).
+
+    An unknown or already invalid token is answered 200 (RFC 7009 §2.2); a token of another
+    client is refused. ``clients`` maps client ids to client records (``secret``).
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> t = TokenService(lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> clients = {"23" + "b" * 30: {"secret": ""}}
+        >>> refresh = t.issue_refresh("23" + "b" * 30)
+        >>> revoke_answer(t, clients, {"token": refresh.token, "client_id": "23" + "b" * 30})
+        (200, None)
+        >>> revoke_answer(t, clients, {"client_id": "23" + "b" * 30})[1]["error_description"]
+        'token is required'
+    """
+    client_id = params.get("client_id", "")
+    if not client_id:
+        return 400, _error("invalid_request", "client_id is required")
+    client = clients.get(client_id)
+    if client is None:
+        return 401, _error("invalid_client", "client_id is unknown")
+    secret = client.get("secret", "")
+    given = params.get("client_secret", "")
+    if (secret or given) and not secrets.compare_digest(secret, given):
+        return 401, _error("invalid_client", "client_secret is wrong")
+    token = params.get("token", "")
+    if not token:
+        return 400, _error("invalid_request", "token is required")
+    hint = params.get("token_type_hint", "")
+    if hint and hint not in ("refresh_token", "access_token"):
+        return 400, _error(
+            "unsupported_token_type", "token_type_hint must be refresh_token or access_token"
+        )
+    claims = tokens.claims_of(token)
+    if claims is not None:
+        if claims.client_id != client_id:
+            return 400, _error("invalid_request", "the token was issued to another client")
+        tokens.revoke_id(claims.token_id)
+    return 200, None
+
+
+def _error(error: str, description: str) -> dict[str, Any]:
+    return {"error": error, "error_description": description}

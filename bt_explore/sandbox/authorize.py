@@ -15,7 +15,10 @@ The rules, as RFC 6749 §4.1, RFC 7636 (PKCE) and RFC 8252 (native apps) set the
   on any port;
 - public clients (no secret) must send ``code_challenge`` with ``code_challenge_method=S256``;
 - a code lives ``code_lifetime`` seconds of the *sandbox* clock, is single-use and is bound to
-  the client, the redirect URI and the challenge.
+  the client, the redirect URI and the challenge; a code presented a second time is refused
+  and revokes the refresh token it was exchanged for, with its access tokens (§4.1.2);
+- a confidential client (one with a ``secret``) must send it in the code exchange; a public
+  client's exchange must not send one.
 
 Demo users come from ``users.json`` in the sandbox's data folder (else the package's).
 
@@ -182,7 +185,8 @@ class SignIns:
         self.users = load_users(data_dir)
         self.code_lifetime = int(code_lifetime)
         self._codes: dict[str, _Code] = {}
-        self._used: dict[str, float] = {}
+        # used code -> (when it would have expired, the id of the refresh token it gave)
+        self._used: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -209,7 +213,7 @@ class SignIns:
         with self._lock:
             for key in [k for k, c in self._codes.items() if c.expires_at <= now]:
                 del self._codes[key]
-            for key in [k for k, t in self._used.items() if t <= now]:
+            for key in [k for k, (t, _) in self._used.items() if t <= now]:
                 del self._used[key]
             self._codes[code] = _Code(
                 client_id,
@@ -223,18 +227,34 @@ class SignIns:
 
     def redeem(self, code: str) -> _Code:
         """Take ``code`` out of the store (a code is used once, even when the exchange then
-        fails); raises ``LookupError`` naming why it cannot be used."""
+        fails); raises ``LookupError`` naming why it cannot be used, :class:`CodeReplayed`
+        (with the id of the refresh token the code gave) for a code used before."""
         now = self._clock().timestamp()
         with self._lock:
             issued = self._codes.pop(code, None)
             if issued is None:
                 if code in self._used:
-                    raise LookupError("the authorization code was already used")
+                    raise CodeReplayed(self._used[code][1])
                 raise LookupError("the authorization code is unknown")
-            self._used[code] = issued.expires_at
+            self._used[code] = (issued.expires_at, "")
         if now >= issued.expires_at:
             raise LookupError("the authorization code has expired")
         return issued
+
+    def exchanged(self, code: str, token_id: str) -> None:
+        """Note that ``code`` gave the refresh token ``token_id`` (revoked if it is replayed)."""
+        with self._lock:
+            if code in self._used:
+                self._used[code] = (self._used[code][0], token_id)
+
+
+class CodeReplayed(LookupError):
+    """An authorization code was presented a second time; ``token_id`` is the refresh token
+    it was exchanged for (empty when the first exchange failed)."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__("the authorization code was already used")
+        self.token_id = token_id
 
 
 def redirect_uri_allowed(client: Mapping[str, Any], uri: str) -> bool:
@@ -462,7 +482,11 @@ def authorization_code_grant(
     if client is None:
         return _grant_error(401, "invalid_client", "client_id is unknown")
     secret = client.get("secret", "")
-    if secret and not secrets.compare_digest(secret, params.get("client_secret", "")):
+    given = params.get("client_secret", "")
+    if secret and not given:
+        return _grant_error(401, "invalid_client", "client_secret is required for this client")
+    if (secret or given) and not secrets.compare_digest(secret, given):
+        # a public client has no secret: one sent anyway is wrong, not ignored
         return _grant_error(401, "invalid_client", "client_secret is wrong")
     if not code:
         return _grant_error(400, "invalid_request", "code is required")
@@ -470,6 +494,10 @@ def authorization_code_grant(
         return _grant_error(400, "invalid_request", "redirect_uri is required")
     try:
         issued = state.signins.redeem(code)
+    except CodeReplayed as exc:
+        if exc.token_id:  # RFC 6749 §4.1.2: revoke what the code gave
+            state.tokens.revoke_id(exc.token_id)
+        return _grant_error(400, "invalid_grant", f"{exc}; the tokens it gave have been revoked")
     except LookupError as exc:
         return _grant_error(400, "invalid_grant", str(exc))
     if issued.client_id != client_id:
@@ -489,6 +517,7 @@ def authorization_code_grant(
     token = state.tokens.issue_refresh(
         client_id, user_id=issued.user_id, organization_ids=issued.organization_ids
     )
+    state.signins.exchanged(code, token.token_id)
     return 200, {
         "refresh_token": token.token,
         "token_type": "Bearer",

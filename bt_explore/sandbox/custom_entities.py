@@ -35,6 +35,8 @@ import msgspec
 from bt_explore.endpoints import is_id
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
+    ID_PREFIXES,
+    KINDS,
     CustomEntity,
     CustomEntityShort,
     wire_names,
@@ -48,10 +50,10 @@ CUSTOM_ENTITIES_FILE = "custom_entities.json"
 #: A valid custom entity type.
 CUSTOM_ENTITY_TYPE = re.compile(CUSTOM_ENTITY_TYPE_PATTERN)
 _LINKS = {
-    "bookingTemplate": "_bookingTemplateIds",
-    "bookingResource": "_bookingResourceIds",
-    "appointment": "_appointmentIds",
-    "customEntity": "_customEntityIds",
+    KINDS.booking_template: "_bookingTemplateIds",
+    KINDS.booking_resource: "_bookingResourceIds",
+    KINDS.appointment: "_appointmentIds",
+    KINDS.custom_entity: "_customEntityIds",
 }
 # What the API shows of a record: the fields of the models (the relation fields are null).
 _SHORT_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(CustomEntityShort))
@@ -92,63 +94,21 @@ class CustomEntityStore:
         Raises ``ValueError`` naming a record with a bad id or type, a customId used twice in a
         type, or (in a ``data_dir``'s own file) a link to an unknown entity.
         """
-        path = Path(data_dir) / CUSTOM_ENTITIES_FILE if data_dir is not None else None
-        own = path is not None and path.is_file()
-        if path is not None and own:
-            try:
-                raw = msgspec.json.decode(path.read_bytes())
-            except ValueError as exc:
-                raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
-        else:
-            resource = importlib_resources.files("bt_explore.sandbox").joinpath(
-                "data", CUSTOM_ENTITIES_FILE
-            )
-            raw = msgspec.json.decode(resource.read_bytes())
-        if not isinstance(raw, list):
-            raise ValueError(f"sandbox data: {CUSTOM_ENTITIES_FILE} must be a JSON list")
+        raw, own = _read_records(data_dir)
         if not own:
             # the demo file beside a user's own data: keep what that data can serve
             raw = [r for r in raw if r.get("_organizationId") in data.organizations]
-        appointment_org = {
-            a.get("id"): getattr(
-                data.template_rules.get(a.get("templateId")), "organization_id", None
-            )
-            for a in data.seed_appointments
-        }
-        known = {
-            "bookingTemplate": lambda i, org: (
-                i in data.template_rules and data.template_rules[i].organization_id == org
-            ),
-            "bookingResource": lambda i, org: data.resource_org.get(i) == org,
-            "appointment": lambda i, org: appointment_org.get(i) == org,
-        }
-        ids = {r.get("id") for r in raw}
+        known = _known_links(data, {r.get("id") for r in raw})
         records: list[dict] = []
         seen: set[tuple[str, str, str]] = set()
         for r in raw:
             where = f"sandbox data: custom entity {r.get('id')!r}"
-            if not is_id(r.get("id"), "customEntity"):
-                raise ValueError(f"{where}: not a valid customEntity id")
-            if r.get("_organizationId") not in data.organizations:
-                raise ValueError(f"{where}: unknown _organizationId")
-            if not isinstance(r.get("type"), str) or not CUSTOM_ENTITY_TYPE.match(r["type"]):
-                raise ValueError(f"{where}: type must match {CUSTOM_ENTITY_TYPE_PATTERN}")
-            if not isinstance(r.get("name"), str):
-                raise ValueError(f"{where}: name must be a string")
-            key = (r["_organizationId"], r["type"], r.get("customId") or "")
+            _check_record(r, where, data.organizations)
+            key = (r["_organizationId"], r["type"], r.get(_NAMES.custom_id) or "")
             if key[2] and key in seen:
                 raise ValueError(f"{where}: customId {key[2]!r} is not unique in its type")
             seen.add(key)
-            links: dict[str, list[str]] = {}
-            for kind, field in _LINKS.items():
-                links[field] = []
-                for linked in r.get(field) or []:
-                    ok = linked in ids if kind == "customEntity" else known[kind](linked, key[0])
-                    if ok:
-                        links[field].append(linked)
-                    elif own:
-                        raise ValueError(f"{where}: {field} names unknown {kind} {linked!r}")
-            records.append({**r, **links})
+            records.append({**r, **_links(r, key[0], known, where, strict=own)})
         return cls(records, now, seed)
 
     # --- reading -----------------------------------------------------------------------------
@@ -174,13 +134,15 @@ class CustomEntityStore:
     def by_custom_id(self, org: str, type_: str, custom_id: str) -> dict | None:
         if not custom_id:
             return None
-        return next((r for r in self.of_type(org, type_) if r.get("customId") == custom_id), None)
+        return next(
+            (r for r in self.of_type(org, type_) if r.get(_NAMES.custom_id) == custom_id), None
+        )
 
     def linked_to(self, org: str, type_: str, kind: str, target: str) -> list[dict]:
         """The entities of ``type_`` linked to the ``kind`` (``bookingTemplate``…) ``target``."""
         field = _LINKS[kind]
         back: set[str] = set()
-        if kind == "customEntity":
+        if kind == KINDS.custom_entity:
             with self._lock:
                 other = self.records.get(target)
             back = set(other["_customEntityIds"]) if other else set()
@@ -215,32 +177,100 @@ class CustomEntityStore:
         """Store a new entity; ``None`` if its customId is taken in this type (checked under
         the lock, so two concurrent adds cannot both win)."""
         with self._lock:
-            custom_id = fields.get("customId") or ""
+            custom_id = fields.get(_NAMES.custom_id) or ""
             if custom_id and any(
                 r["_organizationId"] == org
                 and r["type"] == type_
-                and r.get("customId") == custom_id
+                and r.get(_NAMES.custom_id) == custom_id
                 for r in self.records.values()
             ):
                 return None
             while True:
-                new_id = "6T" + "".join(
+                new_id = ID_PREFIXES[KINDS.custom_entity] + "".join(
                     self._rng.choice(string.ascii_letters + string.digits) for _ in range(30)
                 )
                 if new_id not in self.records:
                     break
+            # stored as the data file holds records: the API's names and the internal _keys
+            names = _NAMES
             record = {
-                "id": new_id,
+                names.id: new_id,
                 "_organizationId": org,
-                "type": type_,
-                "customId": custom_id,
-                "name": fields["name"],
-                "notes": fields.get("notes") or "",
-                "image": fields.get("image"),
-                "additionalData": fields.get("additionalData") or {},
-                "timestampAdd": self._now().isoformat(timespec="seconds"),
-                "timestampEdit": "",
+                names.type: type_,
+                names.custom_id: custom_id,
+                names.name: fields[names.name],
+                names.notes: fields.get(names.notes) or "",
+                names.image: fields.get(names.image),
+                names.additional_data: fields.get(names.additional_data) or {},
+                names.timestamp_add: self._now().isoformat(timespec="seconds"),
+                names.timestamp_edit: "",
                 **{f: [] for f in _LINKS.values()},
             }
             self.records[new_id] = record
             return record
+
+
+def _read_records(data_dir: str | Path | None) -> tuple[list[dict], bool]:
+    """The records of ``custom_entities.json`` and whether they are the ``data_dir``'s own
+    (else the package's demo file)."""
+    path = Path(data_dir) / CUSTOM_ENTITIES_FILE if data_dir is not None else None
+    own = path is not None and path.is_file()
+    if path is not None and own:
+        try:
+            raw = msgspec.json.decode(path.read_bytes())
+        except ValueError as exc:
+            raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
+    else:
+        resource = importlib_resources.files("bt_explore.sandbox").joinpath(
+            "data", CUSTOM_ENTITIES_FILE
+        )
+        raw = msgspec.json.decode(resource.read_bytes())
+    if not isinstance(raw, list):
+        raise ValueError(f"sandbox data: {CUSTOM_ENTITIES_FILE} must be a JSON list")
+    return raw, own
+
+
+def _known_links(data: Any, entity_ids: set[Any]) -> dict[str, Callable[[str, str], bool]]:
+    """Kind -> whether an id of that kind exists in an organization (of ``data``, a
+    :class:`~bt_explore.sandbox.state.DemoData`, or among ``entity_ids``)."""
+    appointment_org = {
+        a.get("id"): getattr(data.template_rules.get(a.get("templateId")), "organization_id", None)
+        for a in data.seed_appointments
+    }
+    return {
+        KINDS.booking_template: lambda i, org: (
+            i in data.template_rules and data.template_rules[i].organization_id == org
+        ),
+        KINDS.booking_resource: lambda i, org: data.resource_org.get(i) == org,
+        KINDS.appointment: lambda i, org: appointment_org.get(i) == org,
+        KINDS.custom_entity: lambda i, org: i in entity_ids,
+    }
+
+
+def _check_record(r: dict, where: str, organizations: Any) -> None:
+    """A ``ValueError`` naming what is wrong with a record: its id, organization, type, name."""
+    if not is_id(r.get("id"), KINDS.custom_entity):
+        raise ValueError(f"{where}: not a valid {KINDS.custom_entity} id")
+    if r.get("_organizationId") not in organizations:
+        raise ValueError(f"{where}: unknown _organizationId")
+    type_ = r.get(_NAMES.type)
+    if not isinstance(type_, str) or not CUSTOM_ENTITY_TYPE.match(type_):
+        raise ValueError(f"{where}: type must match {CUSTOM_ENTITY_TYPE_PATTERN}")
+    if not isinstance(r.get(_NAMES.name), str):
+        raise ValueError(f"{where}: name must be a string")
+
+
+def _links(
+    r: dict, org: str, known: dict[str, Callable[[str, str], bool]], where: str, *, strict: bool
+) -> dict[str, list[str]]:
+    """A record's link lists, each keeping the ids that exist; ``strict``: an unknown id is a
+    ``ValueError`` instead (a ``data_dir``'s own file)."""
+    links: dict[str, list[str]] = {}
+    for kind, field in _LINKS.items():
+        links[field] = []
+        for linked in r.get(field) or []:
+            if known[kind](linked, org):
+                links[field].append(linked)
+            elif strict:
+                raise ValueError(f"{where}: {field} names unknown {kind} {linked!r}")
+    return links

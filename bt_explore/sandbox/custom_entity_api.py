@@ -14,13 +14,23 @@ import msgspec
 from flask import Response
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import CUSTOM_ENTITY_TYPE_PATTERN, CustomEntityAdd, List, Message
+from bt_explore.models import (
+    CUSTOM_ENTITY_TYPE_PATTERN,
+    ID_PREFIXES,
+    KINDS,
+    CustomEntityAdd,
+    List,
+    Message,
+    wire_names,
+)
 from bt_explore.rules import Problem, body_problems
 from bt_explore.sandbox import messages
 from bt_explore.sandbox.custom_entities import CUSTOM_ENTITY_TYPE, CustomEntityStore
 from bt_explore.sandbox.messages import failure
 
 __all__ = ["CustomEntityApi"]
+
+_ADD = wire_names(CustomEntityAdd)
 
 
 def _identifiable(custom_id: str) -> bool:
@@ -88,7 +98,7 @@ class CustomEntityApi:
     ) -> dict:
         """The stored entity ``entity_id`` of ``org`` (and of ``type_``, when given); a 404
         naming ``customEntityId`` for a malformed or unknown id."""
-        if not is_id(entity_id, "customEntity"):
+        if not is_id(entity_id, KINDS.custom_entity):
             raise self._fail(
                 404,
                 [
@@ -97,8 +107,8 @@ class CustomEntityApi:
                         "bad_id",
                         locale,
                         value=entity_id,
-                        kind="customEntity",
-                        prefix="6T",
+                        kind=KINDS.custom_entity,
+                        prefix=ID_PREFIXES[KINDS.custom_entity],
                     )
                 ],
             )
@@ -116,7 +126,9 @@ class CustomEntityApi:
                         "customEntityId",
                         "unknown_entity",
                         locale,
-                        kind=f"customEntity of type {type_}" if type_ else "customEntity",
+                        kind=f"{KINDS.custom_entity} of type {type_}"
+                        if type_
+                        else KINDS.custom_entity,
                         value=entity_id,
                     )
                 ],
@@ -131,17 +143,17 @@ class CustomEntityApi:
         type_ = self._type(custom_entity_type, locale)
         body = self._json_body(locale)
         problems = body_problems(body, CustomEntityAdd)
-        custom_id = body.get("customId")
+        custom_id = body.get(_ADD.custom_id)
         if custom_id and isinstance(custom_id, str) and not _identifiable(custom_id):
-            problems.append(Problem("customId", "custom_id_unservable", {"value": custom_id}))
+            problems.append(Problem(_ADD.custom_id, "custom_id_unservable", {"value": custom_id}))
         errors = [failure(p.parameter, p.key, locale, **p.fields) for p in problems]
         fields: dict[str, Any] = {
             key: body[key]
             for key in (f.encode_name for f in msgspec.structs.fields(CustomEntityAdd))
             if body.get(key) is not None
         }
-        if "name" in fields:
-            fields["name"] = str(fields["name"]).strip()
+        if _ADD.name in fields:
+            fields[_ADD.name] = str(fields[_ADD.name]).strip()
         if errors:
             raise self._fail(400, errors)
         record = self.store.add(org, type_, fields)
@@ -150,10 +162,10 @@ class CustomEntityApi:
                 400,
                 [
                     failure(
-                        "customId",
+                        _ADD.custom_id,
                         "custom_entity_custom_id_taken",
                         locale,
-                        value=fields["customId"],
+                        value=fields[_ADD.custom_id],
                         type=type_,
                     )
                 ],
@@ -175,10 +187,10 @@ class CustomEntityApi:
                 404,
                 [
                     failure(
-                        "customId",
+                        _ADD.custom_id,
                         "unknown_custom_id",
                         locale,
-                        kind=f"customEntity of type {type_}",
+                        kind=f"{KINDS.custom_entity} of type {type_}",
                         value=custom_id,
                     )
                 ],
@@ -190,7 +202,7 @@ class CustomEntityApi:
 
     def linked(self, kind: str, org: str, locale: str, target: str, custom_entity_type: str):
         """The entities of a type linked to a template, resource, appointment or entity."""
-        if kind == "customEntity":
+        if kind == KINDS.custom_entity:
             self._known_entity(org, target, locale)
         else:
             self._check[kind](org, target, locale)

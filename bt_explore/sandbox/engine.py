@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bt_explore.models import BookingTemplate, Organization, wire_names
+
 __all__ = [
     "GRID_MINUTES",
     "WEEKDAYS",
@@ -54,6 +56,9 @@ __all__ = [
 
 #: The slot grid in minutes.
 GRID_MINUTES = 15
+_ORGANIZATION = wire_names(Organization)
+_TEMPLATE = wire_names(BookingTemplate)
+
 #: Weekday names as the data files spell them, Monday first (``date.weekday()`` order).
 WEEKDAYS: tuple[str, ...] = (
     "MONDAY",
@@ -109,12 +114,13 @@ class OrganizationRules:
     def from_entity(cls, organization: Mapping) -> OrganizationRules:
         """Rules from an ORGANIZATION dict (``timeZone``, ``openingHours``)."""
         per_day: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
-        for entry in organization.get("openingHours") or []:
+        for entry in organization.get(_ORGANIZATION.opening_hours) or []:
             start, end = _minutes(entry["start"]), _minutes(entry["end"])
             if not 0 <= start < end <= 24 * 60:
                 raise ValueError(f"openingHours entry {entry!r}: start must be before end")
             per_day[WEEKDAYS.index(entry["weekday"])].append((start, end))
-        return cls(ZoneInfo(organization["timeZone"]), tuple(tuple(sorted(d)) for d in per_day))
+        zone = ZoneInfo(organization[_ORGANIZATION.time_zone])
+        return cls(zone, tuple(tuple(sorted(d)) for d in per_day))
 
 
 @dataclass(frozen=True)
@@ -148,11 +154,11 @@ class TemplateRules:
             id=template["id"],
             organization_id=organization_id,
             duration=int(template["duration"]),
-            lead=int(template.get("leadTime") or 0),
-            followup=int(template.get("followupTime") or 0),
-            booking_lead_minutes=int(template.get("bookingLeadTime") or 0),
-            day_earliest=int(template.get("bookingDayEarliest") or 0),
-            day_latest=int(template.get("bookingDayLatest") or 0),
+            lead=int(template.get(_TEMPLATE.lead_time) or 0),
+            followup=int(template.get(_TEMPLATE.followup_time) or 0),
+            booking_lead_minutes=int(template.get(_TEMPLATE.booking_lead_time) or 0),
+            day_earliest=int(template.get(_TEMPLATE.booking_day_earliest) or 0),
+            day_latest=int(template.get(_TEMPLATE.booking_day_latest) or 0),
             combinations=combos,
             resources=frozenset(r for step in steps for r in step),
         )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bt_explore.endpoints import is_id
-from bt_explore.models import FileAdd
+from bt_explore.models import FileAdd, wire_names
 from bt_explore.rules import Problem, body_problems
 
 __all__ = ["DEFAULT_MAX_FILE_SIZE", "FileStore", "StoredFile", "file_problems", "mime_type"]
@@ -38,9 +38,14 @@ __all__ = ["DEFAULT_MAX_FILE_SIZE", "FileStore", "StoredFile", "file_problems", 
 DEFAULT_MAX_FILE_SIZE = 512 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
-#: Characters a file name may not hold: path separators and control characters.
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+#: Characters a file name may not hold: path separators, control characters (C0, DEL, C1) and
+#: the bidirectional controls that make ``txt.exe`` look like ``exe.txt`` (right-to-left override
+#: and its kin).
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Names that are folders, not files, wherever they are saved.
+_NOT_FILE_NAMES = {"", ".", ".."}
 _WHITESPACE = re.compile(r"\s+")
+_FILE = wire_names(FileAdd)
 
 
 def mime_type(file_name: str) -> str:
@@ -66,17 +71,20 @@ def file_problems(body: dict, max_size: int) -> tuple[list[Problem], bytes]:
     """  # noqa: E501
     problems = body_problems(body, FileAdd)
     named = {p.parameter for p in problems}
-    if "fileName" not in named and _BAD_NAME.search(body["fileName"]):
-        problems.append(Problem("fileName", "file_name_invalid"))
+    name, encoded = _FILE.file_name, _FILE.file_content
+    if name not in named and (
+        _BAD_NAME.search(body[name]) or body[name].strip() in _NOT_FILE_NAMES
+    ):
+        problems.append(Problem(name, "file_name_invalid"))
     content = b""
-    if "fileContent" not in named:
+    if encoded not in named:
         try:
-            content = base64.b64decode(_WHITESPACE.sub("", body["fileContent"]), validate=True)
+            content = base64.b64decode(_WHITESPACE.sub("", body[encoded]), validate=True)
         except (binascii.Error, ValueError):
-            problems.append(Problem("fileContent", "base64_invalid"))
+            problems.append(Problem(encoded, "base64_invalid"))
         else:
             if len(content) > max_size:
-                problems.append(Problem("fileContent", "file_too_large", {"max": max_size}))
+                problems.append(Problem(encoded, "file_too_large", {"max": max_size}))
     return problems, content
 
 

@@ -211,8 +211,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Die dekodierte Datei ist zu groß (höchstens {max} Bytes).",
     },
     "file_name_invalid": {
-        "en": "This parameter is invalid: a file name without '/', '\\' or control characters.",
-        "de": "Dieser Parameter ist ungültig: ein Dateiname ohne '/', '\\' oder Steuerzeichen.",
+        "en": "This parameter is invalid: a file name, not '.' or '..', without '/', '\\', "
+        "control or text-direction characters.",
+        "de": "Dieser Parameter ist ungültig: ein Dateiname, nicht '.' oder '..', ohne '/', "
+        "'\\', Steuer- oder Schreibrichtungszeichen.",
     },
     "file_custom_id_taken": {
         "en": "A file with customId '{value}' already exists.",

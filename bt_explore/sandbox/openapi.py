@@ -25,12 +25,14 @@ from bt_explore.endpoints import (
     API_PREFIX,
     AUTHORIZE_PATH,
     ENDPOINTS,
+    REVOKE_PATH,
     STATIC_LISTS,
     TOKEN_PATH,
     Endpoint,
 )
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
+    KINDS,
     AccessToken,
     AuthorizeForm,
     AuthorizeRequest,
@@ -55,8 +57,8 @@ def _id(kind: str) -> dict:
 #: Path placeholder -> (OpenAPI parameter schema, description).
 _PARAMETERS: dict[str, tuple[dict, str]] = {
     "org": (_id("organization"), "Organization id."),
-    "template_id": (_id("bookingTemplate"), "Booking template id."),
-    "resource_id": (_id("bookingResource"), "Booking resource id."),
+    "template_id": (_id(KINDS.booking_template), "Booking template id."),
+    "resource_id": (_id(KINDS.booking_resource), "Booking resource id."),
     "appointment_id": (_id("appointment"), "Appointment id."),
     "custom_id": ({"type": "string", "minLength": 1}, "The entity's customId."),
     "year": ({"type": "integer", "minimum": 1970, "maximum": 9998}, "Year."),
@@ -70,7 +72,7 @@ _PARAMETERS: dict[str, tuple[dict, str]] = {
         {"type": "string", "pattern": CUSTOM_ENTITY_TYPE_PATTERN},
         "Custom entity type, the organization's own word (e.g. course, rentalCar).",
     ),
-    "custom_entity_id": (_id("customEntity"), "Custom entity id."),
+    "custom_entity_id": (_id(KINDS.custom_entity), "Custom entity id."),
     "module_id": (_id("module"), "Module id (the client_id of the token's module)."),
     "module_config_id": (_id("moduleConfig"), "Module config id."),
 }
@@ -223,6 +225,36 @@ def _token_operation(refs: dict[Any, dict]) -> dict:
     }
 
 
+def _revoke_operation(refs: dict[Any, dict]) -> dict:
+    """POST /oauth/revoke: RFC 7009 token revocation."""
+    error = refs[TokenError]
+    form = {
+        "type": "object",
+        "required": ["token", "client_id"],
+        "properties": {
+            "token": {"type": "string", "description": "The refresh or access token."},
+            "token_type_hint": {"enum": ["refresh_token", "access_token"]},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string", "description": "Confidential clients only."},
+        },
+    }
+    return {
+        "operationId": "revoke",
+        "summary": "Revoke a token (RFC 7009); a refresh token's access tokens end with it.",
+        "tags": ["auth"],
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": form}},
+        },
+        "responses": {
+            "200": {"description": "Revoked, or not a valid token (RFC 7009 §2.2); no body."},
+            "400": _json(error, "invalid_request, unsupported_token_type."),
+            "401": _json(error, "invalid_client."),
+            "405": _json(error, "Wrong HTTP method."),
+        },
+    }
+
+
 def _page(description: str, media: str = "text/html") -> dict:
     return {"description": description, "content": {media: {"schema": {"type": "string"}}}}
 
@@ -290,6 +322,7 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     refs, schemas = _components()
     paths: dict[str, dict] = {
         TOKEN_PATH: {"post": _token_operation(refs)},
+        REVOKE_PATH: {"post": _revoke_operation(refs)},
         AUTHORIZE_PATH: _authorize_operations(refs, schemas),
     }
     for ep in ENDPOINTS.values():

@@ -10,8 +10,9 @@ carries, in the IETF draft's spelling and in the older ``X-`` spelling many gate
 - ``RateLimit-Limit`` / ``X-RateLimit-Limit``: the bucket size (``burst``);
 - ``RateLimit-Remaining`` / ``X-RateLimit-Remaining``: whole requests left in the bucket;
 - ``RateLimit-Reset`` / ``X-RateLimit-Reset``: seconds until the bucket is full again;
-- ``RateLimit-Policy``: ``{burst};w={burst / rate}`` — the quota and its window, from which a
-  client reads the rate (``bt_explore.pacing`` does).
+- ``RateLimit-Policy``: ``q;w=W`` — the rate as ``q`` requests per ``W`` seconds (the smallest
+  whole ``W`` that makes ``q`` whole: ``5;w=1``, ``1;w=2``), from which a client reads the rate
+  (``bt_explore.pacing`` does).
 
 Example:
     >>> limit = RateLimit.parse("5/s")
@@ -87,9 +88,19 @@ class RateLimit:
             raise ValueError(f"rate_limit: paths is not a regular expression: {exc}") from None
 
     @property
-    def window(self) -> float:
-        """Seconds a full bucket takes to refill: ``burst / rate``."""
-        return self.burst / self.rate  # type: ignore[operator]
+    def policy(self) -> str:
+        """The ``RateLimit-Policy`` value: the rate as ``q;w=W`` (``W`` whole seconds, at most
+        an hour; ``q`` whole when such a ``W`` exists).
+
+        Example:
+            >>> RateLimit(5).policy, RateLimit(0.5).policy, RateLimit(30, burst=1).policy
+            ('5;w=1', '1;w=2', '30;w=1')
+        """
+        for window in range(1, 3601):
+            quota = self.rate * window
+            if abs(quota - round(quota)) < 1e-9:
+                return f"{round(quota)};w={window}"
+        return f"{self.rate:.9g};w=1"
 
     @classmethod
     def parse(cls, text: str, **options: Any) -> RateLimit:
@@ -159,7 +170,7 @@ class Verdict:
         )
         headers += [(f"RateLimit-{name}", value) for name, value in values]
         headers += [(f"X-RateLimit-{name}", value) for name, value in values]
-        headers.append(("RateLimit-Policy", f"{limit.burst};w={limit.window:g}"))
+        headers.append(("RateLimit-Policy", limit.policy))
         return headers
 
 

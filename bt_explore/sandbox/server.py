@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import numbers
 import socket
 import threading
 import weakref
@@ -64,8 +66,39 @@ class _Connections:
                 pass
 
 
+#: Headers every answer carries (the consent page, JSON, downloads, errors alike): a browser
+#: must not guess another type than the one declared (e.g. run a downloaded file as HTML).
+_ALWAYS = {"X-Content-Type-Options": "nosniff"}
+#: Added to an ``attachment`` answer (a download): nothing in it may run or load, even if a
+#: browser were to show it.
+_DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr."""
+    """werkzeug's handler, logging to ``bt_explore.sandbox`` at DEBUG instead of stderr, adding
+    :data:`_ALWAYS` to every answer (and a CSP to downloads), and answering a request line
+    longer than http.server reads (64 KiB) with 414."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._sent_headers: dict[str, str] = {}
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        sent = getattr(self, "_sent_headers", None)
+        if sent is not None:
+            sent[keyword.lower()] = value
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        sent = getattr(self, "_sent_headers", None)
+        if sent is not None:
+            for name, value in _ALWAYS.items():
+                if name.lower() not in sent:
+                    super().send_header(name, value)
+            attachment = sent.get("content-disposition", "").lower().startswith("attachment")
+            if attachment and "content-security-policy" not in sent:
+                super().send_header("Content-Security-Policy", _DOWNLOAD_CSP)
+        super().end_headers()
 
     def setup(self) -> None:
         super().setup()
@@ -80,7 +113,9 @@ class _QuietHandler(WSGIRequestHandler):
         super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s -> %s", self.command, self.path.split("?", 1)[0], code)
+        # an over-long request line is refused (414) before it is parsed: no command, no path
+        path = getattr(self, "path", "") or "(request line not read)"
+        log.debug("%s %s -> %s", getattr(self, "command", "") or "-", path.split("?", 1)[0], code)
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
         log.debug("werkzeug %s: " + message, type, *args)
@@ -187,6 +222,7 @@ class Sandbox:
         """
         if self._server is not None:
             return self
+        _check_loopback(self.host)  # again: ``host`` may have been changed since __init__
         server = make_server(
             self.host, self._requested_port, self.app, threaded=True, request_handler=_QuietHandler
         )
@@ -295,7 +331,7 @@ class Sandbox:
         return self.state.now()
 
     def advance(self, seconds: float) -> None:
-        """Move the sandbox clock by ``seconds``; tokens and slots follow it.
+        """Move the sandbox clock by ``seconds`` (a number); tokens and slots follow it.
 
         Example:
             >>> sb = Sandbox(now="2026-12-01T09:00:00+01:00")
@@ -303,7 +339,11 @@ class Sandbox:
             >>> sb.now().isoformat()
             '2026-12-01T08:05:01+00:00'
         """
-        self.state.clock.advance(seconds)
+        if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+            raise TypeError(f"seconds: expected a number of seconds, got {seconds!r}")
+        if not math.isfinite(seconds):
+            raise ValueError(f"seconds: expected a finite number of seconds, got {seconds!r}")
+        self.state.clock.advance(float(seconds))
 
     # --- faults, tokens --------------------------------------------------------------------------
     def set_faults(

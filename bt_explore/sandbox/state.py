@@ -35,6 +35,14 @@ import msgspec
 
 from bt_explore import times
 from bt_explore.endpoints import API_PREFIX, STATIC_LISTS, TOKEN_PATH, is_id
+from bt_explore.models import (
+    KINDS,
+    AppointmentAdd,
+    BookingStep,
+    BookingTemplate,
+    ModuleConfig,
+    wire_names,
+)
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
 from bt_explore.sandbox.custom_entities import CustomEntityStore
@@ -71,6 +79,12 @@ DEFAULT_REQUEST_LOG_SIZE = 10_000
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 _ALPHANUMERIC = string.digits + string.ascii_letters
+_ADD = wire_names(AppointmentAdd)
+_SLOT_ID = _ADD.booking_slot_id
+_CONFIG = wire_names(ModuleConfig)
+_TEMPLATE = wire_names(BookingTemplate)
+_STEP = wire_names(BookingStep)
+_APPOINTMENT_ID = "appointmentId"  # wire: the {appointmentId} path parameter a conflict names
 
 
 def parse_instant(
@@ -191,57 +205,10 @@ class DemoData:
         static_lists: dict[str, list[dict]],
         module_configs: list[dict] | None = None,
     ) -> None:
-        self.organizations: dict[str, dict] = {}
-        self.org_rules: dict[str, OrganizationRules] = {}
-        #: branch id -> the id of the organization it is a branch of (``_parentOrganizationId``)
-        self.parent_of: dict[str, str] = {}
-        for org in organizations:
-            self._check_id(org["id"], "organization")
-            self.organizations[org["id"]] = _public(org)
-            self.org_rules[org["id"]] = OrganizationRules.from_entity(org)
-            if org.get("_parentOrganizationId"):
-                self.parent_of[org["id"]] = org["_parentOrganizationId"]
-        for branch, parent in self.parent_of.items():
-            if parent not in self.organizations:
-                raise ValueError(f"demo data: {branch} names an unknown _parentOrganizationId")
-        #: MODULE_CONFIGs by id
-        self.module_configs: dict[str, dict] = {}
-        for config in module_configs or []:
-            self._check_id(config["id"], "moduleConfig")
-            if config.get("organizationId") not in self.organizations:
-                raise ValueError(f"demo data: {config['id']} names an unknown organizationId")
-            self.module_configs[config["id"]] = _public(config)
-        self.resources: dict[str, dict] = {}
-        self.resource_org: dict[str, str] = {}
-        self.working_days: dict[str, frozenset[int]] = {}
-        for res in resources:
-            self._check_id(res["id"], "bookingResource")
-            self._check_org(res)
-            self.resources[res["id"]] = _public(res)
-            self.resource_org[res["id"]] = res["_organizationId"]
-            if "_workingDays" in res:
-                self.working_days[res["id"]] = frozenset(
-                    WEEKDAYS.index(d) for d in res["_workingDays"]
-                )
-        self.templates: dict[str, dict] = {}
-        self.template_rules: dict[str, TemplateRules] = {}
-        for tpl in templates:
-            self._check_id(tpl["id"], "bookingTemplate")
-            self._check_org(tpl)
-            steps = [
-                list(step.get("_bookingResourceIdList") or []) for step in tpl["bookingStepList"]
-            ]
-            for step in steps:
-                for rid in step:
-                    if self.resource_org.get(rid) != tpl["_organizationId"]:
-                        raise ValueError(f"template {tpl['id']}: step resource {rid} is unknown")
-            public = _public(tpl)
-            for public_step, ids in zip(public["bookingStepList"], steps, strict=True):
-                public_step["bookingResourceList"] = [self.resources[r] for r in ids]
-            self.templates[tpl["id"]] = public
-            self.template_rules[tpl["id"]] = TemplateRules.from_entity(
-                tpl, tpl["_organizationId"], steps
-            )
+        self._load_organizations(organizations)
+        self._load_module_configs(module_configs or [])
+        self._load_resources(resources)
+        self._load_templates(templates)
         self.clients: dict[str, dict] = {c["id"]: c for c in clients}
         self.seed_appointments = appointments
         self.static_lists = static_lists
@@ -253,6 +220,69 @@ class DemoData:
             (o for o in self.organizations if o not in demo_client["organizationIds"]), None
         )
         self.slot_codec = SlotCodec([t["id"] for t in templates], [r["id"] for r in resources])
+
+    def _load_organizations(self, organizations: list[dict]) -> None:
+        self.organizations: dict[str, dict] = {}
+        self.org_rules: dict[str, OrganizationRules] = {}
+        #: branch id -> the id of the organization it is a branch of (``_parentOrganizationId``)
+        self.parent_of: dict[str, str] = {}
+        for org in organizations:
+            self._check_id(org["id"], KINDS.organization)
+            self.organizations[org["id"]] = _public(org)
+            self.org_rules[org["id"]] = OrganizationRules.from_entity(org)
+            if org.get("_parentOrganizationId"):
+                self.parent_of[org["id"]] = org["_parentOrganizationId"]
+        for branch, parent in self.parent_of.items():
+            if parent not in self.organizations:
+                raise ValueError(f"demo data: {branch} names an unknown _parentOrganizationId")
+
+    def _load_module_configs(self, module_configs: list[dict]) -> None:
+        #: MODULE_CONFIGs by id
+        self.module_configs: dict[str, dict] = {}
+        for config in module_configs:
+            self._check_id(config["id"], KINDS.module_config)
+            if config.get(_CONFIG.organization_id) not in self.organizations:
+                raise ValueError(
+                    f"demo data: {config['id']} names an unknown {_CONFIG.organization_id}"
+                )
+            self.module_configs[config["id"]] = _public(config)
+
+    def _load_resources(self, resources: list[dict]) -> None:
+        self.resources: dict[str, dict] = {}
+        self.resource_org: dict[str, str] = {}
+        self.working_days: dict[str, frozenset[int]] = {}
+        for res in resources:
+            self._check_id(res["id"], KINDS.booking_resource)
+            self._check_org(res)
+            self.resources[res["id"]] = _public(res)
+            self.resource_org[res["id"]] = res["_organizationId"]
+            if "_workingDays" in res:
+                self.working_days[res["id"]] = frozenset(
+                    WEEKDAYS.index(d) for d in res["_workingDays"]
+                )
+
+    def _load_templates(self, templates: list[dict]) -> None:
+        """Templates as the API shows them: each step's ``_bookingResourceIdList`` becomes its
+        list of resources; the engine's rules beside them."""
+        self.templates: dict[str, dict] = {}
+        self.template_rules: dict[str, TemplateRules] = {}
+        for tpl in templates:
+            self._check_id(tpl["id"], KINDS.booking_template)
+            self._check_org(tpl)
+            steps = [
+                list(step.get("_bookingResourceIdList") or [])
+                for step in tpl[_TEMPLATE.booking_step_list]
+            ]
+            for rid in (rid for step in steps for rid in step):
+                if self.resource_org.get(rid) != tpl["_organizationId"]:
+                    raise ValueError(f"template {tpl['id']}: step resource {rid} is unknown")
+            public = _public(tpl)
+            for public_step, ids in zip(public[_TEMPLATE.booking_step_list], steps, strict=True):
+                public_step[_STEP.booking_resource_list] = [self.resources[r] for r in ids]
+            self.templates[tpl["id"]] = public
+            self.template_rules[tpl["id"]] = TemplateRules.from_entity(
+                tpl, tpl["_organizationId"], steps
+            )
 
     def _check_id(self, value: str, kind: str) -> None:
         if not is_id(value, kind):
@@ -275,7 +305,7 @@ class DemoData:
         if path is not None and not (path / "module_configs.json").is_file():
             # the demo configs serve only the organizations these data files have
             known = {o.get("id") for o in organizations}
-            configs = [c for c in configs if c.get("organizationId") in known]
+            configs = [c for c in configs if c.get(_CONFIG.organization_id) in known]
         return cls(
             organizations=organizations,
             templates=_load_json(path, "templates.json"),
@@ -310,7 +340,9 @@ class DemoData:
 
     def module_configs_of(self, organization_id: str) -> list[dict]:
         """The MODULE_CONFIGs of the organization in data-file order."""
-        return [c for c in self.module_configs.values() if c["organizationId"] == organization_id]
+        return [
+            c for c in self.module_configs.values() if c[_CONFIG.organization_id] == organization_id
+        ]
 
 
 class BookingConflict(Exception):
@@ -389,7 +421,7 @@ class AppointmentBook:
                 start=start,
                 resource_ids=tuple(raw["resourceIds"]),
                 customer=dict(raw["customer"]),
-                custom_id=raw.get("customId", ""),
+                custom_id=raw.get(_ADD.custom_id, ""),  # the seed file's keys are the API's
                 canceled=bool(raw.get("canceled", False)),
                 created=self._clock.now().isoformat(),
             )
@@ -455,11 +487,11 @@ class AppointmentBook:
     ) -> tuple[TemplateRules, int, tuple[str, ...]]:
         decoded = self._data.slot_codec.decode(slot_id)
         if decoded is None:
-            raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
+            raise BookingConflict(_SLOT_ID, "slot_unknown", value=slot_id)
         template_id, start, combo = decoded
         rules = self._data.template_rules[template_id]
         if rules.organization_id != organization_id or combo not in rules.combinations:
-            raise BookingConflict("bookingSlotId", "slot_unknown", value=slot_id)
+            raise BookingConflict(_SLOT_ID, "slot_unknown", value=slot_id)
         busy = self.busy
         if ignore is not None and not ignore.canceled:
             busy = dict(busy)
@@ -471,7 +503,7 @@ class AppointmentBook:
         # The slot is bookable iff the engine would list it right now.
         free = free_slots(org, rules, self._data.working_days, busy, start, start + 1, now)
         if (start, combo) not in free:
-            raise BookingConflict("bookingSlotId", "slot_unavailable")
+            raise BookingConflict(_SLOT_ID, "slot_unavailable")
         return rules, start, combo
 
     def add(self, organization_id: str, slot_id: str, fields: dict) -> Appointment:
@@ -481,9 +513,9 @@ class AppointmentBook:
         ``additionalData`` and the ``send*Email`` flags.
         """
         with self._lock:
-            custom_id = fields.get("customId") or ""
+            custom_id = fields.get(_ADD.custom_id) or ""
             if custom_id and (organization_id, custom_id) in self._by_custom_id:
-                raise BookingConflict("customId", "custom_id_taken", value=custom_id)
+                raise BookingConflict(_ADD.custom_id, "custom_id_taken", value=custom_id)
             rules, start, combo = self._check_slot(organization_id, slot_id)
             appt = Appointment(
                 id=self._new_id(),
@@ -495,7 +527,7 @@ class AppointmentBook:
                 custom_id=custom_id,
                 address=copy.deepcopy(fields.get("address")),
                 notes=fields.get("notes") or "",
-                additional_data=copy.deepcopy(fields.get("additionalData")),
+                additional_data=copy.deepcopy(fields.get(_ADD.additional_data)),
                 send_email={
                     k: v for k, v in fields.items() if k.startswith("send") and k.endswith("Email")
                 },
@@ -512,11 +544,11 @@ class AppointmentBook:
             if appt is None:
                 raise KeyError(appointment_id)
             if appt.canceled:
-                raise BookingConflict("appointmentId", "appointment_canceled")
+                raise BookingConflict(_APPOINTMENT_ID, "appointment_canceled")
             decoded = self._data.slot_codec.decode(slot_id)
             if decoded is not None and decoded[0] != appt.template_id:
                 if self._data.template_rules[decoded[0]].organization_id == organization_id:
-                    raise BookingConflict("bookingSlotId", "slot_other_template")
+                    raise BookingConflict(_SLOT_ID, "slot_other_template")
             _, start, combo = self._check_slot(organization_id, slot_id, ignore=appt)
             # One publication for release and occupy: readers never see the move half done.
             old_resources = appt.resource_ids
