@@ -59,6 +59,10 @@ _EXPORTS: dict[str, str] = {
     # analysis
     "scan_slots": "bt_explore.scan",
     "ScanError": "bt_explore.scan",
+    # the real service: contract drift, offline twin
+    "verify": "bt_explore.verification",
+    "VerifyReport": "bt_explore.verification",
+    "save_twin": "bt_explore.twin",
     # widgets
     "BookingExplorer": "bt_explore.widgets",
 }

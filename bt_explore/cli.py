@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "login": "login",
     "logout": "logout",
     "whoami": "whoami",
+    "verify": "verify",
 }
 
 

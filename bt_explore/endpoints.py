@@ -30,6 +30,7 @@ from bt_explore.models import (
     Appointment,
     AppointmentAdd,
     AppointmentMove,
+    BookingCategory,
     BookingResource,
     BookingTemplate,
     CustomEntity,
@@ -407,6 +408,14 @@ _TABLE: tuple[Endpoint, ...] = (
         "module/{module_id}/organization/{org}/organization/list",
         description="LIST of the organization's branches (ORGANIZATION).",
         response=Envelope[List[Organization]],
+    ),
+    Endpoint(
+        "booking_category_tree",
+        "GET",
+        "organization/{org}/bookingCategory/tree",
+        description="LIST of the root BOOKING_CATEGORYs, each with its sub-categories "
+        "(bookingCategoryList) and template ids; the shape is the sandbox's assumption.",
+        response=Envelope[List[BookingCategory]],
     ),
     Endpoint(
         "appointment_showProtected",

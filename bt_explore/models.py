@@ -3,7 +3,9 @@
 Attribute names are Python's (``price_gross``); on the wire each is the API's camelCase name
 (``priceGross``), and ``class`` is the tag of the entities that carry one. Types are as loose as
 the API really is (see ``docs`` and ``bookingtime-api.md``): I18n lists come in four shapes, an
-address may be ``null`` or ``[]``, a template's price may be missing. The OpenAPI document of the
+address may be ``null`` or ``[]``, a template's price may be missing, and the shapes a PHP backend
+sends are accepted too (``"recordTotal": "1"``, ``[]`` for an empty customer or
+``additionalData``: the sandbox's ``dialect="php"``). The OpenAPI document of the
 sandbox is generated from these types, and each row of :data:`bt_explore.endpoints.ENDPOINTS`
 names its request and response types.
 
@@ -30,6 +32,7 @@ __all__ = [
     "AppointmentMove",
     "AuthorizeForm",
     "AuthorizeRequest",
+    "BookingCategory",
     "BookingResource",
     "BookingSlot",
     "BookingStep",
@@ -200,8 +203,15 @@ I18n = Annotated[
     list[I18nEntry] | dict[str, str] | str,
     Meta(description='[], "", {locale: text} or [{key, value}]'),
 ]
-#: The empty list the API sends for a missing object (an address: ``null`` or ``[]``).
+#: The empty list the API sends for a missing object (an address: ``null`` or ``[]``): PHP has
+#: one array type and encodes an empty one as ``[]`` (``customer``, ``additionalData`` too).
 EmptyList = Annotated[list[Any], Meta(max_length=0)]
+#: A count: an integer, or its digits as a string, as a PHP backend sends it
+#: (``"recordTotal": "1"`` in every LIST of bookingtime's PHP SDK's mock data).
+Count = Annotated[
+    int | Annotated[str, Meta(pattern="^[0-9]+$")],
+    Meta(description='an integer; PHP backends send its digits as a string ("1")'),
+]
 
 
 class Message(_Answer, tag_field="class", tag="MESSAGE"):
@@ -406,6 +416,30 @@ class BookingTemplate(_Answer, tag_field="class", tag="BOOKING_TEMPLATE"):
     additional_data: Any = None
 
 
+class BookingCategory(_Answer, tag_field="class", tag="BOOKING_CATEGORY"):
+    """A BOOKING_CATEGORY of ``bookingCategory/tree``: a named group of templates, with its
+    sub-categories.
+
+    bookingtime's newest PHP SDK calls the endpoint but shows no answer; this shape is the
+    sandbox's assumption (docs/sandbox.md): the LIST holds the root categories, each holds its
+    children in ``bookingCategoryList`` and its templates' ids in ``bookingTemplateIdList``.
+
+    Example:
+        >>> BookingCategory(id="x", name="Therapies").booking_category_list
+        []
+    """
+
+    id: str
+    name: str
+    custom_id: str = ""
+    name_i18n_list: I18n = ""
+    description: str = ""
+    description_i18n_list: I18n = ""
+    image: str = ""
+    booking_template_id_list: list[TemplateId] = []
+    booking_category_list: "list[BookingCategory]" = []
+
+
 class BookingSlot(_Answer, tag_field="class", tag="BOOKING_SLOT"):
     """A free BOOKING_SLOT: its start and the resources that would serve it.
 
@@ -433,7 +467,7 @@ class List(_Answer, Generic[T], tag_field="class", tag="LIST", kw_only=True):
         0
     """
 
-    record_total: int
+    record_total: Count
     record_limit: int = 0
     record_list: list[T]
 
@@ -537,7 +571,7 @@ class Appointment(_Answer, tag_field="class", tag="APPOINTMENT", kw_only=True):
     price_gross: float = 0.0
     tax_rate: float = 0.0
     currency: str = ""
-    customer: Customer | None = None
+    customer: Customer | None | EmptyList = None
     address: LooseAddress = None
     canceled: bool = False
     moved: bool = False
@@ -548,7 +582,7 @@ class Appointment(_Answer, tag_field="class", tag="APPOINTMENT", kw_only=True):
         str | None, Meta(description="the sandbox's addition: the booked template's id")
     ] = None
     notes: str = ""
-    additional_data: AdditionalData | None = None
+    additional_data: AdditionalData | None | EmptyList = None
 
 
 class OpeningHours(_Answer, tag_field="class", tag="OPENING_HOURS"):

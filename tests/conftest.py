@@ -107,6 +107,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the JupyterLab booking test also saves the booked explorer there "
         "(default: docs/images/booking_explorer.png)",
     )
+    parser.addoption(
+        "--sandbox-dialect",
+        choices=("clean", "php"),
+        default=None,
+        help="the answer dialect of every in-process Sandbox whose test names none (default "
+        "clean): run the user-level tests against the PHP shapes with --sandbox-dialect php",
+    )
     group = parser.getgroup("bt_explore soak")
     group.addoption(
         "--soak-seconds",
@@ -121,3 +128,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=11,
         help="seed of the random soak's choices and faults (default 11)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``--sandbox-dialect``: the default dialect of this run's in-process sandboxes."""
+    chosen = config.getoption("sandbox_dialect", default=None)
+    if chosen:
+        import bt_explore.sandbox.dialect as dialects
+
+        dialects.DEFAULT_DIALECT = chosen

@@ -181,6 +181,9 @@ def test_every_sandbox_answer_of_a_walkthrough_decodes_with_its_response_model(
     for kind in STATIC_LISTS:
         records = walk.call("static_list", kind=kind).record_list
         assert records and all(r.code and r.name for r in records)
+    tree = walk.call("booking_category_tree").record_list
+    assert tree and all(isinstance(c, models.BookingCategory) for c in tree)
+    assert any(c.booking_category_list for c in tree)
 
     # custom entities: both types, every relation in both directions, an add
     appointment_id = "edJrz074YUIV9y2RnBz9r82jnVXOT2Vm"  # a demo massage, linked to equipment

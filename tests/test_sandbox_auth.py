@@ -85,9 +85,12 @@ def test_client_secret_empty_accepted_wrong_refused(sandbox: Sandbox) -> None:
          "text/plain"),
         ({"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400,
          "invalid_request", "JSON"),
-        # the walkthrough's curl: form fields sent with a JSON Content-Type
+        # the walkthrough's curl: form fields sent with a JSON Content-Type are read as a form
         ({"data": "grant_type=client_credentials&client_id=23",
-          "headers": {"Content-Type": "application/json"}}, 400, "invalid_request", "JSON"),
+          "headers": {"Content-Type": "application/json"}}, 401, "invalid_client", "client_id"),
+        ({"data": "grant_type=client_credentials&grant_type=refresh_token",
+          "headers": {"Content-Type": "application/json"}}, 400, "invalid_request",
+         "grant_type is sent more than once"),
         ({"json": ["grant_type"]}, 400, "invalid_request", "object"),
         ({"json": {"grant_type": 5}}, 400, "invalid_request", "grant_type"),
         ({"data": {"client_id": "23"}}, 400, "invalid_request", "grant_type"),

@@ -15,7 +15,6 @@ import pytest
 from tools.wire_literals import ROOT, count, literals, main, wire_names
 
 #: Module -> the most wire-name literals it may spell (explained ones, ``# wire:``, aside).
-#: files.py (the file uploads) is held where it stands.
 HELD = {
     "bt_explore/frames.py": 0,
     "bt_explore/rules.py": 0,
@@ -26,7 +25,9 @@ HELD = {
     "bt_explore/sandbox/openapi.py": 0,
     "bt_explore/sandbox/state.py": 0,
     "bt_explore/sandbox/custom_entities.py": 0,
-    "bt_explore/sandbox/files.py": 13,
+    "bt_explore/sandbox/categories.py": 0,
+    "bt_explore/sandbox/dialect.py": 0,
+    "bt_explore/sandbox/observed.py": 0,
     "bt_explore/client/__init__.py": 0,
     "bt_explore/client/booking.py": 0,
     "bt_explore/client/custom_entities.py": 0,
@@ -35,6 +36,8 @@ HELD = {
     "bt_explore/client/slots.py": 0,
     "bt_explore/client/transport.py": 0,
 }
+#: Sandbox modules another piece of work owns (the file uploads): counted, not held here.
+NOT_HELD = {"bt_explore/sandbox/files.py"}
 
 
 @pytest.mark.parametrize("module", sorted(HELD))
@@ -48,7 +51,7 @@ def test_every_sandbox_module_is_held() -> None:
     sandbox = {
         p.relative_to(ROOT).as_posix() for p in (ROOT / "bt_explore" / "sandbox").glob("*.py")
     }
-    assert {m for m in sandbox if count([ROOT / m])} <= set(HELD)
+    assert {m for m in sandbox if count([ROOT / m])} <= set(HELD) | NOT_HELD
 
 
 def test_the_counter_finds_names_and_paths_and_skips_docstrings_and_explained_lines() -> None:

@@ -44,6 +44,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "from the demo data) instead of the demo practice",
     )
     p.add_argument(
+        "--dialect",
+        default="clean",
+        metavar="NAME",
+        help="answer in the walkthrough's clean JSON (default) or in the shapes bookingtime's "
+        'PHP backend sends ("recordTotal": "1", [] for empty objects, \\/ in strings)',
+    )
+    p.add_argument(
         "--fault-rate",
         type=float,
         default=0.0,
@@ -104,6 +111,7 @@ OPTIONS = {
     "host": "--host",
     "latency_ms": "--latency",
     "data_dir": "--data",
+    "dialect": "--dialect",
     "rate": "--fault-rate",
     "statuses": "--fault-statuses",
 }
@@ -134,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency,
             seed=args.seed,
             data_dir=args.data,
+            dialect=args.dialect,
             faults={"rate": args.fault_rate, "statuses": args.fault_statuses}
             if args.fault_rate
             else None,
@@ -171,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  demo user        {user.username} / {user.password}  ({orgs} organization(s))")
     org_tz = sb.state.data.org_rules[sb.organization_id].tz
     print(f"  clock            {sb.now().astimezone(org_tz).isoformat()} ({clock}, {org_tz.key})")
+    if args.dialect != "clean":
+        print(f"  dialect          {args.dialect}")
     if args.latency:
         print(f"  latency          {args.latency:g} ms")
     if args.fault_rate:

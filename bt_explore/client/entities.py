@@ -193,6 +193,18 @@ class EntityMethods(Transport):
 
     # -- static lists --------------------------------------------------------------------------
 
+    def booking_categories(self, *, organization_id: str | None = None) -> list[dict[str, Any]]:
+        """The organization's booking category tree (``bookingCategory/tree``): the root
+        BOOKING_CATEGORYs, each with its sub-categories in ``bookingCategoryList`` and its
+        templates' ids in ``bookingTemplateIdList`` (the shape is the sandbox's assumption, see
+        docs/sandbox.md).
+
+        Example:
+            >>> [c["name"] for c in client.booking_categories()]                # doctest: +SKIP
+            ['Examinations', 'Therapies', 'Courses and rooms']
+        """
+        return self._list("booking_category_tree", organization_id)
+
     def static_list(self, kind: str) -> list[dict[str, Any]]:
         """A static LIST: ``timeZone``, ``country``, ``currency``, ``language`` or ``sector``.
 

@@ -31,12 +31,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import msgspec
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+import bt_explore.sandbox.dialect as dialects
 import bt_explore.sandbox.messages as messages
 from bt_explore import models
 from bt_explore.endpoints import (
@@ -59,6 +60,7 @@ from bt_explore.sandbox.authorize import (
     error_page,
 )
 from bt_explore.sandbox.custom_entity_api import CustomEntityApi
+from bt_explore.sandbox.dialect import DialectMiddleware, check_dialect
 from bt_explore.sandbox.engine import TemplateRules, free_slots, local_midnight
 from bt_explore.sandbox.files import FileCustomIdTaken, StoredFile, file_problems
 from bt_explore.sandbox.messages import envelope, failure, normalize_locale, status_phrase
@@ -935,6 +937,10 @@ class _Api:
         self._module(module_id, locale)
         return _api_answer(_list(self.data.branches_of(org)))
 
+    def booking_category_tree(self, org: str, locale: str) -> Response:
+        # The answer's shape is the sandbox's assumption (bt_explore.sandbox.categories).
+        return _api_answer(_list(self.state.categories.tree(org)))
+
     def appointment_showProtected(self, org: str, locale: str, appointment_id: str) -> Response:
         # The sandbox's reading (docs/sandbox.md, "sandbox choices"): the full APPOINTMENT, as
         # appointment_show answers it; no sandbox appointment is protected.
@@ -1005,6 +1011,39 @@ def _make_view(api: _Api, endpoint: Endpoint) -> Callable[..., Response]:
 _TOKEN_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
 
 
+def _form_under_json(raw: bytes) -> dict[str, str] | None:
+    """The fields of a form body sent under ``Content-Type: application/json``, or ``None`` when
+    the body is not a form (then it is read as JSON).
+
+    bookingtime's own walkthrough sends its token requests that way (``curl -H "Content-Type:
+    application/json" -d grant_type=client_credentials -d client_id=…``), and the service
+    accepts them; a JSON body never starts with a name and ``=``.
+
+    Example:
+        >>> _form_under_json(b"grant_type=client_credentials&client_id=23ab")
+        {'grant_type': 'client_credentials', 'client_id': '23ab'}
+        >>> _form_under_json(b'{"grant_type": "client_credentials"}') is None
+        True
+    """
+    text = raw.strip()
+    if not _FORM_BODY.match(text):
+        return None
+    try:
+        pairs = parse_qsl(text.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    fields: dict[str, str] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise _TokenFailure(400, "invalid_request", f"{key} is sent more than once")
+        fields[key] = value
+    return fields
+
+
+#: A form body starts with a field name and ``=`` (JSON starts with ``{``, ``[``, ``"``, a digit…).
+_FORM_BODY = re.compile(rb"^[A-Za-z_][A-Za-z0-9_.%-]*=")
+
+
 def _token_params() -> dict[str, str]:
     mimetype = request.mimetype
     if not mimetype:
@@ -1024,6 +1063,9 @@ def _token_params() -> dict[str, str]:
         )
     raw = _request_body()  # request.form below parses these cached bytes
     if mimetype == "application/json":
+        form = _form_under_json(raw)
+        if form is not None:
+            return form
         try:
             body = _decode_body(raw)
         except (ValueError, RecursionError) as exc:
@@ -1346,11 +1388,12 @@ def appointment_entity(state: SandboxState, appt: Appointment, locale: str = "en
     return msgspec.to_builtins(_Api(state).appointment_entity(appt, locale))
 
 
-def create_app(state: SandboxState) -> Flask:
+def create_app(state: SandboxState, *, dialect: str | None = None) -> Flask:
     """The Flask app serving ``state``: token endpoint, Module API v3, ``/openapi.json``.
 
     Usable with Flask's test client as well as behind :class:`~bt_explore.sandbox.Sandbox`'s
-    HTTP server.
+    HTTP server. ``dialect`` ``"php"`` answers the Module API in the shapes of bookingtime's
+    PHP backend (:mod:`bt_explore.sandbox.dialect`; ``None``: its ``DEFAULT_DIALECT``).
 
     Example:
         >>> from bt_explore.sandbox.state import SandboxState
@@ -1468,5 +1511,7 @@ def create_app(state: SandboxState) -> Flask:
         log.exception("sandbox: unexpected error on %s %s", request.method, request.path)
         return _failure_answer(500, [failure(None, "internal_error", _path_locale(request.path))])
 
+    if check_dialect(dialect or dialects.DEFAULT_DIALECT) == "php":
+        app.wsgi_app = DialectMiddleware(app.wsgi_app, API_PREFIX)  # type: ignore[method-assign]
     app.wsgi_app = _FaultsAndLog(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

@@ -36,6 +36,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bt_explore.models import BookingTemplate, Organization, wire_names
@@ -141,6 +142,9 @@ class TemplateRules:
     day_latest: int
     combinations: tuple[tuple[str, ...], ...]
     resources: frozenset[str] = field(default_factory=frozenset)
+    #: an offline twin's observed free slots (:mod:`bt_explore.sandbox.observed`): inside its
+    #: windows they replace the engine's
+    observed: Any = field(default=None, compare=False)
 
     @classmethod
     def from_entity(
@@ -324,6 +328,10 @@ def free_slots(
         >>> [(s - day) // 60 for s, _ in free_slots(org, t, {}, {}, day, day + 86400, day)]
         [540, 555, 570]
     """
+    if template.observed is not None:
+        return template.observed.free_slots(
+            org, template, working_days, busy, range_start, range_end, now, first_only=first_only
+        )
     if not template.combinations or range_end <= range_start:
         return []
     tz = org.tz

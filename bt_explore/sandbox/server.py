@@ -25,8 +25,10 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+import bt_explore.sandbox.dialect as dialects
 from bt_explore.sandbox.app import API_PREFIX, TOKEN_PATH, appointment_entity, create_app
 from bt_explore.sandbox.authorize import AUTHORIZE_PATH
+from bt_explore.sandbox.dialect import check_dialect
 from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
 from bt_explore.sandbox.ratelimit import rate_limit as rate_limit_of
 from bt_explore.sandbox.state import (
@@ -163,7 +165,10 @@ class Sandbox:
     ``None``: all). ``rate_limit`` enforces a gateway's limit (``"5/s"``, see
     :meth:`set_rate_limit`). It answers only requests whose ``Host`` header names a loopback address
     (``localhost``, 127.0.0.0/8, ``[::1]``, with or without port); others get 421, so a web
-    page cannot reach it through DNS rebinding.
+    page cannot reach it through DNS rebinding. ``dialect="php"`` answers the Module API in the
+    shapes bookingtime's PHP backend sends (``"recordTotal": "1"``, ``[]`` for empty objects, a
+    success message on reads, ``\\/``), ``"clean"`` in the walkthrough's (``None``: the default,
+    ``bt_explore.sandbox.dialect.DEFAULT_DIALECT``, ``"clean"``).
 
     Example:
         >>> with Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
@@ -186,9 +191,11 @@ class Sandbox:
         data_dir: str | Path | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         request_log_size: int | None = DEFAULT_REQUEST_LOG_SIZE,
+        dialect: str | None = None,
         rate_limit: RateLimit | str | float | Mapping[str, Any] | None = None,
     ) -> None:
         _check_loopback(host)
+        self.dialect = check_dialect(dialect if dialect is not None else dialects.DEFAULT_DIALECT)
         self.host = host
         if not 0 <= int(port) <= 65535:  # the OS would refuse -5 late and wrap 99999 silently
             raise ValueError(f"port: {port} is not a port: 0 (any free one) to 65535")
@@ -205,7 +212,7 @@ class Sandbox:
             request_log_size=request_log_size,
         )
         self.set_rate_limit(rate_limit)
-        self.app = create_app(self.state)
+        self.app = create_app(self.state, dialect=self.dialect)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._finalizer: weakref.finalize | None = None

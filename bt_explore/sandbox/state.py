@@ -45,6 +45,7 @@ from bt_explore.models import (
 )
 from bt_explore.sandbox.auth import TokenService
 from bt_explore.sandbox.authorize import SignIns
+from bt_explore.sandbox.categories import BookingCategories
 from bt_explore.sandbox.custom_entities import CustomEntityStore
 from bt_explore.sandbox.engine import (
     WEEKDAYS,
@@ -55,6 +56,7 @@ from bt_explore.sandbox.engine import (
     free_slots,
 )
 from bt_explore.sandbox.files import FileStore
+from bt_explore.sandbox.observed import attach_observed
 from bt_explore.sandbox.ratelimit import TokenBuckets
 
 __all__ = [
@@ -747,6 +749,7 @@ class SandboxState:
         if max_body_size is not None and max_body_size < 0:
             raise ValueError(f"max_body_size must be >= 0 or None, got {max_body_size!r}")
         self.data = DemoData.load(data_dir)
+        attach_observed(self.data, data_dir)  # an offline twin's observed slots
         demo_tz = self.data.org_rules[self.data.demo_organization_id].tz
         self.clock = Clock(now, default_tz=demo_tz)
         self.tokens = TokenService(
@@ -768,6 +771,8 @@ class SandboxState:
         )
         #: demo users and pending authorization codes (``/oauth/authorize``)
         self.signins = SignIns(self.clock.now, data_dir)
+        #: the booking categories (``booking_categories.json``, ``bookingCategory/tree``)
+        self.categories = BookingCategories.load(self.data, data_dir, _load_json)
         self.log = RequestLog(request_log_size)
         #: The largest request body in bytes (``None``: no limit); larger bodies get 413.
         self.max_body_size = max_body_size

@@ -1,0 +1,201 @@
+"""An offline twin: what :func:`bt_explore.verify` saw, as a sandbox data folder.
+
+``save_twin(report, folder)`` writes the organization (and its branches), its templates and
+resources, the static lists, the module config, the custom entities read, the booking category
+tree and the free slots observed (``observed_slots.json``) in the format of
+``bt_explore/sandbox/data``; ``Sandbox(data_dir=folder)`` / ``bt-explore sandbox --data
+folder`` then serves that organization: the same ids, names and settings, and inside the
+observed windows exactly the observed free slots (minus what is booked in the twin).
+
+No customer's personal data is saved: no appointments, no files, no sign-in users; the twin's
+client is the module id the walk used, with no secret. The folder is written beside its target
+under a temporary name, loaded once by a sandbox as a check, and only then renamed into place:
+there is never a partial folder a sandbox would load as if complete.
+
+Example:
+    >>> import tempfile, bt_explore
+    >>> from pathlib import Path
+    >>> with bt_explore.Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+    ...     with bt_explore.connect(sandbox=sb) as client:
+    ...         report = bt_explore.verify(client)
+    >>> folder = save_twin(report, Path(tempfile.mkdtemp()) / "twin", client_id=sb.client_id)
+    >>> sorted(p.name for p in folder.iterdir())[:3]
+    ['appointments.json', 'booking_categories.json', 'clients.json']
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bt_explore.endpoints import STATIC_LISTS
+from bt_explore.verification import VerifyReport
+
+__all__ = ["save_twin"]
+
+
+def _records(content: Any) -> list[dict[str, Any]]:
+    listed = content.get("recordList") if isinstance(content, dict) else None
+    return [r for r in listed or [] if isinstance(r, dict) and isinstance(r.get("id"), str)]
+
+
+def _steps(template: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = template.get("bookingStepList")
+    return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
+
+
+def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
+    """The data files of the twin, by file name (``ValueError`` if the walk saw too little).
+
+    Example:
+        >>> twin_files(VerifyReport("x", "f6" + "a" * 30, [], 0, 0), None)
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot save a twin: organization_show gave no organization
+    """
+    data = report.data
+    org = data.get("organization")
+    if not isinstance(org, dict) or not all(org.get(k) for k in ("id", "name", "timeZone")):
+        raise ValueError("cannot save a twin: organization_show gave no organization")
+    org_id = org["id"]
+    if not isinstance(data.get("templates"), dict):
+        raise ValueError("cannot save a twin: template_list gave no LIST")
+    if not isinstance(data.get("resources"), dict):
+        raise ValueError("cannot save a twin: resource_list gave no LIST")
+    branches = [{**b, "_parentOrganizationId": org_id} for b in _records(data.get("branches"))]
+    details = {t["id"]: t for t in data.get("template_details") or [] if isinstance(t, dict)}
+    templates = [details.get(t["id"], t) for t in _records(data["templates"])]
+    resources = {r["id"]: {**r, "_organizationId": org_id} for r in _records(data["resources"])}
+    saved_templates = []
+    for template in templates:
+        steps = []
+        for step in _steps(template):
+            members = [r for r in step.get("bookingResourceList") or [] if isinstance(r, dict)]
+            for member in members:
+                resources.setdefault(member["id"], {**member, "_organizationId": org_id})
+            kept = {k: v for k, v in step.items() if k != "bookingResourceList"}
+            steps.append({**kept, "_bookingResourceIdList": [m["id"] for m in members]})
+        saved_templates.append({**template, "bookingStepList": steps, "_organizationId": org_id})
+    template_ids = {t["id"] for t in saved_templates}
+    windows: list[dict[str, Any]] = []
+    slots: dict[tuple[Any, ...], dict[str, Any]] = {}  # one per template, start, combination
+    for answer in data.get("observed_slots") or []:
+        if answer.get("templateId") not in template_ids or not isinstance(answer.get("list"), list):
+            continue
+        windows.append(
+            {k: answer.get(k) for k in ("templateId", "rangeStart", "rangeEnd", "timeZone")}
+        )
+        for slot in answer["list"]:
+            if isinstance(slot, dict) and isinstance(slot.get("timestamp"), str):
+                combo = list(slot.get("bookingResourceCombination") or [])
+                key = (answer["templateId"], slot["timestamp"], *combo)
+                slots[key] = {
+                    "templateId": answer["templateId"],
+                    "timestamp": slot["timestamp"],
+                    "bookingResourceCombination": combo,
+                }
+    organizations = [org, *branches]
+    config = data.get("module_config")
+    configs = (
+        [config] if isinstance(config, dict) and config.get("organizationId") == org_id else []
+    )
+    categories: list[dict[str, Any]] = []
+
+    def flatten(nodes: Any, parent: str | None) -> None:
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+                continue
+            kept = {k: v for k, v in node.items() if k not in ("class", "bookingCategoryList")}
+            kept["bookingTemplateIdList"] = [
+                t for t in node.get("bookingTemplateIdList") or [] if t in template_ids
+            ]
+            categories.append({**kept, "_organizationId": org_id, "_parentCategoryId": parent})
+            flatten(node.get("bookingCategoryList"), node["id"])
+
+    flatten(_records(data.get("categories")), None)
+    entities = []
+    for kind, records in (data.get("custom_entities") or {}).items():
+        for entity in records:
+            entities.append(
+                {
+                    **{k: v for k, v in entity.items() if not k.startswith("_")},
+                    "type": kind,
+                    "_organizationId": org_id,
+                    "_bookingTemplateIds": [
+                        t for t in entity.get("_bookingTemplateIds", []) if t in template_ids
+                    ],
+                    "_bookingResourceIds": [
+                        r for r in entity.get("_bookingResourceIds", []) if r in resources
+                    ],
+                    "_appointmentIds": [],
+                    "_customEntityIds": [],
+                }
+            )
+    files: dict[str, Any] = {
+        "organizations.json": organizations,
+        "templates.json": saved_templates,
+        "resources.json": list(resources.values()),
+        "clients.json": [
+            {
+                "id": client_id or "23" + "0" * 30,
+                "secret": "",
+                "name": f"offline twin of {org['name']}",
+                "organizationIds": [o["id"] for o in organizations],
+                "redirectUris": ["http://127.0.0.1/callback", "http://[::1]/callback"],
+            }
+        ],
+        # no customer's personal data: no appointments, files or sign-in users
+        "appointments.json": [],
+        "files.json": [],
+        "users.json": [],
+        "module_configs.json": configs,
+        "custom_entities.json": entities,
+        "booking_categories.json": categories,
+        "observed_slots.json": {"windows": windows, "slots": list(slots.values())},
+    }
+    for kind, records in (data.get("static") or {}).items():
+        if kind in STATIC_LISTS and records:
+            files[f"static_{kind}.json"] = records
+    return files
+
+
+def save_twin(report: VerifyReport, folder: str | Path, *, client_id: str | None = None) -> Path:
+    """Write the twin of what ``report`` saw to ``folder`` (which must not exist); the folder.
+
+    Raises ``ValueError`` when the walk saw too little for a twin or the folder exists; nothing
+    is left behind then.
+
+    Example:
+        >>> import tempfile, bt_explore
+        >>> with bt_explore.Sandbox(now="2026-12-01T09:00:00+01:00") as sb:
+        ...     with bt_explore.connect(sandbox=sb) as client:
+        ...         report = bt_explore.verify(client, max_records=1, slot_calls=3)
+        >>> folder = save_twin(report, tempfile.mkdtemp() + "/twin", client_id=sb.client_id)
+        >>> with bt_explore.Sandbox(data_dir=folder) as twin:
+        ...     twin.organization_id == sb.organization_id
+        True
+    """
+    target = Path(folder)
+    if target.exists():
+        raise ValueError(f"{target}: exists; name a folder that does not exist yet")
+    files = twin_files(report, client_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        for name, content in files.items():
+            text = json.dumps(content, indent=1, ensure_ascii=False) + "\n"
+            (staging / name).write_text(text, encoding="utf-8")
+        from bt_explore.sandbox.state import SandboxState
+
+        try:  # a sandbox must load it before it counts as a twin
+            SandboxState(data_dir=staging)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"cannot save a twin: a sandbox would not load it ({exc})") from None
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
