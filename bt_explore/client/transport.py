@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from bt_explore.auth import Clock, TokenAuth, now_seconds
@@ -26,11 +25,12 @@ from bt_explore.client.memory import SLOT_MEMORY, SlotMemory
 from bt_explore.endpoints import ENDPOINTS
 from bt_explore.errors import (
     Message,
-    TransportError,
     UnexpectedResponse,
     decode_envelope,
     raise_for_answer,
     short_url,
+    timed_out,
+    transport_failure,
 )
 from bt_explore.models import List, RangeList, RawBytes, wire_names
 from bt_explore.pacing import PacedAdapter, RateController
@@ -313,8 +313,7 @@ class Transport:
                 timeout=self.settings.timeout,
             )
         except requests.RequestException as exc:
-            sent = None if maybe_sent(exc) else False
-            raise TransportError(describe(exc), method=method, url=url, sent=sent) from exc
+            raise transport_failure(exc, method=method, url=url) from exc
         log.debug(
             "%s %s -> %s (%.0f ms)",
             method,
@@ -382,33 +381,3 @@ def segment(name: str, value: Any) -> str:
     if text in (".", ".."):
         raise ValueError(f"{name} cannot be {text!r}: in a URL it names a folder, not a value")
     return quote(text, safe="")
-
-
-def reason(exc: requests.RequestException) -> Any:
-    """The urllib3 error beneath a requests error (inside ``MaxRetryError`` after retries)."""
-    reason: Any = exc.args[0] if exc.args else None
-    return getattr(reason, "reason", reason)
-
-
-def maybe_sent(exc: requests.RequestException) -> bool:
-    """Whether a failed request may have reached the server (False only when it surely did not)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    return not isinstance(reason(exc), (NewConnectionError, ConnectTimeoutError))
-
-
-def timed_out(exc: requests.RequestException) -> bool:
-    """Whether the server took longer than the read timeout (it may still be working)."""
-    return isinstance(exc, requests.ReadTimeout) or isinstance(reason(exc), ReadTimeoutError)
-
-
-def describe(exc: requests.RequestException) -> str:
-    if not maybe_sent(exc):
-        # urllib3's NewConnectionError (refused) is a kind of ConnectTimeoutError
-        refused = isinstance(reason(exc), NewConnectionError)
-        return "connection refused" if refused else "timed out connecting"
-    if timed_out(exc):
-        return "timed out waiting for the answer"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection dropped without an answer"
-    return f"request failed ({type(exc).__name__})"
