@@ -66,8 +66,9 @@ import requests
 import bt_explore
 import bt_explore.scan as scan_module
 from benchmarks._docs import run_and_write as write_docs
-from bt_explore import scan_slots
+from bt_explore import periods, scan_slots
 from bt_explore._subprocess import stop_process
+from bt_explore.frames import slot_piece
 from bt_explore.scan import SlotCall
 
 TARGET_SPEEDUP = 5.5
@@ -614,14 +615,15 @@ class _SyntheticClient:
     def templates(self, organization_id: str | None = None) -> list[dict[str, Any]]:
         return self._templates
 
-    def slot_period_answer(
+    # the two halves of a period call a scan uses, as bt_explore.Client has them
+    def _slot_period_answer(
         self, template_id: str, kind: str, day: date, organization_id: Any
-    ) -> bytes:
-        period = scan_module._period(kind, _period_args(kind, day))
+    ) -> requests.Response:
+        first, stop = periods.period(kind).span(day)
         items = []
         step = max(1, 720 // self._per_day)
-        for n in range((period.end - period.start).days):
-            d = period.start + timedelta(days=n)
+        for n in range((stop - first).days):
+            d = first + timedelta(days=n)
             for i in range(self._per_day):
                 minutes = 8 * 60 + i * step
                 items.append(
@@ -629,16 +631,16 @@ class _SyntheticClient:
                     f'"timestamp":"{d.isoformat()}T{minutes // 60:02d}:{minutes % 60:02d}:00+01:00",'
                     f'"bookingResourceCombination":["br{i % 7:030d}"]}}'
                 )
-        return ('{"messageList":[],"content":{"class":"RANGE_LIST","timeZone":"Europe/Berlin",'
-                '"list":[' + ",".join(items) + "]}}").encode()  # fmt: skip
+        response = requests.Response()
+        response.status_code = 200
+        response._content = ('{"messageList":[],"content":{"class":"RANGE_LIST",'
+            '"timeZone":"Europe/Berlin","list":[' + ",".join(items) + "]}}").encode()  # fmt: skip
+        return response
 
-
-def _period_args(kind: str, day: date) -> tuple[int, ...]:
-    if kind == "day":
-        return (day.year, day.month, day.day)
-    if kind == "week":
-        return tuple(day.isocalendar()[:2])
-    return (day.year, day.month)
+    def _slot_period_piece(
+        self, template_id: str, answer: requests.Response, organization_id: Any = None
+    ) -> Any:
+        return slot_piece(answer.content)
 
 
 def memory(args: argparse.Namespace) -> None:

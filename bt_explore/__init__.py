@@ -7,7 +7,7 @@ offline against a local sandbox of bookingtime's servers.
 Example:
     >>> import bt_explore
     >>> client = bt_explore.connect(mode="sandbox")        # doctest: +SKIP
-    >>> client.templates_df()[["name", "duration"]]         # doctest: +SKIP
+    >>> client.templates_frame()[["name", "duration"]]         # doctest: +SKIP
 
 Public names are imported lazily, so ``import bt_explore`` is quick and pulls in pandas, Flask
 or ipywidgets only when a name that needs them is first used.

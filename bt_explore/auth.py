@@ -53,6 +53,7 @@ from bt_explore.errors import (
     error_for,
     redact,
     short_url,
+    transport_failure,
 )
 from bt_explore.retry import default_retry, for_token_requests
 from bt_explore.settings import Settings
@@ -413,9 +414,7 @@ class TokenAuth(AuthBase):
                 url, data=form, timeout=self.settings.timeout, auth=_NoAuth()
             )
         except requests.RequestException as exc:
-            raise TransportError(
-                f"token request failed: {type(exc).__name__}", method="POST", url=url
-            ) from None
+            raise transport_failure(exc, method="POST", url=url, what="token request") from None
         if 200 <= response.status_code < 300:
             answer, _ = decode_envelope(response)
             if not isinstance(answer, dict):

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 from bt_explore.client import Client
 from bt_explore.errors import ConfigurationError
-from bt_explore.settings import ENV_VARS, Settings
+from bt_explore.settings import ENV_VARS, Settings, env
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.sandbox import Sandbox
@@ -166,7 +165,7 @@ def _record_client(cassette: str | None, **kwargs: Any) -> Client:
 
     if not cassette:
         raise TypeError("connect(mode='record') needs cassette='<name>' (a file in cassettes/)")
-    live = os.environ.get(RECORD_LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
+    live = (env(RECORD_LIVE_ENV) or "").strip().lower() in {"1", "true", "yes"}
     if live:
         client = live_client(**kwargs)
     else:
@@ -180,7 +179,7 @@ def _record_client(cassette: str | None, **kwargs: Any) -> Client:
 
 
 def _default_mode(kwargs: dict[str, Any]) -> str:
-    env_mode = os.environ.get(MODE_ENV, "").strip()
+    env_mode = (env(MODE_ENV) or "").strip()
     if env_mode:
         return env_mode
     settings_args = {k: v for k, v in kwargs.items() if k in SETTINGS_KWARGS}
@@ -189,6 +188,53 @@ def _default_mode(kwargs: dict[str, Any]) -> str:
     except ConfigurationError:
         configured = kwargs.get("client_id")
     return "live" if configured else "sandbox"
+
+
+def _chosen_mode(mode: Any, sandbox: Sandbox | None, kwargs: dict[str, Any]) -> str:
+    """The mode ``connect()`` runs in: ``mode``, else ``"sandbox"`` with ``sandbox=``, else
+    :func:`_default_mode`; checked, with the error naming where a bad one came from."""
+    chosen = mode if mode is not None else "sandbox" if sandbox is not None else None
+    if chosen is None:
+        chosen = _default_mode(kwargs)
+    if not isinstance(chosen, str):
+        raise TypeError(f"mode must be a string such as 'sandbox', got {type(chosen).__name__}")
+    chosen = chosen.strip().lower()
+    if sandbox is not None and chosen != "sandbox":
+        raise ValueError(f"sandbox= only goes with mode='sandbox', not {chosen!r}")
+    if chosen not in _MODES:
+        source = "" if mode is not None else f" (from {MODE_ENV})"
+        raise ValueError(
+            f"unknown connect mode {chosen!r}{source}; valid modes: {', '.join(modes())}"
+        )
+    return chosen
+
+
+def _open(
+    chosen: str, cassette: str | None, sandbox: Sandbox | None, kwargs: dict[str, Any]
+) -> Client:
+    """A client in the (checked) mode ``chosen``."""
+    if chosen == "live":
+        return live_client(**kwargs)
+    if chosen == "sandbox":
+        return sandbox_client(sandbox, **kwargs)
+    if chosen == "replay":
+        from bt_explore.recording import replay_client
+
+        return replay_client(cassette=cassette, **kwargs)
+    return _record_client(cassette, **kwargs)
+
+
+def _sign_in(client: Client, sign_in_args: dict[str, Any]) -> None:
+    """Let a person sign in for ``client``; the client is closed if that fails."""
+    from bt_explore.signin import sign_in
+
+    if "sign_in_timeout" in sign_in_args:
+        sign_in_args["timeout"] = sign_in_args.pop("sign_in_timeout")
+    try:
+        sign_in(client, **sign_in_args)
+    except BaseException:
+        client.close()
+        raise
 
 
 def connect(
@@ -233,49 +279,41 @@ def connect(
     sign_in_args = {k: kwargs.pop(k) for k in SIGN_IN_KWARGS & set(kwargs)}
     if sign_in_args and auth != "user":
         raise TypeError(f"{', '.join(sorted(sign_in_args))} only go with auth='user'")
-    if mode is None and sandbox is not None:
-        mode = "sandbox"
-    chosen = mode if mode is not None else _default_mode(kwargs)
-    if not isinstance(chosen, str):
-        raise TypeError(f"mode must be a string such as 'sandbox', got {type(chosen).__name__}")
-    chosen = chosen.strip().lower()
-    if sandbox is not None and chosen != "sandbox":
-        raise ValueError(f"sandbox= only goes with mode='sandbox', not {chosen!r}")
+    chosen = _chosen_mode(mode, sandbox, kwargs)
     # ``cassette=`` names the recording a notebook replays in tests; live and sandbox runs of
     # the same notebook line simply don't use it.
-    if chosen == "live":
-        client = live_client(**kwargs)
-    elif chosen == "sandbox":
-        client = sandbox_client(sandbox, **kwargs)
-    elif chosen == "replay":
-        from bt_explore.recording import replay_client
-
-        client = replay_client(cassette=cassette, **kwargs)
-    elif chosen == "record":
-        client = _record_client(cassette, **kwargs)
-    else:
-        source = "" if mode is not None else f" (from {MODE_ENV})"
-        raise ValueError(
-            f"unknown connect mode {chosen!r}{source}; valid modes: {', '.join(modes())}"
-        )
+    client = _open(chosen, cassette, sandbox, kwargs)
     if auth == "user":
-        from bt_explore.signin import sign_in
-
-        if "sign_in_timeout" in sign_in_args:
-            sign_in_args["timeout"] = sign_in_args.pop("sign_in_timeout")
-        try:
-            sign_in(client, **sign_in_args)
-        except BaseException:
-            client.close()
-            raise
+        _sign_in(client, sign_in_args)
     where = client.settings.api_url
-    log.info(
-        "connected in %s mode to organization %s (%s)",
-        chosen,
-        client.organization_id or "(none configured)",
-        where,
-    )
+    organization = client.organization_id or "(none configured)"
+    if chosen == "live" and _on_this_machine(where):
+        # e.g. `--sandbox URL`: a server of this machine, not bookingtime
+        log.info(
+            "connected to the server at %s on this machine, organization %s", where, organization
+        )
+    else:
+        log.info("connected in %s mode to organization %s (%s)", chosen, organization, where)
     return client
+
+
+def _on_this_machine(url: str) -> bool:
+    """Whether ``url`` names a loopback host (a local sandbox or proxy, not bookingtime).
+
+    Example:
+        >>> _on_this_machine("http://127.0.0.1:8765/module/v3/"), _on_this_machine("https://api.bookingtime.com/")
+        (True, False)
+    """
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def login(mode: str | None = None, **kwargs: Any) -> Client:

@@ -50,6 +50,10 @@ from bt_explore.models import (
 )
 
 __all__ = [
+    "API_PREFIX",
+    "AUTHORIZE_PATH",
+    "REVOKE_PATH",
+    "TOKEN_PATH",
     "ENDPOINTS",
     "Endpoint",
     "ID_PREFIXES",
@@ -57,6 +61,16 @@ __all__ = [
     "STATIC_LISTS",
     "is_id",
 ]
+
+
+#: The Module API's base path on its host; the locale and an endpoint's path follow it.
+API_PREFIX = "/module/v3/"
+#: The auth server's token endpoint.
+TOKEN_PATH = "/oauth/token"
+#: The auth server's page where a person signs in (beside the token endpoint).
+AUTHORIZE_PATH = "/oauth/authorize"
+#: The auth server's token revocation endpoint (RFC 7009).
+REVOKE_PATH = "/oauth/revoke"
 
 
 @dataclass(frozen=True)

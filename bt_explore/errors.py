@@ -43,6 +43,14 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+from urllib3.util.retry import Retry
 
 __all__ = [
     "BookingtimeError",
@@ -172,6 +180,71 @@ class TransportError(BookingtimeError):
         self.sent = sent
         prefix = f"{method} {short_url(url)}: " if method and url else ""
         super().__init__(prefix + message)
+
+
+def _cause(exc: requests.RequestException) -> Any:
+    """The urllib3 error beneath a requests error (inside ``MaxRetryError`` after retries)."""
+    cause: Any = exc.args[0] if exc.args else None
+    return getattr(cause, "reason", cause)
+
+
+def maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached the server (False only when it surely did not).
+
+    Example:
+        >>> maybe_sent(requests.ConnectTimeout())
+        False
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    return not isinstance(_cause(exc), (NewConnectionError, ConnectTimeoutError))
+
+
+def timed_out(exc: requests.RequestException) -> bool:
+    """Whether the server took longer than the read timeout (it may still be working).
+
+    Example:
+        >>> timed_out(requests.ReadTimeout())
+        True
+    """
+    return isinstance(exc, requests.ReadTimeout) or isinstance(_cause(exc), ReadTimeoutError)
+
+
+def transport_failure(
+    exc: requests.RequestException, *, method: str, url: str, what: str = ""
+) -> TransportError:
+    """The :class:`TransportError` for a request that got no usable answer: what happened,
+    naming the host when it could not be reached, and whether the request surely was not sent.
+
+    ``what`` names the request for the reader (``"token request"``). The host is named, never
+    a token or a query.
+
+    Example:
+        >>> err = transport_failure(requests.ConnectTimeout(), method="GET", url="http://h:81/x")
+        >>> str(err), err.sent
+        ('GET …/x: timed out connecting to h:81', False)
+    """
+    parts = urlsplit(url)
+    where = parts.hostname or "the server"
+    if parts.port:
+        where = f"{where}:{parts.port}"
+    cause = _cause(exc)
+    if isinstance(cause, NameResolutionError):
+        detail = f"cannot resolve the host {parts.hostname} (no network, or a wrong URL?)"
+    elif not maybe_sent(exc):
+        # urllib3's NewConnectionError (refused, unreachable) is a kind of ConnectTimeoutError
+        refused = isinstance(cause, NewConnectionError)
+        detail = f"connection refused by {where}" if refused else f"timed out connecting to {where}"
+    elif timed_out(exc):
+        detail = "timed out waiting for the answer"
+    elif isinstance(exc, requests.ConnectionError):
+        detail = "connection dropped without an answer"
+    else:
+        detail = f"request failed ({type(exc).__name__})"
+    sent = None if maybe_sent(exc) else False
+    return TransportError(
+        f"{what}: {detail}" if what else detail, method=method, url=url, sent=sent
+    )
 
 
 class BookingOutcomeUnknown(BookingtimeError):
@@ -407,19 +480,15 @@ def _excerpt(response: requests.Response) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """The ``Retry-After`` of an answer in seconds (urllib3's reading: whole seconds or an
+    HTTP date; a date in the past is 0); ``None`` when there is none or it is unreadable."""
     value = response.headers.get("Retry-After")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-        from time import time
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time())
-        except (TypeError, ValueError):
-            return None
+        return float(Retry().parse_retry_after(value))
+    except InvalidHeader:
+        return None
 
 
 def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ...]]:

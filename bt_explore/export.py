@@ -57,7 +57,7 @@ def save_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     Example:
         >>> import bt_explore
         >>> with bt_explore.connect(mode="sandbox", now="2026-12-01T09:00:00+01:00") as client:
-        ...     path = bt_explore.save_frame(client.templates_df(), "templates.csv")
+        ...     path = bt_explore.save_frame(client.templates_frame(), "templates.csv")
         >>> path.name
         'templates.csv'
     """

@@ -1,29 +1,43 @@
 """The optional parts of bt_explore and the ``pip install`` that brings each.
 
 The core — settings, auth, client, frames, scan, sandbox, CLI — needs only its own
-dependencies. The booking explorer, its web page (``bt-explore app``), plots and progress bars
-need the ``notebook`` extra; record/replay needs ``record``. Importing a part whose extra is missing raises an
-``ImportError`` that says which ``pip install`` fixes it.
+dependencies. Each extra brings one part: ``widgets`` the booking explorer and notebook progress
+bars (in the Jupyter you already have), ``plots`` :mod:`bt_explore.plots`, ``app`` the explorer
+as a web page (``bt-explore app``, with Voilà), ``record`` record/replay, ``parquet`` Parquet files; ``notebook`` is the
+all-in-one with JupyterLab. Importing a part whose extra is missing raises an ``ImportError``
+that says which ``pip install`` fixes it.
 
 Example:
     >>> print(missing_extra("ipywidgets", "bt_explore.widgets"))
-    bt_explore.widgets needs ipywidgets, which is not installed: pip install 'bt_explore[notebook]'
+    bt_explore.widgets needs ipywidgets, which is not installed: pip install 'bt_explore[widgets]'
 """
 
 from __future__ import annotations
 
-__all__ = ["EXTRAS", "missing_extra"]
+__all__ = ["EXTRAS", "PARTS", "missing_extra"]
 
 #: importable module -> (the distribution to install, the extra of bt_explore that has it)
 EXTRAS: dict[str, tuple[str, str]] = {
-    "ipywidgets": ("ipywidgets", "notebook"),
-    "matplotlib": ("matplotlib", "notebook"),
-    "tqdm": ("tqdm", "notebook"),
-    "voila": ("voila", "notebook"),
+    "ipywidgets": ("ipywidgets", "widgets"),
+    "tqdm": ("tqdm", "widgets"),
+    "matplotlib": ("matplotlib", "plots"),
+    "voila": ("voila", "app"),
     "vcr": ("vcrpy", "record"),
     "yaml": ("PyYAML", "record"),
     "nbformat": ("nbformat", "record"),
     "nbclient": ("nbclient", "record"),
+    "pyarrow": ("pyarrow", "parquet"),
+}
+
+
+#: extra -> what it is for (``pyproject.toml``'s optional dependencies are these, plus ``dev``)
+PARTS: dict[str, str] = {
+    "widgets": "the booking explorer and notebook progress bars, in the Jupyter you have",
+    "plots": "bt_explore.plots (matplotlib)",
+    "app": "`bt-explore app`: the explorer as a web page (Voilà)",
+    "record": "record/replay: connect(mode='replay' | 'record'), `bt-explore record`",
+    "parquet": "bt_explore.save_frame(frame, 'x.parquet') (pyarrow)",
+    "notebook": "the all-in-one: JupyterLab and every part the notebooks use",
 }
 
 

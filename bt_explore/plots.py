@@ -1,6 +1,6 @@
 """Matplotlib plots of slot frames: when is there availability, per template, and who is busy.
 
-Every function takes a slots frame (from :func:`bt_explore.scan_slots`, ``client.slots_df`` or
+Every function takes a slots frame (from :func:`bt_explore.scan_slots`, ``client.slots_frame`` or
 :func:`bt_explore.slots_frame`) and returns a :class:`matplotlib.figure.Figure`. Pass ``ax=`` to
 draw into an existing Axes instead (the Axes' figure is returned). An empty frame gives an empty
 plot whose title says so, never an exception.
@@ -191,11 +191,11 @@ def resource_load(
     """Horizontal bars: in how many free slots each resource (staff, room, …) takes part.
 
     A resource in few of the slots where it is needed is a bottleneck. ``resources`` (a frame
-    from ``resources_frame()`` / ``client.resources_df()`` or a mapping id → name) turns ids into
+    from ``resources_frame()`` / ``client.resources_frame()`` or a mapping id → name) turns ids into
     names; ``top`` limits the bars to the busiest ones (``None``: all).
 
     Example:
-        >>> fig = resource_load(slots, client.resources_df())   # doctest: +SKIP
+        >>> fig = resource_load(slots, client.resources_frame())   # doctest: +SKIP
     """
     _require(slots, ["resource_ids"], "resource_load")
     fig, ax = _axes(ax, (8.0, 4.0))

@@ -53,8 +53,9 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 import bt_explore.times as times
 from bt_explore.client import Client
+from bt_explore.endpoints import API_PREFIX, TOKEN_PATH
 from bt_explore.errors import BookingtimeError
-from bt_explore.settings import Settings
+from bt_explore.settings import Settings, env
 
 __all__ = [
     "CASSETTE_DIR_ENV",
@@ -143,7 +144,7 @@ _KEPT_REQUEST_HEADERS = {"content-type", "accept-language", "authorization"}
 SANDBOX_ORIGIN = "http://sandbox.local"
 _LOOPBACK = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(?=/|$)")
 #: The module id (the client id) in a path: ``/module/v3/{locale}/module/{moduleId}/...``.
-_MODULE_IN_PATH = re.compile(r"(/module/v3/[^/?]+/module/)[^/?]+")
+_MODULE_IN_PATH = re.compile(rf"({API_PREFIX}[^/?]+/module/)[^/?]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"Bearer\s+(?!<)[A-Za-z0-9._~+/=-]{8,}")
 _PARAMETER_NAMES = "|".join(sorted(SECRET_PARAMETERS, key=len, reverse=True))
@@ -200,9 +201,9 @@ def cassette_dir() -> Path:
         >>> cassette_dir().name
         'cassettes'
     """
-    env = os.environ.get(CASSETTE_DIR_ENV)
-    if env:
-        return Path(env)
+    given = env(CASSETTE_DIR_ENV)
+    if given:
+        return Path(given)
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         candidate = folder / "cassettes"
@@ -617,8 +618,8 @@ def replay_client(*, cassette: str | None = None, **kwargs: Any) -> Client:
         client_id="replay",
         client_secret="",
         organization_id=kwargs.pop("organization_id", None) or meta.get("organization_id"),
-        auth_url=f"{REPLAY_BASE}/oauth/token",
-        api_url=f"{REPLAY_BASE}/module/v3/",
+        auth_url=REPLAY_BASE + TOKEN_PATH,
+        api_url=REPLAY_BASE + API_PREFIX,
         locale=kwargs.pop("locale", None),
         timeout=kwargs.pop("timeout", None),
         env_file=None,

@@ -33,9 +33,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import numpy as np
 import pandas as pd
-import requests
 
-from bt_explore import times
+from bt_explore import periods, times
 from bt_explore.errors import (
     AuthenticationError,
     BookingtimeError,
@@ -98,31 +97,15 @@ class SlotCall:
 
     def fetch(self, client: Client, template_id: str, organization_id: str | None = None) -> Any:
         """Send this call for ``template_id`` through ``client``; returns the RANGE_LIST content."""
-        if self.kind == "month":
-            return client.slots_month(
-                template_id, self.start.year, self.start.month, organization_id=organization_id
-            )
-        if self.kind == "week":
-            year, week, _ = self.start.isocalendar()
-            return client.slots_week(template_id, year, week, organization_id=organization_id)
-        return client.slots_day(template_id, self.start, organization_id=organization_id)
-
-
-def _period(kind: str, args: tuple[int, ...]) -> SlotCall:
-    if kind == "day":
-        first = date(*args)
-        return SlotCall("day", first, first + timedelta(days=1))
-    if kind == "week":
-        first = date.fromisocalendar(args[0], args[1], 1)
-        return SlotCall("week", first, first + timedelta(days=7))
-    first = date(args[0], args[1], 1)
-    return SlotCall("month", first, date(first.year + (first.month == 12), first.month % 12 + 1, 1))
+        return client.slot_period(
+            template_id, self.kind, self.start, organization_id=organization_id
+        )
 
 
 def plan_calls(start: date, end: date) -> list[SlotCall]:
     """The fewest month/week/day calls covering the dates ``[start, end)``, as :class:`SlotCall`.
 
-    The plan is :func:`bt_explore.client.plan_slot_calls` (the one ``client.slots()`` uses), so
+    The plan is :func:`bt_explore.periods.plan` (the one ``client.slots()`` uses), so
     a scan sends exactly the calls the per-template ``client.slots()`` calls would. A call's
     period may reach past either end of the range when that saves calls (e.g. one ``listWeek``
     instead of three ``listDay``); the scan keeps only slots inside the range.
@@ -140,9 +123,7 @@ def plan_calls(start: date, end: date) -> list[SlotCall]:
 def _plan(start: date, end: date) -> tuple[SlotCall, ...]:
     # templates of a scan mostly share their window: plan each window once, before the first
     # slot call can leave
-    from bt_explore.client import plan_slot_calls
-
-    return tuple(_period(kind, args) for kind, args in plan_slot_calls(start, end))
+    return tuple(SlotCall(p.kind, *p.span(day)) for p, day in periods.plan(start, end))
 
 
 @dataclass
@@ -281,25 +262,17 @@ def _empty_scan(tz: str | None) -> pd.DataFrame:
 def _fetch(client: Client, job: _Job, organization_id: str | None) -> Any:
     """Send one call (in a worker thread) and return its answer undecoded: a worker that only
     waits for the network can send its next call at once, while the answers are decoded one
-    after the other by :func:`_decode` in the scan's own thread. A
-    :class:`~bt_explore.client.Client` returns the raw answer (decoded later from bytes by the
-    frames); a client-like object with only ``slots_day/week/month`` returns dicts."""
-    fast = getattr(client, "slot_period_answer", None)
-    if callable(fast):
-        return fast(str(job.template["id"]), job.call.kind, job.call.start, organization_id)
-    return job.call.fetch(client, str(job.template["id"]), organization_id)
+    after the other by :func:`_decode` in the scan's own thread."""
+    return client._slot_period_answer(
+        str(job.template["id"]), job.call.kind, job.call.start, organization_id
+    )
 
 
 def _decode(
     client: Client, job: _Job, answer: Any, organization_id: str | None, tz: ZoneInfo
 ) -> SlotPiece:
     """One call's slots from its answer (see :func:`_fetch`), shaped by :func:`_shape`."""
-    from bt_explore.frames import slot_piece
-
-    if isinstance(answer, requests.Response):
-        piece = client.slot_period_piece(str(job.template["id"]), answer, organization_id)
-    else:
-        piece = slot_piece(answer)
+    piece = client._slot_period_piece(str(job.template["id"]), answer, organization_id)
     return _shape(job, piece, tz)
 
 
@@ -727,12 +700,6 @@ def _restore(jobs: Sequence[_Job], book: Checkpoint | None) -> int:
     return restored
 
 
-def _answer_bytes(answer: Any) -> bytes:
-    if isinstance(answer, requests.Response):
-        return answer.content
-    return msgspec.json.encode(answer)
-
-
 def _settle(
     client: Client, job: _Job, future: Future[Any], book: Checkpoint | None
 ) -> _Failure | None:
@@ -744,7 +711,7 @@ def _settle(
             answer = future.result()
             job.result = _decode(client, job, answer, job.organization_id, job.tz)
             if book is not None:
-                book.put(_job_key(job), _answer_bytes(answer))
+                book.put(_job_key(job), answer.content)
             return None
         except Exception as error:  # an answer that is not a slot list
             exc = error

@@ -26,30 +26,162 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bt_explore.endpoints import API_PREFIX, TOKEN_PATH
 from bt_explore.errors import ConfigurationError
 
-__all__ = ["Settings", "DEFAULT_AUTH_URL", "DEFAULT_API_URL", "DEFAULT_TIMEOUT", "ENV_VARS"]
+__all__ = [
+    "Settings",
+    "DEFAULT_AUTH_URL",
+    "DEFAULT_API_URL",
+    "DEFAULT_TIMEOUT",
+    "ENV_VARS",
+    "VARIABLES",
+    "Variable",
+    "env",
+    "variables_markdown",
+]
 
-DEFAULT_AUTH_URL = "https://auth.bookingtime.com/oauth/token"
-DEFAULT_API_URL = "https://api.bookingtime.com/module/v3/"
+DEFAULT_AUTH_URL = "https://auth.bookingtime.com" + TOKEN_PATH
+DEFAULT_API_URL = "https://api.bookingtime.com" + API_PREFIX
 DEFAULT_LOCALE = "en"
 #: (connect, read) in seconds
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 
-#: setting -> environment variable
-ENV_VARS: dict[str, str] = {
-    "client_id": "BOOKINGTIME_CLIENT_ID",
-    "client_secret": "BOOKINGTIME_CLIENT_SECRET",
-    "organization_id": "BOOKINGTIME_ORGANIZATION_ID",
-    "auth_url": "BOOKINGTIME_AUTH_URL",
-    "api_url": "BOOKINGTIME_API_URL",
-    "locale": "BOOKINGTIME_LOCALE",
-    "timeout": "BOOKINGTIME_TIMEOUT",
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable bt_explore reads: its name, what it means, its default, and the
+    :class:`Settings` attribute it fills (``None``: read where it is used, through :func:`env`).
+
+    Example:
+        >>> VARIABLES["BOOKINGTIME_LOCALE"].setting
+        'locale'
+    """
+
+    name: str
+    meaning: str
+    default: str
+    setting: str | None = None
+
+
+#: Every environment variable bt_explore reads, by name: the one table of configuration
+#: (docs/configuration.md's list is generated from it).
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "BOOKINGTIME_CLIENT_ID",
+            "the module's client id (a live client needs one)",
+            "— (none: `connect()` uses the sandbox)",
+            "client_id",
+        ),
+        Variable(
+            "BOOKINGTIME_CLIENT_SECRET",
+            "the client secret (modules are public clients; an empty secret is a value)",
+            '`""`',
+            "client_secret",
+        ),
+        Variable(
+            "BOOKINGTIME_ORGANIZATION_ID",
+            "the organization every call addresses unless given `organization_id=`",
+            "—",
+            "organization_id",
+        ),
+        Variable("BOOKINGTIME_AUTH_URL", "the token endpoint", f"`{DEFAULT_AUTH_URL}`", "auth_url"),
+        Variable(
+            "BOOKINGTIME_API_URL",
+            "the Module API's base URL, without the locale",
+            f"`{DEFAULT_API_URL}`",
+            "api_url",
+        ),
+        Variable(
+            "BOOKINGTIME_LOCALE",
+            "the language of the API's messages (`en`, `de`, `de_DE`…)",
+            f"`{DEFAULT_LOCALE}`",
+            "locale",
+        ),
+        Variable(
+            "BOOKINGTIME_TIMEOUT",
+            "connect and read timeouts in seconds, `connect,read` or one number for both",
+            "`5,30`",
+            "timeout",
+        ),
+        Variable(
+            "BT_EXPLORE_MODE",
+            "how `connect()` connects without `mode=`: `live`, `sandbox`, `replay` or `record`",
+            "live when a client id is configured, else sandbox",
+        ),
+        Variable(
+            "BT_EXPLORE_RECORD_LIVE",
+            '`1` (or `true`, `yes`): `mode="record"` records bookingtime itself, not the sandbox',
+            "— (record a sandbox with a pinned clock)",
+        ),
+        Variable(
+            "BT_EXPLORE_CASSETTE_DIR",
+            "the folder of the recorded cassettes",
+            "the nearest `cassettes/` upwards from the working directory",
+        ),
+        Variable(
+            "BT_EXPLORE_CONFIG_DIR",
+            "the folder of `signin.json` (a remembered sign-in)",
+            "`$XDG_CONFIG_HOME/bt_explore` (`~/.config/bt_explore`; `%APPDATA%` on Windows)",
+        ),
+        Variable(
+            "BT_EXPLORE_APP_SANDBOX",
+            "`1` in the booking page's kernel when `bt-explore app` books on a sandbox "
+            "(set by the command, not by you)",
+            "—",
+        ),
+        Variable(
+            "BT_EXPLORE_APP_TOKEN",
+            "the booking page's per-run token, handed by `bt-explore app` to its Voilà process "
+            "(which takes it out before kernels start; set by the command, not by you)",
+            "—",
+        ),
+    )
 }
+
+#: setting -> environment variable
+ENV_VARS: dict[str, str] = {v.setting: v.name for v in VARIABLES.values() if v.setting}
+
+
+def env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of the declared environment variable ``name`` in ``environ`` (default:
+    ``os.environ``), ``None`` when unset; a ``ValueError`` for a name :data:`VARIABLES` lacks.
+
+    Example:
+        >>> env("BT_EXPLORE_MODE", {"BT_EXPLORE_MODE": "replay"})
+        'replay'
+        >>> env("BT_EXPLORE_MOOD", {})
+        Traceback (most recent call last):
+        ValueError: BT_EXPLORE_MOOD is not one of bt_explore's environment variables (see bt_explore.settings.VARIABLES)
+    """
+    if name not in VARIABLES:
+        raise ValueError(
+            f"{name} is not one of bt_explore's environment variables "
+            "(see bt_explore.settings.VARIABLES)"
+        )
+    return (os.environ if environ is None else environ).get(name)
+
+
+def variables_markdown() -> str:
+    """The Markdown table of :data:`VARIABLES` (docs/configuration.md holds it).
+
+    Example:
+        >>> variables_markdown().splitlines()[0]
+        '| variable | meaning | default |'
+    """
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    for v in VARIABLES.values():
+        setting = f" (`Settings.{v.setting}`)" if v.setting else ""
+        rows.append(f"| `{v.name}` | {v.meaning}{setting} | {v.default} |")
+    return "\n".join(rows) + "\n"
+
 
 _LOCALE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 
@@ -95,6 +227,56 @@ def _check_url(name: str, value: str, source: str) -> str:
     if parts.query or parts.fragment:
         raise ConfigurationError(f"{name} from {source} must not have a query or fragment")
     return value
+
+
+def _dotenv_values(path: Path | None) -> dict[str, str | None]:
+    """The values of the ``.env`` file at ``path`` (none if there is no such file), read
+    without touching ``os.environ``. Only that path: a ``.env`` in a parent folder must not
+    silently turn an offline run live."""
+    if path is None or not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return dict(dotenv_values(path))
+
+
+def _resolve(layers: list[tuple[str, Mapping[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each setting's value from the first layer that has one, and that layer's name
+    (``"default"`` when none has). An empty secret is a value (public clients); for every other
+    setting an empty string counts as unset."""
+    resolved: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in ENV_VARS:
+        resolved[name], sources[name] = None, "default"
+        for source, values in layers:
+            value = values.get(name)
+            blank = isinstance(value, str) and not value.strip() and name != "client_secret"
+            if value is not None and not blank:
+                resolved[name], sources[name] = value, source
+                break
+    return resolved, sources
+
+
+def _where(name: str, source: str) -> str:
+    """Where a setting came from, as an error message says it."""
+    if source == "environment":
+        return f"environment variable {ENV_VARS[name]}"
+    if source == "argument":
+        return f"argument {name}="
+    return source
+
+
+def _stripped(value: Any) -> str | None:
+    return str(value).strip() if value is not None else None
+
+
+def _check_locale(value: Any, source: str) -> str:
+    locale = str(value or DEFAULT_LOCALE).strip()
+    if not _LOCALE.match(locale):
+        raise ConfigurationError(
+            f"locale from {source} must look like 'en', 'de' or 'de_DE', got {locale!r}"
+        )
+    return locale
 
 
 class Settings:
@@ -158,75 +340,35 @@ class Settings:
             "locale": locale,
             "timeout": timeout,
         }
-        file_values: dict[str, str | None] = {}
-        env_path = None
-        if env_file is not None:
-            # the working directory's .env (or the path given), never a parent folder's: a
-            # .env somewhere above must not silently turn an offline run live
-            env_path = Path(env_file)
-            if env_path.is_file():
-                from dotenv import dotenv_values
-
-                # dotenv_values reads without touching os.environ
-                file_values = dict(dotenv_values(env_path))
+        env_path = None if env_file is None else Path(env_file)
+        file_values = _dotenv_values(env_path)
         layers: list[tuple[str, Mapping[str, Any]]] = [
             ("argument", arguments),
-            ("environment", {k: os.environ.get(v) for k, v in ENV_VARS.items()}),
+            ("environment", {k: env(v) for k, v in ENV_VARS.items()}),
             (str(env_path), {k: file_values.get(v) for k, v in ENV_VARS.items()}),
         ]
-        sources: dict[str, str] = {}
-        resolved: dict[str, Any] = {}
-        for name in arguments:
-            for source, values in layers:
-                value = values.get(name)
-                if value is None:
-                    continue
-                # An empty secret is meaningful (public clients); elsewhere "" means unset.
-                if isinstance(value, str) and value.strip() == "" and name != "client_secret":
-                    continue
-                resolved[name], sources[name] = value, source
-                break
-            else:
-                resolved[name], sources[name] = None, "default"
+        resolved, sources = _resolve(layers)
 
         def where(name: str) -> str:
-            source = sources[name]
-            if source == "environment":
-                return f"environment variable {ENV_VARS[name]}"
-            if source == "argument":
-                return f"argument {name}="
-            return source
+            return _where(name, sources[name])
 
         set_ = object.__setattr__
-        cid = resolved["client_id"]
-        set_(self, "client_id", str(cid).strip() if cid is not None else None)
+        set_(self, "client_id", _stripped(resolved["client_id"]))
         secret = resolved["client_secret"]
         set_(self, "client_secret", "" if secret is None else str(secret))
-        org = resolved["organization_id"]
-        set_(self, "organization_id", str(org).strip() if org is not None else None)
-        set_(
-            self,
-            "auth_url",
-            _check_url(
-                "auth_url", str(resolved["auth_url"] or DEFAULT_AUTH_URL), where("auth_url")
-            ),
-        )
+        set_(self, "organization_id", _stripped(resolved["organization_id"]))
+        auth = str(resolved["auth_url"] or DEFAULT_AUTH_URL)
+        set_(self, "auth_url", _check_url("auth_url", auth, where("auth_url")))
         api = _check_url("api_url", str(resolved["api_url"] or DEFAULT_API_URL), where("api_url"))
         set_(self, "api_url", api if api.endswith("/") else api + "/")
-        loc = str(resolved["locale"] or DEFAULT_LOCALE).strip()
-        if not _LOCALE.match(loc):
-            raise ConfigurationError(
-                f"locale from {where('locale')} must look like 'en', 'de' or 'de_DE', got {loc!r}"
-            )
-        set_(self, "locale", loc)
+        set_(self, "locale", _check_locale(resolved["locale"], where("locale")))
         raw_timeout = resolved["timeout"]
-        set_(
-            self,
-            "timeout",
+        timeout_ = (
             DEFAULT_TIMEOUT
             if raw_timeout is None
-            else _parse_timeout(raw_timeout, where("timeout")),
+            else _parse_timeout(raw_timeout, where("timeout"))
         )
+        set_(self, "timeout", timeout_)
         set_(self, "env_file", None if env_path is None else str(env_path))
         set_(self, "sources", dict(sources))
 

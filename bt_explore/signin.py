@@ -57,6 +57,7 @@ import msgspec
 
 from bt_explore.auth import PersonGrant, now_seconds
 from bt_explore.errors import SignInError, redact
+from bt_explore.settings import env
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -702,7 +703,7 @@ def config_dir() -> Path:
         >>> isinstance(config_dir(), Path)
         True
     """
-    explicit = os.environ.get(CONFIG_DIR_ENV)
+    explicit = env(CONFIG_DIR_ENV)
     if explicit:
         return Path(explicit)
     if sys.platform == "win32" and os.environ.get("APPDATA"):

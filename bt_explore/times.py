@@ -34,7 +34,7 @@ _ZONE_ERRORS = (ZoneInfoNotFoundError, ValueError, TypeError, OSError)
 
 
 def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 timestamp as a ``datetime``: aware when it has an offset (``Z`` is UTC).
+    """An ISO 8601 timestamp as a ``datetime``: aware when it has an offset (``Z``/``z`` is UTC).
 
     ``ValueError`` for a string that is not ISO 8601 (``datetime.fromisoformat`` before
     Python 3.11 does not read ``Z``, hence the rewrite).
@@ -45,7 +45,7 @@ def parse_timestamp(value: str) -> datetime:
         >>> parse_timestamp("2026-12-02").isoformat()
         '2026-12-02T00:00:00'
     """
-    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
 
 
 def as_date(

@@ -557,12 +557,7 @@ class _SlotChooser:
         return parse_slots(content, template, self.tz, self.resources)
 
     def _fetch(self, template: Mapping[str, Any], showing: Mode, day: date) -> list[Slot]:
-        template_id = str(template.get("id"))
-        if showing == "week":
-            year, week, _ = day.isocalendar()
-            content = self.client.slots_week(template_id, year, week)
-        else:
-            content = self.client.slots_day(template_id, day)
+        content = self.client.slot_period(str(template.get("id")), showing, day)
         return self._parse_slots(content, template)
 
     def _apply(

@@ -9,6 +9,8 @@ from pathlib import Path
 import _browser
 import pytest
 
+import bt_explore
+from bt_explore.client import Client, default_retry
 from bt_explore.sandbox import Sandbox
 
 #: The pinned sandbox clock of the ``sandbox`` fixture: a Tuesday morning in Berlin.
@@ -20,6 +22,20 @@ def sandbox() -> Iterator[Sandbox]:
     """A started :class:`~bt_explore.sandbox.Sandbox` with its clock pinned to ``SANDBOX_NOW``."""
     with Sandbox(now=SANDBOX_NOW) as sb:
         yield sb
+
+
+@pytest.fixture
+def sb(sandbox: Sandbox) -> Sandbox:
+    """The ``sandbox`` fixture under the short name most tests use."""
+    return sandbox
+
+
+@pytest.fixture
+def client(sb: Sandbox) -> Iterator[Client]:
+    """A client of ``sb`` (``connect(sandbox=sb)``) whose retries do not back off, so a test
+    of failures waits for nothing; closed after the test."""
+    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
+        yield c
 
 
 @pytest.fixture

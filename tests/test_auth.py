@@ -10,16 +10,10 @@ import pytest
 import requests
 
 import bt_explore
-from bt_explore import AuthenticationError, Client, PermissionDenied, Sandbox, Settings, TokenAuth
+from bt_explore import AuthenticationError, Client, PermissionDenied, Settings, TokenAuth
 from bt_explore.auth import now_seconds
 
 NOW = "2026-12-01T09:00:00+01:00"
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
 
 
 def settings_for(sb, **overrides):

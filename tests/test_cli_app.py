@@ -73,7 +73,7 @@ def test_without_voila_it_names_the_extra(capsys, monkeypatch):
     )
     assert main(["app", "--no-browser"]) == 1
     err = capsys.readouterr().err
-    assert "bt-explore app needs voila" in err and "pip install 'bt_explore[notebook]'" in err
+    assert "bt-explore app needs voila" in err and "pip install 'bt_explore[app]'" in err
 
 
 @needs_voila

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bt_explore
-from bt_explore import ApiResult, Sandbox, ServerError, UnexpectedResponse, ValidationError
+from bt_explore import ApiResult, ServerError, UnexpectedResponse, ValidationError
 from bt_explore.client import default_retry, new_custom_id, plan_slot_calls
 from bt_explore.endpoints import ENDPOINTS
 
@@ -24,18 +24,6 @@ ADA = {
     "email": "ada@example.com",
     "mobile": "+49 151 23456789",
 }
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
 
 
 def counts(sb):
@@ -118,10 +106,70 @@ def test_urls_come_from_the_endpoint_table(client, sb):
         assert url.endswith(expected)
 
 
-def test_organization_override_on_every_scoped_method(client, sb):
-    with pytest.raises(Exception) as info:
-        client.templates(organization_id=sb.other_organization_id)
+#: An argument for each required parameter of an organization-scoped Client method.
+_ARGUMENTS = {
+    "endpoint_name": "template_list",
+    "entity_type": "course",
+    "name": "Yoga",
+    "appointment_id": "ed" + "0" * 30,
+    "name_or_path": "note.txt",
+    "custom_id": "nutrition-basics",
+    "slot_id": "4f" + "0" * 30,
+    "customer": ADA,
+    "entity_id": "6T" + "0" * 30,
+    "file_id": "fi" + "0" * 30,
+    "template_id": "fc12345678910AbcDefGh1112131415a",
+    "template": "fc12345678910AbcDefGh1112131415a",
+    "module_config_id": "5f" + "0" * 30,
+    "resource_id": "br" + "0" * 30,
+    "kind": "week",
+    "day": date(2026, 12, 2),
+    "start": date(2026, 12, 2),
+    "end": date(2026, 12, 9),
+    "year": 2026,
+    "month": 12,
+    "week": 49,
+}
+
+
+def _scoped_methods() -> list[str]:
+    """The public Client methods that take ``organization_id=`` and send a request."""
+    import inspect
+
+    return sorted(
+        name
+        for name, method in inspect.getmembers(bt_explore.Client, inspect.isfunction)
+        if not name.startswith("_")
+        and "organization_id" in inspect.signature(method).parameters
+        and name != "url"  # builds a URL, sends nothing (test_urls_come_from_the_endpoint_table)
+    )
+
+
+def test_the_scoped_methods_are_all_here():
+    assert len(_scoped_methods()) >= 45
+
+
+@pytest.mark.parametrize("name", _scoped_methods())
+def test_every_scoped_method_asks_the_organization_it_is_given(client, sb, name):
+    """Each one, given another organization the demo client may not see, asks for that one
+    (never the configured one) and raises PermissionDenied (403) for it."""
+    import inspect
+
+    method = getattr(client, name)
+    required = [
+        p.name
+        for p in inspect.signature(method).parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    extra = {"content": b"x"} if name == "add_file" else {}
+    args = [_ARGUMENTS[p] for p in required]
+    sb.clear_requests()
+    with pytest.raises(bt_explore.PermissionDenied) as info:
+        method(*args, organization_id=sb.other_organization_id, **extra)
     assert info.value.status_code == 403
+    # the token for that organization is refused (nothing reaches the API), or the API refuses
+    asked = [r.organization_id for r in sb.requests if r.organization_id]
+    assert asked and set(asked) == {sb.other_organization_id}, asked
 
 
 def test_earliest_slot_shape(client):
@@ -301,20 +349,20 @@ def test_repr_and_close(client, sb):
 
 def test_dataframes(client):
     pytest.importorskip("bt_explore.frames")
-    templates = client.templates_df()
+    templates = client.templates_frame()
     assert len(templates) == len(client.templates())
     tid = client.templates()[0]["id"]
-    slots = client.slots_df(tid, date(2026, 12, 2), date(2026, 12, 3))
+    slots = client.slots_frame(tid, date(2026, 12, 2), date(2026, 12, 3))
     assert len(slots) == len(client.slots_day(tid, date(2026, 12, 2))["list"])
-    assert len(client.earliest_slot_df(tid)) >= 1
-    assert len(client.resources_df()) == len(client.resources())
+    assert len(client.earliest_slot_frame(tid)) >= 1
+    assert len(client.resources_frame()) == len(client.resources())
     slot = client.earliest_slot(tid)["bookingSlotList"][0]
     appointment = client.book(slot["id"], ADA)
-    assert len(client.appointment_df(appointment["id"])) == 1
+    assert len(client.appointment_frame(appointment["id"])) == 1
 
 
 def test_slot_memory_forgets_the_oldest_answers_beyond_its_limit() -> None:
-    from bt_explore.client import _SlotMemory
+    from bt_explore.client.memory import SlotMemory as _SlotMemory
 
     memory = _SlotMemory(limit=4000)
     for n in range(3):
@@ -332,25 +380,25 @@ def test_slot_period_df_is_one_call_with_the_frame_of_the_dict_path(client, sb):
 
     template = client.template_by_custom_id("massage")
     sb.clear_requests()
-    week = client.slot_period_df(template, "week", "2026-12-02")  # the ISO week around it
+    week = client.slot_period_frame(template, "week", "2026-12-02")  # the ISO week around it
     assert [r.path.rsplit("/", 4)[-4:] for r in sb.api_requests] == [
         ["2026", "week", "49", "listWeek"]
     ]
     expected = slots_frame(client.slots_week(template["id"], 2026, 49), template=template)
     pd.testing.assert_frame_equal(week, expected)
     assert len(week) and (week["end"] - week["start"] == pd.Timedelta(minutes=30)).all()
-    by_id = client.slot_period_df(template["id"], "month", date(2026, 12, 9), tz="UTC")
+    by_id = client.slot_period_frame(template["id"], "month", date(2026, 12, 9), tz="UTC")
     assert str(by_id["start"].dt.tz) == "UTC" and set(week["slot_id"]) <= set(by_id["slot_id"])
-    day = client.slot_period_df(template, "day", date(2026, 12, 2))
+    day = client.slot_period_frame(template, "day", date(2026, 12, 2))
     assert set(day["start"].dt.date) == {date(2026, 12, 2)}
     with pytest.raises(ValueError, match="kind: must be 'day', 'week' or 'month', got 'year'"):
-        client.slot_period_df(template, "year", date(2026, 12, 2))
+        client.slot_period_frame(template, "year", date(2026, 12, 2))
 
 
 def test_slot_period_df_remembers_slots_so_book_checks_without_asking(sb):
     with bt_explore.connect(sandbox=sb) as fresh:
         massage = fresh.template_by_custom_id("massage")  # mobile required
-        slot_id = fresh.slot_period_df(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
+        slot_id = fresh.slot_period_frame(massage, "week", date(2026, 12, 2))["slot_id"].iloc[0]
         sb.clear_requests()
         with pytest.raises(ValidationError) as info:
             fresh.book(slot_id, {"firstName": "Ada", "lastName": "Lovelace"})
@@ -368,7 +416,7 @@ def test_slot_period_df_names_a_body_that_is_not_json(client, sb):
 
     client._send = garbage
     with pytest.raises(UnexpectedResponse, match="proxy says hi"):
-        client.slot_period_df(template, "day", date(2026, 12, 2))
+        client.slot_period_frame(template, "day", date(2026, 12, 2))
 
 
 # -- issue 11: a range that starts before today is clipped to what can be asked --------------
@@ -397,3 +445,89 @@ def test_slots_wholly_in_the_past_are_none_and_ask_nothing(sb):
         result = client.slots(template_id, date(2026, 10, 1), date(2026, 11, 1))
     assert result["list"] == []
     assert [r.path.rsplit("/", 1)[-1] for r in sb.api_requests] in ([], ["show"])
+
+
+# -- one slot road: slots_frame decodes the way the scan does --------------------------------------
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Every slot timestamp parsed (by the frames' decoder or the dict road's parser), and
+    every slot the frames' decoder decoded."""
+    from bt_explore import frames, times
+
+    seen = {"parsed": 0, "decoded": 0}
+    instants, parse, piece = frames._utc_instants, times.parse_timestamp, frames.slot_piece
+
+    def counted_instants(values):
+        seen["parsed"] += len(values)
+        return instants(values)
+
+    def counted_parse(value):
+        seen["parsed"] += 1
+        return parse(value)
+
+    def counted_piece(data):
+        result = piece(data)
+        seen["decoded"] += len(result.ids)
+        return result
+
+    monkeypatch.setattr(frames, "_utc_instants", counted_instants)
+    monkeypatch.setattr(times, "parse_timestamp", counted_parse)
+    monkeypatch.setattr(frames, "slot_piece", counted_piece)
+    return seen
+
+
+def test_slots_frame_parses_each_slot_timestamp_once(client, parses):
+    tid = client.templates()[0]["id"]
+    frame = client.slots_frame(tid, date(2026, 12, 2), date(2026, 12, 12))
+    assert len(frame) > 0
+    assert parses["parsed"] == parses["decoded"] >= len(frame)
+
+
+def test_scan_slots_parses_each_slot_timestamp_once(client, parses):
+    frame = bt_explore.scan_slots(
+        client, start=date(2026, 12, 2), end=date(2026, 12, 12), progress=False
+    )
+    assert len(frame) > 0
+    assert parses["parsed"] == parses["decoded"] >= len(frame)
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2026, 12, 2), date(2026, 12, 12)),
+        (date(2026, 11, 20), date(2027, 1, 3)),  # starts before today: clipped
+        (datetime(2026, 12, 3, 10, 30), datetime(2026, 12, 9, 12, 0)),  # naive: Berlin time
+        (datetime(2026, 12, 3, 10, 30, tzinfo=ZoneInfo("UTC")), "2026-12-10"),
+    ],
+)
+def test_slots_frame_holds_exactly_the_slots_of_slots(client, start, end):
+    from bt_explore.frames import slots_frame
+
+    template = client.templates()[1]
+    frame = client.slots_frame(template["id"], start, end)
+    expected = slots_frame(client.slots(template["id"], start, end), template=template)
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_slot_period_is_the_day_week_or_month_call_around_a_day(client, sb):
+    tid = client.templates()[0]["id"]
+    assert client.slot_period(tid, "week", date(2026, 12, 2)) == client.slots_week(tid, 2026, 49)
+    assert client.slot_period(tid, "month", "2026-12-09") == client.slots_month(tid, 2026, 12)
+    assert client.slot_period(tid, "day", date(2026, 12, 2)) == client.slots_day(
+        tid, date(2026, 12, 2)
+    )
+    sb.clear_requests()
+    with pytest.raises(ValueError, match="kind: must be 'day', 'week' or 'month', got 'Week'"):
+        client.slot_period(tid, "Week", date(2026, 12, 2))
+    assert sb.api_requests == []
+
+
+def test_the_scan_plumbing_methods_are_private_with_deprecated_aliases(client):
+    tid = client.templates()[0]["id"]
+    with pytest.deprecated_call(match="slot_period_answer"):
+        answer = client.slot_period_answer(tid, "day", date(2026, 12, 2))
+    with pytest.deprecated_call(match="slot_period_piece"):
+        piece = client.slot_period_piece(tid, answer)
+    assert len(piece.ids) == len(client.slots_day(tid, date(2026, 12, 2))["list"])

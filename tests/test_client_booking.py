@@ -7,11 +7,9 @@ import logging
 
 import pytest
 
-import bt_explore
 from bt_explore import (
     BookingOutcomeUnknown,
     Client,
-    Sandbox,
     ServerError,
     Settings,
     TransportError,
@@ -23,18 +21,6 @@ NOW = "2026-12-01T09:00:00+01:00"
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}
 ADD = r"/appointment/add$"
 ADD_OR_IDENTIFY = r"/appointment/(add|[^/]+/identify)$"
-
-
-@pytest.fixture
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import threading
 
 import pytest
 
-import bt_explore
 from bt_explore import (
     ApiError,
     AuthenticationError,
@@ -18,7 +17,6 @@ from bt_explore import (
     NotFound,
     PermissionDenied,
     RateLimited,
-    Sandbox,
     ServerError,
     Settings,
     SlotUnavailable,
@@ -32,12 +30,6 @@ NOW = "2026-12-01T09:00:00+01:00"
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}
 
 
-@pytest.fixture
-def sb():
-    with Sandbox(now=NOW) as sandbox:
-        yield sandbox
-
-
 def make_client(sb, **overrides):
     values = dict(
         client_id=sb.client_id,
@@ -49,12 +41,6 @@ def make_client(sb, **overrides):
     values.update(overrides)
     # no backoff sleeps: the retry policy is otherwise the default one
     return Client(Settings(**values), clock=sb.now, retry=default_retry(backoff_factor=0))
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb, retry=default_retry(backoff_factor=0)) as c:
-        yield c
 
 
 def test_400_validation_names_the_fields(client, sb):
@@ -263,7 +249,7 @@ def test_malformed_slot_answers_are_skipped_not_crashed_on(sb, bad_zone):
         template_id = "fc" + "a" * 30
         result = client.slots(template_id, "2026-12-02", "2026-12-03")
         assert [s["id"] for s in result["list"]] == [good["id"]]
-        frame = client.slots_df(template_id, "2026-12-02", "2026-12-03")
+        frame = client.slots_frame(template_id, "2026-12-02", "2026-12-03")
         assert list(frame["slot_id"]) == [good["id"]]
         day = client.slots(template_id, "2026-12-02T00:00", "2026-12-03T00:00")
         assert [s["id"] for s in day["list"]] == [good["id"]]

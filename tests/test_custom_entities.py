@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import requests
 
-import bt_explore
 from bt_explore import NotFound, PermissionDenied, Sandbox, ValidationError
 from bt_explore.frames import CUSTOM_ENTITY_COLUMNS, custom_entities_frame
 from bt_explore.sandbox.state import SandboxState
@@ -32,12 +31,6 @@ UNKNOWN = "6T" + "0" * 30
 def sb():
     with Sandbox(now=NOW) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
 
 
 def custom_ids(records):
@@ -181,8 +174,8 @@ def test_the_other_organizations_entities_stay_its_own(client, sb):
     assert theirs["customId"] not in custom_ids(client.custom_entities("equipment"))
 
 
-def test_custom_entities_df_has_the_fixed_schema(client):
-    df = client.custom_entities_df("equipment")
+def test_custom_entities_frame_has_the_fixed_schema(client):
+    df = client.custom_entities_frame("equipment")
     assert list(df.columns) == list(CUSTOM_ENTITY_COLUMNS)
     assert df["type"].eq("equipment").all()
     assert df["custom_id"].tolist() == ["projector", "massage-table/2", "ecg"]

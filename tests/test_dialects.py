@@ -174,13 +174,13 @@ def test_every_client_method(client, sb):
 
 def _frames(client: Client, booked: str) -> dict[str, pd.DataFrame]:
     return {
-        "templates_df": client.templates_df(),
-        "resources_df": client.resources_df(),
-        "organizations_df": client.organizations_df(),
-        "slots_df": client.slots_df(WALKTHROUGH, date(2026, 12, 1), date(2026, 12, 15)),
-        "earliest_slot_df": client.earliest_slot_df(WALKTHROUGH),
-        "appointment_df": client.appointment_df(booked),
-        "custom_entities_df": client.custom_entities_df("course"),
+        "templates_df": client.templates_frame(),
+        "resources_df": client.resources_frame(),
+        "organizations_df": client.branches_frame(),
+        "slots_df": client.slots_frame(WALKTHROUGH, date(2026, 12, 1), date(2026, 12, 15)),
+        "earliest_slot_df": client.earliest_slot_frame(WALKTHROUGH),
+        "appointment_df": client.appointment_frame(booked),
+        "custom_entities_df": client.custom_entities_frame("course"),
         "scan": scan_slots(client, None, date(2026, 12, 1), date(2026, 12, 15), progress=False),
     }
 

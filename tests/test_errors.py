@@ -144,6 +144,17 @@ def test_rate_limited_carries_retry_after():
 
 
 @pytest.mark.parametrize(
+    "header, seconds",
+    [(" 5 ", 5.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None), ("", None)],
+)
+def test_retry_after_is_read_as_urllib3_reads_it(header, seconds):
+    limited = answer(429, envelope((None, "Slow down.")), headers={"Retry-After": header})
+    with pytest.raises(RateLimited) as info:
+        raise_for_answer(limited)
+    assert info.value.retry_after == seconds
+
+
+@pytest.mark.parametrize(
     "body", [b"<html><body>502 Bad Gateway</body></html>", b"", b"[1, 2]", b'{"messageList": 5}']
 )
 def test_unusable_bodies_are_unexpected_responses_never_json_errors(body):

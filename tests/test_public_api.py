@@ -63,3 +63,52 @@ def test_every_endpoint_has_a_client_method():
 
     reached = client_methods()
     assert [e for e, methods in reached.items() if not methods] == ["static_error"]
+
+
+#: Client methods renamed in this release: old name -> new name (the old ones warn for a release).
+RENAMED_METHODS = {
+    "templates_df": "templates_frame",
+    "organizations_df": "branches_frame",
+    "resources_df": "resources_frame",
+    "slots_df": "slots_frame",
+    "earliest_slot_df": "earliest_slot_frame",
+    "slot_period_df": "slot_period_frame",
+    "appointment_df": "appointment_frame",
+    "custom_entities_df": "custom_entities_frame",
+    "slot_period_answer": "_slot_period_answer",
+    "slot_period_piece": "_slot_period_piece",
+}
+
+
+def _client_methods() -> dict[str, object]:
+    import inspect
+
+    from bt_explore import Client
+
+    return dict(inspect.getmembers(Client, inspect.isfunction))
+
+
+def test_dataframe_methods_are_named_like_the_frames_functions():
+    """A Client method that answers a DataFrame ends in ``_frame``, as the functions of
+    bt_explore.frames do (``templates_frame``); none ends in ``_df`` but the old aliases."""
+    import inspect
+
+    methods = _client_methods()
+    frames = [
+        n for n, m in methods.items() if inspect.signature(m).return_annotation == "pd.DataFrame"
+    ]
+    assert frames and all(n.endswith("_frame") for n in frames), frames
+    assert {n for n in methods if n.endswith("_df")} <= set(RENAMED_METHODS)
+
+
+@pytest.mark.parametrize("old, new", sorted(RENAMED_METHODS.items()))
+def test_a_renamed_method_warns_and_calls_its_new_name(old, new):
+    from bt_explore import Client, Settings
+
+    client = Client(Settings(client_id="23demo", organization_id="f6demo", env_file=None))
+    calls = []
+    setattr(client, new, lambda *a, **k: calls.append((a, k)) or "answer")
+    with pytest.deprecated_call(match=rf"{old}\(\) is deprecated"):
+        assert getattr(client, old)("x", organization_id="f6b") == "answer"
+    assert calls == [(("x",), {"organization_id": "f6b"})]
+    assert new in _client_methods()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from bt_explore._cli.record import normalize_notebook
+from bt_explore._cli.record import execute_notebook, normalize_notebook
 
 
 def test_normalize_keeps_results_and_drops_noise():
@@ -59,3 +62,25 @@ def test_record_refuses_a_notebook_that_is_not_one_of_the_project(tmp_path, caps
     code = main(["record", "--root", str(tmp_path), "--no-tests", str(stray)])
     assert code == 2
     assert "not a notebook of" in capsys.readouterr().err
+
+
+def test_a_notebook_runs_with_the_given_environment_and_ours_stays_untouched(tmp_path, monkeypatch):
+    monkeypatch.delenv("BT_EXPLORE_MODE", raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ.get('BT_EXPLORE_MODE'))")]
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    before = dict(os.environ)
+    execute_notebook(path, {"BT_EXPLORE_MODE": "replay"}, 60, save=True)
+    assert dict(os.environ) == before  # the kernel got it, this process never had it
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"] == "replay\n"
+
+
+def test_record_names_a_notebook_it_does_not_know_and_records_nothing(tmp_path, capsys):
+    from bt_explore.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    assert main(["record", "--root", str(root), "--no-tests", str(tmp_path / "x.ipynb")]) == 2
+    assert "not a notebook of" in capsys.readouterr().err
+    assert main(["record", "--root", str(root), "--no-tests", "--no-notebooks"]) == 1
+    assert "nothing was recorded" in capsys.readouterr().err

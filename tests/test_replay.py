@@ -57,7 +57,7 @@ def test_walkthrough(client):
 
 def test_slots_over_a_range(client):
     template = client.template_by_custom_id("4321")
-    frame = client.slots_df(template["id"], date(2026, 12, 1), date(2026, 12, 29))
+    frame = client.slots_frame(template["id"], date(2026, 12, 1), date(2026, 12, 29))
     assert len(frame) > 0
     assert frame["start"].min() >= frame["start"].min().normalize()
     assert str(frame["start"].dt.tz) == "Europe/Berlin"

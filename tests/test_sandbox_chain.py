@@ -24,12 +24,6 @@ def sb():
         yield sandbox
 
 
-@pytest.fixture
-def client(sb):
-    with bt_explore.connect(sandbox=sb) as c:
-        yield c
-
-
 def _named(error: bt_explore.ApiError) -> tuple[str, ...]:
     """The parameters an API error's messages name."""
     return tuple(m.parameter for m in error.messages if m.parameter)
@@ -183,7 +177,7 @@ def test_the_client_refuses_query_parameters_the_row_does_not_name(client) -> No
 
 
 def test_organizations_frame(client) -> None:
-    df = client.organizations_df()
+    df = client.branches_frame()
     assert dict(df.dtypes.astype(str)) == {
         k: str(pd.api.types.pandas_dtype(v)) for k, v in ORGANIZATION_COLUMNS.items()
     }

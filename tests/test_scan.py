@@ -4,6 +4,7 @@ and against the real sandbox over HTTP."""
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import threading
@@ -14,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
+import requests
 
 import bt_explore
 from bt_explore import Client, Sandbox
 from bt_explore.client import default_retry
 from bt_explore.errors import PermissionDenied, ServerError, TransportError
-from bt_explore.frames import slots_frame
+from bt_explore.frames import SlotPiece, slot_piece, slots_frame
+from bt_explore.periods import period
 from bt_explore.scan import (
     ORGANIZATION_SCAN_COLUMNS,
     SCAN_COLUMNS,
@@ -167,17 +170,20 @@ class FakeClient:
             day += timedelta(days=1)
         return {"class": "RANGE_LIST", "timeZone": "Europe/Berlin", "list": slots}
 
-    def slots_day(self, template_id: str, day: date, organization_id: str | None = None) -> dict:
-        return self._answer(template_id, "day", day, day + timedelta(days=1))
+    # the two halves of a period call a scan uses, as bt_explore.Client has them
+    def _slot_period_answer(
+        self, template_id: str, kind: str, day: date, organization_id: str | None = None
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(self._answer(template_id, kind, *period(kind).span(day)))
+        response._content = response._content.encode()
+        return response
 
-    def slots_week(self, template_id: str, year: int, week: int, organization_id=None) -> dict:
-        first = date.fromisocalendar(year, week, 1)
-        return self._answer(template_id, "week", first, first + timedelta(days=7))
-
-    def slots_month(self, template_id: str, year: int, month: int, organization_id=None) -> dict:
-        first = date(year, month, 1)
-        end = date(year + (month == 12), month % 12 + 1, 1)
-        return self._answer(template_id, "month", first, end)
+    def _slot_period_piece(
+        self, template_id: str, answer: requests.Response, organization_id: str | None = None
+    ) -> SlotPiece:
+        return slot_piece(answer.content)
 
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=BERLIN)  # a Wednesday
@@ -543,7 +549,7 @@ def test_plots_of_a_real_scan(fresh: Sandbox, reference: pd.DataFrame) -> None:
     monday_nine = ((starts.dt.day_of_week == 0) & (starts.dt.hour == 9)).sum()
     assert grid[0, 9 - int(starts.dt.hour.min())] == monday_nine
     with _client(fresh) as client:
-        resources = client.resources_df()
+        resources = client.resources_frame()
     ax = plots.resource_load(reference, resources).axes[0]
     labels = {t.get_text() for t in ax.get_yticklabels()}
     assert labels <= set(resources["name"]) and labels
@@ -615,7 +621,7 @@ def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
 ) -> None:
     with _client(fresh) as client:
         victim = client.templates()[0]["id"]
-        send = client.slot_period_answer
+        send = client._slot_period_answer
 
         def proxy_page(template_id, kind, day, organization_id):
             response = send(template_id, kind, day, organization_id)
@@ -623,7 +629,7 @@ def test_an_answer_that_is_not_a_slot_list_is_a_reported_gap(
                 response._content = b"<html>502 Bad Gateway</html>"  # a 200 from a bad proxy
             return response
 
-        client.slot_period_answer = proxy_page
+        client._slot_period_answer = proxy_page  # type: ignore[method-assign]
         frame = scan_slots(
             client, start=RANGE[0], end=RANGE[1], errors="report", concurrency=4, progress=False
         )

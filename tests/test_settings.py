@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import bt_explore
 from bt_explore.errors import ConfigurationError
 from bt_explore.settings import DEFAULT_API_URL, DEFAULT_AUTH_URL, ENV_VARS, Settings
 
@@ -171,3 +172,57 @@ def test_a_parent_folder_s_env_file_is_never_read(tmp_path, monkeypatch):
     assert Settings().client_id is None
     assert Settings(env_file="../.env").client_id == "23fromparentenvfile"  # said explicitly
     assert Settings(env_file=tmp_path / ".env").client_id == "23fromparentenvfile"
+
+
+# -- one table of configuration -----------------------------------------------------------------
+
+
+def _variable_literals() -> dict[str, set[str]]:
+    """Every ``BOOKINGTIME_*`` / ``BT_EXPLORE_*`` name written as a string in the package ->
+    the modules that write it."""
+    import ast
+    import re
+    from pathlib import Path
+
+    package = Path(bt_explore.__file__).parent
+    found: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if re.fullmatch(r"(BOOKINGTIME|BT_EXPLORE)_[A-Z_]+", node.value):
+                    found.setdefault(node.value, set()).add(path.name)
+    return found
+
+
+def test_every_environment_variable_the_package_names_is_in_the_table():
+    from bt_explore.settings import VARIABLES
+
+    assert set(_variable_literals()) == set(VARIABLES)
+
+
+def test_an_undeclared_variable_cannot_be_read():
+    from bt_explore.settings import env
+
+    with pytest.raises(ValueError, match="BT_EXPLORE_MOOD is not one of"):
+        env("BT_EXPLORE_MOOD")
+
+
+def test_settings_read_exactly_the_table_s_bookingtime_variables(monkeypatch):
+    from bt_explore.settings import ENV_VARS, VARIABLES
+
+    assert set(ENV_VARS.values()) == {n for n in VARIABLES if n.startswith("BOOKINGTIME_")}
+    monkeypatch.setenv("BOOKINGTIME_LOCALE", "de")
+    monkeypatch.setenv("BOOKINGTIME_TIMEOUT", "2,9")
+    s = Settings(client_id="23x", env_file=None)
+    assert (s.locale, s.timeout, s.sources["locale"]) == ("de", (2.0, 9.0), "environment")
+
+
+def test_the_docs_list_of_variables_is_generated_from_the_table():
+    from _docs import block, read
+
+    from bt_explore.settings import variables_markdown
+
+    assert block(read("client"), "variables").lstrip("\n") == variables_markdown(), (
+        "docs/client.md's environment variables are out of date: "
+        "run `python -m tools.variables_table --write-docs`"
+    )

@@ -750,7 +750,7 @@ def test_a_refused_slot_range_reads_as_a_plain_warning(client, sb):
         + "en/organization/x/bookingTemplate/y/bookingSlot/year/2026/month/12/day/2/listDay",
         [errors.Message("failure", "day", "The requested range ends before today (2026-12-01).")],
     )
-    app = BookingExplorer(_Broken(client, slots_day=refusal), background=False, clock=sb.now)
+    app = BookingExplorer(_Broken(client, slot_period=refusal), background=False, clock=sb.now)
     try:
         app.date_picker.value = date(2026, 12, 2)
         status = app.controller.status

@@ -75,19 +75,13 @@ def execute_notebook(path: Path, env: dict[str, str], timeout: int, *, save: boo
         raise missing_extra(exc.name or "nbclient", "bt-explore record") from exc
 
     nb = nbformat.read(path, as_version=4)
-    old_env = os.environ.copy()
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        NotebookClient(
-            nb,
-            timeout=timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-            record_timing=False,
-        ).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old_env)
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    ).execute(env={**os.environ, **env})  # the kernel's environment; ours stays as it is
     if save:
         nbformat.write(normalize_notebook(nb), path)
 
@@ -118,67 +112,72 @@ def normalize_notebook(nb: Any) -> Any:
     return nb
 
 
+def _chosen_notebooks(root: Path, wanted: list[Path]) -> list[Path] | None:
+    """The notebooks to re-record: every ``notebooks/[0-9]*.ipynb``, or those of ``wanted``
+    (``None``, after naming them, when some are not among them)."""
+    notebooks = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
+    if not wanted:
+        return notebooks
+    chosen = {path.resolve() for path in wanted}
+    unknown = sorted(str(p) for p in chosen - {nb.resolve() for nb in notebooks})
+    if unknown:
+        print(
+            f"bt-explore record: not a notebook of {root / 'notebooks'}: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
+        return None
+    return [nb for nb in notebooks if nb.resolve() in chosen]
+
+
+def _record_test_cassettes(root: Path, env: dict[str, str]) -> bool:
+    """``pytest -m cassette`` in record mode; whether it passed."""
+    print("recording the test cassettes (pytest -m cassette) ...")
+    command = [sys.executable, "-m", "pytest", "-q", "-m", "cassette", "-p", "no:cacheprovider"]
+    done = subprocess.run([*command, "tests"], cwd=root, env={**os.environ, **env}, check=False)
+    if done.returncode != 0:
+        print("bt-explore record: the cassette tests failed; nothing was changed", file=sys.stderr)
+    return done.returncode == 0
+
+
+def _record_into(staging: str, root: Path, notebooks: list[Path], args: argparse.Namespace) -> int:
+    """Record the tests' and the notebooks' cassettes into ``staging``, then copy them over
+    ``cassettes/``; how many, or ``0`` when a step failed or nothing was recorded."""
+    env = {
+        "BT_EXPLORE_MODE": "record",
+        "BT_EXPLORE_CASSETTE_DIR": staging,
+        "BT_EXPLORE_RECORD_LIVE": "1" if args.live else "",
+        "PYTHONHASHSEED": "0",
+    }
+    if not args.no_tests and not _record_test_cassettes(root, env):
+        return 0
+    for nb in [] if args.no_notebooks else notebooks:
+        print(f"recording {nb.relative_to(root)} ...")
+        execute_notebook(nb, env, args.timeout, save=False)
+    recorded = sorted(Path(staging).glob("*.yaml"))
+    if not recorded:
+        print("bt-explore record: nothing was recorded", file=sys.stderr)
+        return 0
+    target = root / "cassettes"
+    target.mkdir(exist_ok=True)
+    for f in recorded:
+        shutil.copyfile(f, target / f.name)
+        print(f"  cassettes/{f.name}")
+    return len(recorded)
+
+
 def run(args: argparse.Namespace) -> int:
     root = _project_root(args.root)
-    target = root / "cassettes"
-    notebooks = sorted((root / "notebooks").glob("[0-9]*.ipynb"))
-    if args.notebooks:
-        wanted = {path.resolve() for path in args.notebooks}
-        unknown = sorted(str(p) for p in wanted - {nb.resolve() for nb in notebooks})
-        if unknown:
-            print(
-                f"bt-explore record: not a notebook of {root / 'notebooks'}: {', '.join(unknown)}",
-                file=sys.stderr,
-            )
-            return 2
-        notebooks = [nb for nb in notebooks if nb.resolve() in wanted]
+    notebooks = _chosen_notebooks(root, args.notebooks)
+    if notebooks is None:
+        return 2
     with tempfile.TemporaryDirectory(prefix="bt-explore-record-") as staging:
-        env = {
-            "BT_EXPLORE_MODE": "record",
-            "BT_EXPLORE_CASSETTE_DIR": staging,
-            "BT_EXPLORE_RECORD_LIVE": "1" if args.live else "",
-            "PYTHONHASHSEED": "0",
-        }
-        if not args.no_tests:
-            print("recording the test cassettes (pytest -m cassette) ...")
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-m",
-                    "cassette",
-                    "-p",
-                    "no:cacheprovider",
-                    "tests",
-                ],
-                cwd=root,
-                env={**os.environ, **env},
-                check=False,
-            )
-            if done.returncode != 0:
-                print(
-                    "bt-explore record: the cassette tests failed; nothing was changed",
-                    file=sys.stderr,
-                )
-                return 1
-        if not args.no_notebooks:
-            for nb in notebooks:
-                print(f"recording {nb.relative_to(root)} ...")
-                execute_notebook(nb, env, args.timeout, save=False)
-        recorded = sorted(Path(staging).glob("*.yaml"))
-        if not recorded:
-            print("bt-explore record: nothing was recorded", file=sys.stderr)
-            return 1
-        target.mkdir(exist_ok=True)
-        for f in recorded:
-            shutil.copyfile(f, target / f.name)
-            print(f"  cassettes/{f.name}")
+        recorded = _record_into(staging, root, notebooks, args)
+    if not recorded:
+        return 1
     if not args.no_notebooks:
-        replay = {"BT_EXPLORE_MODE": "replay", "BT_EXPLORE_CASSETTE_DIR": str(target)}
+        replay = {"BT_EXPLORE_MODE": "replay", "BT_EXPLORE_CASSETTE_DIR": str(root / "cassettes")}
         for nb in notebooks:
             print(f"storing replayed outputs in {nb.relative_to(root)} ...")
             execute_notebook(nb, replay, args.timeout, save=True)
-    print(f"recorded {len(recorded)} cassette(s); review with `git diff`")
+    print(f"recorded {recorded} cassette(s); review with `git diff`")
     return 0

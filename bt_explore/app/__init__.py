@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from bt_explore._subprocess import parent_death_signal, stop_process
 from bt_explore.errors import ConfigurationError
-from bt_explore.settings import ENV_VARS, Settings
+from bt_explore.settings import ENV_VARS, Settings, env
 
 if TYPE_CHECKING:  # pragma: no cover
     from bt_explore.sandbox import Sandbox
@@ -101,7 +101,7 @@ def booking_page(client: Any = None, *, title: str = TITLE, **explorer_args: Any
     header = widgets.HTML()
     header.add_class("bt-page-header")
     note = ""
-    if os.environ.get(SANDBOX_ENV) == "1":
+    if env(SANDBOX_ENV) == "1":
         note = (
             "<div class='bt-sandbox-note' style='color:#666'>An offline demo on the local "
             "sandbox: nothing real is booked.</div>"

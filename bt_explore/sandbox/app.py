@@ -40,7 +40,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 import bt_explore.sandbox.dialect as dialects
 import bt_explore.sandbox.messages as messages
 from bt_explore import models
-from bt_explore.endpoints import ENDPOINTS, ID_PREFIXES, STATIC_LISTS, Endpoint, is_id
+from bt_explore.endpoints import (
+    API_PREFIX,
+    ENDPOINTS,
+    ID_PREFIXES,
+    REVOKE_PATH,
+    STATIC_LISTS,
+    TOKEN_PATH,
+    Endpoint,
+    is_id,
+)
 from bt_explore.models import KINDS, AppointmentAdd, AppointmentMove, FileAdd, Message, wire_names
 from bt_explore.rules import Problem, body_problems, booking_problems
 from bt_explore.sandbox.auth import TokenClaims, TokenError, revoke_answer
@@ -67,18 +76,12 @@ __all__ = ["API_PREFIX", "TOKEN_PATH", "ApiFailure", "appointment_entity", "crea
 
 log = logging.getLogger("bt_explore.sandbox")
 
-#: The Module API base path; the locale follows it.
-API_PREFIX = "/module/v3/"
-#: The auth server's token endpoint.
-TOKEN_PATH = "/oauth/token"
-#: The auth server's token revocation endpoint (RFC 7009).
-REVOKE_PATH = "/oauth/revoke"
 
 _GRANT_KEY = "bt_explore.grant_type"
 _CLAIMS_KEY = "bt_explore.claims"
 _ORG_KEY = "bt_explore.organization_id"
-_ORG_IN_PATH = re.compile(r"^/module/v3/[^/]+/(?:module/[^/]+/)?organization/([^/]+)/")
-_LOCALE_IN_PATH = re.compile(r"^/module/v3/([^/]+)/")
+_ORG_IN_PATH = re.compile(rf"^{API_PREFIX}[^/]+/(?:module/[^/]+/)?organization/([^/]+)/")
+_LOCALE_IN_PATH = re.compile(rf"^{API_PREFIX}([^/]+)/")
 
 
 #: The deepest nesting of objects and arrays a JSON request body may have (the body is level 1).

@@ -49,6 +49,8 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 
+from bt_explore.endpoints import AUTHORIZE_PATH
+
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Response
 
@@ -78,7 +80,6 @@ __all__ = [
 ]
 
 #: The authorization endpoint's path.
-AUTHORIZE_PATH = "/oauth/authorize"
 #: How long an authorization code is valid, in seconds of the sandbox clock (RFC 6749 §4.1.2
 #: recommends at most 10 minutes; a browser that comes back at all comes back within seconds).
 CODE_LIFETIME = 60

@@ -21,7 +21,15 @@ from typing import Any
 
 import msgspec
 
-from bt_explore.endpoints import ENDPOINTS, STATIC_LISTS, Endpoint
+from bt_explore.endpoints import (
+    API_PREFIX,
+    AUTHORIZE_PATH,
+    ENDPOINTS,
+    REVOKE_PATH,
+    STATIC_LISTS,
+    TOKEN_PATH,
+    Endpoint,
+)
 from bt_explore.models import (
     CUSTOM_ENTITY_TYPE_PATTERN,
     KINDS,
@@ -313,12 +321,12 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     """
     refs, schemas = _components()
     paths: dict[str, dict] = {
-        "/oauth/token": {"post": _token_operation(refs)},
-        "/oauth/revoke": {"post": _revoke_operation(refs)},
-        "/oauth/authorize": _authorize_operations(refs, schemas),
+        TOKEN_PATH: {"post": _token_operation(refs)},
+        REVOKE_PATH: {"post": _revoke_operation(refs)},
+        AUTHORIZE_PATH: _authorize_operations(refs, schemas),
     }
     for ep in ENDPOINTS.values():
-        path = "/module/v3/{locale}/" + ep.path
+        path = API_PREFIX + "{locale}/" + ep.path
         paths.setdefault(path, {})[ep.method.lower()] = _operation(ep, refs)
     doc: dict[str, Any] = {
         "openapi": "3.1.0",

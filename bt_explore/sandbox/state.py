@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from bt_explore.endpoints import STATIC_LISTS, is_id
+from bt_explore import times
+from bt_explore.endpoints import API_PREFIX, STATIC_LISTS, TOKEN_PATH, is_id
 from bt_explore.models import (
     KINDS,
     AppointmentAdd,
@@ -98,12 +99,8 @@ def parse_instant(
         '2026-12-01T09:00:00+00:00'
     """
     if isinstance(value, str):
-        text = value.strip()
-        # Python 3.10's fromisoformat does not accept a trailing "Z".
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            value = datetime.fromisoformat(text)
+            value = times.parse_timestamp(value.strip())
         except ValueError:
             raise ValueError(
                 f"now: {value!r} is not an ISO 8601 timestamp such as 2026-12-01T09:00:00+01:00"
@@ -607,12 +604,12 @@ class RequestRecord:
     @property
     def is_token_request(self) -> bool:
         """Whether this was a call of the token endpoint."""
-        return self.path == "/oauth/token"
+        return self.path == TOKEN_PATH
 
     @property
     def is_api_request(self) -> bool:
         """Whether this was a Module API call (``/module/v3/...``)."""
-        return self.path.startswith("/module/v3/")
+        return self.path.startswith(API_PREFIX)
 
 
 class RequestLog:
