@@ -159,7 +159,7 @@ def _as_user(args: argparse.Namespace) -> int:
 
 
 def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
-    from bt_explore.frames import appointments_frame, slots_frame, templates_frame
+    from bt_explore.frames import appointments_frame, slots_frame
 
     where = "the built-in sandbox" if sb is not None else client.settings.api_url
     _section(f"1. Authenticate ({where})")
@@ -177,21 +177,7 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
     if not templates:
         print("this organization has no booking templates")
         return 1
-    frame = templates_frame(templates)
-    price = frame["price_gross"].map(lambda v: "" if v is None or v != v else f"{v:.2f}")
-    frame = frame.assign(
-        price=(price + " " + frame["currency"].fillna("")).str.strip(),
-        required=[", ".join(_required(t)) for t in templates],
-        window=[
-            f"{a}–{'?' if b is None or b != b else b} days"
-            for a, b in zip(
-                frame["booking_day_earliest"].fillna(0), frame["booking_day_latest"], strict=True
-            )
-        ],
-    )
-    columns = {"name": "template", "duration": "minutes", "price": "price"}
-    columns |= {"required": "customer must give", "window": "bookable", "template_id": "id"}
-    print(show(frame, columns))
+    print(_templates_table(templates))
 
     template = templates[0]
     _section(f"3. Earliest free slot of {template.get('name')!r}")
@@ -223,6 +209,35 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
     print(f"booked appointment {shown['appointment_id']} (customId {shown['custom_id']})")
 
     _section("5. The appointment, as the API shows it")
+    _print_appointment(shown, sb)
+    return 0
+
+
+def _templates_table(templates: list[dict]) -> str:
+    """The demo's table of booking templates: name, minutes, price, what the customer must give,
+    the bookable window and the id."""
+    from bt_explore.frames import templates_frame
+
+    frame = templates_frame(templates)
+    price = frame["price_gross"].map(lambda v: "" if v is None or v != v else f"{v:.2f}")
+    frame = frame.assign(
+        price=(price + " " + frame["currency"].fillna("")).str.strip(),
+        required=[", ".join(_required(t)) for t in templates],
+        window=[
+            f"{a}–{'?' if b is None or b != b else b} days"
+            for a, b in zip(
+                frame["booking_day_earliest"].fillna(0), frame["booking_day_latest"], strict=True
+            )
+        ],
+    )
+    columns = {"name": "template", "duration": "minutes", "price": "price"}
+    columns |= {"required": "customer must give", "window": "bookable", "template_id": "id"}
+    return show(frame, columns)
+
+
+def _print_appointment(shown: Any, sb: Any) -> None:
+    """Print the booked appointment (a row of ``appointments_frame``) and what comes next: the
+    sandbox's request counts, or how to cancel a live booking."""
     details = {
         "name": shown["name"],
         "start": shown["start"].isoformat(),
@@ -242,4 +257,3 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
         )
     else:
         print(f"\ncancel it with client.cancel({shown['appointment_id']!r}) if it was only a test")
-    return 0
