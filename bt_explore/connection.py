@@ -286,13 +286,34 @@ def connect(
     if auth == "user":
         _sign_in(client, sign_in_args)
     where = client.settings.api_url
-    log.info(
-        "connected in %s mode to organization %s (%s)",
-        chosen,
-        client.organization_id or "(none configured)",
-        where,
-    )
+    organization = client.organization_id or "(none configured)"
+    if chosen == "live" and _on_this_machine(where):
+        # e.g. `--sandbox URL`: a server of this machine, not bookingtime
+        log.info(
+            "connected to the server at %s on this machine, organization %s", where, organization
+        )
+    else:
+        log.info("connected in %s mode to organization %s (%s)", chosen, organization, where)
     return client
+
+
+def _on_this_machine(url: str) -> bool:
+    """Whether ``url`` names a loopback host (a local sandbox or proxy, not bookingtime).
+
+    Example:
+        >>> _on_this_machine("http://127.0.0.1:8765/module/v3/"), _on_this_machine("https://api.bookingtime.com/")
+        (True, False)
+    """
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def login(mode: str | None = None, **kwargs: Any) -> Client:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bt_explore._cli.demo import table
+from bt_explore._cli.demo import show
 from bt_explore.cli import main
 from bt_explore.settings import ENV_VARS
 
@@ -76,13 +76,11 @@ def test_the_installed_command_works_with_no_configuration(tmp_path):
     assert "connected in sandbox mode" in done.stderr
 
 
-def test_table_aligns_and_shortens():
-    text = table(
-        [{"a": "x" * 60, "b": True, "c": [1, 2]}, {"a": None, "b": False, "c": 2.5}],
-        [("a", "A"), ("b", "B"), ("c", "C")],
-    )
-    lines = text.splitlines()
-    assert lines[0].startswith("A ")
-    assert "…" in lines[2] and "yes" in lines[2] and "1, 2" in lines[2]
-    assert "no" in lines[3] and "2.50" in lines[3]
-    assert len({line.index("B") for line in lines[:1]}) == 1
+def test_show_prints_the_chosen_columns_with_their_headers_and_shortens():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": ["x" * 60, "y"], "b": [True, False], "c": [1.5, 2.5]})
+    lines = show(frame, {"a": "A", "c": "C"}).splitlines()
+    assert lines[0].split() == ["A", "C"]
+    assert "..." in lines[1] and "b" not in lines[0]
+    assert len(lines) == 3

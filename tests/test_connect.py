@@ -178,3 +178,21 @@ def test_readme_client_snippets_run(capsys):
     assert "Test AppointmentTemplate 2026-12-01T11:00:00+01:00" in out
     assert "bookingSlotId: The booking slot is no longer available." in out
     assert "order-4711 2026-12-01T11:00:00+01:00" in out
+
+
+def test_live_mode_on_a_local_server_is_logged_as_that_not_as_bookingtime(sb, caplog):
+    # `bt-explore demo --user --sandbox URL` connects in live mode to a sandbox of this machine
+    caplog.set_level("INFO", logger="bt_explore.connection")
+    with bt_explore.connect(
+        mode="live",
+        client_id=sb.client_id,
+        organization_id=sb.organization_id,
+        auth_url=sb.auth_url,
+        api_url=sb.api_url,
+    ):
+        pass
+    lines = [r.getMessage() for r in caplog.records if r.name == "bt_explore.connection"]
+    assert lines == [
+        f"connected to the server at {sb.api_url} on this machine, "
+        f"organization {sb.organization_id}"
+    ]

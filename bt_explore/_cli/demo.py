@@ -14,28 +14,39 @@ Example:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from bt_explore import models
 from bt_explore.rules import required_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = "walk through authenticate → templates → earliest slot → book, on the sandbox by default"
 
-#: The customer the demo books for (address fields only sent when the template asks for them).
-DEMO_CUSTOMER: dict[str, Any] = {
-    "gender": "FEMALE",
-    "firstName": "Erika",
-    "lastName": "Mustermann",
-    "email": "erika.mustermann@example.com",
-    "mobile": "+49 151 23456789",
-}
-DEMO_ADDRESS: dict[str, Any] = {
-    "class": "ADDRESS",
-    "street": "Musterstraße 1",
-    "zip": "10115",
-    "city": "Berlin",
-    "country": "DE",
-}
+
+def _given(value: msgspec.Struct) -> dict[str, Any]:
+    """A request model as the API spells it, without the fields left empty."""
+    return {k: v for k, v in msgspec.to_builtins(value).items() if v not in ("", None)}
+
+
+#: The customer the demo books for (address fields only sent when the template asks for them),
+#: as the API spells it (the models name the fields).
+DEMO_CUSTOMER: dict[str, Any] = _given(
+    models.Customer(
+        gender="FEMALE",
+        first_name="Erika",
+        last_name="Mustermann",
+        email="erika.mustermann@example.com",
+        mobile="+49 151 23456789",
+    )
+)
+DEMO_ADDRESS: dict[str, Any] = _given(
+    models.Address(street="Musterstraße 1", zip="10115", city="Berlin", country="DE")
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -58,47 +69,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_sign_in_arguments(p)
 
 
-def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """Rows as a plain-text table with the given (key, header) columns.
+def show(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
+    """The ``columns`` of a frame (column -> header) as a plain-text table.
 
     Example:
-        >>> print(table([{"a": 1, "b": "x"}], [("a", "A"), ("b", "Bee")]))
-        A  Bee
-        -  ---
-        1  x
+        >>> import pandas as pd
+        >>> print(show(pd.DataFrame({"a": [1], "b": ["x"]}), {"a": "A", "b": "Bee"}))
+         A Bee
+         1   x
     """
-    cells = [[header for _, header in columns]]
-    for row in rows:
-        cells.append([_cell(row.get(key)) for key, _ in columns])
-    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return (
+        frame[list(columns)].rename(columns=dict(columns)).to_string(index=False, max_colwidth=44)
+    )
 
 
-def _cell(value: Any, limit: int = 44) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        text = f"{value:.2f}"
-    elif isinstance(value, (list, tuple)):
-        text = ", ".join(_cell(v, limit) for v in value)
-    else:
-        text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
+_CUSTOMER = models.wire_names(models.Customer)
 #: How the templates table names what a booking must give (rules' parameter -> label).
 _LABELS = {
-    "customer.firstName": "name",
-    "customer.lastName": "name",
-    "customer.email": "email",
-    "customer.mobile": "mobile",
-    "customer.address": "address",
+    f"customer.{_CUSTOMER.first_name}": "name",
+    f"customer.{_CUSTOMER.last_name}": "name",
+    f"customer.{_CUSTOMER.email}": "email",
+    f"customer.{_CUSTOMER.mobile}": "mobile",
+    f"customer.{_CUSTOMER.address}": "address",
     "address": "appt. address",
 }
 
@@ -112,14 +104,6 @@ def _required(template: Mapping[str, Any]) -> list[str]:
     """
     labels = [_LABELS[parameter] for parameter in required_parameters(template)]
     return list(dict.fromkeys(labels))
-
-
-def _price(template: Mapping[str, Any]) -> str:
-    price = template.get("price")
-    price = price if isinstance(price, dict) else {}
-    gross = price.get("priceGross", template.get("priceGross"))
-    currency = price.get("currency", template.get("currency")) or ""
-    return "" if gross in (None, "") else f"{float(gross):.2f} {currency}".strip()
 
 
 def _section(title: str) -> None:
@@ -175,14 +159,17 @@ def _as_user(args: argparse.Namespace) -> int:
 
 
 def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
+    from bt_explore.frames import appointments_frame, slots_frame, templates_frame
+
     where = "the built-in sandbox" if sb is not None else client.settings.api_url
     _section(f"1. Authenticate ({where})")
     organization = client.organization()
     person = getattr(client.auth.refresh_source, "user", None)
     who = f"{person} via client" if person else "client"
+    zone = organization.get(models.wire_names(models.Organization).time_zone)
     print(
         f"{who} {_masked(client.settings.client_id)} → organization {organization.get('name')} "
-        f"({organization.get('id')}, {organization.get('timeZone')})"
+        f"({organization.get('id')}, {zone})"
     )
 
     _section("2. Booking templates")
@@ -190,93 +177,69 @@ def _walkthrough(client: Any, sb: Any, *, book: bool) -> int:
     if not templates:
         print("this organization has no booking templates")
         return 1
-    rows = [
-        {
-            **t,
-            "price_text": _price(t),
-            "required": ", ".join(_required(t)),
-            "window": f"{t.get('bookingDayEarliest', 0)}–{t.get('bookingDayLatest', '?')} days",
-        }
-        for t in templates
-    ]
-    print(
-        table(
-            rows,
-            [
-                ("name", "template"),
-                ("duration", "minutes"),
-                ("price_text", "price"),
-                ("required", "customer must give"),
-                ("window", "bookable"),
-                ("id", "id"),
-            ],
-        )
+    frame = templates_frame(templates)
+    price = frame["price_gross"].map(lambda v: "" if v is None or v != v else f"{v:.2f}")
+    frame = frame.assign(
+        price=(price + " " + frame["currency"].fillna("")).str.strip(),
+        required=[", ".join(_required(t)) for t in templates],
+        window=[
+            f"{a}–{'?' if b is None or b != b else b} days"
+            for a, b in zip(
+                frame["booking_day_earliest"].fillna(0), frame["booking_day_latest"], strict=True
+            )
+        ],
     )
+    columns = {"name": "template", "duration": "minutes", "price": "price"}
+    columns |= {"required": "customer must give", "window": "bookable", "template_id": "id"}
+    print(show(frame, columns))
 
     template = templates[0]
     _section(f"3. Earliest free slot of {template.get('name')!r}")
-    earliest = client.earliest_slot(template["id"])
-    slots = earliest["bookingSlotList"]
-    if not slots:
+    slots = slots_frame(client.earliest_slot(template["id"]))
+    if slots.empty:
         print("no free slot in the template's booking window")
         return 0
     names = {r.get("id"): r.get("name") for r in client.resources()}
-    print(
-        table(
-            [
-                {
-                    "timestamp": s.get("timestamp"),
-                    "staff": [names.get(r, r) for r in s.get("bookingResourceCombination") or []],
-                    "id": s.get("id"),
-                }
-                for s in slots[:5]
-            ],
-            [("timestamp", "start"), ("staff", "with"), ("id", "slot id")],
-        )
+    slots = slots.assign(
+        staff=slots["resource_ids"].map(lambda ids: ", ".join(names.get(r, r) for r in ids))
     )
+    print(show(slots.head(5), {"start": "start", "staff": "with", "slot_id": "slot id"}))
     if not book:
         print("\n(--no-book: stopping before booking)")
         return 0
 
-    slot = slots[0]
+    slot = slots.iloc[0]
     required = required_parameters(template)
     customer = dict(DEMO_CUSTOMER)
-    if "customer.address" in required:
-        customer["address"] = dict(DEMO_ADDRESS)
+    if f"customer.{_CUSTOMER.address}" in required:
+        customer[_CUSTOMER.address] = dict(DEMO_ADDRESS)
     address = dict(DEMO_ADDRESS) if "address" in required else None
-    _section(f"4. Book {slot.get('timestamp')} for {customer['firstName']} {customer['lastName']}")
+    name = f"{customer[_CUSTOMER.first_name]} {customer[_CUSTOMER.last_name]}"
+    _section(f"4. Book {slot['start'].isoformat()} for {name}")
     appointment = client.book(
-        slot["id"], customer, template=template, address=address, notes="bt-explore demo"
+        slot["slot_id"], customer, template=template, address=address, notes="bt-explore demo"
     )
-    print(f"booked appointment {appointment.get('id')} (customId {appointment.get('customId')})")
+    shown = appointments_frame([client.appointment(appointment["id"])]).iloc[0]
+    print(f"booked appointment {shown['appointment_id']} (customId {shown['custom_id']})")
 
     _section("5. The appointment, as the API shows it")
-    shown = client.appointment(appointment["id"])
-    person = shown.get("customer") or {}
-    print(
-        table(
-            [
-                {"field": "name", "value": shown.get("name")},
-                {"field": "start", "value": shown.get("start")},
-                {"field": "end", "value": shown.get("end")},
-                {"field": "duration", "value": f"{shown.get('duration')} min"},
-                {
-                    "field": "customer",
-                    "value": f"{person.get('firstName', '')} {person.get('lastName', '')}",
-                },
-                {"field": "email", "value": person.get("email")},
-                {"field": "customId", "value": shown.get("customId")},
-                {"field": "canceled", "value": shown.get("canceled")},
-                {"field": "id", "value": shown.get("id")},
-            ],
-            [("field", "field"), ("value", "value")],
-        )
-    )
+    details = {
+        "name": shown["name"],
+        "start": shown["start"].isoformat(),
+        "end": shown["end"].isoformat(),
+        "duration": f"{shown['duration']} min",
+        "customer": f"{shown['customer_first_name']} {shown['customer_last_name']}",
+        "email": shown["customer_email"],
+        "custom id": shown["custom_id"],
+        "canceled": "yes" if shown["canceled"] else "no",
+        "id": shown["appointment_id"],
+    }
+    print("\n".join(f"{field:<11}{value}" for field, value in details.items()))
     if sb is not None:
         print(
             f"\nthe sandbox served {len(sb.token_requests)} token and {len(sb.api_requests)} "
             "API requests; run `bt-explore demo --live` to do the same on bookingtime"
         )
     else:
-        print(f"\ncancel it with client.cancel({appointment['id']!r}) if it was only a test")
+        print(f"\ncancel it with client.cancel({shown['appointment_id']!r}) if it was only a test")
     return 0
