@@ -52,6 +52,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from bt_explore.models import AppointmentAdd, Envelope, wire_names
+
 __all__ = [
     "BookingtimeError",
     "ConfigurationError",
@@ -73,6 +75,11 @@ __all__ = [
     "short_url",
     "redact",
 ]
+
+#: The envelope's keys (``messageList``, ``content``).
+_ENVELOPE = wire_names(Envelope)
+#: The body field (and the failure's parameter) naming the slot a booking asked for.
+_SLOT_ID = wire_names(AppointmentAdd).booking_slot_id
 
 #: How much of an unusable body an :class:`UnexpectedResponse` quotes.
 EXCERPT_CHARS = 200
@@ -517,14 +524,14 @@ def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ..
         raise UnexpectedResponse(
             response.status_code, method or "GET", response.url, excerpt=_excerpt(response)
         )
-    if "content" not in data and "messageList" not in data:
+    if _ENVELOPE.content not in data and _ENVELOPE.message_list not in data:
         return data, ()
-    raw_messages = data.get("messageList") or []
+    raw_messages = data.get(_ENVELOPE.message_list) or []
     if not isinstance(raw_messages, list):
         raise UnexpectedResponse(
             response.status_code, method or "GET", response.url, excerpt=_excerpt(response)
         )
-    return data.get("content"), tuple(Message.from_json(m) for m in raw_messages)
+    return data.get(_ENVELOPE.content), tuple(Message.from_json(m) for m in raw_messages)
 
 
 def error_for(
@@ -555,7 +562,7 @@ def error_for(
     if (
         cls is ValidationError
         and slot_sent
-        and any(m.parameter == "bookingSlotId" for m in messages if m.type in ("failure", ""))
+        and any(m.parameter == _SLOT_ID for m in messages if m.type in ("failure", ""))
     ):
         cls = SlotUnavailable
     return cls(status_code, method, url, messages)
@@ -600,5 +607,5 @@ def _sent_slot_id(request: requests.PreparedRequest | None) -> bool:
         data = _loads(body)
     except (ValueError, TypeError):
         return False
-    slot = data.get("bookingSlotId") if isinstance(data, dict) else None
+    slot = data.get(_SLOT_ID) if isinstance(data, dict) else None
     return isinstance(slot, str) and bool(slot.strip())

@@ -31,19 +31,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bt_explore import models
 from bt_explore.endpoints import STATIC_LISTS
 from bt_explore.verification import VerifyReport
 
 __all__ = ["save_twin"]
 
+_LIST = models.wire_names(models.List)
+_ORGANIZATION = models.wire_names(models.Organization)
+_TEMPLATE = models.wire_names(models.BookingTemplate)
+_STEP = models.wire_names(models.BookingStep)
+_RANGE = models.wire_names(models.RangeList)
+_SLOT = models.wire_names(models.BookingSlot)
+_CONFIG = models.wire_names(models.ModuleConfig)
+_CATEGORY = models.wire_names(models.BookingCategory)
+
 
 def _records(content: Any) -> list[dict[str, Any]]:
-    listed = content.get("recordList") if isinstance(content, dict) else None
+    listed = content.get(_LIST.record_list) if isinstance(content, dict) else None
     return [r for r in listed or [] if isinstance(r, dict) and isinstance(r.get("id"), str)]
 
 
 def _steps(template: dict[str, Any]) -> list[dict[str, Any]]:
-    steps = template.get("bookingStepList")
+    steps = template.get(_TEMPLATE.booking_step_list)
     return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
 
 
@@ -58,7 +68,9 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
     """
     data = report.data
     org = data.get("organization")
-    if not isinstance(org, dict) or not all(org.get(k) for k in ("id", "name", "timeZone")):
+    if not isinstance(org, dict) or not all(
+        org.get(k) for k in ("id", "name", _ORGANIZATION.time_zone)
+    ):
         raise ValueError("cannot save a twin: organization_show gave no organization")
     org_id = org["id"]
     if not isinstance(data.get("templates"), dict):
@@ -73,12 +85,16 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
     for template in templates:
         steps = []
         for step in _steps(template):
-            members = [r for r in step.get("bookingResourceList") or [] if isinstance(r, dict)]
+            members = [
+                r for r in step.get(_STEP.booking_resource_list) or [] if isinstance(r, dict)
+            ]
             for member in members:
                 resources.setdefault(member["id"], {**member, "_organizationId": org_id})
-            kept = {k: v for k, v in step.items() if k != "bookingResourceList"}
+            kept = {k: v for k, v in step.items() if k != _STEP.booking_resource_list}
             steps.append({**kept, "_bookingResourceIdList": [m["id"] for m in members]})
-        saved_templates.append({**template, "bookingStepList": steps, "_organizationId": org_id})
+        saved_templates.append(
+            {**template, _TEMPLATE.booking_step_list: steps, "_organizationId": org_id}
+        )
     template_ids = {t["id"] for t in saved_templates}
     windows: list[dict[str, Any]] = []
     slots: dict[tuple[Any, ...], dict[str, Any]] = {}  # one per template, start, combination
@@ -86,21 +102,26 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
         if answer.get("templateId") not in template_ids or not isinstance(answer.get("list"), list):
             continue
         windows.append(
-            {k: answer.get(k) for k in ("templateId", "rangeStart", "rangeEnd", "timeZone")}
+            {
+                k: answer.get(k)
+                for k in ("templateId", _RANGE.range_start, _RANGE.range_end, _RANGE.time_zone)
+            }
         )
         for slot in answer["list"]:
             if isinstance(slot, dict) and isinstance(slot.get("timestamp"), str):
-                combo = list(slot.get("bookingResourceCombination") or [])
+                combo = list(slot.get(_SLOT.booking_resource_combination) or [])
                 key = (answer["templateId"], slot["timestamp"], *combo)
                 slots[key] = {
                     "templateId": answer["templateId"],
                     "timestamp": slot["timestamp"],
-                    "bookingResourceCombination": combo,
+                    _SLOT.booking_resource_combination: combo,
                 }
     organizations = [org, *branches]
     config = data.get("module_config")
     configs = (
-        [config] if isinstance(config, dict) and config.get("organizationId") == org_id else []
+        [config]
+        if isinstance(config, dict) and config.get(_CONFIG.organization_id) == org_id
+        else []
     )
     categories: list[dict[str, Any]] = []
 
@@ -108,12 +129,14 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
         for node in nodes if isinstance(nodes, list) else []:
             if not isinstance(node, dict) or not isinstance(node.get("id"), str):
                 continue
-            kept = {k: v for k, v in node.items() if k not in ("class", "bookingCategoryList")}
-            kept["bookingTemplateIdList"] = [
-                t for t in node.get("bookingTemplateIdList") or [] if t in template_ids
+            kept = {
+                k: v for k, v in node.items() if k not in ("class", _CATEGORY.booking_category_list)
+            }
+            kept[_CATEGORY.booking_template_id_list] = [
+                t for t in node.get(_CATEGORY.booking_template_id_list) or [] if t in template_ids
             ]
             categories.append({**kept, "_organizationId": org_id, "_parentCategoryId": parent})
-            flatten(node.get("bookingCategoryList"), node["id"])
+            flatten(node.get(_CATEGORY.booking_category_list), node["id"])
 
     flatten(_records(data.get("categories")), None)
     entities = []

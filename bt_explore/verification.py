@@ -39,6 +39,7 @@ import msgspec
 import requests
 import urllib3
 
+from bt_explore import models
 from bt_explore.endpoints import ENDPOINTS, ID_PATTERN, STATIC_LISTS
 from bt_explore.models import RawBytes
 
@@ -47,13 +48,19 @@ if TYPE_CHECKING:
 
 __all__ = ["EndpointCheck", "Finding", "VerifyReport", "verify"]
 
+_ENVELOPE_NAMES = models.wire_names(models.Envelope)
+_LIST = models.wire_names(models.List)
+_ORGANIZATION = models.wire_names(models.Organization)
+#: Every entity's customId (organization, template, resource, module config, custom entity).
+_CUSTOM_ID = _ORGANIZATION.custom_id
+
 #: How an endpoint came out: ``ok``; ``differs`` (the answer decodes otherwise than declared);
 #: ``denied`` (401/403: these credentials may not); ``html`` (not JSON); ``timeout``;
 #: ``error`` (another status, a broken connection).
 Outcome = Literal["ok", "differs", "denied", "html", "timeout", "error"]
 
 #: The paths of the envelope's own keys: a difference there is an envelope difference.
-_ENVELOPE = ("", "messageList", "content")
+_ENVELOPE = ("", _ENVELOPE_NAMES.message_list, _ENVELOPE_NAMES.content)
 #: Token requests a walk may need: the refresh token, the organization's and the unscoped
 #: access token, one renewal.
 _TOKEN_REQUESTS = 4
@@ -431,7 +438,7 @@ class _Walk:
 
     def records(self, name: str, key: str | None = None, **path: Any) -> list[dict]:
         content = self.get(name, key, **path)
-        records = content.get("recordList") if isinstance(content, dict) else None
+        records = content.get(_LIST.record_list) if isinstance(content, dict) else None
         return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
@@ -519,21 +526,21 @@ def _walk(
 ) -> None:
     organization = walk.get("organization_show", "organization")
     branches = walk.records("organization_list", "branches", module_id=module_id)
-    named = [o for o in [organization, *branches] if isinstance(o, dict) and o.get("customId")]
+    named = [o for o in [organization, *branches] if isinstance(o, dict) and o.get(_CUSTOM_ID)]
     if named:
-        walk.get("organization_identify", custom_id=named[0]["customId"])
+        walk.get("organization_identify", custom_id=named[0][_CUSTOM_ID])
     walk.records("organization_filter", module_id=module_id)
     templates = walk.records("template_list", "templates")
     walk.answers["template_details"] = [
         walk.get("template_show", template_id=t["id"]) for t in _ids(templates)[:max_records]
     ]
-    for t in [t for t in templates if t.get("customId")][:max_records]:
-        walk.get("template_identify", custom_id=t["customId"])
+    for t in [t for t in templates if t.get(_CUSTOM_ID)][:max_records]:
+        walk.get("template_identify", custom_id=t[_CUSTOM_ID])
     resources = walk.records("resource_list", "resources")
     for r in _ids(resources)[:max_records]:
         walk.get("resource_show", resource_id=r["id"])
-    for r in [r for r in resources if r.get("customId")][:max_records]:
-        walk.get("resource_identify", custom_id=r["customId"])
+    for r in [r for r in resources if r.get(_CUSTOM_ID)][:max_records]:
+        walk.get("resource_identify", custom_id=r[_CUSTOM_ID])
     if resources and _ids(resources):
         walk.get("resource_template_list", resource_id=_ids(resources)[0]["id"])
     _slots(walk, _ids(templates), slot_calls, organization, client)
@@ -541,8 +548,8 @@ def _walk(
     config = walk.get("moduleConfig_module_show", "module_config", module_id=module_id)
     if isinstance(config, dict) and isinstance(config.get("id"), str):
         walk.get("moduleConfig_show", module_config_id=config["id"])
-        if config.get("customId"):
-            walk.get("moduleConfig_identify", custom_id=config["customId"])
+        if config.get(_CUSTOM_ID):
+            walk.get("moduleConfig_identify", custom_id=config[_CUSTOM_ID])
     walk.records("booking_category_tree", "categories")
     entities: dict[str, list[dict]] = {}
     for kind in types:
@@ -554,8 +561,8 @@ def _walk(
             )
             if isinstance(shown, dict):
                 full.append(shown)
-        for e in [e for e in listed if e.get("customId")][:max_records]:
-            walk.get("custom_entity_identify", custom_entity_type=kind, custom_id=e["customId"])
+        for e in [e for e in listed if e.get(_CUSTOM_ID)][:max_records]:
+            walk.get("custom_entity_identify", custom_entity_type=kind, custom_id=e[_CUSTOM_ID])
         if listed:
             first = listed[0]["id"]
             links = {
@@ -592,7 +599,7 @@ def _slots(
     if not templates or calls <= 0:
         return
     first = templates[0]["id"]
-    zone = organization.get("timeZone") if isinstance(organization, dict) else None
+    zone = organization.get(_ORGANIZATION.time_zone) if isinstance(organization, dict) else None
     today = _today(client, zone)
     singles: list[tuple[str, dict[str, Any]]] = [
         ("slot_earliest", {}),

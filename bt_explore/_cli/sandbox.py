@@ -135,7 +135,10 @@ def _rate_limit(args: argparse.Namespace) -> Any:
 
 def _print_banner(sb: Sandbox, args: argparse.Namespace) -> None:
     """Print the running sandbox's URLs, demo credentials, clock and the settings in force."""
+    from bt_explore.models import Organization, wire_names
+
     clock = "pinned" if sb.state.clock.pinned else "wall clock"
+    custom_id = wire_names(Organization).custom_id
     print("bt_explore sandbox of bookingtime's auth server and Module API v3")
     print(f"  token URL        {sb.auth_url}")
     print(f"  API URL          {sb.api_url}  (+ locale: en/ or de/)")
@@ -144,7 +147,7 @@ def _print_banner(sb: Sandbox, args: argparse.Namespace) -> None:
     print("  client secret    (empty)")
     print(f"  organization id  {sb.organization_id}")
     for branch in sb.state.data.branches_of(sb.organization_id):
-        print(f"  branch           {branch['id']}  ({branch['customId']}, also accessible)")
+        print(f"  branch           {branch['id']}  ({branch[custom_id]}, also accessible)")
     if sb.other_organization_id:
         print(f"  no access (403)  {sb.other_organization_id}  (the client alone; a person may)")
     print(f"  sign-in page     {sb.authorize_url}")

@@ -144,23 +144,23 @@ class FileStore:
         for raw in seed:
             if not is_id(raw.get("id"), "file"):
                 raise ValueError(f"demo data: {raw.get('id')!r} is not a valid file id")
-            org = organization_of(raw.get("appointmentId", ""))
+            org = organization_of(raw.get(_FILE.appointment_id, ""))
             if org is None:
                 raise ValueError(f"demo data: file {raw['id']} names an unknown appointmentId")
-            if "fileContent" in raw:
-                content = base64.b64decode(raw["fileContent"], validate=True)
+            if _FILE.file_content in raw:
+                content = base64.b64decode(raw[_FILE.file_content], validate=True)
             else:
                 content = str(raw.get("text", "")).encode("utf-8")
             self._store(
                 StoredFile(
                     id=raw["id"],
                     organization_id=org,
-                    appointment_id=raw["appointmentId"],
+                    appointment_id=raw[_FILE.appointment_id],
                     name=raw.get("name", ""),
-                    file_name=raw["fileName"],
+                    file_name=raw[_FILE.file_name],
                     content=content,
                     added=now(),
-                    custom_id=raw.get("customId", ""),
+                    custom_id=raw.get(_FILE.custom_id, ""),
                 )
             )
 
