@@ -43,6 +43,20 @@ HELD = {
 }
 
 
+def test_no_module_of_the_package_spells_a_wire_name_without_saying_why() -> None:
+    # the whole package, models.py and endpoints.py (where the names are declared) aside
+    modules = [
+        p
+        for p in sorted((ROOT / "bt_explore").rglob("*.py"))
+        if p.name not in ("models.py", "endpoints.py")
+    ]
+    unexplained = {
+        module: [f"{h.line}: {h.text}" for h in hits if not h.explained]
+        for module, hits in count(modules).items()
+    }
+    assert not {m: hits for m, hits in unexplained.items() if hits}
+
+
 @pytest.mark.parametrize("module", sorted(HELD))
 def test_a_module_spells_no_more_wire_names_than_it_did(module: str) -> None:
     hits = count([ROOT / module]).get(module, [])
