@@ -57,48 +57,42 @@ def _steps(template: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in steps if isinstance(s, dict)] if isinstance(steps, list) else []
 
 
-def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
-    """The data files of the twin, by file name (``ValueError`` if the walk saw too little).
-
-    Example:
-        >>> twin_files(VerifyReport("x", "f6" + "a" * 30, [], 0, 0), None)
-        Traceback (most recent call last):
-        ...
-        ValueError: cannot save a twin: organization_show gave no organization
-    """
-    data = report.data
+def _organization(data: dict[str, Any]) -> dict[str, Any]:
+    """The organization the walk showed (``ValueError`` if it, its templates or its resources
+    are missing)."""
     org = data.get("organization")
     if not isinstance(org, dict) or not all(
         org.get(k) for k in ("id", "name", _ORGANIZATION.time_zone)
     ):
         raise ValueError("cannot save a twin: organization_show gave no organization")
-    org_id = org["id"]
     if not isinstance(data.get("templates"), dict):
         raise ValueError("cannot save a twin: template_list gave no LIST")
     if not isinstance(data.get("resources"), dict):
         raise ValueError("cannot save a twin: resource_list gave no LIST")
-    branches = [{**b, "_parentOrganizationId": org_id} for b in _records(data.get("branches"))]
-    details = {t["id"]: t for t in data.get("template_details") or [] if isinstance(t, dict)}
-    templates = [details.get(t["id"], t) for t in _records(data["templates"])]
-    resources = {r["id"]: {**r, "_organizationId": org_id} for r in _records(data["resources"])}
-    saved_templates = []
-    for template in templates:
-        steps = []
-        for step in _steps(template):
-            members = [
-                r for r in step.get(_STEP.booking_resource_list) or [] if isinstance(r, dict)
-            ]
-            for member in members:
-                resources.setdefault(member["id"], {**member, "_organizationId": org_id})
-            kept = {k: v for k, v in step.items() if k != _STEP.booking_resource_list}
-            steps.append({**kept, "_bookingResourceIdList": [m["id"] for m in members]})
-        saved_templates.append(
-            {**template, _TEMPLATE.booking_step_list: steps, "_organizationId": org_id}
-        )
-    template_ids = {t["id"] for t in saved_templates}
+    return org
+
+
+def _saved_template(
+    template: dict[str, Any], resources: dict[str, dict[str, Any]], org_id: str
+) -> dict[str, Any]:
+    """``template`` as the sandbox stores it: its steps name their resources by id; each
+    resource a step lists is added to ``resources`` if the resource list lacked it."""
+    steps = []
+    for step in _steps(template):
+        members = [r for r in step.get(_STEP.booking_resource_list) or [] if isinstance(r, dict)]
+        for member in members:
+            resources.setdefault(member["id"], {**member, "_organizationId": org_id})
+        kept = {k: v for k, v in step.items() if k != _STEP.booking_resource_list}
+        steps.append({**kept, "_bookingResourceIdList": [m["id"] for m in members]})
+    return {**template, _TEMPLATE.booking_step_list: steps, "_organizationId": org_id}
+
+
+def _observed_slots(answers: Any, template_ids: set[str]) -> dict[str, Any]:
+    """The observed windows and their free slots (one per template, start and combination),
+    for the templates the twin keeps."""
     windows: list[dict[str, Any]] = []
-    slots: dict[tuple[Any, ...], dict[str, Any]] = {}  # one per template, start, combination
-    for answer in data.get("observed_slots") or []:
+    slots: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for answer in answers or []:
         if answer.get("templateId") not in template_ids or not isinstance(answer.get("list"), list):
             continue
         windows.append(
@@ -116,13 +110,12 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
                     "timestamp": slot["timestamp"],
                     _SLOT.booking_resource_combination: combo,
                 }
-    organizations = [org, *branches]
-    config = data.get("module_config")
-    configs = (
-        [config]
-        if isinstance(config, dict) and config.get(_CONFIG.organization_id) == org_id
-        else []
-    )
+    return {"windows": windows, "slots": list(slots.values())}
+
+
+def _categories(roots: Any, template_ids: set[str], org_id: str) -> list[dict[str, Any]]:
+    """The booking category tree, flattened: each category names its parent and keeps only
+    the templates the twin keeps."""
     categories: list[dict[str, Any]] = []
 
     def flatten(nodes: Any, parent: str | None) -> None:
@@ -138,9 +131,16 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
             categories.append({**kept, "_organizationId": org_id, "_parentCategoryId": parent})
             flatten(node.get(_CATEGORY.booking_category_list), node["id"])
 
-    flatten(_records(data.get("categories")), None)
+    flatten(roots, None)
+    return categories
+
+
+def _custom_entities(
+    read: Any, template_ids: set[str], resources: dict[str, Any], org_id: str
+) -> list[dict[str, Any]]:
+    """The custom entities read, linked only to the templates and resources the twin keeps."""
     entities = []
-    for kind, records in (data.get("custom_entities") or {}).items():
+    for kind, records in (read or {}).items():
         for entity in records:
             entities.append(
                 {
@@ -157,27 +157,65 @@ def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
                     "_customEntityIds": [],
                 }
             )
+    return entities
+
+
+def _module_configs(config: Any, org_id: str) -> list[Any]:
+    """The module config read, if it is the organization's."""
+    if isinstance(config, dict) and config.get(_CONFIG.organization_id) == org_id:
+        return [config]
+    return []
+
+
+def _twin_client(
+    client_id: str | None, org: dict[str, Any], organizations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The twin's one client: the module id the walk used (or a fixed one), with no secret."""
+    return {
+        "id": client_id or "23" + "0" * 30,
+        "secret": "",
+        "name": f"offline twin of {org['name']}",
+        "organizationIds": [o["id"] for o in organizations],
+        "redirectUris": ["http://127.0.0.1/callback", "http://[::1]/callback"],
+    }
+
+
+def twin_files(report: VerifyReport, client_id: str | None) -> dict[str, Any]:
+    """The data files of the twin, by file name (``ValueError`` if the walk saw too little).
+
+    Example:
+        >>> twin_files(VerifyReport("x", "f6" + "a" * 30, [], 0, 0), None)
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot save a twin: organization_show gave no organization
+    """
+    data = report.data
+    org = _organization(data)
+    org_id = org["id"]
+    branches = [{**b, "_parentOrganizationId": org_id} for b in _records(data.get("branches"))]
+    details = {t["id"]: t for t in data.get("template_details") or [] if isinstance(t, dict)}
+    templates = [details.get(t["id"], t) for t in _records(data["templates"])]
+    resources = {r["id"]: {**r, "_organizationId": org_id} for r in _records(data["resources"])}
+    saved_templates = [_saved_template(t, resources, org_id) for t in templates]
+    template_ids = {t["id"] for t in saved_templates}
+    organizations = [org, *branches]
     files: dict[str, Any] = {
         "organizations.json": organizations,
         "templates.json": saved_templates,
         "resources.json": list(resources.values()),
-        "clients.json": [
-            {
-                "id": client_id or "23" + "0" * 30,
-                "secret": "",
-                "name": f"offline twin of {org['name']}",
-                "organizationIds": [o["id"] for o in organizations],
-                "redirectUris": ["http://127.0.0.1/callback", "http://[::1]/callback"],
-            }
-        ],
+        "clients.json": [_twin_client(client_id, org, organizations)],
         # no customer's personal data: no appointments, files or sign-in users
         "appointments.json": [],
         "files.json": [],
         "users.json": [],
-        "module_configs.json": configs,
-        "custom_entities.json": entities,
-        "booking_categories.json": categories,
-        "observed_slots.json": {"windows": windows, "slots": list(slots.values())},
+        "module_configs.json": _module_configs(data.get("module_config"), org_id),
+        "custom_entities.json": _custom_entities(
+            data.get("custom_entities"), template_ids, resources, org_id
+        ),
+        "booking_categories.json": _categories(
+            _records(data.get("categories")), template_ids, org_id
+        ),
+        "observed_slots.json": _observed_slots(data.get("observed_slots"), template_ids),
     }
     for kind, records in (data.get("static") or {}).items():
         if kind in STATIC_LISTS and records:

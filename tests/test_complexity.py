@@ -28,7 +28,6 @@ KNOWN_COMPLEX: dict[tuple[str, str], int] = {
     ("verification.py", "_walk"): 32,
     ("verification.py", "_compare"): 26,
     ("verification.py", "_Walk.get"): 19,
-    ("twin.py", "twin_files"): 48,
     ("sandbox/observed.py", "attach_observed"): 16,
 }
 KNOWN_LONG_CLASSES: dict[tuple[str, str], int] = {}
