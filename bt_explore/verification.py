@@ -524,18 +524,44 @@ def _walk(
     types: Sequence[str],
     client: Client,
 ) -> None:
+    """Every GET endpoint in turn: organizations, templates, resources, slots, static lists,
+    module config, booking categories, then each custom entity type."""
+    organization = _walk_organizations(walk, module_id)
+    templates = _walk_templates(walk, max_records)
+    _walk_resources(walk, max_records)
+    _slots(walk, _ids(templates), slot_calls, organization, client)
+    walk.answers["static"] = {kind: walk.records("static_list", kind=kind) for kind in STATIC_LISTS}
+    _walk_module_config(walk, module_id)
+    walk.records("booking_category_tree", "categories")
+    walk.answers["custom_entities"] = {
+        kind: _walk_custom_entities(walk, kind, templates, max_records) for kind in types
+    }
+
+
+def _walk_organizations(walk: _Walk, module_id: str | None) -> Any:
+    """The organization (the decoded content), its branches, one identify and the filter."""
     organization = walk.get("organization_show", "organization")
     branches = walk.records("organization_list", "branches", module_id=module_id)
     named = [o for o in [organization, *branches] if isinstance(o, dict) and o.get(_CUSTOM_ID)]
     if named:
         walk.get("organization_identify", custom_id=named[0][_CUSTOM_ID])
     walk.records("organization_filter", module_id=module_id)
+    return organization
+
+
+def _walk_templates(walk: _Walk, max_records: int) -> list[dict]:
+    """The template list (returned), then up to ``max_records`` shows and identifies."""
     templates = walk.records("template_list", "templates")
     walk.answers["template_details"] = [
         walk.get("template_show", template_id=t["id"]) for t in _ids(templates)[:max_records]
     ]
     for t in [t for t in templates if t.get(_CUSTOM_ID)][:max_records]:
         walk.get("template_identify", custom_id=t[_CUSTOM_ID])
+    return templates
+
+
+def _walk_resources(walk: _Walk, max_records: int) -> None:
+    """The resource list, up to ``max_records`` shows and identifies, one resource's templates."""
     resources = walk.records("resource_list", "resources")
     for r in _ids(resources)[:max_records]:
         walk.get("resource_show", resource_id=r["id"])
@@ -543,46 +569,54 @@ def _walk(
         walk.get("resource_identify", custom_id=r[_CUSTOM_ID])
     if resources and _ids(resources):
         walk.get("resource_template_list", resource_id=_ids(resources)[0]["id"])
-    _slots(walk, _ids(templates), slot_calls, organization, client)
-    walk.answers["static"] = {kind: walk.records("static_list", kind=kind) for kind in STATIC_LISTS}
+
+
+def _walk_module_config(walk: _Walk, module_id: str | None) -> None:
+    """The module's config, then shown and identified by its own id."""
     config = walk.get("moduleConfig_module_show", "module_config", module_id=module_id)
     if isinstance(config, dict) and isinstance(config.get("id"), str):
         walk.get("moduleConfig_show", module_config_id=config["id"])
         if config.get(_CUSTOM_ID):
             walk.get("moduleConfig_identify", custom_id=config[_CUSTOM_ID])
-    walk.records("booking_category_tree", "categories")
-    entities: dict[str, list[dict]] = {}
-    for kind in types:
-        listed = _ids(walk.records("custom_entity_list", custom_entity_type=kind))
-        full = []
-        for e in listed[:max_records]:
-            shown = walk.get(
-                "custom_entity_show", custom_entity_type=kind, custom_entity_id=e["id"]
-            )
-            if isinstance(shown, dict):
-                full.append(shown)
-        for e in [e for e in listed if e.get(_CUSTOM_ID)][:max_records]:
-            walk.get("custom_entity_identify", custom_entity_type=kind, custom_id=e[_CUSTOM_ID])
-        if listed:
-            first = listed[0]["id"]
-            links = {
-                "_bookingTemplateIds": walk.records(
-                    "custom_entity_template_list", custom_entity_type=kind, custom_entity_id=first
-                ),
-                "_bookingResourceIds": walk.records(
-                    "custom_entity_resource_list", custom_entity_type=kind, custom_entity_id=first
-                ),
-            }
-            if full and full[0].get("id") == first:
-                full[0] = {**full[0], **{k: [r["id"] for r in _ids(v)] for k, v in links.items()}}
-        if templates and _ids(templates):
-            walk.records(
-                "template_custom_entity_list",
-                template_id=_ids(templates)[0]["id"],
-                custom_entity_type=kind,
-            )
-        entities[kind] = full
-    walk.answers["custom_entities"] = entities
+
+
+def _walk_custom_entities(
+    walk: _Walk, kind: str, templates: list[dict], max_records: int
+) -> list[dict]:
+    """One custom entity type: its list, up to ``max_records`` shows (returned, the first with
+    its template and resource links) and identifies, and the first template's entities."""
+    listed = _ids(walk.records("custom_entity_list", custom_entity_type=kind))
+    full = []
+    for e in listed[:max_records]:
+        shown = walk.get("custom_entity_show", custom_entity_type=kind, custom_entity_id=e["id"])
+        if isinstance(shown, dict):
+            full.append(shown)
+    for e in [e for e in listed if e.get(_CUSTOM_ID)][:max_records]:
+        walk.get("custom_entity_identify", custom_entity_type=kind, custom_id=e[_CUSTOM_ID])
+    if listed:
+        _link_first_entity(walk, kind, listed[0]["id"], full)
+    if templates and _ids(templates):
+        walk.records(
+            "template_custom_entity_list",
+            template_id=_ids(templates)[0]["id"],
+            custom_entity_type=kind,
+        )
+    return full
+
+
+def _link_first_entity(walk: _Walk, kind: str, first: str, full: list[dict]) -> None:
+    """Read the templates and resources of entity ``first``; when it leads ``full``, it keeps
+    their ids."""
+    links = {
+        "_bookingTemplateIds": walk.records(
+            "custom_entity_template_list", custom_entity_type=kind, custom_entity_id=first
+        ),
+        "_bookingResourceIds": walk.records(
+            "custom_entity_resource_list", custom_entity_type=kind, custom_entity_id=first
+        ),
+    }
+    if full and full[0].get("id") == first:
+        full[0] = {**full[0], **{k: [r["id"] for r in _ids(v)] for k, v in links.items()}}
 
 
 def _ids(records: list[dict]) -> list[dict]:
