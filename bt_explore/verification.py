@@ -307,35 +307,14 @@ def _compare(value: Any, annotated: Any, path: str, out: list[Finding]) -> None:
     if tp is Any:
         return
     if get_origin(tp) in (Union, types.UnionType):
-        members = [m for m in get_args(tp) if _fits_kind(value, m)]
-        if not members:
-            out.append(_other_type(value, tp, path))
-            return
-        tried = [compare(value, m, path) for m in members]
-        best: list[Finding] = min(tried, key=len)
-        out.extend(best)
+        _compare_union(value, tp, path, out)
         return
     if not _fits_kind(value, tp):  # an object, an array or a scalar where another is declared
         out.append(_other_type(value, tp, path))
         return
     cls = _struct_class(tp)
     if cls is not None:
-        config = cls.__struct_config__
-        fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
-        for name, item in value.items():
-            where = _join(path, name)
-            if config.tag_field is not None and name == config.tag_field:
-                if item != config.tag:
-                    declared = f"{json.dumps(item)}, declared {json.dumps(config.tag)}"
-                    out.append(Finding("type", where, declared))
-                continue
-            if name not in fields:
-                out.append(Finding("undeclared", where, _json_type(item), mask(item, name)))
-            else:
-                _compare(item, fields[name].type, where, out)
-        for name, f in fields.items():
-            if f.required and name not in value:
-                out.append(Finding("missing", _join(path, name), f"declared {_describe(f.type)}"))
+        _compare_struct(value, tp, cls.__struct_config__, path, out)
         return
     if get_origin(tp) is list:
         (item_type,) = get_args(tp) or (Any,)
@@ -347,6 +326,45 @@ def _compare(value: Any, annotated: Any, path: str, out: list[Finding]) -> None:
         for item in value.values():
             _compare(item, value_type, f"{path}.*", out)
         return
+    _compare_scalar(value, annotated, tp, path, out)
+
+
+def _compare_union(value: Any, tp: Any, path: str, out: list[Finding]) -> None:
+    """The fewest differences among the union's members of ``value``'s kind (or one type
+    finding when none is)."""
+    members = [m for m in get_args(tp) if _fits_kind(value, m)]
+    if not members:
+        out.append(_other_type(value, tp, path))
+        return
+    tried = [compare(value, m, path) for m in members]
+    best: list[Finding] = min(tried, key=len)
+    out.extend(best)
+
+
+def _compare_struct(
+    value: dict, tp: Any, config: msgspec.structs.StructConfig, path: str, out: list[Finding]
+) -> None:
+    """An object against a model: its tag, each field it has (declared or not), and each
+    required field it lacks."""
+    fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
+    for name, item in value.items():
+        where = _join(path, name)
+        if config.tag_field is not None and name == config.tag_field:
+            if item != config.tag:
+                declared = f"{json.dumps(item)}, declared {json.dumps(config.tag)}"
+                out.append(Finding("type", where, declared))
+            continue
+        if name not in fields:
+            out.append(Finding("undeclared", where, _json_type(item), mask(item, name)))
+        else:
+            _compare(item, fields[name].type, where, out)
+    for name, f in fields.items():
+        if f.required and name not in value:
+            out.append(Finding("missing", _join(path, name), f"declared {_describe(f.type)}"))
+
+
+def _compare_scalar(value: Any, annotated: Any, tp: Any, path: str, out: list[Finding]) -> None:
+    """A scalar against its declared type and constraints (``annotated`` keeps them)."""
     try:
         msgspec.convert(value, annotated, strict=True)
     except msgspec.ValidationError as exc:
