@@ -40,7 +40,7 @@ import requests
 import urllib3
 
 from bt_explore import models
-from bt_explore.endpoints import ENDPOINTS, ID_PATTERN, STATIC_LISTS
+from bt_explore.endpoints import ENDPOINTS, ID_PATTERN, STATIC_LISTS, Endpoint
 from bt_explore.models import RawBytes
 
 if TYPE_CHECKING:
@@ -398,13 +398,34 @@ class _Walk:
             raise ValueError(f"verify sends GET requests only, not {endpoint.method} {name}")
         org = self.organization_id if endpoint.organization_scoped else None
         url = self.client.url(name, organization_id=org, **path)
+        check = EndpointCheck(name, self._shown(url), None, "ok")
+        self.checks.append(check)
+        answer = self._send(url, org, check)
+        if answer is None:
+            return None
+        if endpoint.response is RawBytes:
+            return answer.content
+        decoded, body = _decode(answer, check)
+        if not decoded or not _compared(answer.status_code, body, endpoint, check):
+            return None
+        content = body.get("content") if isinstance(body, dict) else None
+        if key is not None:
+            self.answers.setdefault(key, content)
+        return content
+
+    def _shown(self, url: str) -> str:
+        """``url`` as the report shows it: after the API prefix and version, the organization
+        and the module id (no credential) as placeholders."""
         shown = url.split("/module/v3/", 1)[-1].split("/", 1)[-1]
         shown = shown.replace(f"organization/{self.organization_id}/", "…/", 1)
         module_id = self.client.settings.client_id
         if module_id:  # the report names no credential
             shown = shown.replace(f"module/{module_id}/", "module/{module_id}/")
-        check = EndpointCheck(name, shown, None, "ok")
-        self.checks.append(check)
+        return shown
+
+    def _send(self, url: str, org: str | None, check: EndpointCheck) -> requests.Response | None:
+        """The answer to a GET of ``url`` (``None``, noted in ``check``, when none came in time,
+        none came at all, or the credentials may not read it)."""
         try:
             answer = self.client.session.get(
                 url,
@@ -423,41 +444,44 @@ class _Walk:
             check.outcome = "denied"
             check.note = f"{answer.status_code}: these credentials may not read this"
             return None
-        kind = answer.headers.get("Content-Type", "")
-        if endpoint.response is RawBytes:
-            return answer.content
-        try:
-            body = msgspec.json.decode(answer.content)
-        except msgspec.DecodeError:
-            html = "html" in kind.lower() or answer.content.lstrip()[:1] == b"<"
-            check.outcome = "html" if html else "error"
-            check.findings.append(
-                Finding("envelope", "", f"not JSON ({kind or 'no Content-Type'})")
-            )
-            return None
-        if answer.status_code != endpoint.success_status:
-            check.outcome = "error" if answer.status_code != 404 else "differs"
-            check.findings.append(
-                Finding("status", "", f"{answer.status_code}, declared {endpoint.success_status}")
-            )
-            return None
-        check.findings = [
-            # the envelope itself (not what it holds) has another shape
-            dataclasses.replace(f, kind="envelope") if f.path in _ENVELOPE else f
-            for f in _deduplicated(compare(body, endpoint.response))
-        ]
-        findings = check.findings
-        if findings:
-            check.outcome = "differs"
-        content = body.get("content") if isinstance(body, dict) else None
-        if key is not None:
-            self.answers.setdefault(key, content)
-        return content
+        return answer
 
     def records(self, name: str, key: str | None = None, **path: Any) -> list[dict]:
         content = self.get(name, key, **path)
         records = content.get(_LIST.record_list) if isinstance(content, dict) else None
         return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def _decode(answer: requests.Response, check: EndpointCheck) -> tuple[bool, Any]:
+    """Whether ``answer`` is JSON, and its decoded body (an HTML page or other text is noted in
+    ``check``)."""
+    try:
+        return True, msgspec.json.decode(answer.content)
+    except msgspec.DecodeError:
+        kind = answer.headers.get("Content-Type", "")
+        html = "html" in kind.lower() or answer.content.lstrip()[:1] == b"<"
+        check.outcome = "html" if html else "error"
+        check.findings.append(Finding("envelope", "", f"not JSON ({kind or 'no Content-Type'})"))
+        return False, None
+
+
+def _compared(status: int, body: Any, endpoint: Endpoint, check: EndpointCheck) -> bool:
+    """Whether the answer is a success (else its status is noted in ``check``); its body's
+    differences from the declared response go to ``check``."""
+    if status != endpoint.success_status:
+        check.outcome = "error" if status != 404 else "differs"
+        check.findings.append(
+            Finding("status", "", f"{status}, declared {endpoint.success_status}")
+        )
+        return False
+    check.findings = [
+        # the envelope itself (not what it holds) has another shape
+        dataclasses.replace(f, kind="envelope") if f.path in _ENVELOPE else f
+        for f in _deduplicated(compare(body, endpoint.response))
+    ]
+    if check.findings:
+        check.outcome = "differs"
+    return True
 
 
 def _timed_out(exc: requests.RequestException) -> bool:
