@@ -120,34 +120,11 @@ def _free(template: TemplateRules, busy: Busy, start: int, combo: tuple[str, ...
 def attach_observed(data: Any, data_dir: str | Path | None) -> None:
     """Give each template of ``data`` its observed slots from ``data_dir/observed_slots.json``
     (nothing when the folder has none)."""
-    if data_dir is None or not (Path(data_dir) / OBSERVED_FILE).is_file():
+    raw = _read_observed(data_dir)
+    if raw is None:
         return
-    path = Path(data_dir) / OBSERVED_FILE
-    try:
-        raw = msgspec.json.decode(path.read_bytes())
-    except msgspec.DecodeError as exc:
-        raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
-    start_key, end_key = _RANGE.range_start, _RANGE.range_end
-    windows: dict[str, list[tuple[int, int]]] = {}
-    pairs: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-    for window in raw.get("windows", []):
-        tid = window.get("templateId")
-        if tid not in data.template_rules:
-            raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown templateId {tid!r}")
-        span = (
-            _epoch(window.get(start_key), start_key),
-            _epoch(window.get(end_key), end_key),
-        )
-        windows.setdefault(tid, []).append(span)
-    for slot in raw.get("slots", []):
-        tid = slot.get("templateId")
-        if tid not in windows:
-            raise ValueError(f"sandbox data: {OBSERVED_FILE}: a slot of {tid!r} has no window")
-        combo = tuple(slot.get(_SLOT.booking_resource_combination) or ())
-        unknown = [r for r in combo if r not in data.resources]
-        if unknown:
-            raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown resource {unknown[0]!r}")
-        pairs.setdefault(tid, []).append((_epoch(slot.get("timestamp"), "timestamp"), combo))
+    windows = _observed_windows(raw, data)
+    pairs = _observed_pairs(raw, windows, data)
     for tid, spans in windows.items():
         seen = sorted(pairs.get(tid, []), key=lambda pair: pair[0])
         rules = data.template_rules[tid]
@@ -158,3 +135,49 @@ def attach_observed(data: Any, data_dir: str | Path | None) -> None:
             resources=rules.resources | {r for c in combos for r in c},
             observed=ObservedSlots(tuple(spans), tuple(seen)),
         )
+
+
+def _read_observed(data_dir: str | Path | None) -> Any:
+    """The decoded ``observed_slots.json`` of ``data_dir`` (``None`` when it has none)."""
+    if data_dir is None or not (Path(data_dir) / OBSERVED_FILE).is_file():
+        return None
+    path = Path(data_dir) / OBSERVED_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes())
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"sandbox data: {path} is not valid JSON ({exc})") from None
+
+
+def _observed_windows(raw: Any, data: Any) -> dict[str, list[tuple[int, int]]]:
+    """The observed windows (start, end in epoch seconds) by template id, each template known
+    to ``data``."""
+    start_key, end_key = _RANGE.range_start, _RANGE.range_end
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for window in raw.get("windows", []):
+        tid = window.get("templateId")
+        if tid not in data.template_rules:
+            raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown templateId {tid!r}")
+        span = (
+            _epoch(window.get(start_key), start_key),
+            _epoch(window.get(end_key), end_key),
+        )
+        windows.setdefault(tid, []).append(span)
+    return windows
+
+
+def _observed_pairs(
+    raw: Any, windows: dict[str, list[tuple[int, int]]], data: Any
+) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+    """The observed free slots (start, resource combination) by template id, each in a
+    template with a window and of resources known to ``data``."""
+    pairs: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    for slot in raw.get("slots", []):
+        tid = slot.get("templateId")
+        if tid not in windows:
+            raise ValueError(f"sandbox data: {OBSERVED_FILE}: a slot of {tid!r} has no window")
+        combo = tuple(slot.get(_SLOT.booking_resource_combination) or ())
+        unknown = [r for r in combo if r not in data.resources]
+        if unknown:
+            raise ValueError(f"sandbox data: {OBSERVED_FILE}: unknown resource {unknown[0]!r}")
+        pairs.setdefault(tid, []).append((_epoch(slot.get("timestamp"), "timestamp"), combo))
+    return pairs
