@@ -45,14 +45,13 @@ import msgspec
 import requests
 from urllib3.exceptions import (
     ConnectTimeoutError,
-    InvalidHeader,
     NameResolutionError,
     NewConnectionError,
     ReadTimeoutError,
 )
-from urllib3.util.retry import Retry
 
 from bt_explore.models import AppointmentAdd, Envelope, wire_names
+from bt_explore.pacing import retry_after
 
 __all__ = [
     "BookingtimeError",
@@ -487,15 +486,8 @@ def _excerpt(response: requests.Response) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """The ``Retry-After`` of an answer in seconds (urllib3's reading: whole seconds or an
-    HTTP date; a date in the past is 0); ``None`` when there is none or it is unreadable."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return float(Retry().parse_retry_after(value))
-    except InvalidHeader:
-        return None
+    """The ``Retry-After`` of an answer in seconds (:func:`bt_explore.pacing.retry_after`)."""
+    return retry_after(response.headers)
 
 
 def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ...]]:

@@ -1,16 +1,25 @@
 """The client's pace: one rate controller per client, shared by every thread and organization,
 so that a server's rate limit slows the whole client down instead of refusing its requests.
 
-Modelled on the AWS SDKs' *adaptive* retry mode. Until a server pushes back, nothing waits.
-The first throttle (a 429 answer) switches on a client-side token bucket whose rate follows
-what the server allows, CUBIC-style: each throttle cuts the rate to ``beta`` (0.7) of the rate
-the client was sending at; every other answer lets it grow again along a cubic curve that is
-flat near the last rate that was throttled and steep away from it, never above twice the rate
-actually measured. When the server states its limit in a ``RateLimit-Policy`` header (``q;w=W``:
-``q`` requests per ``W`` seconds, as bookingtime's gateway and the sandbox do), the bucket
-starts at that rate at once and never goes above it. ``Retry-After`` is honoured per request by
-the one retry policy (:mod:`bt_explore.retry`): a refused request waits that long, then takes
-its turn in the bucket again like any other.
+Until a server pushes back, nothing waits. Then a client-side token bucket paces every request,
+at a rate learnt from the server, in the way the server tells it:
+
+- **A stated limit.** A ``RateLimit-Policy`` header (``q;w=W``: ``q`` requests per ``W``
+  seconds, as the sandbox sends) sets the rate at once, and the rate never goes above it.
+- **429 + ``Retry-After``** and nothing more (bookingtime's gateway documents no more): the whole
+  client pauses that long — requests already on their way excepted — and goes on at the rate
+  the server accepted, measured from its answers: a token bucket that is empty at two refusals
+  let through, in between, exactly what it refilled (see ``_Window.rate``). That rate is kept
+  for thirty pauses' time, then probed above by 10 % a second. A refusal that the measured
+  rate does not explain (a server refusing at random) pauses the client without lowering it.
+- **A bare 429**: the AWS SDKs' *adaptive* mode — each throttle cuts the rate to ``beta``
+  (0.7) of what the client was sending at, and it grows back along a cubic curve, flat near
+  the rate that was throttled, never above twice the rate measured.
+
+A cold client's first requests go out in rounds (:meth:`RateController.enter`), so that when
+the first round finds the limit its refusals are in before more requests leave. The refused
+request itself waits its ``Retry-After`` in the one retry policy (:mod:`bt_explore.retry`),
+then takes its turn again like any other.
 
 :class:`PacedAdapter` is the hook: the ``requests`` adapter :class:`~bt_explore.Client` mounts,
 which takes a turn from the controller before every attempt (retries too, through
@@ -39,14 +48,19 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-__all__ = ["FakeClock", "PacedAdapter", "PacedRetry", "RateController", "policy_rate"]
+__all__ = [
+    "FakeClock", "PacedAdapter", "PacedRetry", "RateController", "policy_rate", "retry_after",
+]  # fmt: skip
 
 log = logging.getLogger("bt_explore.pacing")
 
@@ -55,6 +69,9 @@ THROTTLE_STATUSES = frozenset({429})
 
 _POLICY_ITEM = re.compile(r"^\s*(?:\"[^\"]*\"|[0-9]+)\s*$")
 
+
+#: A ``Retry-After`` longer than this (seconds) pauses the client only this long.
+RETRY_AFTER_MAX = 60.0
 
 #: Policies over longer windows are quotas (a day's allowance), not a pace to keep.
 POLICY_WINDOW_MAX = 60.0
@@ -77,6 +94,25 @@ def policy_rate(headers: Mapping[str, str]) -> float | None:
     value = next((v for k, v in headers.items() if k.lower() == "ratelimit-policy"), None)
     rates = [r for r in map(_one_policy, (value or "").split(",")) if r is not None]
     return min(rates, default=None)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait (urllib3's reading: whole seconds or an
+    HTTP date; a date in the past is 0); ``None`` when there is none or it is unreadable.
+
+    Example:
+        >>> retry_after({"Retry-After": "1"}), retry_after({"retry-after": "120"})
+        (1.0, 120.0)
+        >>> retry_after({"Retry-After": "soon"}) is None, retry_after({}) is None
+        (True, True)
+    """
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return float(Retry().parse_retry_after(value))
+    except InvalidHeader:
+        return None
 
 
 def _one_policy(text: str) -> float | None:
@@ -113,7 +149,8 @@ class FakeClock:
 
 class RateController:
     """How fast one client sends: a token bucket, off until the server pushes back, whose rate
-    follows the throttles it sees (CUBIC) and the limit the server states.
+    follows what the server allows: the limit it states, the rate it accepted between two
+    ``Retry-After`` pauses, or (a bare 429) CUBIC.
 
     ``max_rate`` caps the rate (requests a second) from the start; ``clock`` (monotonic
     seconds) and ``sleep`` are injectable for tests. Thread-safe: every thread of the client
@@ -122,7 +159,7 @@ class RateController:
     Example:
         >>> clock = FakeClock()
         >>> pace = RateController(clock=clock, sleep=clock.sleep)
-        >>> for _ in range(16):                       # 8 answers a second, then a 429
+        >>> for _ in range(16):                       # 8 answers a second, then a bare 429
         ...     _ = pace.acquire(); pace.on_answer(200, {}); clock.sleep(0.125)
         >>> pace.on_answer(429, {})
         >>> pace.throttles, round(pace.rate, 1)       # 0.7 of the 8/s it was sending at
@@ -137,6 +174,18 @@ class RateController:
     #: the measured send rate: 0.5 s buckets, exponentially smoothed
     SMOOTHING = 0.8
     BUCKET_SECONDS = 0.5
+    #: after a ``Retry-After`` pause the rate the server accepted is kept for this many times
+    #: the pause before probing above it: a refused probe pauses the client for its
+    #: ``Retry-After``, so probing costs about 1/PROBE_AFTER of the time
+    PROBE_AFTER = 30.0
+    #: ... and then probes above it by this share of that rate a second
+    PROBE_GROWTH = 0.1
+    #: a client that sent nothing for this long has left the server's bucket full again: the
+    #: next ``Retry-After`` measures from there
+    IDLE_SECONDS = 2.0
+    #: a busy spell's first requests go in rounds until the first throttle (enter)
+    COLD_REQUESTS = 32
+    ROUND_GRACE = 0.25
 
     def __init__(
         self,
@@ -155,7 +204,12 @@ class RateController:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._round = threading.Condition(self._lock)  # the cold rounds' gate (enter)
         now = clock()
+        self._in_flight = 0
+        self._round_open = True
+        self._round_began = self._round_until = now
+        self._cold_sent = 0
         self._enabled = max_rate is not None
         self._fill_rate = self.max_rate or 0.0
         self._tokens = 0.0
@@ -165,9 +219,23 @@ class RateController:
         self._count = 0
         self._bucket = math.floor(now / self.BUCKET_SECONDS) * self.BUCKET_SECONDS
         self._started = now
+        # CUBIC: the rate last throttled, when, the seconds back to it, the plateau there
         self._last_max = 0.0
         self._last_throttle = now
         self._k = 0.0
+        self._plateau = 0.0
+        self._probing = False  # after a Retry-After pause: grow linearly (PROBE_GROWTH)
+        # Retry-After pauses: nothing leaves before _resume_at; _pauses counts them (a turn
+        # given out before a pause began is void); the API answers accepted since the window
+        # began (the last pause, or the start of the client's busy spell) measure the rate
+        self._resume_at = now
+        self._pauses = 0
+        self._window = _Window(None)
+        self._spell_began = now  # the client's busy spell: its first request, how many since
+        self._spell_sent = 0
+        self._last_sent = -math.inf
+        self._episode: _Episode | None = None  # the last pause
+        self._settled = False  # the rate was measured between two pauses
         #: throttled answers seen so far
         self.throttles = 0
 
@@ -182,43 +250,218 @@ class RateController:
         pace = "unpaced" if rate is None else f"{rate:.2f} requests/s"
         return f"RateController({pace}, throttles={self.throttles})"
 
-    def acquire(self) -> float:
-        """Wait for this request's turn; returns the seconds waited (0 while unpaced)."""
-        with self._lock:
-            if not self._enabled:
-                return 0.0
-            now = self._clock()
-            self._refill(now)
-            self._tokens -= 1.0  # below zero: a reservation paid back by the refill
-            wait = -self._tokens / self._fill_rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
+    def enter(self, *, block: bool = True) -> bool:
+        """A request is about to be sent (before its turn: :meth:`acquire`); call
+        :meth:`leave` when it is answered or failed. ``False`` (with ``block=False``) when it
+        must wait for the round.
 
-    def on_answer(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from one answer: its status (429: throttled) and rate-limit headers."""
+        Until a server first pushes back in a busy spell, its first ``COLD_REQUESTS`` requests
+        go out in rounds: once the first answer of a round is back, the next request waits
+        for the rest of the round's answers, but no longer than ``ROUND_GRACE`` of the time the
+        round took so far. Requests sent together come back together, so this costs little —
+        and when a round finds the server's limit, its refusals are in before more requests
+        leave to be refused too.
+
+        Example:
+            >>> clock = FakeClock()
+            >>> pace = RateController(clock=clock, sleep=clock.sleep)
+            >>> pace.enter(), pace.enter()      # a round of two
+            (True, True)
+            >>> clock.sleep(0.05); pace.leave()  # one answered after 50 ms, one on its way
+            >>> pace.enter(block=False)         # the next waits: 12.5 ms at most
+            False
+            >>> pace.leave(); pace.enter(block=False)   # the round is complete
+            True
+        """
+        with self._round:
+            deadline = time.monotonic() + 1.0  # a bound in real time, whatever the clock
+            while block and (left := self._gated()) > 0 and time.monotonic() < deadline:
+                self._round.wait(min(left, deadline - time.monotonic()))
+            if not block and self._gated() > 0:
+                return False
+            if self._in_flight == 0:
+                self._round_began = self._clock()
+            self._in_flight += 1
+            self._cold_sent += 1
+            return True
+
+    def leave(self) -> None:
+        """The request :meth:`enter` let through is answered (or failed)."""
+        with self._round:
+            self._in_flight = max(0, self._in_flight - 1)
+            if self._round_open and self._in_flight:  # the round's first answer
+                now = self._clock()
+                self._round_until = now + self.ROUND_GRACE * (now - self._round_began)
+            self._round_open = self._in_flight == 0
+            if self._round_open:
+                self._round.notify_all()
+
+    def _gated(self) -> float:
+        """Seconds a request must still wait for its round (0: none)."""
+        if (
+            self._round_open
+            or self._enabled
+            or self._window.start is not None  # the spell has had its pause
+            or self._cold_sent >= self.COLD_REQUESTS
+        ):
+            return 0.0
+        return max(0.0, self._round_until - self._clock())
+
+    def acquire(self) -> float:
+        """Wait for this request's turn; returns the seconds waited (0 while unpaced).
+
+        A turn never falls into a ``Retry-After`` pause: a request whose turn came while a
+        pause began (another thread's request was refused) queues again behind it.
+        """
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._note_sent(now)
+                if not self._enabled:
+                    return waited
+                self._refill(now)
+                self._tokens -= 1.0  # below zero: a reservation paid back by the refill
+                pauses = self._pauses
+                wait = max(0.0, self._resume_at - now)
+                wait += -self._tokens / self._fill_rate if self._tokens < 0 else 0.0
+            if wait <= 0:
+                return waited
+            self._sleep(wait)
+            waited += wait
+            with self._lock:
+                if self._pauses == pauses:
+                    return waited
+                # a pause began meanwhile: every turn given out is void, take one after it
+
+    def on_answer(self, status: int, headers: Mapping[str, str], *, api: bool = True) -> None:
+        """Learn from one answer: its status (429: throttled) and rate-limit headers.
+
+        ``api=False`` for answers of another server (the token endpoint): a 429 there slows the
+        client too, but its other answers do not count as requests the API accepted.
+        """
         with self._lock:
             now = self._clock()
             self._measure(now)
-            stated = policy_rate(headers)
-            if stated is not None and stated != self._stated:
-                self._stated = stated
-                if not self._enabled or self._fill_rate > stated:
-                    self._set_rate(now, stated)
-                    if not self.throttles:
-                        self._last_max = stated
+            self._read_policy(now, headers)
             if status in THROTTLE_STATUSES:
-                self._throttle(now)
-            elif self._enabled and self.throttles:
-                grown = self.SCALE * (now - self._last_throttle - self._k) ** 3 + self._last_max
-                measured = self._measured_rate(now)
-                self._set_rate(now, grown if measured is None else min(grown, 2 * measured))
+                self._refused(now, retry_after(headers))
+            elif now < self._resume_at and self._episode:
+                if api:  # sent before the pause: it counts in the window the pause closed
+                    self._episode.late += 1
+                    self._episode.last = now
+                self._settle(now)
+            else:
+                if api:
+                    self._window.add(now)
+                if self._enabled and self.throttles:
+                    self._grow(now)
 
     # -- internals (called with the lock held) ----------------------------------------------
 
+    def _read_policy(self, now: float, headers: Mapping[str, str]) -> None:
+        """A stated limit sets the rate at once and caps it from then on."""
+        stated = policy_rate(headers)
+        if stated is not None and stated != self._stated:
+            self._stated = stated
+            if not self._enabled or self._fill_rate > stated:
+                self._set_rate(now, stated)
+                if not self.throttles:
+                    self._last_max = stated
+
+    def _refused(self, now: float, pause: float | None) -> None:
+        """A 429: bare (CUBIC), during a pause (sent before it: no second cut), or a pause."""
+        if pause is None:
+            self._throttle(now)
+        elif now < self._resume_at and self._episode:
+            self.throttles += 1
+            self._episode.refused += 1
+            self._settle(now)
+        else:
+            self._pause(now, min(pause, RETRY_AFTER_MAX))
+
+    def _note_sent(self, now: float) -> None:
+        """A request leaves: after an idle spell the server's bucket is full, measure anew."""
+        if now - max(self._last_sent, self._resume_at) > self.IDLE_SECONDS:
+            self._window = _Window(None)
+            self._spell_began, self._spell_sent, self._cold_sent = now, 0, 0
+        self._spell_sent += 1
+        self._last_sent = now
+
+    def _grow(self, now: float) -> None:
+        """CUBIC: concave up to the rate last throttled, flat there for the plateau, then
+        convex (probing), never above twice the measured rate."""
+        t = max(0.0, now - self._last_throttle)
+        x = t - self._k if t < self._k else max(0.0, t - self._k - self._plateau)
+        measured = self._measured_rate(now)
+        if self._probing:  # after a Retry-After pause: the measured rate, then a linear probe
+            grown = self._last_max * (1 + self.PROBE_GROWTH * x)
+            cap = self._last_max if measured is None else max(self._last_max, 2 * measured)
+        else:
+            grown = self.SCALE * x**3 + self._last_max
+            cap = grown if measured is None else 2 * measured
+        self._set_rate(now, min(grown, cap))
+
     def _refill(self, now: float) -> None:
-        self._tokens = min(1.0, self._tokens + (now - self._refilled) * self._fill_rate)
-        self._refilled = now
+        earned = now - max(self._refilled, self._resume_at)  # nothing during a pause
+        if earned > 0:
+            self._tokens = min(1.0, self._tokens + earned * self._fill_rate)
+        self._refilled = max(self._refilled, now)
+
+    def _pause(self, now: float, pause: float) -> None:
+        """A 429 with ``Retry-After``: the whole client pauses that long (requests in flight
+        excepted), then sends at the rate :meth:`_settle` finds, keeps it for the plateau,
+        then probes above it, ``PROBE_GROWTH`` more each second."""
+        if self._settled and now < self._last_throttle + self._plateau:
+            kind = "keep"
+        else:
+            kind = "first" if self._window.start is None else "measure"
+        spell = now - self._spell_began
+        sending = self._fill_rate if self._enabled else self._spell_sent / max(spell, 1e-3)
+        self._episode = _Episode(kind, now, pause, self._window, sending, self._enabled)
+        self._window = _Window(now)
+        self.throttles += 1
+        self._resume_at = now + pause
+        self._pauses += 1
+        if kind != "keep":
+            self._last_throttle, self._k = self._resume_at, 0.0
+            self._plateau, self._probing = self.PROBE_AFTER * pause, True
+        self._settle(now)
+        self._tokens = 1.0  # the first turn at the end of the pause
+        self._round.notify_all()  # a gated request now waits for its turn after the pause
+        log.info("throttled: paused %.1f s (%s)", pause, kind)
+
+    def _settle(self, now: float) -> None:
+        """The rate after a pause, from the window the pause closed; answers arriving during
+        the pause were sent before it and count there, so it is settled again with each.
+
+        "measure": the client sends at what the server accepted (:meth:`_Window.rate`), cut at
+        most to ``BETA`` of the rate it was sending at, so that a server refusing at random is
+        no lower limit. "keep": refused again while it sends at a rate measured so, before the
+        plateau ends, the client keeps that rate — the refusal was not its pace. "first", the
+        first pause of a busy spell: measured only when the answers that arrived during the
+        pause were mostly refusals (the server's bucket was empty); otherwise a lone refusal
+        is taken as a bare 429: a cut to ``BETA`` of the sending rate.
+        """
+        episode = self._episode
+        assert episode is not None
+        if episode.kind == "keep":
+            return
+        accepted = episode.window.rate(episode.last, episode.pause, episode.late)
+        sending = episode.sending
+        if episode.kind == "measure" or (
+            episode.refused >= 2 and episode.refused > episode.late and accepted
+        ):
+            rate = accepted
+        else:
+            rate = self.BETA * sending
+        if episode.paced:  # one pause cuts at most to BETA, and never speeds up
+            rate = min(sending, max(rate, self.BETA * sending))
+        # cut to BETA, the rate is measured again at the next pause
+        measured = episode.kind == "measure" and accepted >= self.BETA * sending
+        self._set_rate(now, rate)
+        self._last_max, self._settled = self._fill_rate, measured
+        log.debug("%s: %.2f requests/s", episode, self._fill_rate)
 
     def _set_rate(self, now: float, rate: float) -> None:
         caps = [c for c in (self._stated, self.max_rate) if c is not None]
@@ -230,19 +473,28 @@ class RateController:
         self._fill_rate = rate
 
     def _throttle(self, now: float) -> None:
+        """A bare 429 (no ``Retry-After``): CUBIC's cut to ``BETA`` of the sending rate."""
         measured = self._measured_rate(now)
         if self._enabled:
             current = self._fill_rate if measured is None else min(measured, self._fill_rate)
         else:
-            elapsed = now - self._started
-            current = measured or (self._count / elapsed if elapsed > 0 else 0.0)
+            current = self._sending_rate(now)
         current = max(current, self.MIN_RATE)
         self._last_max = current
         self._k = (current * (1 - self.BETA) / self.SCALE) ** (1 / 3)
-        self._last_throttle = now
+        self._last_throttle, self._plateau, self._probing = now, 0.0, False
+        self._episode, self._settled = None, False
         self.throttles += 1
         self._set_rate(now, current * self.BETA)
         log.info("throttled: pacing at %.2f requests/s", self._fill_rate)
+
+    def _sending_rate(self, now: float) -> float:
+        """The measured rate, or (before the first full bucket) answers since the start."""
+        measured = self._measured_rate(now)
+        if measured is not None:
+            return measured
+        elapsed = now - self._started
+        return self._count / elapsed if elapsed > 0 else 0.0
 
     def _measure(self, now: float) -> None:
         self._count += 1
@@ -256,6 +508,71 @@ class RateController:
     def _measured_rate(self, now: float) -> float | None:
         """The smoothed rate of answers; ``None`` before the first full 0.5 s bucket."""
         return self._measured or None
+
+
+class _Window:
+    """The API answers a server accepted since its bucket was last known empty (``start``: a
+    pause began) or full (``start`` None: a busy spell began)."""
+
+    def __init__(self, start: float | None) -> None:
+        self.start = start
+        self.times: deque[float] = deque(maxlen=4096)
+        self.count = 0
+
+    def add(self, now: float) -> None:
+        self.times.append(now)
+        self.count += 1
+
+    def rate(self, end: float, pause: float, late: int) -> float:
+        """The server's rate as far as the bucket shows it: its bucket was empty when it
+        refused a request (asking for ``pause``), and ``late`` answers it accepted came after
+        the refusal, the last at ``end``.
+
+        From an empty bucket at ``start`` the server accepted what it refilled: ``count / (end
+        - start)``, exactly when the client sent at least as fast all along. From any answer
+        ``τ`` on, it accepted at most what its bucket held then plus its refill; a bucket holds
+        about one pause's worth (``Retry-After`` is about the time to refill it), so the rate
+        is at least ``answers since τ / (pause + end - τ)``: the largest of these, which counts
+        from the last moment the bucket was full (before, the client sent slower than the
+        server allowed; a spell begins with a full bucket).
+
+        Example:
+            >>> w = _Window(None)
+            >>> for t in (0.0, 0.0, 0.05, 0.05, 0.05):   # 5 accepted at the start, then a 429
+            ...     w.add(t)
+            >>> round(w.rate(0.05, 1.0, late=0), 2)       # a 5 requests/s bucket holding 5
+            4.76
+        """
+        n = len(self.times) + late
+        best = 0.0
+        if self.start is not None and end > self.start:
+            best = (self.count + late) / (end - self.start)
+        for i, tau in enumerate(self.times):
+            best = max(best, (n - i) / (pause + end - tau))
+        return best
+
+
+@dataclass
+class _Episode:
+    """One ``Retry-After`` pause: how the rate after it is found, when it began, how long,
+    the window it closed, the rate the client sent at and whether it was paced; refusals and
+    accepted answers that arrived during it (sent before)."""
+
+    kind: str  # "first", "measure" or "keep" (RateController._settle)
+    at: float
+    pause: float
+    window: _Window
+    sending: float
+    paced: bool
+    refused: int = 1
+    late: int = 0
+    last: float = 0.0  # when the last of them arrived (at first: when the pause began)
+
+    def __post_init__(self) -> None:
+        self.last = self.at
+
+    def __repr__(self) -> str:
+        return f"{self.kind}: {self.window.count + self.late} accepted, {self.refused} refused"
 
 
 _RETRY_FIELDS = tuple(p for p in inspect.signature(Retry.__init__).parameters if p != "self")
@@ -273,24 +590,25 @@ class PacedRetry(Retry):
     """
 
     pace: RateController | None = None
+    api: bool = True
 
     @classmethod
-    def of(cls, retry: Retry, pace: RateController) -> PacedRetry:
-        """``retry``'s policy, paced by ``pace``."""
+    def of(cls, retry: Retry, pace: RateController, *, api: bool = True) -> PacedRetry:
+        """``retry``'s policy, paced by ``pace`` (``api``: see :meth:`RateController.on_answer`)."""
         paced = cls(**{name: getattr(retry, name) for name in _RETRY_FIELDS})
-        paced.pace = pace
+        paced.pace, paced.api = pace, api
         return paced
 
     def new(self, **kw: Any) -> PacedRetry:
         """A copy with ``kw`` changed (urllib3 makes one per attempt), keeping the pace."""
         retry = super().new(**kw)
-        retry.pace = self.pace
+        retry.pace, retry.api = self.pace, self.api
         return retry
 
     def increment(self, method: Any = None, url: Any = None, response: Any = None, *args: Any, **kw: Any) -> Retry:  # type: ignore[override]  # fmt: skip
         if response is not None and self.pace is not None:
             response.bt_explore_paced = True  # counted here: the adapter must not count it again
-            self.pace.on_answer(response.status, response.headers)
+            self.pace.on_answer(response.status, response.headers, api=self.api)
         return super().increment(method, url, response, *args, **kw)
 
     def sleep(self, response: Any = None) -> None:
@@ -310,13 +628,21 @@ class PacedAdapter(HTTPAdapter):
         >>> session.mount("http://127.0.0.1/", PacedAdapter(RateController(), max_retries=default_retry()))
     """
 
-    def __init__(self, pace: RateController, *, max_retries: Retry, **kwargs: Any) -> None:
-        super().__init__(max_retries=PacedRetry.of(max_retries, pace), **kwargs)
-        self.pace = pace
+    def __init__(
+        self, pace: RateController, *, max_retries: Retry, api: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(max_retries=PacedRetry.of(max_retries, pace, api=api), **kwargs)
+        self.pace, self.api = pace, api
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        self.pace.acquire()
-        response = super().send(request, *args, **kwargs)
+        if self.api:
+            self.pace.enter()
+        try:
+            self.pace.acquire()
+            response = super().send(request, *args, **kwargs)
+        finally:
+            if self.api:
+                self.pace.leave()
         if not getattr(response.raw, "bt_explore_paced", False):
-            self.pace.on_answer(response.status_code, response.headers)
+            self.pace.on_answer(response.status_code, response.headers, api=self.api)
         return response

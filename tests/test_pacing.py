@@ -8,10 +8,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from _gateway_sim import random_refusals, simulate
 
 import bt_explore
 from bt_explore import Sandbox
-from bt_explore.pacing import FakeClock, RateController, policy_rate
+from bt_explore.pacing import FakeClock, RateController, policy_rate, retry_after
 from bt_explore.retry import default_retry
 from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
 
@@ -146,6 +147,133 @@ def test_against_a_simulated_gateway_few_requests_are_refused_and_the_rate_is_us
     refused_share = statuses[429] / answered
     # stated: only what was sent before the first answer; adaptive alone probes the limit
     assert refused_share <= (0.002 if stated else 0.15), statuses
+
+
+# ------------------------------------------------ a gateway that says only 429 + Retry-After
+
+RETRY_1 = {"Retry-After": "1"}
+
+
+def _cold_burst(pace: RateController, clock: FakeClock, accepted: int, refused: int) -> None:
+    """A cold client's first round: ``accepted`` answers at once, then ``refused`` 429s
+    (Retry-After: 1), 10 ms apart, as eight threads' first requests come back."""
+    for _ in range(accepted):
+        pace.acquire()
+        pace.on_answer(200, {})
+    clock.sleep(0.05)
+    for _ in range(refused):
+        pace.on_answer(429, RETRY_1)
+        clock.sleep(0.01)
+
+
+def test_retry_after_pauses_the_whole_client_and_a_burst_of_refusals_measures_the_rate() -> None:
+    pace, clock = _controller()
+    _cold_burst(pace, clock, accepted=5, refused=3)  # a 5/s bucket holding 5, emptied
+    assert pace.throttles == 3
+    # 5 accepted from a full bucket, refilled over the 1 s pause and the 50 ms before
+    assert pace.rate == pytest.approx(5 / 1.05, rel=0.01)
+    began = clock()
+    first = pace.acquire()  # the pause began 30 ms ago: nothing leaves before it ends
+    assert first == pytest.approx(1.0 - 0.03)
+    waits = [pace.acquire() for _ in range(4)]
+    assert clock() - began == pytest.approx(0.97 + 4 / pace.rate)  # then turns 1/rate apart
+    assert all(w > 0 for w in waits)
+
+
+def test_a_turn_given_out_before_a_pause_began_is_taken_again_after_it() -> None:
+    clock = FakeClock(1000.0)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # while this thread waits, another one is refused
+        clock.sleep(seconds)
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            pace.on_answer(429, {"Retry-After": "3"})
+
+    pace = RateController(clock=clock, sleep=sleep, max_rate=2)
+    pace.acquire()
+    began = clock()
+    waited = pace.acquire()  # its turn comes at +0.5 s, when a 3 s pause begins
+    assert clock() - began == pytest.approx(0.5 + 3.0) and waited == pytest.approx(3.5)
+    assert len(sleeps) == 3
+
+
+def test_a_lone_refusal_among_accepted_answers_is_not_taken_for_the_bucket() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 40, 0.5)  # 20 answers at 40/s, then one 429 among accepted ones
+    pace.on_answer(429, RETRY_1)
+    for _ in range(5):
+        pace.on_answer(200, {})  # the others in flight were accepted
+    assert pace.rate == pytest.approx(0.7 * 40, rel=0.1)  # a bare throttle's cut, not 20/s
+
+
+def test_answers_of_the_token_endpoint_do_not_count_as_accepted_by_the_api() -> None:
+    pace, clock = _controller()
+    for _ in range(20):
+        pace.acquire()
+        pace.on_answer(200, {}, api=False)
+    _cold_burst(pace, clock, accepted=5, refused=3)
+    assert pace.rate == pytest.approx(5 / 1.05, rel=0.01)
+
+
+def test_the_measured_rate_is_kept_for_the_plateau_then_probed_linearly() -> None:
+    pace, clock = _controller()
+    _cold_burst(pace, clock, accepted=5, refused=3)
+    rate = pace.rate
+    assert rate is not None
+    clock.sleep(1.0)
+    _send_at(pace, clock, rate, RateController.PROBE_AFTER - 2)
+    assert pace.rate == pytest.approx(rate)  # the plateau: thirty pauses long
+    _send_at(pace, clock, rate, 7)
+    grown = pace.rate
+    assert grown is not None and rate * 1.3 < grown < rate * 1.6  # about 10 % a second
+
+
+def test_after_an_idle_spell_a_refusal_is_judged_by_the_new_spells_pace() -> None:
+    pace, clock = _controller()
+    _send_at(pace, clock, 1, 3)
+    clock.sleep(600)  # a notebook left alone, then a scan at 40/s and one refusal
+    _send_at(pace, clock, 40, 0.5)
+    pace.on_answer(429, RETRY_1)
+    # 0.7 of the scan's pace, not of the average since the client began (0.04/s)
+    assert pace.rate == pytest.approx(0.7 * 40, rel=0.1)
+
+
+@pytest.mark.parametrize("rate", [5, 20])
+def test_the_target_scan_behind_a_gateway_that_states_nothing(rate: int) -> None:
+    """The benchmark's target scan (2 setup calls, 152 slot calls, 8 threads, 50 ms) behind a
+    token bucket that answers only 429 + Retry-After: the issue's targets, on a fake clock."""
+    run = simulate(rate, calls=152)
+    assert run.answered == 154
+    assert run.refused <= 0.05 * run.answered, run
+    assert run.wall <= 1.15 * run.ideal(rate), (run.wall, run.ideal(rate))
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(2, None), (10, None), (50, None), (5, 15)])
+def test_other_gateways_that_state_nothing_are_met_too(rate: int, burst: int | None) -> None:
+    run = simulate(rate, calls=152, burst=burst)
+    assert run.refused <= 0.08 * run.answered, run  # at 2/s the cold round alone refuses 8
+    assert run.wall <= 1.15 * run.ideal(rate), (run.wall, run.ideal(rate))
+
+
+def test_a_long_scan_behind_a_silent_gateway_probes_rarely_and_uses_the_rate() -> None:
+    run = simulate(5, calls=3000)
+    assert run.refused <= 0.02 * run.answered, run
+    assert run.wall <= 1.05 * run.ideal(5), (run.wall, run.ideal(5))
+
+
+def test_random_refusals_do_not_drive_the_pace_to_the_floor() -> None:
+    """A server without a limit that answers 5 % of requests 429 + Retry-After: 1: the client
+    pauses as asked, but the pace does not spiral down with every refusal."""
+    run = simulate(calls=152, server=random_refusals(0.05))
+    assert run.pace is not None and run.pace.rate is not None and run.pace.rate >= 2.0, run.pace
+    assert run.wall <= 25.0  # 152 calls; a pause of 1 s per refusal
+
+
+def test_retry_after_is_read_in_seconds_and_dates() -> None:
+    assert retry_after({"Retry-After": "2"}) == 2.0
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # past
+    assert retry_after({"Retry-After": "soon"}) is None and retry_after({}) is None
 
 
 # --------------------------------------------------------------------------- in the client

@@ -141,7 +141,8 @@ class Transport:
             self.session.mount(f"{parts.scheme}://{parts.netloc}/", adapter)
         # token requests create nothing: retried like GETs (the longest mounted prefix wins)
         self.session.mount(
-            self.settings.auth_url, PacedAdapter(self.pace, max_retries=for_token_requests(retry))
+            self.settings.auth_url,
+            PacedAdapter(self.pace, max_retries=for_token_requests(retry), api=False),
         )
         #: what "now" is for this client: epoch seconds or an aware datetime (default
         #: :func:`time.time`); tokens expire, and "today" begins, by it
