@@ -16,9 +16,7 @@ at a rate learnt from the server, in the way the server tells it:
   (0.7) of what the client was sending at, and it grows back along a cubic curve, flat near
   the rate that was throttled, never above twice the rate measured.
 
-A cold client's first requests go out in rounds (:meth:`RateController.enter`), so that when
-the first round finds the limit its refusals are in before more requests leave. The refused
-request itself waits its ``Retry-After`` in the one retry policy (:mod:`bt_explore.retry`),
+The refused request itself waits its ``Retry-After`` in the one retry policy (:mod:`bt_explore.retry`),
 then takes its turn again like any other.
 
 :class:`PacedAdapter` is the hook: the ``requests`` adapter :class:`~bt_explore.Client` mounts,
@@ -183,9 +181,12 @@ class RateController:
     #: a client that sent nothing for this long has left the server's bucket full again: the
     #: next ``Retry-After`` measures from there
     IDLE_SECONDS = 2.0
-    #: a busy spell's first requests go in rounds until the first throttle (enter)
-    COLD_REQUESTS = 32
-    ROUND_GRACE = 0.25
+    #: the first pause of a busy spell measures the rate from at least this many accepted
+    #: requests; with fewer, it is a bare throttle's cut
+    EVIDENCE = 2
+    #: a refusal at the measured rate is kept only after at least this many accepted since
+    #: the pause before (refusals in a row are the rate's, not chance)
+    KEEP_EVIDENCE = 4
 
     def __init__(
         self,
@@ -204,12 +205,8 @@ class RateController:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._round = threading.Condition(self._lock)  # the cold rounds' gate (enter)
+        self._sent = threading.local()  # when this thread's request left (acquire)
         now = clock()
-        self._in_flight = 0
-        self._round_open = True
-        self._round_began = self._round_until = now
-        self._cold_sent = 0
         self._enabled = max_rate is not None
         self._fill_rate = self.max_rate or 0.0
         self._tokens = 0.0
@@ -250,63 +247,6 @@ class RateController:
         pace = "unpaced" if rate is None else f"{rate:.2f} requests/s"
         return f"RateController({pace}, throttles={self.throttles})"
 
-    def enter(self, *, block: bool = True) -> bool:
-        """A request is about to be sent (before its turn: :meth:`acquire`); call
-        :meth:`leave` when it is answered or failed. ``False`` (with ``block=False``) when it
-        must wait for the round.
-
-        Until a server first pushes back in a busy spell, its first ``COLD_REQUESTS`` requests
-        go out in rounds: once the first answer of a round is back, the next request waits
-        for the rest of the round's answers, but no longer than ``ROUND_GRACE`` of the time the
-        round took so far. Requests sent together come back together, so this costs little —
-        and when a round finds the server's limit, its refusals are in before more requests
-        leave to be refused too.
-
-        Example:
-            >>> clock = FakeClock()
-            >>> pace = RateController(clock=clock, sleep=clock.sleep)
-            >>> pace.enter(), pace.enter()      # a round of two
-            (True, True)
-            >>> clock.sleep(0.05); pace.leave()  # one answered after 50 ms, one on its way
-            >>> pace.enter(block=False)         # the next waits: 12.5 ms at most
-            False
-            >>> pace.leave(); pace.enter(block=False)   # the round is complete
-            True
-        """
-        with self._round:
-            deadline = time.monotonic() + 1.0  # a bound in real time, whatever the clock
-            while block and (left := self._gated()) > 0 and time.monotonic() < deadline:
-                self._round.wait(min(left, deadline - time.monotonic()))
-            if not block and self._gated() > 0:
-                return False
-            if self._in_flight == 0:
-                self._round_began = self._clock()
-            self._in_flight += 1
-            self._cold_sent += 1
-            return True
-
-    def leave(self) -> None:
-        """The request :meth:`enter` let through is answered (or failed)."""
-        with self._round:
-            self._in_flight = max(0, self._in_flight - 1)
-            if self._round_open and self._in_flight:  # the round's first answer
-                now = self._clock()
-                self._round_until = now + self.ROUND_GRACE * (now - self._round_began)
-            self._round_open = self._in_flight == 0
-            if self._round_open:
-                self._round.notify_all()
-
-    def _gated(self) -> float:
-        """Seconds a request must still wait for its round (0: none)."""
-        if (
-            self._round_open
-            or self._enabled
-            or self._window.start is not None  # the spell has had its pause
-            or self._cold_sent >= self.COLD_REQUESTS
-        ):
-            return 0.0
-        return max(0.0, self._round_until - self._clock())
-
     def acquire(self) -> float:
         """Wait for this request's turn; returns the seconds waited (0 while unpaced).
 
@@ -319,6 +259,7 @@ class RateController:
                 now = self._clock()
                 self._note_sent(now)
                 if not self._enabled:
+                    self._sent.at = now
                     return waited
                 self._refill(now)
                 self._tokens -= 1.0  # below zero: a reservation paid back by the refill
@@ -326,34 +267,51 @@ class RateController:
                 wait = max(0.0, self._resume_at - now)
                 wait += -self._tokens / self._fill_rate if self._tokens < 0 else 0.0
             if wait <= 0:
+                self._sent.at = now
                 return waited
             self._sleep(wait)
             waited += wait
             with self._lock:
                 if self._pauses == pauses:
+                    self._sent.at = self._clock()
                     return waited
                 # a pause began meanwhile: every turn given out is void, take one after it
 
-    def on_answer(self, status: int, headers: Mapping[str, str], *, api: bool = True) -> None:
+    def on_answer(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        *,
+        api: bool = True,
+        sent: float | None = None,
+    ) -> None:
         """Learn from one answer: its status (429: throttled) and rate-limit headers.
 
         ``api=False`` for answers of another server (the token endpoint): a 429 there slows the
-        client too, but its other answers do not count as requests the API accepted.
+        client too, but its other answers do not count as requests the API accepted. ``sent``
+        is when the request left (the controller's clock); by default, when this thread's last
+        :meth:`acquire` gave it its turn.
         """
         with self._lock:
             now = self._clock()
             self._measure(now)
             self._read_policy(now, headers)
+            if sent is None:
+                sent = getattr(self._sent, "at", now)
+            episode = self._episode
+            in_flight = episode is not None and sent <= episode.at  # sent before the pause
             if status in THROTTLE_STATUSES:
-                self._refused(now, retry_after(headers))
-            elif now < self._resume_at and self._episode:
-                if api:  # sent before the pause: it counts in the window the pause closed
-                    self._episode.late += 1
-                    self._episode.last = now
+                self._refused(now, retry_after(headers), sent, in_flight)
+            elif in_flight and episode:
+                if api and sent <= episode.sent:  # in the window the pause closed
+                    episode.window.add(sent)
+                elif api:  # sent after the refused one, and accepted: the next window's
+                    episode.accepted_after += 1
+                    self._window.add(sent)
                 self._settle(now)
             else:
                 if api:
-                    self._window.add(now)
+                    self._window.add(sent)
                 if self._enabled and self.throttles:
                     self._grow(now)
 
@@ -369,22 +327,22 @@ class RateController:
                 if not self.throttles:
                     self._last_max = stated
 
-    def _refused(self, now: float, pause: float | None) -> None:
-        """A 429: bare (CUBIC), during a pause (sent before it: no second cut), or a pause."""
+    def _refused(self, now: float, pause: float | None, sent: float, in_flight: bool) -> None:
+        """A 429: bare (CUBIC), sent before the pause began (no second cut), or a pause."""
         if pause is None:
             self._throttle(now)
-        elif now < self._resume_at and self._episode:
+        elif in_flight and self._episode:
             self.throttles += 1
             self._episode.refused += 1
             self._settle(now)
         else:
-            self._pause(now, min(pause, RETRY_AFTER_MAX))
+            self._pause(now, min(pause, RETRY_AFTER_MAX), sent)
 
     def _note_sent(self, now: float) -> None:
         """A request leaves: after an idle spell the server's bucket is full, measure anew."""
         if now - max(self._last_sent, self._resume_at) > self.IDLE_SECONDS:
             self._window = _Window(None)
-            self._spell_began, self._spell_sent, self._cold_sent = now, 0, 0
+            self._spell_began, self._spell_sent = now, 0
         self._spell_sent += 1
         self._last_sent = now
 
@@ -408,18 +366,19 @@ class RateController:
             self._tokens = min(1.0, self._tokens + earned * self._fill_rate)
         self._refilled = max(self._refilled, now)
 
-    def _pause(self, now: float, pause: float) -> None:
+    def _pause(self, now: float, pause: float, sent: float) -> None:
         """A 429 with ``Retry-After``: the whole client pauses that long (requests in flight
         excepted), then sends at the rate :meth:`_settle` finds, keeps it for the plateau,
         then probes above it, ``PROBE_GROWTH`` more each second."""
-        if self._settled and now < self._last_throttle + self._plateau:
+        plateau = self._settled and now < self._last_throttle + self._plateau
+        if plateau and self._window.count >= self.KEEP_EVIDENCE:
             kind = "keep"
         else:
             kind = "first" if self._window.start is None else "measure"
         spell = now - self._spell_began
         sending = self._fill_rate if self._enabled else self._spell_sent / max(spell, 1e-3)
-        self._episode = _Episode(kind, now, pause, self._window, sending, self._enabled)
-        self._window = _Window(now)
+        self._episode = _Episode(kind, now, sent, pause, self._window, sending, self._enabled)
+        self._window = _Window(sent)  # the bucket was empty when the refused request came
         self.throttles += 1
         self._resume_at = now + pause
         self._pauses += 1
@@ -428,7 +387,6 @@ class RateController:
             self._plateau, self._probing = self.PROBE_AFTER * pause, True
         self._settle(now)
         self._tokens = 1.0  # the first turn at the end of the pause
-        self._round.notify_all()  # a gated request now waits for its turn after the pause
         log.info("throttled: paused %.1f s (%s)", pause, kind)
 
     def _settle(self, now: float) -> None:
@@ -439,26 +397,27 @@ class RateController:
         most to ``BETA`` of the rate it was sending at, so that a server refusing at random is
         no lower limit. "keep": refused again while it sends at a rate measured so, before the
         plateau ends, the client keeps that rate — the refusal was not its pace. "first", the
-        first pause of a busy spell: measured only when the answers that arrived during the
-        pause were mostly refusals (the server's bucket was empty); otherwise a lone refusal
-        is taken as a bare 429: a cut to ``BETA`` of the sending rate.
+        first pause of a busy spell: measured as well, from a bucket that was full when the
+        spell began — when at least ``EVIDENCE`` requests were accepted, and the requests
+        sent with or after the refused one were refused more often than accepted (an empty
+        bucket refuses them all; chance, few). Otherwise it is taken as a bare 429: a cut to
+        ``BETA`` of the sending rate.
         """
         episode = self._episode
         assert episode is not None
         if episode.kind == "keep":
             return
-        accepted = episode.window.rate(episode.last, episode.pause, episode.late)
+        accepted = episode.window.rate(episode.sent, episode.pause)
         sending = episode.sending
-        if episode.kind == "measure" or (
-            episode.refused >= 2 and episode.refused > episode.late and accepted
-        ):
+        emptied = episode.refused > episode.accepted_after  # the refusal was no chance
+        if episode.kind == "measure" or (emptied and episode.window.count >= self.EVIDENCE):
             rate = accepted
         else:
             rate = self.BETA * sending
         if episode.paced:  # one pause cuts at most to BETA, and never speeds up
             rate = min(sending, max(rate, self.BETA * sending))
         # cut to BETA, the rate is measured again at the next pause
-        measured = episode.kind == "measure" and accepted >= self.BETA * sending
+        measured = episode.kind == "measure"
         self._set_rate(now, rate)
         self._last_max, self._settled = self._fill_rate, measured
         log.debug("%s: %.2f requests/s", episode, self._fill_rate)
@@ -511,68 +470,68 @@ class RateController:
 
 
 class _Window:
-    """The API answers a server accepted since its bucket was last known empty (``start``: a
-    pause began) or full (``start`` None: a busy spell began)."""
+    """When the API requests a server accepted were sent, since its bucket was last known
+    empty (``start``: a request was refused) or full (``start`` None: a busy spell began)."""
 
     def __init__(self, start: float | None) -> None:
         self.start = start
         self.times: deque[float] = deque(maxlen=4096)
         self.count = 0
 
-    def add(self, now: float) -> None:
-        self.times.append(now)
+    def add(self, sent: float) -> None:
+        self.times.append(sent)
         self.count += 1
 
-    def rate(self, end: float, pause: float, late: int) -> float:
-        """The server's rate as far as the bucket shows it: its bucket was empty when it
-        refused a request (asking for ``pause``), and ``late`` answers it accepted came after
-        the refusal, the last at ``end``.
+    def rate(self, end: float, pause: float) -> float:
+        """The server's rate as far as its bucket shows it: the bucket was empty when a
+        request sent at ``end`` came (it was refused, asking for ``pause``).
 
         From an empty bucket at ``start`` the server accepted what it refilled: ``count / (end
-        - start)``, exactly when the client sent at least as fast all along. From any answer
-        ``τ`` on, it accepted at most what its bucket held then plus its refill; a bucket holds
-        about one pause's worth (``Retry-After`` is about the time to refill it), so the rate
-        is at least ``answers since τ / (pause + end - τ)``: the largest of these, which counts
-        from the last moment the bucket was full (before, the client sent slower than the
-        server allowed; a spell begins with a full bucket).
+        - start)``, exactly when the client sent at least as fast all along. From any request
+        sent at ``τ`` on, it accepted at most what its bucket held then plus its refill; a
+        bucket holds about one pause's worth (``Retry-After`` is about the time to refill it),
+        so the rate is at least ``accepted since τ / (pause + end - τ)`` (a pause of at least
+        a second: ``Retry-After`` counts whole seconds): the largest of these,
+        which counts from the last moment the bucket was full (before, the client sent slower
+        than the server allowed; a spell begins with a full bucket).
 
         Example:
             >>> w = _Window(None)
             >>> for t in (0.0, 0.0, 0.05, 0.05, 0.05):   # 5 accepted at the start, then a 429
             ...     w.add(t)
-            >>> round(w.rate(0.05, 1.0, late=0), 2)       # a 5 requests/s bucket holding 5
+            >>> round(w.rate(0.05, 1.0), 2)               # a 5 requests/s bucket holding 5
             4.76
         """
-        n = len(self.times) + late
+        times = sorted(self.times)
+        end = max(end, times[-1]) if times else end
+        pause = max(pause, 1.0)  # Retry-After counts whole seconds: 0 is under one
         best = 0.0
         if self.start is not None and end > self.start:
-            best = (self.count + late) / (end - self.start)
-        for i, tau in enumerate(self.times):
-            best = max(best, (n - i) / (pause + end - tau))
+            best = self.count / (end - self.start)
+        for i, tau in enumerate(times):
+            best = max(best, (len(times) - i) / (pause + end - tau))
         return best
 
 
 @dataclass
 class _Episode:
-    """One ``Retry-After`` pause: how the rate after it is found, when it began, how long,
-    the window it closed, the rate the client sent at and whether it was paced; refusals and
-    accepted answers that arrived during it (sent before)."""
+    """One ``Retry-After`` pause: how the rate after it is found, when it began, when the
+    refused request was sent, how long it is, the window it closed, the rate the client sent
+    at and whether it was paced; the refusals of requests sent before it, and how many
+    requests sent after the refused one were accepted all the same."""
 
     kind: str  # "first", "measure" or "keep" (RateController._settle)
     at: float
+    sent: float
     pause: float
     window: _Window
     sending: float
     paced: bool
     refused: int = 1
-    late: int = 0
-    last: float = 0.0  # when the last of them arrived (at first: when the pause began)
-
-    def __post_init__(self) -> None:
-        self.last = self.at
+    accepted_after: int = 0
 
     def __repr__(self) -> str:
-        return f"{self.kind}: {self.window.count + self.late} accepted, {self.refused} refused"
+        return f"{self.kind}: {self.window.count} accepted, {self.refused} refused"
 
 
 _RETRY_FIELDS = tuple(p for p in inspect.signature(Retry.__init__).parameters if p != "self")
@@ -635,14 +594,8 @@ class PacedAdapter(HTTPAdapter):
         self.pace, self.api = pace, api
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        if self.api:
-            self.pace.enter()
-        try:
-            self.pace.acquire()
-            response = super().send(request, *args, **kwargs)
-        finally:
-            if self.api:
-                self.pace.leave()
+        self.pace.acquire()
+        response = super().send(request, *args, **kwargs)
         if not getattr(response.raw, "bt_explore_paced", False):
             self.pace.on_answer(response.status_code, response.headers, api=self.api)
         return response

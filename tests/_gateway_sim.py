@@ -3,10 +3,11 @@ share one :class:`~bt_explore.pacing.RateController`, every request takes ``late
 and a token bucket (the sandbox's own :class:`~bt_explore.sandbox.ratelimit.TokenBuckets`)
 refuses with 429 + ``Retry-After`` as a gateway does.
 
-Each sender does what a scan thread does through the client's transport: enters
-(``enter``: a cold round may make it wait), takes a turn (``acquire``; a turn that a pause
-voided is taken again), sends, reports the answer (``leave``, ``on_answer``), and after a
-429 waits the ``Retry-After`` before trying the same call again (still entered).
+Each sender does what a scan thread does through the client's transport: takes a turn
+(``acquire``; a turn that a pause voided is taken again), sends, reports the answer
+(``on_answer``), and after a 429 waits the ``Retry-After`` before trying the same call again.
+The gateway decides when a request arrives: it refuses at once, and answers what it lets
+through after ``latency`` (the API's work), as a proxy in front of an API does.
 
 Example:
     >>> run = simulate(rate=5, calls=152)   # + 2 setup calls
@@ -26,6 +27,9 @@ from bt_explore.pacing import FakeClock, RateController, retry_after
 from bt_explore.sandbox.ratelimit import RateLimit, TokenBuckets
 
 Headers = Mapping[str, str]
+
+#: the time a refusal takes: the gateway's own, on loopback
+REFUSAL = 0.001
 
 
 @dataclass
@@ -73,9 +77,12 @@ def random_refusals(share: float, seed: int = 7) -> Callable[[FakeClock], Callab
 
 def simulate(rate: float = 5, *, calls: int = 154, burst: int | None = None,
              headers: bool = False, server: Callable[[FakeClock], Callable[[], tuple[int, Headers]]] | None = None,
-             senders: int = 8, latency: float = 0.05, setup: int = 2) -> Run:  # fmt: skip
+             senders: int = 8, latency: float = 0.05, jitter: float = 0.0, setup: int = 2,
+             seed: int = 7) -> Run:  # fmt: skip
     """``calls`` calls (after ``setup`` calls sent together, as a scan's organization and
-    template list) by ``senders`` threads of one cold client."""
+    template list) by ``senders`` threads of one cold client; each answer takes ``latency``
+    plus up to ``jitter`` seconds (seeded)."""
+    rng = random.Random(seed)
     clock = FakeClock(1000.0)
     pace = RateController(clock=clock, sleep=lambda seconds: None)
     answer = server(clock) if server else gateway(rate, burst, headers=headers, clock=clock)
@@ -83,8 +90,8 @@ def simulate(rate: float = 5, *, calls: int = 154, burst: int | None = None,
     order = itertools.count()
     events: list[tuple[float, int, int, str, int]] = []  # time, order, sender, what, pauses
     answers: dict[int, tuple[int, Headers]] = {}  # the answer on its way to each sender
+    sent_at: dict[int, float] = {}  # when each sender's request left
     todo = iter(range(calls))
-    waiting: list[int] = []
     setup_left = setup
 
     def schedule(at: float, sender: int, what: str, pauses: int = 0) -> None:
@@ -101,29 +108,25 @@ def simulate(rate: float = 5, *, calls: int = 154, burst: int | None = None,
     while events:
         at, _, sender, what, pauses = heapq.heappop(events)
         clock.now = max(clock.now, at)
-        if what == "turn" and not pace.enter(block=False):
-            waiting.append(sender)  # the round is not complete: wait for its answers
-        elif what in ("turn", "retry"):
+        if what == "turn":
             seen = pace._pauses
             schedule(clock() + pace.acquire(), sender, "send", seen)
         elif what == "send":
             if pace._pauses != pauses:  # a pause began while it waited: take a turn again
-                schedule(clock(), sender, "retry")
+                schedule(clock(), sender, "turn")
                 continue
+            clock.now += 1e-6  # one send after another, as threads do
             run.sends.append(clock())
+            sent_at[sender] = clock()
             answers[sender] = answer()
-            schedule(clock() + latency, sender, "answer")
+            took = latency + jitter * rng.random() if answers[sender][0] != 429 else REFUSAL
+            schedule(clock() + took, sender, "answer")
         else:
             status, sent = answers.pop(sender)
-            if status != 429:  # a 429 is retried inside the transport: still on its way
-                pace.leave()
-            pace.on_answer(status, sent)
-            for other in waiting:  # the gate may have opened: they try again
-                schedule(clock(), other, "turn")
-            waiting.clear()
+            pace.on_answer(status, sent, sent=sent_at.pop(sender))
             if status == 429:
                 run.refused += 1
-                schedule(clock() + (retry_after(sent) or 0), sender, "retry")
+                schedule(clock() + (retry_after(sent) or 0), sender, "turn")
             elif setup_left:
                 run.answered += 1
                 setup_left -= 1
