@@ -4,7 +4,9 @@ The sandbox computes every slot listing (≈10 ms of CPU per answer under one in
 which on a 2-core machine is CPU the real service does not take from the client. This server
 answers from a recording of the sandbox's own answers (so they are real), adding nothing but a
 fixed latency per request, and optionally a gateway's rate limit (the sandbox's
-:class:`~bt_explore.sandbox.ratelimit.TokenBuckets`: 429 + ``Retry-After`` + rate headers).
+:class:`~bt_explore.sandbox.ratelimit.TokenBuckets`: 429 + ``Retry-After`` + rate headers),
+decided as a gateway in front of an API does: when a request arrives, refusing it at once and
+passing on what it lets through, which then takes the latency.
 
 Run it as its own process (``python -m benchmarks._standin RECORDING --latency 50``): it prints
 ``listening on http://127.0.0.1:PORT`` and serves until killed; ``--request-log FILE`` appends one
@@ -57,16 +59,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         grant = parse_qs(body.decode("latin-1")).get("grant_type", [None])[0]
-        time.sleep(self.server.latency)
         headers: list[tuple[str, str]] = []
         throttled = False
         buckets = self.server.buckets
-        if buckets is not None and buckets.applies(path):
+        if buckets is not None and buckets.applies(path):  # the gateway decides on arrival
             verdict = buckets.take(self.headers.get("Authorization", "-"))
             headers = verdict.headers(buckets.limit)
             if not self.server.rate_headers:  # a gateway that says only 429 + Retry-After
                 headers = [h for h in headers if h[0] == "Retry-After"]
             throttled = not verdict.allowed
+        if not throttled:  # a refusal is the gateway's own: only what it lets through waits
+            time.sleep(self.server.latency)
         if throttled:
             status, kind, text = 429, "application/json", '{"messageList": [], "content": null}'
         else:
