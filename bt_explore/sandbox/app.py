@@ -1348,12 +1348,8 @@ class _FaultsAndLog:
             record(421)
             start_response(f"421 {status_phrase(421)}", headers)
             return [body]
-        latency, fault, retry_after = state.decide_fault(path)
-        if latency:
-            time.sleep(latency / 1000.0)
-        if fault == "drop":
-            record(None, dropped=True)
-            _drop(environ)
+        # the gateway decides on arrival and refuses at once; the API behind it takes the
+        # latency and has the faults
         limited = _rate_limit(state, environ, path)
         if limited is not None and not limited[0].allowed:
             verdict, limit = limited
@@ -1362,6 +1358,12 @@ class _FaultsAndLog:
             record(429, throttled=True)
             start_response(f"429 {status_phrase(429)}", headers)
             return [body]
+        latency, fault, retry_after = state.decide_fault(path)
+        if latency:
+            time.sleep(latency / 1000.0)
+        if fault == "drop":
+            record(None, dropped=True)
+            _drop(environ)
         if isinstance(fault, int):
             body, headers = _fault_answer(path, fault, retry_after)
             record(fault)
