@@ -68,11 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.server.rate_headers:  # a gateway that says only 429 + Retry-After
                 headers = [h for h in headers if h[0] == "Retry-After"]
             throttled = not verdict.allowed
-        if not throttled:  # a refusal is the gateway's own: only what it lets through waits
-            time.sleep(self.server.latency)
-        if throttled:
+        if throttled:  # the gateway's own answer, at once
             status, kind, text = 429, "application/json", '{"messageList": [], "content": null}'
-        else:
+        else:  # what it lets through takes the API's latency
+            time.sleep(self.server.latency)
             found = self.server.answers.get(key(self.command, path, query, grant=grant))
             status, kind, text = found or (404, "application/json", '{"messageList": []}')
         payload = text.encode("utf-8")

@@ -485,11 +485,6 @@ def _excerpt(response: requests.Response) -> str:
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """The ``Retry-After`` of an answer in seconds (:func:`bt_explore.pacing.retry_after`)."""
-    return retry_after(response.headers)
-
-
 def decode_envelope(response: requests.Response) -> tuple[Any, tuple[Message, ...]]:
     """The ``(content, messages)`` of an answer's envelope, whatever its status.
 
@@ -579,7 +574,7 @@ def raise_for_answer(response: requests.Response) -> None:
         method,
         response.url,
         messages,
-        retry_after=_retry_after(response),
+        retry_after=retry_after(response.headers),
         slot_sent=_sent_slot_id(response.request),
     )
 

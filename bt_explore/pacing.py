@@ -16,8 +16,8 @@ at a rate learnt from the server, in the way the server tells it:
   (0.7) of what the client was sending at, and it grows back along a cubic curve, flat near
   the rate that was throttled, never above twice the rate measured.
 
-The refused request itself waits its ``Retry-After`` in the one retry policy (:mod:`bt_explore.retry`),
-then takes its turn again like any other.
+The refused request itself waits its ``Retry-After`` in the one retry policy
+(:mod:`bt_explore.retry`), then takes its turn again like any other.
 
 :class:`PacedAdapter` is the hook: the ``requests`` adapter :class:`~bt_explore.Client` mounts,
 which takes a turn from the controller before every attempt (retries too, through
@@ -215,7 +215,6 @@ class RateController:
         self._measured = 0.0
         self._count = 0
         self._bucket = math.floor(now / self.BUCKET_SECONDS) * self.BUCKET_SECONDS
-        self._started = now
         # CUBIC: the rate last throttled, when, the seconds back to it, the plateau there
         self._last_max = 0.0
         self._last_throttle = now
@@ -223,8 +222,8 @@ class RateController:
         self._plateau = 0.0
         self._probing = False  # after a Retry-After pause: grow linearly (PROBE_GROWTH)
         # Retry-After pauses: nothing leaves before _resume_at; _pauses counts them (a turn
-        # given out before a pause began is void); the API answers accepted since the window
-        # began (the last pause, or the start of the client's busy spell) measure the rate
+        # given out before a pause began is void); when the requests the API accepted since
+        # the last refusal (or the start of the busy spell) were sent measures the rate
         self._resume_at = now
         self._pauses = 0
         self._window = _Window(None)
@@ -241,6 +240,13 @@ class RateController:
         """The current pace in requests a second; ``None`` while nothing limits the client."""
         with self._lock:
             return self._fill_rate if self._enabled else None
+
+    @property
+    def pauses(self) -> int:
+        """``Retry-After`` pauses so far: a turn :meth:`acquire` gave out before the count
+        changed fell into a pause and is taken again."""
+        with self._lock:
+            return self._pauses
 
     def __repr__(self) -> str:
         rate = self.rate
@@ -303,11 +309,10 @@ class RateController:
             if status in THROTTLE_STATUSES:
                 self._refused(now, retry_after(headers), sent, in_flight)
             elif in_flight and episode:
-                if api and sent <= episode.sent:  # in the window the pause closed
+                if api:  # sent before the pause: in the window it closed, even when it left
+                    # just after the refused one (threads' sends reach the gateway in any order)
                     episode.window.add(sent)
-                elif api:  # sent after the refused one, and accepted: the next window's
-                    episode.accepted_after += 1
-                    self._window.add(sent)
+                    episode.accepted_after += sent > episode.sent
                 self._settle(now)
             else:
                 if api:
@@ -375,8 +380,7 @@ class RateController:
             kind = "keep"
         else:
             kind = "first" if self._window.start is None else "measure"
-        spell = now - self._spell_began
-        sending = self._fill_rate if self._enabled else self._spell_sent / max(spell, 1e-3)
+        sending = self._fill_rate if self._enabled else self._sending_rate(now)
         self._episode = _Episode(kind, now, sent, pause, self._window, sending, self._enabled)
         self._window = _Window(sent)  # the bucket was empty when the refused request came
         self.throttles += 1
@@ -448,12 +452,9 @@ class RateController:
         log.info("throttled: pacing at %.2f requests/s", self._fill_rate)
 
     def _sending_rate(self, now: float) -> float:
-        """The measured rate, or (before the first full bucket) answers since the start."""
-        measured = self._measured_rate(now)
-        if measured is not None:
-            return measured
-        elapsed = now - self._started
-        return self._count / elapsed if elapsed > 0 else 0.0
+        """Requests sent a second in this busy spell (an unpaced client's rate: the smoothed
+        rate of answers lags a spell that began after an idle one)."""
+        return self._spell_sent / max(now - self._spell_began, 1e-3)
 
     def _measure(self, now: float) -> None:
         self._count += 1

@@ -109,10 +109,10 @@ def simulate(rate: float = 5, *, calls: int = 154, burst: int | None = None,
         at, _, sender, what, pauses = heapq.heappop(events)
         clock.now = max(clock.now, at)
         if what == "turn":
-            seen = pace._pauses
+            seen = pace.pauses
             schedule(clock() + pace.acquire(), sender, "send", seen)
         elif what == "send":
-            if pace._pauses != pauses:  # a pause began while it waited: take a turn again
+            if pace.pauses != pauses:  # a pause began while it waited: take a turn again
                 schedule(clock(), sender, "turn")
                 continue
             clock.now += 1e-6  # one send after another, as threads do

@@ -219,6 +219,20 @@ def test_a_turn_given_out_before_a_pause_began_is_taken_again_after_it() -> None
     assert len(sleeps) == 3
 
 
+def test_a_request_sent_just_after_the_refused_one_but_accepted_counts_for_the_rate() -> None:
+    """Threads' sends reach the gateway in any order: one recorded a moment after the refused
+    request may have taken the bucket's last token."""
+    pace, clock = _controller()
+    sent = clock()
+    clock.now = sent + 0.001
+    pace.on_answer(429, RETRY_1, sent=sent + 0.0001)  # refused at once
+    pace.on_answer(429, RETRY_1, sent=sent + 0.0003)
+    clock.now = sent + 0.05
+    for offset in (0.0, 0.0, 0.0, 0.0, 0.0002):  # five accepted, the last sent after it
+        pace.on_answer(200, {}, sent=sent + offset)
+    assert pace.rate == pytest.approx(5.0, rel=0.001)
+
+
 def test_a_refusal_among_the_first_requests_is_a_bare_throttles_cut() -> None:
     pace, clock = _controller()
     _send_at(pace, clock, 40, 0.025)  # one answer, then a refusal: too few to measure
